@@ -1,0 +1,232 @@
+package eval
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/file"
+	"github.com/expr-lang/expr/vm"
+)
+
+// Ref is a reference from an expression to a task: tasks.<Task>.<Field>.<Key>.
+// Field and Key are empty when the expression does not name them literally.
+type Ref struct {
+	Task  string
+	Field string // "outputs" or "status"
+	Key   string // output name
+}
+
+// Expr is one compiled expression.
+type Expr struct {
+	Source string
+	Tasks  []Ref    // tasks it reads
+	Vars   []string // vars it reads by literal name
+	prog   *vm.Program
+}
+
+// CompileError is an expression that does not compile, with the 1-based
+// column within the expression's source.
+type CompileError struct {
+	Col int
+	Msg string
+}
+
+func (e *CompileError) Error() string { return e.Msg }
+
+// Compile compiles one bare expression against the Scope type.
+func Compile(src string) (*Expr, error) {
+	if strings.TrimSpace(src) == "" {
+		return nil, &CompileError{Col: 1, Msg: "empty expression"}
+	}
+	prog, err := expr.Compile(src, expr.Env(Scope{}))
+	if err != nil {
+		var fe *file.Error
+		if errors.As(err, &fe) {
+			return nil, &CompileError{Col: fe.Column + 1, Msg: "bad expression: " + fe.Message}
+		}
+		return nil, &CompileError{Col: 1, Msg: "bad expression: " + err.Error()}
+	}
+	e := &Expr{Source: src, prog: prog}
+	node := prog.Node()
+	c := &refCollector{}
+	ast.Walk(&node, c)
+	if c.err != "" {
+		return nil, &CompileError{Col: 1, Msg: c.err}
+	}
+	e.Tasks, e.Vars = c.tasks, c.vars
+	return e, nil
+}
+
+// Unknown is the value of an expression that reads outputs not known yet
+// (in a dry run). It prints like Terraform's "(known after apply)".
+type Unknown struct{ Source string }
+
+func (u Unknown) String() string { return "(known after run)" }
+
+// Eval evaluates the expression in scope.
+func (e *Expr) Eval(s *Scope) (any, error) {
+	if s.Known != nil {
+		for _, r := range e.Tasks {
+			if !s.Known(r) {
+				return Unknown{Source: e.Source}, nil
+			}
+		}
+	}
+	v, err := expr.Run(e.prog, *s)
+	if err != nil {
+		var fe *file.Error
+		if errors.As(err, &fe) {
+			return nil, fmt.Errorf("evaluate %q: %s", e.Source, fe.Message)
+		}
+		return nil, fmt.Errorf("evaluate %q: %w", e.Source, err)
+	}
+	return v, nil
+}
+
+// Bool evaluates a condition. It accepts booleans and the strings "true" and
+// "false" (from --set); anything else is an error rather than a guess.
+func (e *Expr) Bool(s *Scope) (bool, error) {
+	v, err := e.Eval(s)
+	if err != nil {
+		return false, err
+	}
+	switch b := v.(type) {
+	case bool:
+		return b, nil
+	case string:
+		switch b {
+		case "true":
+			return true, nil
+		case "false", "":
+			return false, nil
+		}
+	case nil:
+		return false, nil
+	}
+	return false, fmt.Errorf("condition %q gave %s, not true or false", e.Source, Text(v))
+}
+
+// Text renders a value the way it appears inside a string: strings as they
+// are, times as RFC 3339, lists and maps as JSON, nil as nothing.
+func Text(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return x
+	case time.Time:
+		return x.Format(time.RFC3339)
+	case time.Duration:
+		return x.String()
+	case fmt.Stringer:
+		return x.String()
+	case bool, int, int64, float64, int32, uint, uint64:
+		return fmt.Sprint(x)
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(b)
+}
+
+// refCollector finds literal references to tasks.<id>… and vars.<name>.
+type refCollector struct {
+	tasks []Ref
+	vars  []string
+	err   string
+}
+
+func (c *refCollector) Visit(node *ast.Node) {
+	m, ok := (*node).(*ast.MemberNode)
+	if !ok {
+		return
+	}
+	chain := memberChain(m)
+	if len(chain) == 0 {
+		return
+	}
+	root, ok := chain[0].(*ast.IdentifierNode)
+	if !ok {
+		return
+	}
+	// Only the outermost member of a chain is recorded: a Visit for the
+	// inner ones comes first and is overwritten below when longer.
+	props := make([]string, 0, len(chain)-1)
+	for _, p := range chain[1:] {
+		s, ok := p.(*ast.StringNode)
+		if !ok {
+			break
+		}
+		props = append(props, s.Value)
+	}
+	switch root.Value {
+	case "tasks":
+		if len(props) == 0 {
+			c.err = "tasks must be indexed by a literal task id, e.g. tasks[\"build\"].outputs.path"
+			return
+		}
+		r := Ref{Task: props[0]}
+		if len(props) > 1 {
+			r.Field = props[1]
+		}
+		if len(props) > 2 {
+			r.Key = props[2]
+		}
+		c.addTask(r)
+	case "vars":
+		if len(props) > 0 {
+			c.addVar(props[0])
+		}
+	}
+}
+
+// addTask records r, replacing a shorter prefix of it recorded earlier.
+func (c *refCollector) addTask(r Ref) {
+	for i, old := range c.tasks {
+		if old.Task != r.Task {
+			continue
+		}
+		if (old.Field == "" || old.Field == r.Field) && (old.Key == "" || old.Key == r.Key) {
+			c.tasks[i] = r
+			return
+		}
+		if (r.Field == "" || r.Field == old.Field) && (r.Key == "" || r.Key == old.Key) {
+			return
+		}
+	}
+	c.tasks = append(c.tasks, r)
+}
+
+func (c *refCollector) addVar(name string) {
+	for _, v := range c.vars {
+		if v == name {
+			return
+		}
+	}
+	c.vars = append(c.vars, name)
+}
+
+// memberChain flattens a.b["c"].d into [a, "b", "c", "d"].
+func memberChain(m *ast.MemberNode) []ast.Node {
+	var props []ast.Node
+	var n ast.Node = m
+	for {
+		mm, ok := n.(*ast.MemberNode)
+		if !ok {
+			break
+		}
+		props = append(props, mm.Property)
+		n = mm.Node
+	}
+	chain := []ast.Node{n}
+	for i := len(props) - 1; i >= 0; i-- {
+		chain = append(chain, props[i])
+	}
+	return chain
+}

@@ -1,0 +1,653 @@
+package recipe
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"hash"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/novelfactory/runner/engine/diag"
+	"github.com/novelfactory/runner/engine/eval"
+	"github.com/novelfactory/runner/engine/params"
+	"github.com/novelfactory/runner/engine/tasktype"
+)
+
+// Options are the inputs of Load besides the recipe file.
+type Options struct {
+	// Registry holds the task types; the built-in registry when nil.
+	Registry *tasktype.Registry
+	// VarFiles are YAML maps of var values, applied in order over the recipe's vars.
+	VarFiles []string
+	// Sets are "name=value" overrides, applied in order after VarFiles.
+	Sets []string
+	// Workdir, when set, replaces the recipe's directory as the base of relative paths.
+	Workdir string
+}
+
+var (
+	topKeys  = []string{"version", "name", "description", "vars", "secrets", "env", "include", "tasks"}
+	taskKeys = []string{"uses", "with", "needs", "if", "retry", "timeout", "for_each", "continue_on_error", "description"}
+	retryKey = []string{"attempts", "delay", "backoff", "max_delay", "on"}
+	idRe     = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_-]*$`)
+	nameRe   = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+)
+
+// Load reads, checks and compiles the recipe at path. On any problem it
+// returns a diag.List with every problem found.
+func Load(path string, opt Options) (*Recipe, error) {
+	if opt.Registry == nil {
+		opt.Registry = tasktype.Builtin()
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("resolve %s: %w", path, err)
+	}
+	l := &loader{reg: opt.Registry, stack: map[string]bool{}, digest: sha256.New()}
+	r := &Recipe{Path: path, Dir: filepath.Dir(abs)}
+	if !l.loadFile(r, path, abs, true) {
+		l.diags.Sort()
+		return nil, l.diags
+	}
+	if opt.Workdir != "" {
+		wd, err := filepath.Abs(opt.Workdir)
+		if err != nil {
+			return nil, fmt.Errorf("resolve --workdir %s: %w", opt.Workdir, err)
+		}
+		r.Dir = wd
+		for _, t := range r.Tasks {
+			t.Dir = wd
+		}
+	}
+	for _, f := range opt.VarFiles {
+		l.applyVarFile(r, f)
+	}
+	for _, s := range opt.Sets {
+		l.applySet(r, s)
+	}
+	l.validate(r)
+	if len(l.diags) > 0 {
+		l.diags.Sort()
+		return nil, l.diags
+	}
+	r.Digest = hex.EncodeToString(l.digest.Sum(nil))
+	return r, nil
+}
+
+type loader struct {
+	reg    *tasktype.Registry
+	diags  diag.List
+	stack  map[string]bool // files being loaded, to catch include cycles
+	digest hash.Hash
+	// exprPos remembers where each compiled expression was written.
+	exprPos map[*eval.Expr]Pos
+}
+
+func (l *loader) at(file string, n *yaml.Node, format string, args ...any) {
+	l.diags.Add(file, n.Line, n.Column, format, args...)
+}
+
+// loadFile parses one file into r. Tasks and vars of includes come first, so
+// that the including file's vars win and file order stays readable.
+func (l *loader) loadFile(r *Recipe, display, abs string, root bool) bool {
+	data, err := os.ReadFile(abs)
+	if err != nil {
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		l.diags.Add(display, 0, 0, "cannot read recipe: %v", err)
+		return false
+	}
+	l.digest.Write(data)
+	doc, ok := l.parseYAML(display, data)
+	if !ok {
+		return false
+	}
+	if doc.Kind != yaml.MappingNode {
+		l.at(display, doc, "a recipe must be a map with version and tasks, got %s", params.NodeKind(doc))
+		return false
+	}
+	l.stack[abs] = true
+	defer delete(l.stack, abs)
+
+	fields := l.mapping(display, doc, "recipe", topKeys)
+	if root {
+		if v, ok := fields["version"]; !ok {
+			l.at(display, doc, "missing required key \"version\": add `version: 1` at the top")
+		} else if v.Kind != yaml.ScalarNode || v.Value != "1" {
+			l.at(display, v, "unsupported version %q: this runner reads version 1", v.Value)
+		}
+		r.Name = strings.TrimSuffix(filepath.Base(display), filepath.Ext(display))
+		if n, ok := fields["name"]; ok {
+			r.Name = l.str(display, n, "name")
+		}
+		if n, ok := fields["description"]; ok {
+			r.Description = l.str(display, n, "description")
+		}
+	} else if v, ok := fields["version"]; ok && v.Value != "1" {
+		l.at(display, v, "unsupported version %q in included file: this runner reads version 1", v.Value)
+	}
+	if n, ok := fields["include"]; ok {
+		l.includes(r, display, abs, n)
+	}
+	if n, ok := fields["vars"]; ok {
+		l.vars(r, display, n)
+	}
+	if n, ok := fields["secrets"]; ok {
+		for _, s := range l.strList(display, n, "secrets") {
+			r.Secrets = append(r.Secrets, s)
+		}
+	}
+	if n, ok := fields["env"]; ok {
+		l.env(r, display, n)
+	}
+	n, ok := fields["tasks"]
+	switch {
+	case ok:
+		l.tasks(r, display, filepath.Dir(abs), n)
+	case root:
+		l.at(display, doc, "missing required key \"tasks\": a recipe needs at least one task")
+	}
+	return true
+}
+
+var yamlLineRe = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// parseYAML parses data, turning YAML syntax errors into positioned
+// diagnostics. Tabs in indentation get their own message: YAML's is cryptic.
+func (l *loader) parseYAML(display string, data []byte) (*yaml.Node, bool) {
+	lines := bytes.Split(data, []byte("\n"))
+	bad := false
+	for i, line := range lines {
+		indent := line[:len(line)-len(bytes.TrimLeft(line, " \t"))]
+		if j := bytes.IndexByte(indent, '\t'); j >= 0 && len(bytes.TrimSpace(line)) > 0 {
+			l.diags.Add(display, i+1, j+1, "tab character in indentation: YAML indents with spaces only")
+			bad = true
+		}
+	}
+	if bad {
+		return nil, false
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		msg := err.Error()
+		line, col := 0, 0
+		for _, m := range strings.Split(msg, "\n") {
+			if sm := yamlLineRe.FindStringSubmatch(strings.TrimSpace(m)); sm != nil {
+				line, _ = strconv.Atoi(sm[1])
+				msg = sm[2]
+				break
+			}
+		}
+		if line > 0 && line <= len(lines) {
+			text := lines[line-1]
+			col = len(text) - len(bytes.TrimLeft(text, " ")) + 1
+		}
+		l.diags.Add(display, line, col, "invalid YAML: %s", strings.TrimPrefix(msg, "yaml: "))
+		return nil, false
+	}
+	if len(doc.Content) == 0 {
+		l.diags.Add(display, 1, 1, "the recipe is empty: it needs at least `version: 1` and `tasks:`")
+		return nil, false
+	}
+	return doc.Content[0], true
+}
+
+// mapping checks that n is a map with only known keys, no duplicates, and
+// returns its values by key.
+func (l *loader) mapping(file string, n *yaml.Node, what string, known []string) map[string]*yaml.Node {
+	out := map[string]*yaml.Node{}
+	if n.Kind != yaml.MappingNode {
+		l.at(file, n, "%s must be a map, got %s", what, params.NodeKind(n))
+		return out
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if _, dup := out[k.Value]; dup {
+			l.at(file, k, "%s: key %q appears twice", what, k.Value)
+			continue
+		}
+		if known != nil && !contains(known, k.Value) {
+			l.at(file, k, "%s: unknown key %q%s; allowed keys: %s", what, k.Value,
+				diag.DidYouMean(k.Value, known), strings.Join(known, ", "))
+			continue
+		}
+		out[k.Value] = v
+	}
+	return out
+}
+
+func (l *loader) str(file string, n *yaml.Node, what string) string {
+	if n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
+		l.at(file, n, "%s must be a string, got %s", what, params.NodeKind(n))
+		return ""
+	}
+	return n.Value
+}
+
+func (l *loader) strList(file string, n *yaml.Node, what string) []string {
+	if n.Kind != yaml.SequenceNode {
+		l.at(file, n, "%s must be a list, got %s", what, params.NodeKind(n))
+		return nil
+	}
+	out := make([]string, 0, len(n.Content))
+	for _, c := range n.Content {
+		if s := l.str(file, c, what+" entry"); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func (l *loader) includes(r *Recipe, display, abs string, n *yaml.Node) {
+	if n.Kind != yaml.SequenceNode {
+		l.at(display, n, "include must be a list of recipe files, got %s", params.NodeKind(n))
+		return
+	}
+	for _, c := range n.Content {
+		p := l.str(display, c, "include entry")
+		if p == "" {
+			continue
+		}
+		incAbs := p
+		if !filepath.IsAbs(p) {
+			incAbs = filepath.Join(filepath.Dir(abs), p)
+		}
+		incDisplay := filepath.Join(filepath.Dir(display), p)
+		if l.stack[incAbs] {
+			l.at(display, c, "include cycle: %s includes itself through %s", display, p)
+			continue
+		}
+		before := len(l.diags)
+		if !l.loadFile(r, incDisplay, incAbs, false) && len(l.diags) == before {
+			l.at(display, c, "cannot include %s", p)
+		}
+	}
+}
+
+func (l *loader) vars(r *Recipe, file string, n *yaml.Node) {
+	if n.Kind != yaml.MappingNode {
+		l.at(file, n, "vars must be a map of names to values, got %s", params.NodeKind(n))
+		return
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if !nameRe.MatchString(k.Value) {
+			l.at(file, k, "var name %q: use letters, digits and _ (it is read as vars.%s)", k.Value, k.Value)
+			continue
+		}
+		val := l.value(file, v)
+		if old := r.Var(k.Value); old != nil {
+			if old.Pos.File == file {
+				l.at(file, k, "var %q appears twice", k.Value)
+			}
+			// A var of the including file overrides the included one.
+			old.Value, old.Pos = val, Pos{file, k.Line, k.Column}
+			continue
+		}
+		r.Vars = append(r.Vars, &Var{Name: k.Value, Value: val, Pos: Pos{file, k.Line, k.Column}})
+	}
+}
+
+func (l *loader) env(r *Recipe, file string, n *yaml.Node) {
+	if n.Kind != yaml.MappingNode {
+		l.at(file, n, "env must be a map of names to values, got %s", params.NodeKind(n))
+		return
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if v.Kind != yaml.ScalarNode {
+			l.at(file, v, "env %s must be a string, got %s", k.Value, params.NodeKind(v))
+			continue
+		}
+		r.Env = append(r.Env, &EnvEntry{Name: k.Value, Value: l.value(file, v)})
+	}
+}
+
+// applyVarFile overrides vars with the values of a --vars file. Keys the
+// recipe does not declare are added: a genre's settings file may serve
+// several recipes.
+func (l *loader) applyVarFile(r *Recipe, path string) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		l.diags.Add(path, 0, 0, "cannot read vars file: %v", err)
+		return
+	}
+	doc, ok := l.parseYAML(path, data)
+	if !ok {
+		return
+	}
+	if doc.Kind != yaml.MappingNode {
+		l.at(path, doc, "a vars file must be a map of names to values, got %s", params.NodeKind(doc))
+		return
+	}
+	l.vars(r, path, doc)
+}
+
+// applySet overrides one var from --set name=value. The value is text; when
+// the recipe's default is a number or a boolean, it is converted to that type.
+func (l *loader) applySet(r *Recipe, s string) {
+	name, value, ok := strings.Cut(s, "=")
+	if !ok || name == "" {
+		l.diags.Add("--set", 0, 0, "%q: write --set name=value", s)
+		return
+	}
+	v := r.Var(name)
+	if v == nil {
+		names := make([]string, len(r.Vars))
+		for i, v := range r.Vars {
+			names[i] = v.Name
+		}
+		l.diags.Add("--set", 0, 0, "%s: the recipe declares no var %q%s; declared vars: %s", s, name,
+			diag.DidYouMean(name, names), strings.Join(names, ", "))
+		return
+	}
+	var typed any = value
+	if def, err := v.Value.Eval(&eval.Scope{}); err == nil && len(v.Value.Exprs()) == 0 {
+		switch def.(type) {
+		case int:
+			n, err := strconv.Atoi(value)
+			if err != nil {
+				l.diags.Add("--set", 0, 0, "%s: var %q takes an integer", s, name)
+				return
+			}
+			typed = n
+		case float64:
+			f, err := strconv.ParseFloat(value, 64)
+			if err != nil {
+				l.diags.Add("--set", 0, 0, "%s: var %q takes a number", s, name)
+				return
+			}
+			typed = f
+		case bool:
+			b, err := strconv.ParseBool(value)
+			if err != nil {
+				l.diags.Add("--set", 0, 0, "%s: var %q takes true or false", s, name)
+				return
+			}
+			typed = b
+		}
+	}
+	v.Pos = Pos{File: "--set"}
+	if str, ok := typed.(string); ok && params.HasTemplate(str) {
+		v.Value = l.template("--set", &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: str, Line: 0, Column: 0})
+		return
+	}
+	v.Value = eval.Literal(typed)
+}
+
+// value compiles a YAML node into an eval.Value, compiling every template.
+func (l *loader) value(file string, n *yaml.Node) eval.Value {
+	if n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
+	}
+	switch n.Kind {
+	case yaml.MappingNode:
+		var keys []string
+		var vals []eval.Value
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			keys = append(keys, n.Content[i].Value)
+			vals = append(vals, l.value(file, n.Content[i+1]))
+		}
+		return eval.MapValue(keys, vals)
+	case yaml.SequenceNode:
+		items := make([]eval.Value, len(n.Content))
+		for i, c := range n.Content {
+			items[i] = l.value(file, c)
+		}
+		return eval.ListValue(items)
+	case yaml.ScalarNode:
+		if n.Tag == "!!str" && params.HasTemplate(n.Value) {
+			return l.template(file, n)
+		}
+		var v any
+		if err := n.Decode(&v); err != nil {
+			l.at(file, n, "cannot read value: %v", err)
+		}
+		return eval.Literal(v)
+	}
+	return eval.Literal(nil)
+}
+
+// template compiles a string scalar's templates, reporting each bad one at
+// its own column.
+func (l *loader) template(file string, n *yaml.Node) eval.Value {
+	t, errs := eval.ParseTemplate(n.Value)
+	for _, e := range errs {
+		line, col := offsetPos(n, e.Offset)
+		l.diags.Add(file, line, col, "%s", e.Msg)
+	}
+	l.remember(file, n, t.Exprs()...)
+	return eval.TemplateValue(t)
+}
+
+// expr compiles a bare expression (if, for_each). A value wrapped in ${{ }}
+// is accepted too, as GitHub Actions users write it.
+func (l *loader) expr(file string, n *yaml.Node, what string) *eval.Expr {
+	if n.Kind != yaml.ScalarNode {
+		l.at(file, n, "%s must be an expression, got %s", what, params.NodeKind(n))
+		return nil
+	}
+	src, shift := n.Value, 0
+	if params.IsExpression(src) {
+		t := strings.TrimSpace(src)
+		inner := t[3 : len(t)-2]
+		shift = strings.Index(src, "${{") + 3
+		src = inner
+	}
+	e, err := eval.Compile(src)
+	if err != nil {
+		ce := err.(*eval.CompileError)
+		line, col := offsetPos(n, shift+ce.Col-1)
+		l.diags.Add(file, line, col, "%s: %s", what, ce.Msg)
+		return nil
+	}
+	l.remember(file, n, e)
+	return e
+}
+
+func (l *loader) remember(file string, n *yaml.Node, es ...*eval.Expr) {
+	if l.exprPos == nil {
+		l.exprPos = map[*eval.Expr]Pos{}
+	}
+	for _, e := range es {
+		line, col := offsetPos(n, strings.Index(n.Value, e.Source))
+		l.exprPos[e] = Pos{file, line, col}
+	}
+}
+
+// offsetPos maps a byte offset inside a scalar's value to a file position.
+// Exact for plain and quoted one-line scalars; for block scalars it finds
+// the line and assumes the block's indentation.
+func offsetPos(n *yaml.Node, off int) (int, int) {
+	if off < 0 {
+		off = 0
+	}
+	if off > len(n.Value) {
+		off = len(n.Value)
+	}
+	before := n.Value[:off]
+	switch n.Style {
+	case yaml.LiteralStyle, yaml.FoldedStyle:
+		nl := strings.Count(before, "\n")
+		lastNL := strings.LastIndexByte(before, '\n')
+		return n.Line + 1 + nl, n.Column + 2 + len([]rune(before[lastNL+1:]))
+	case yaml.DoubleQuotedStyle, yaml.SingleQuotedStyle:
+		return n.Line, n.Column + 1 + len([]rune(before))
+	}
+	return n.Line, n.Column + len([]rune(before))
+}
+
+func (l *loader) tasks(r *Recipe, file, dir string, n *yaml.Node) {
+	if n.Kind != yaml.MappingNode {
+		l.at(file, n, "tasks must be a map of task ids to tasks, got %s", params.NodeKind(n))
+		return
+	}
+	if len(n.Content) == 0 {
+		l.at(file, n, "tasks is empty: add at least one task")
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if !idRe.MatchString(k.Value) {
+			l.at(file, k, "task id %q: start with a letter or _, then use letters, digits, - and _", k.Value)
+			continue
+		}
+		if old := r.Task(k.Value); old != nil {
+			l.at(file, k, "task id %q is already used at %s:%d:%d", k.Value, old.Pos.File, old.Pos.Line, old.Pos.Col)
+			continue
+		}
+		if t := l.task(file, dir, k, v); t != nil {
+			r.Tasks = append(r.Tasks, t)
+		}
+	}
+}
+
+func (l *loader) task(file, dir string, k, n *yaml.Node) *Task {
+	t := &Task{ID: k.Value, Pos: Pos{file, k.Line, k.Column}, Dir: dir, Retry: Retry{Attempts: 1, Backoff: 2}}
+	what := fmt.Sprintf("task %q", t.ID)
+	f := l.mapping(file, n, what, taskKeys)
+	if n.Kind != yaml.MappingNode {
+		return t
+	}
+	uses, ok := f["uses"]
+	if !ok {
+		l.at(file, n, "%s: missing required key \"uses\": name a task type (see `runner tasks`)", what)
+	} else if t.Uses = l.str(file, uses, what+": uses"); t.Uses != "" {
+		typ, found := l.reg.Lookup(t.Uses)
+		if !found {
+			l.at(file, uses, "%s: unknown task type %q%s; run `runner tasks` to list them", what, t.Uses,
+				diag.DidYouMean(t.Uses, l.reg.Names()))
+		}
+		t.Type = typ
+	}
+	with, hasWith := f["with"]
+	if t.Type != nil {
+		if !hasWith {
+			with = &yaml.Node{Kind: yaml.MappingNode, Line: n.Line, Column: n.Column}
+		}
+		t.Type.Params.Check(file, with, "with", &l.diags)
+	}
+	if hasWith {
+		t.With = l.value(file, with)
+	}
+	if v, ok := f["needs"]; ok {
+		if v.Kind == yaml.ScalarNode && v.Tag == "!!str" {
+			t.Needs = []string{v.Value} // `needs: build`, as in GitHub Actions
+		} else {
+			t.Needs = l.strList(file, v, what+": needs")
+		}
+		seen := map[string]bool{}
+		for i, id := range t.Needs {
+			node := v
+			if v.Kind == yaml.SequenceNode && i < len(v.Content) {
+				node = v.Content[i]
+			}
+			if seen[id] {
+				l.at(file, node, "%s: needs %q twice", what, id)
+			}
+			seen[id] = true
+		}
+	}
+	if v, ok := f["if"]; ok {
+		if v.Tag == "!!bool" {
+			t.If, _ = eval.Compile(v.Value)
+		} else {
+			t.If = l.expr(file, v, what+": if")
+		}
+	}
+	if v, ok := f["for_each"]; ok {
+		if v.Kind == yaml.SequenceNode {
+			t.ForEach = l.value(file, v)
+		} else if e := l.expr(file, v, what+": for_each"); e != nil {
+			t.ForEach = eval.TemplateValue(mustWhole(e))
+		}
+	}
+	if v, ok := f["retry"]; ok {
+		l.retry(file, v, what, &t.Retry)
+	}
+	if v, ok := f["timeout"]; ok {
+		t.Timeout = l.duration(file, v, what+": timeout")
+		if t.Timeout < 0 {
+			l.at(file, v, "%s: timeout must be positive", what)
+		}
+	}
+	if v, ok := f["continue_on_error"]; ok {
+		if v.Tag != "!!bool" {
+			l.at(file, v, "%s: continue_on_error must be true or false, got %s", what, params.NodeKind(v))
+		}
+		t.ContinueOnError = v.Value == "true"
+	}
+	if v, ok := f["description"]; ok {
+		t.Description = l.str(file, v, what+": description")
+	}
+	return t
+}
+
+// mustWhole wraps a compiled bare expression as a typed template.
+func mustWhole(e *eval.Expr) *eval.Template {
+	t, _ := eval.ParseTemplate("${{" + e.Source + "}}")
+	return t
+}
+
+func (l *loader) retry(file string, n *yaml.Node, what string, r *Retry) {
+	f := l.mapping(file, n, what+": retry", retryKey)
+	if v, ok := f["attempts"]; ok {
+		a, err := strconv.Atoi(v.Value)
+		if v.Tag != "!!int" || err != nil || a < 1 {
+			l.at(file, v, "%s: retry.attempts must be a whole number of tries, at least 1, got %s", what, params.NodeKind(v))
+		}
+		r.Attempts = a
+	}
+	if v, ok := f["delay"]; ok {
+		r.Delay = l.duration(file, v, what+": retry.delay")
+	}
+	if v, ok := f["max_delay"]; ok {
+		r.MaxDelay = l.duration(file, v, what+": retry.max_delay")
+	}
+	if v, ok := f["backoff"]; ok {
+		b, err := strconv.ParseFloat(v.Value, 64)
+		if (v.Tag != "!!int" && v.Tag != "!!float") || err != nil || b < 1 {
+			l.at(file, v, "%s: retry.backoff must be a number of at least 1 (the factor between waits), got %s", what, params.NodeKind(v))
+		}
+		r.Backoff = b
+	}
+	if v, ok := f["on"]; ok {
+		r.On = l.strList(file, v, what+": retry.on")
+		for i, c := range r.On {
+			if !contains(tasktype.Classes, c) && i < len(v.Content) {
+				l.at(file, v.Content[i], "%s: retry.on: unknown error class %q; classes: %s", what, c, strings.Join(tasktype.Classes, ", "))
+			}
+		}
+	}
+}
+
+func (l *loader) duration(file string, n *yaml.Node, what string) time.Duration {
+	if n.Kind != yaml.ScalarNode || n.Tag != "!!str" {
+		l.at(file, n, "%s: expected a duration such as \"30s\" or \"5m\", got %s", what, params.NodeKind(n))
+		return 0
+	}
+	d, err := time.ParseDuration(n.Value)
+	if err != nil {
+		l.at(file, n, "%s: bad duration %q: use a number and a unit (ms, s, m, h), e.g. \"90s\" or \"1h30m\"", what, n.Value)
+	}
+	return d
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

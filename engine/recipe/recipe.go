@@ -1,0 +1,94 @@
+// Package recipe loads a recipe file into a validated, compiled Recipe:
+// YAML with positions, strict keys, includes, vars with their overrides,
+// task params checked against each type's spec, expressions compiled once,
+// and the graph checked (unknown needs, cycles, reads of tasks not needed).
+// Every problem is reported with file:line:col, all at once.
+//
+// It runs nothing: scheduling is package scheduler's job.
+package recipe
+
+import (
+	"time"
+
+	"github.com/novelfactory/runner/engine/eval"
+	"github.com/novelfactory/runner/engine/tasktype"
+)
+
+// Recipe is a loaded and validated recipe.
+type Recipe struct {
+	Path        string // as the user gave it
+	Dir         string // absolute directory of the recipe file
+	Name        string
+	Description string
+	Vars        []*Var
+	Secrets     []string // names of vars whose values are masked
+	Env         []*EnvEntry
+	Tasks       []*Task // in file order: the tie-break order of the graph
+	Digest      string  // sha256 of every file the recipe was read from
+}
+
+// Var is a declared variable with its effective value (after overrides).
+type Var struct {
+	Name  string
+	Value eval.Value
+	Pos   Pos
+}
+
+// EnvEntry is one variable exported to every task's process environment.
+type EnvEntry struct {
+	Name  string
+	Value eval.Value
+}
+
+// Pos is a place in a file.
+type Pos struct {
+	File string
+	Line int
+	Col  int
+}
+
+// Retry says how often and how patiently a failed task is tried again.
+type Retry struct {
+	Attempts int           // total tries, at least 1
+	Delay    time.Duration // wait before the second try
+	Backoff  float64       // factor applied to the wait after each try
+	MaxDelay time.Duration // cap on the wait; 0 means none
+	On       []string      // error classes worth retrying; empty means all
+}
+
+// Task is one node of the recipe's graph.
+type Task struct {
+	ID              string
+	Pos             Pos
+	Dir             string // base directory for relative paths: its file's directory
+	Uses            string
+	Type            *tasktype.Type
+	With            eval.Value // nil when the task has no params
+	Needs           []string
+	If              *eval.Expr // nil: always
+	Retry           Retry
+	Timeout         time.Duration // 0: none
+	ForEach         eval.Value    // nil: a single instance
+	ContinueOnError bool
+	Description     string
+}
+
+// Task returns the task with the given id, or nil.
+func (r *Recipe) Task(id string) *Task {
+	for _, t := range r.Tasks {
+		if t.ID == id {
+			return t
+		}
+	}
+	return nil
+}
+
+// Var returns the var called name, or nil.
+func (r *Recipe) Var(name string) *Var {
+	for _, v := range r.Vars {
+		if v.Name == name {
+			return v
+		}
+	}
+	return nil
+}

@@ -1,0 +1,199 @@
+// Package secret masks secret values as *** wherever text leaves the process:
+// logs, child process output, plans, state files, reports and errors. It only
+// knows strings; deciding which values are secret is the caller's business,
+// with IsSecretName giving the environment-variable rule of the design.
+package secret
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/url"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+)
+
+// Mask is what a secret is replaced with.
+const Mask = "***"
+
+// minEnvSecretLen keeps short values such as "1" or "true" of a variable
+// named like a secret from masking every digit in every log.
+const minEnvSecretLen = 6
+
+// secretNameParts are the name fragments that mark an environment variable as
+// holding a secret.
+var secretNameParts = []string{"KEY", "SECRET", "TOKEN", "PASSWORD", "CREDENTIAL"}
+
+// urlPassword matches the password part of scheme://user:password@host.
+var urlPassword = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.\-]*://[^/\s:@]*:)([^/\s@]+)@`)
+
+// IsSecretName reports whether an environment variable of this name holds a
+// secret by the naming rule (case-insensitive).
+func IsSecretName(name string) bool {
+	up := strings.ToUpper(name)
+	for _, p := range secretNameParts {
+		if strings.Contains(up, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// Masker replaces known secret values. It is safe for concurrent use; values
+// can be added while a run goes on (a task may learn a token).
+type Masker struct {
+	mu       sync.RWMutex
+	values   map[string]bool
+	replacer *strings.Replacer
+	longest  int
+}
+
+// New returns a masker that knows no secrets yet.
+func New() *Masker {
+	return &Masker{values: map[string]bool{}}
+}
+
+// Add registers secret values. Empty values are ignored. Each value is also
+// registered in its JSON-escaped and URL-escaped forms, so that it is masked
+// inside a state file or a URL too.
+func (m *Masker) Add(values ...string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	changed := false
+	for _, v := range values {
+		if strings.TrimSpace(v) == "" {
+			continue
+		}
+		quoted, _ := json.Marshal(v)
+		for _, form := range []string{v, string(quoted[1 : len(quoted)-1]), url.QueryEscape(v), url.PathEscape(v)} {
+			if !m.values[form] {
+				m.values[form] = true
+				changed = true
+			}
+		}
+	}
+	if changed {
+		m.rebuild()
+	}
+}
+
+// AddEnviron registers the values of every secret-named variable of an
+// environment given as KEY=VALUE pairs.
+func (m *Masker) AddEnviron(environ []string) {
+	var vals []string
+	for _, kv := range environ {
+		name, value, ok := strings.Cut(kv, "=")
+		if ok && IsSecretName(name) && len(value) >= minEnvSecretLen {
+			vals = append(vals, value)
+		}
+	}
+	m.Add(vals...)
+}
+
+func (m *Masker) rebuild() {
+	vals := make([]string, 0, len(m.values))
+	for v := range m.values {
+		vals = append(vals, v)
+	}
+	// Longest first, so a secret that contains another is masked whole.
+	sort.Slice(vals, func(i, j int) bool {
+		if len(vals[i]) != len(vals[j]) {
+			return len(vals[i]) > len(vals[j])
+		}
+		return vals[i] < vals[j]
+	})
+	pairs := make([]string, 0, 2*len(vals))
+	m.longest = 0
+	for _, v := range vals {
+		pairs = append(pairs, v, Mask)
+		if len(v) > m.longest {
+			m.longest = len(v)
+		}
+	}
+	m.replacer = strings.NewReplacer(pairs...)
+}
+
+// String masks every known secret and every URL password in s.
+func (m *Masker) String(s string) string {
+	if m == nil {
+		return s
+	}
+	m.mu.RLock()
+	r := m.replacer
+	m.mu.RUnlock()
+	if r != nil {
+		s = r.Replace(s)
+	}
+	if strings.Contains(s, "://") {
+		s = urlPassword.ReplaceAllString(s, "${1}"+Mask+"@")
+	}
+	return s
+}
+
+// Bytes masks b like String.
+func (m *Masker) Bytes(b []byte) []byte {
+	return []byte(m.String(string(b)))
+}
+
+func (m *Masker) longestLen() int {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return m.longest
+}
+
+// maxPending bounds how much of an unterminated line a Writer holds back.
+const maxPending = 64 << 10
+
+// Writer returns a writer that masks what passes through it to w. It holds
+// back partial lines so that a secret split across two writes is still
+// masked; Close flushes the rest.
+func (m *Masker) Writer(w io.Writer) io.WriteCloser {
+	return &maskingWriter{m: m, w: w}
+}
+
+type maskingWriter struct {
+	mu      sync.Mutex
+	m       *Masker
+	w       io.Writer
+	pending []byte
+}
+
+func (mw *maskingWriter) Write(p []byte) (int, error) {
+	mw.mu.Lock()
+	defer mw.mu.Unlock()
+	mw.pending = append(mw.pending, p...)
+	if i := bytes.LastIndexByte(mw.pending, '\n'); i >= 0 {
+		if _, err := mw.w.Write(mw.m.Bytes(mw.pending[:i+1])); err != nil {
+			return 0, err
+		}
+		mw.pending = append(mw.pending[:0], mw.pending[i+1:]...)
+	}
+	if len(mw.pending) > maxPending {
+		// A very long line: emit all but a tail long enough to hold the
+		// start of any secret that is still arriving.
+		masked := mw.m.Bytes(mw.pending)
+		keep := mw.m.longestLen()
+		if keep > len(masked) {
+			keep = len(masked)
+		}
+		if _, err := mw.w.Write(masked[:len(masked)-keep]); err != nil {
+			return 0, err
+		}
+		mw.pending = append(mw.pending[:0], masked[len(masked)-keep:]...)
+	}
+	return len(p), nil
+}
+
+// Close writes out any held-back partial line.
+func (mw *maskingWriter) Close() error {
+	mw.mu.Lock()
+	defer mw.mu.Unlock()
+	if len(mw.pending) == 0 {
+		return nil
+	}
+	_, err := mw.w.Write(mw.m.Bytes(mw.pending))
+	mw.pending = nil
+	return err
+}
