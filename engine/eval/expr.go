@@ -26,7 +26,9 @@ type Expr struct {
 	Source string
 	Tasks  []Ref    // tasks it reads
 	Vars   []string // vars it reads by literal name
-	prog   *vm.Program
+	// UsesItem is true when the expression reads item or index.
+	UsesItem bool
+	prog     *vm.Program
 }
 
 // CompileError is an expression that does not compile, with the 1-based
@@ -58,7 +60,7 @@ func Compile(src string) (*Expr, error) {
 	if c.err != "" {
 		return nil, &CompileError{Col: 1, Msg: c.err}
 	}
-	e.Tasks, e.Vars = c.tasks, c.vars
+	e.Tasks, e.Vars, e.UsesItem = c.tasks, c.vars, c.usesItem
 	return e, nil
 }
 
@@ -137,12 +139,16 @@ func Text(v any) string {
 
 // refCollector finds literal references to tasks.<id>… and vars.<name>.
 type refCollector struct {
-	tasks []Ref
-	vars  []string
-	err   string
+	tasks    []Ref
+	vars     []string
+	usesItem bool
+	err      string
 }
 
 func (c *refCollector) Visit(node *ast.Node) {
+	if id, ok := (*node).(*ast.IdentifierNode); ok && (id.Value == "item" || id.Value == "index") {
+		c.usesItem = true
+	}
 	m, ok := (*node).(*ast.MemberNode)
 	if !ok {
 		return
@@ -230,3 +236,6 @@ func memberChain(m *ast.MemberNode) []ast.Node {
 	}
 	return chain
 }
+
+// MarshalJSON renders an Unknown as its placeholder text.
+func (u Unknown) MarshalJSON() ([]byte, error) { return json.Marshal(u.String()) }

@@ -35,12 +35,12 @@ type Scope struct {
 	Index int                 `expr:"index"`
 	Run   RunInfo             `expr:"run"`
 
-	Now      func() time.Time                    `expr:"now"`
-	Strftime func(time.Time, string) string      `expr:"strftime"`
-	Glob     func(string) ([]string, error)      `expr:"glob"`
-	Exists   func(string) bool                   `expr:"exists"`
-	Basename func(string) string                 `expr:"basename"`
-	Dirname  func(string) string                 `expr:"dirname"`
+	Now      func() time.Time                   `expr:"now"`
+	Strftime func(time.Time, string) string     `expr:"strftime"`
+	Glob     func(string) ([]string, error)     `expr:"glob"`
+	Exists   func(string) bool                  `expr:"exists"`
+	Basename func(string) string                `expr:"basename"`
+	Dirname  func(string) string                `expr:"dirname"`
 	EnvOr    func(name, fallback string) string `expr:"env_or"`
 
 	// Known, when set (dry runs), reports whether a task's outputs are known

@@ -1,0 +1,589 @@
+package scheduler
+
+import (
+	"container/heap"
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/novelfactory/runner/engine/dag"
+	"github.com/novelfactory/runner/engine/eval"
+	"github.com/novelfactory/runner/engine/recipe"
+	"github.com/novelfactory/runner/engine/secret"
+	"github.com/novelfactory/runner/engine/state"
+	"github.com/novelfactory/runner/engine/tasktype"
+)
+
+// Options configure one execution.
+type Options struct {
+	Jobs     int            // parallel tasks; at least 1
+	Only     []string       // run only these tasks and what they need; all when empty
+	Sink     Sink           // receives events; may be nil
+	Store    *state.Store   // where state and logs go; nil keeps nothing on disk
+	Run      *state.Run     // the run being recorded (filled in by Execute)
+	Previous *state.Run     // when resuming: succeeded tasks here are not run again
+	Scope    *eval.Scope    // vars, env, run info and helpers; tasks are filled in
+	Environ  []string       // environment for the tasks' processes
+	Masker   *secret.Masker // masks errors and logs
+}
+
+// unit is one runnable instance: a task, or one item of a for_each task.
+type unit struct {
+	g     *group
+	id    string
+	index int // for_each index; -1 for a plain task
+	item  any
+	st    *state.Task
+}
+
+// group is a recipe task with its instances.
+type group struct {
+	task    *recipe.Task
+	ti      int
+	st      *state.Task
+	waiting int // needs not yet finished
+	units   []*unit
+	open    int // units not yet finished
+}
+
+type result struct {
+	u       *unit
+	outputs tasktype.Outputs
+	err     error
+	status  state.Status
+}
+
+type execution struct {
+	opt     Options
+	r       *recipe.Recipe
+	graph   *dag.Graph
+	groups  []*group
+	ready   unitHeap
+	results chan result
+	mu      sync.Mutex // guards the state in opt.Run against the state writer
+	saver   *saver
+	failed  bool
+}
+
+// Execute runs the recipe to completion or cancellation. The outcome is in
+// opt.Run; the error is non-nil only when state could not be kept.
+func Execute(ctx context.Context, r *recipe.Recipe, opt Options) error {
+	if opt.Jobs < 1 {
+		opt.Jobs = 1
+	}
+	if opt.Sink == nil {
+		opt.Sink = SinkFunc(func(Event) {})
+	}
+	x := &execution{opt: opt, r: r, graph: r.Graph(), results: make(chan result)}
+	selected := x.selection()
+	run := opt.Run
+	for i, t := range r.Tasks {
+		st := run.Task(t.ID)
+		if st == nil {
+			st = &state.Task{ID: t.ID}
+			run.Tasks = append(run.Tasks, st)
+		}
+		st.Status, st.Error, st.Reason = state.Pending, "", ""
+		g := &group{task: t, ti: i, st: st, waiting: len(t.Needs)}
+		if !selected[i] {
+			g.st.Status, g.st.Reason = state.Skipped, "not selected by --only"
+		}
+		x.groups = append(x.groups, g)
+	}
+	run.Status = state.Running
+	if opt.Store != nil {
+		if err := opt.Store.Create(run); err != nil {
+			return err
+		}
+		x.saver = newSaver(opt.Store, run, &x.mu)
+		defer x.saver.stop()
+	}
+	x.emit(Event{Type: RunStarted, Run: run.ID})
+	for _, g := range x.groups {
+		if g.st.Status == state.Skipped {
+			x.finishGroup(g)
+		}
+	}
+	for _, g := range x.groups {
+		if g.waiting == 0 && g.st.Status == state.Pending {
+			x.activate(ctx, g)
+		}
+	}
+	x.loop(ctx)
+
+	now := time.Now()
+	x.mu.Lock()
+	run.Finished = &now
+	run.Status = state.Succeeded
+	for _, g := range x.groups {
+		if !g.st.Status.Terminal() {
+			g.st.Status, g.st.Reason = state.Cancelled, "the run was interrupted"
+		}
+		switch {
+		case g.st.Status == state.Cancelled:
+			run.Status = state.Cancelled
+		case g.st.Status == state.Failed && !g.task.ContinueOnError && run.Status != state.Cancelled:
+			run.Status = state.Failed
+		}
+	}
+	x.mu.Unlock()
+	x.emit(Event{Type: RunFinished, Run: run.ID, Status: run.Status, Duration: now.Sub(run.Started)})
+	if x.saver != nil {
+		return x.saver.stop()
+	}
+	return nil
+}
+
+// selection marks the tasks --only asks for, with everything they need.
+func (x *execution) selection() []bool {
+	sel := make([]bool, len(x.r.Tasks))
+	if len(x.opt.Only) == 0 {
+		for i := range sel {
+			sel[i] = true
+		}
+		return sel
+	}
+	for _, id := range x.opt.Only {
+		i := x.graph.Index(id)
+		if i < 0 {
+			continue // rejected by the CLI before running
+		}
+		sel[i] = true
+		for a := range x.graph.Ancestors(i) {
+			sel[a] = true
+		}
+	}
+	return sel
+}
+
+func (x *execution) loop(ctx context.Context) {
+	running := 0
+	for {
+		for running < x.opt.Jobs && x.ready.Len() > 0 {
+			u := heap.Pop(&x.ready).(*unit)
+			if ctx.Err() != nil {
+				x.finishUnit(ctx, u, nil, state.Cancelled, nil, "the run was interrupted")
+				continue
+			}
+			prepared, ok := x.prepare(ctx, u)
+			if !ok {
+				continue
+			}
+			running++
+			go x.work(ctx, u, prepared)
+		}
+		if running == 0 {
+			return
+		}
+		res := <-x.results
+		running--
+		x.finishUnit(ctx, res.u, res.outputs, res.status, res.err, "")
+	}
+}
+
+// activate is called when all of a group's needs have finished: it decides
+// whether the task runs, and queues its instances.
+func (x *execution) activate(ctx context.Context, g *group) {
+	t := g.task
+	for _, n := range t.Needs {
+		ng := x.groups[x.graph.Index(n)]
+		switch {
+		case ng.st.Status == state.Cancelled:
+			x.endGroup(g, state.Cancelled, fmt.Sprintf("needs %s, which was cancelled", n))
+			return
+		case ng.st.Status == state.Failed && !ng.task.ContinueOnError:
+			x.endGroup(g, state.Skipped, fmt.Sprintf("needs %s, which failed", n))
+			return
+		case ng.st.Status == state.Skipped:
+			x.endGroup(g, state.Skipped, fmt.Sprintf("needs %s, which was skipped", n))
+			return
+		}
+	}
+	if ctx.Err() != nil {
+		x.endGroup(g, state.Cancelled, "the run was interrupted")
+		return
+	}
+	if prev := x.previous(t.ID); prev != nil && t.ForEach == nil {
+		x.reuse(g, prev)
+		return
+	}
+	scope := x.scope(nil, -1)
+	if t.If != nil && !t.If.UsesItem {
+		ok, err := t.If.Bool(scope)
+		if err != nil {
+			x.endGroupErr(g, fmt.Errorf("if: %w", err))
+			return
+		}
+		if !ok {
+			x.endGroup(g, state.Skipped, "if: "+t.If.Source+" is false")
+			return
+		}
+	}
+	if t.ForEach == nil {
+		u := &unit{g: g, id: t.ID, index: -1, st: g.st}
+		g.units, g.open = []*unit{u}, 1
+		heap.Push(&x.ready, u)
+		return
+	}
+	v, err := t.ForEach.Eval(scope)
+	if err != nil {
+		x.endGroupErr(g, fmt.Errorf("for_each: %w", err))
+		return
+	}
+	items, ok := asList(v)
+	if !ok {
+		x.endGroupErr(g, fmt.Errorf("for_each gave %s, not a list", eval.Text(v)))
+		return
+	}
+	if len(items) == 0 {
+		x.mu.Lock()
+		g.st.Outputs = []any{}
+		x.mu.Unlock()
+		x.endGroup(g, state.Succeeded, "for_each gave an empty list")
+		return
+	}
+	x.mu.Lock()
+	g.st.Status = state.Running
+	for i, item := range items {
+		id := fmt.Sprintf("%s[%d]", t.ID, i)
+		st := x.opt.Run.Task(id)
+		if st == nil {
+			st = &state.Task{ID: id}
+			x.opt.Run.Tasks = append(x.opt.Run.Tasks, st)
+		}
+		st.Status, st.Item, st.Error, st.Reason = state.Pending, item, "", ""
+		g.units = append(g.units, &unit{g: g, id: id, index: i, item: item, st: st})
+	}
+	g.open = len(items)
+	x.mu.Unlock()
+	for _, u := range g.units {
+		if prev := x.previous(u.id); prev != nil && sameItem(prev.Item, u.item) {
+			x.mu.Lock()
+			u.st.Outputs, u.st.Attempts, u.st.Log = prev.Outputs, prev.Attempts, prev.Log
+			x.mu.Unlock()
+			x.finishUnit(ctx, u, nil, state.Succeeded, nil, "reused from run "+x.opt.Previous.ID)
+			continue
+		}
+		heap.Push(&x.ready, u)
+	}
+}
+
+// previous returns the succeeded state of id in the run being resumed.
+func (x *execution) previous(id string) *state.Task {
+	if x.opt.Previous == nil {
+		return nil
+	}
+	if st := x.opt.Previous.Task(id); st != nil && st.Status == state.Succeeded {
+		return st
+	}
+	return nil
+}
+
+func (x *execution) reuse(g *group, prev *state.Task) {
+	x.mu.Lock()
+	g.st.Outputs, g.st.Attempts, g.st.Started, g.st.Finished, g.st.Log = prev.Outputs, prev.Attempts, prev.Started, prev.Finished, prev.Log
+	x.mu.Unlock()
+	x.endGroup(g, state.Succeeded, "reused from run "+x.opt.Previous.ID)
+}
+
+func sameItem(a, b any) bool { return eval.Text(a) == eval.Text(b) }
+
+func asList(v any) ([]any, bool) {
+	switch l := v.(type) {
+	case []any:
+		return l, true
+	case []string:
+		out := make([]any, len(l))
+		for i, s := range l {
+			out[i] = s
+		}
+		return out, true
+	case map[string]any:
+		return nil, false
+	case nil:
+		return nil, true
+	}
+	return nil, false
+}
+
+// scope returns the expression scope for an instance.
+func (x *execution) scope(item any, index int) *eval.Scope {
+	s := *x.opt.Scope
+	s.Item, s.Index = item, index
+	return &s
+}
+
+type prepared struct {
+	typ    *tasktype.Type
+	params any
+}
+
+// prepare evaluates an instance's condition and params in the scheduler's
+// goroutine (the only one that touches the scope). It returns false when the
+// unit has already been finished (skipped or failed).
+func (x *execution) prepare(ctx context.Context, u *unit) (prepared, bool) {
+	t := u.g.task
+	scope := x.scope(u.item, u.index)
+	if t.If != nil && t.If.UsesItem {
+		ok, err := t.If.Bool(scope)
+		if err != nil {
+			x.finishUnit(ctx, u, nil, state.Failed, fmt.Errorf("if: %w", err), "")
+			return prepared{}, false
+		}
+		if !ok {
+			x.finishUnit(ctx, u, nil, state.Skipped, nil, "if: "+t.If.Source+" is false")
+			return prepared{}, false
+		}
+	}
+	var with any
+	if t.With != nil {
+		v, err := t.With.Eval(scope)
+		if err != nil {
+			x.finishUnit(ctx, u, nil, state.Failed, fmt.Errorf("with: %w", err), "")
+			return prepared{}, false
+		}
+		with = v
+	}
+	p, err := t.Type.Decode(with)
+	if err != nil {
+		x.finishUnit(ctx, u, nil, state.Failed, err, "")
+		return prepared{}, false
+	}
+	now := time.Now()
+	x.mu.Lock()
+	u.st.Status, u.st.Started, u.st.Finished, u.st.Attempts = state.Running, &now, nil, 0
+	if u.g.st != u.st && u.g.st.Started == nil {
+		u.g.st.Started = &now
+	}
+	x.mu.Unlock()
+	x.changed()
+	x.emit(Event{Type: TaskStarted, Task: u.id, Attempts: t.Retry.Attempts})
+	return prepared{typ: t.Type, params: p}, true
+}
+
+// work runs one instance with its retries, in its own goroutine.
+func (x *execution) work(ctx context.Context, u *unit, p prepared) {
+	t := u.g.task
+	logs := x.newTaskLog(u)
+	env := &tasktype.Env{
+		TaskID:   u.id,
+		Dir:      t.Dir,
+		Environ:  append(append([]string{}, x.opt.Environ...), "RUNNER_TASK_ID="+u.id),
+		Log:      logs,
+		Logger:   logs.logger,
+		Progress: &progress{x: x, task: u.id},
+		Secrets:  x.opt.Masker,
+	}
+	var (
+		out tasktype.Outputs
+		err error
+	)
+	for attempt := 1; ; attempt++ {
+		x.mu.Lock()
+		u.st.Attempts = attempt
+		x.mu.Unlock()
+		out, err = x.attempt(ctx, t, env, p)
+		if err == nil || ctx.Err() != nil {
+			break
+		}
+		if attempt >= t.Retry.Attempts || !retryable(t.Retry.On, err) {
+			break
+		}
+		wait := Backoff(t.Retry, attempt)
+		x.emit(Event{Type: TaskRetrying, Task: u.id, Attempt: attempt, Attempts: t.Retry.Attempts, Wait: wait, Error: x.mask(err.Error())})
+		fmt.Fprintf(logs, "attempt %d of %d failed: %v; retrying in %s\n", attempt, t.Retry.Attempts, err, wait.Round(time.Millisecond))
+		x.changed()
+		timer := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+		case <-timer.C:
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	logs.Close()
+	res := result{u: u, outputs: out, err: err, status: state.Succeeded}
+	switch {
+	case ctx.Err() != nil && err != nil:
+		res.status = state.Cancelled
+	case err != nil:
+		res.status = state.Failed
+	}
+	x.results <- res
+}
+
+// attempt runs the task once, under its timeout.
+func (x *execution) attempt(ctx context.Context, t *recipe.Task, env *tasktype.Env, p prepared) (out tasktype.Outputs, err error) {
+	actx := ctx
+	if t.Timeout > 0 {
+		var cancel context.CancelFunc
+		actx, cancel = context.WithTimeout(ctx, t.Timeout)
+		defer cancel()
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("task type %s panicked: %v", t.Uses, r)
+		}
+	}()
+	out, err = p.typ.Run(actx, env, p.params)
+	if err != nil && ctx.Err() == nil && errors.Is(actx.Err(), context.DeadlineExceeded) {
+		err = &tasktype.ClassifiedError{Class: tasktype.ClassTimeout, Err: fmt.Errorf("timed out after %s: %w", t.Timeout, err)}
+	}
+	return out, err
+}
+
+func retryable(on []string, err error) bool {
+	if len(on) == 0 {
+		return true
+	}
+	class := tasktype.Classify(err)
+	for _, c := range on {
+		if c == class {
+			return true
+		}
+	}
+	return false
+}
+
+// Backoff is the wait after failed try number attempt (1-based): delay ×
+// backoff^(attempt-1), plus up to 25% random jitter so that many runs
+// retrying the same service spread out, capped at max_delay.
+func Backoff(r recipe.Retry, attempt int) time.Duration {
+	d := float64(r.Delay) * math.Pow(r.Backoff, float64(attempt-1))
+	d += d * 0.25 * rand.Float64()
+	if r.MaxDelay > 0 && d > float64(r.MaxDelay) {
+		d = float64(r.MaxDelay)
+	}
+	if d > math.MaxInt64 {
+		d = math.MaxInt64
+	}
+	return time.Duration(d)
+}
+
+// finishUnit records the end of an instance and, when it was the last one
+// of its task, the end of the task.
+func (x *execution) finishUnit(ctx context.Context, u *unit, out tasktype.Outputs, status state.Status, err error, reason string) {
+	now := time.Now()
+	x.mu.Lock()
+	u.st.Status, u.st.Finished, u.st.Reason = status, &now, reason
+	if u.st.Started == nil {
+		u.st.Started = &now
+	}
+	if out != nil {
+		u.st.Outputs = out
+	}
+	if err != nil {
+		u.st.Error = x.mask(err.Error())
+	}
+	x.mu.Unlock()
+	x.emit(Event{Type: TaskFinished, Task: u.id, Status: status, Attempt: u.st.Attempts, Duration: now.Sub(*u.st.Started), Error: u.st.Error, Reason: reason})
+	g := u.g
+	g.open--
+	if g.open > 0 {
+		x.changed()
+		return
+	}
+	if u.st != g.st {
+		x.aggregate(g)
+	}
+	x.finishGroup(g)
+	for _, d := range x.graph.Dependents(g.ti) {
+		dg := x.groups[d]
+		dg.waiting--
+		if dg.waiting == 0 && dg.st.Status == state.Pending {
+			x.activate(ctx, dg)
+		}
+	}
+}
+
+// aggregate sets a for_each task's status and outputs from its instances.
+func (x *execution) aggregate(g *group) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	outs := make([]any, len(g.units))
+	var failed, cancelled, skipped int
+	for i, u := range g.units {
+		outs[i] = u.st.Outputs
+		switch u.st.Status {
+		case state.Failed:
+			failed++
+		case state.Cancelled:
+			cancelled++
+		case state.Skipped:
+			skipped++
+		}
+	}
+	now := time.Now()
+	g.st.Outputs, g.st.Finished = outs, &now
+	switch {
+	case cancelled > 0:
+		g.st.Status = state.Cancelled
+	case failed > 0:
+		g.st.Status, g.st.Error = state.Failed, fmt.Sprintf("%d of %d instances failed", failed, len(g.units))
+	case skipped == len(g.units):
+		g.st.Status, g.st.Reason = state.Skipped, "every instance was skipped"
+	default:
+		g.st.Status = state.Succeeded
+	}
+}
+
+// endGroup finishes a task that will not run, and what waits for it.
+func (x *execution) endGroup(g *group, status state.Status, reason string) {
+	u := &unit{g: g, id: g.task.ID, index: -1, st: g.st}
+	g.units, g.open = []*unit{u}, 1
+	x.finishUnit(context.Background(), u, nil, status, nil, reason)
+}
+
+func (x *execution) endGroupErr(g *group, err error) {
+	u := &unit{g: g, id: g.task.ID, index: -1, st: g.st}
+	g.units, g.open = []*unit{u}, 1
+	x.finishUnit(context.Background(), u, nil, state.Failed, err, "")
+}
+
+// finishGroup publishes a finished task to later expressions.
+func (x *execution) finishGroup(g *group) {
+	x.mu.Lock()
+	x.opt.Scope.Tasks[g.task.ID] = eval.TaskView{Outputs: g.st.Outputs, Status: string(g.st.Status)}
+	x.mu.Unlock()
+	x.changed()
+}
+
+func (x *execution) changed() {
+	if x.saver != nil {
+		x.saver.poke()
+	}
+}
+
+func (x *execution) emit(e Event) {
+	if e.Time.IsZero() {
+		e.Time = time.Now()
+	}
+	x.opt.Sink.Event(e)
+}
+
+func (x *execution) mask(s string) string { return x.opt.Masker.String(s) }
+
+// unitHeap orders ready instances by their task's place in the file, then index.
+type unitHeap []*unit
+
+func (h unitHeap) Len() int { return len(h) }
+func (h unitHeap) Less(i, j int) bool {
+	if h[i].g.ti != h[j].g.ti {
+		return h[i].g.ti < h[j].g.ti
+	}
+	return h[i].index < h[j].index
+}
+func (h unitHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *unitHeap) Push(v any)   { *h = append(*h, v.(*unit)) }
+func (h *unitHeap) Pop() any {
+	old := *h
+	u := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return u
+}

@@ -1,0 +1,128 @@
+package scheduler
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/novelfactory/runner/engine/state"
+)
+
+// maxEventLine bounds a log line carried in an event; the log file keeps it whole.
+const maxEventLine = 4 << 10
+
+// taskLog is what a task writes to: masked, then both into the task's log
+// file — created on the first write, so silent tasks cost no file — and
+// into task_log events, one per line.
+type taskLog struct {
+	io.WriteCloser // the masking writer in front
+	logger         *slog.Logger
+}
+
+func (x *execution) newTaskLog(u *unit) *taskLog {
+	sink := &logSink{x: x, u: u}
+	w := x.opt.Masker.Writer(sink)
+	return &taskLog{WriteCloser: &closer{w, sink}, logger: slog.New(slog.NewTextHandler(w, nil))}
+}
+
+type closer struct {
+	io.WriteCloser
+	sink *logSink
+}
+
+func (c *closer) Close() error {
+	err := c.WriteCloser.Close()
+	if cerr := c.sink.close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// logSink receives masked text, whole lines at a time.
+type logSink struct {
+	x    *execution
+	u    *unit
+	mu   sync.Mutex
+	file *os.File
+	err  error
+	part []byte
+}
+
+func (s *logSink) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.file == nil && s.err == nil && s.x.opt.Store != nil {
+		rel := state.LogPath(s.u.id)
+		s.file, s.err = os.OpenFile(filepath.Join(s.x.opt.Store.RunDir(s.x.opt.Run.ID), rel), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if s.err == nil {
+			s.x.mu.Lock()
+			s.u.st.Log = rel
+			s.x.mu.Unlock()
+		}
+	}
+	if s.file != nil {
+		if _, err := s.file.Write(p); err != nil {
+			return 0, fmt.Errorf("write log of %s: %w", s.u.id, err)
+		}
+	}
+	s.part = append(s.part, p...)
+	for {
+		i := bytes.IndexByte(s.part, '\n')
+		if i < 0 {
+			break
+		}
+		s.emitLine(s.part[:i])
+		s.part = s.part[i+1:]
+	}
+	if len(s.part) > maxEventLine {
+		s.emitLine(s.part)
+		s.part = s.part[:0]
+	}
+	return len(p), nil
+}
+
+func (s *logSink) emitLine(line []byte) {
+	line = bytes.TrimRight(line, "\r")
+	if len(line) > maxEventLine {
+		line = line[:maxEventLine]
+	}
+	s.x.emit(Event{Type: TaskLog, Task: s.u.id, Line: string(line)})
+}
+
+func (s *logSink) close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.part) > 0 {
+		s.emitLine(s.part)
+		s.part = nil
+	}
+	if s.file != nil {
+		return s.file.Close()
+	}
+	return s.err
+}
+
+// progress turns a task's progress reports into events, at most ten a second.
+type progress struct {
+	x    *execution
+	task string
+	mu   sync.Mutex
+	last time.Time
+}
+
+func (p *progress) Progress(done, total int64) {
+	p.mu.Lock()
+	now := time.Now()
+	if now.Sub(p.last) < 100*time.Millisecond && done != total {
+		p.mu.Unlock()
+		return
+	}
+	p.last = now
+	p.mu.Unlock()
+	p.x.emit(Event{Type: TaskProgress, Task: p.task, Done: done, Total: total})
+}
