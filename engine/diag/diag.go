@@ -80,7 +80,8 @@ func (l List) Error() string {
 // Suggest returns the candidate closest to word when it is close enough to be
 // a likely typo ("did you mean ...?"), or "" when none is.
 func Suggest(word string, candidates []string) string {
-	best, bestDist := "", len(word)/2+2
+	// Allow about one edit per three letters: "shel" finds "shell", "zz" finds nothing.
+	best, bestDist := "", max(1, (len([]rune(word))+1)/3)+1
 	for _, c := range candidates {
 		if d := distance(strings.ToLower(word), strings.ToLower(c)); d < bestDist {
 			best, bestDist = c, d

@@ -66,9 +66,17 @@ func Compile(src string) (*Expr, error) {
 
 // Unknown is the value of an expression that reads outputs not known yet
 // (in a dry run). It prints like Terraform's "(known after apply)".
-type Unknown struct{ Source string }
+type Unknown struct {
+	Source string // the expression
+	Text   string // a template's text with the unknown parts as placeholders
+}
 
-func (u Unknown) String() string { return "(known after run)" }
+func (u Unknown) String() string {
+	if u.Text != "" {
+		return u.Text
+	}
+	return "(known after run)"
+}
 
 // Eval evaluates the expression in scope.
 func (e *Expr) Eval(s *Scope) (any, error) {

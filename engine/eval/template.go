@@ -110,6 +110,7 @@ func (t *Template) Eval(s *Scope) (any, error) {
 		return e.Eval(s)
 	}
 	var b strings.Builder
+	unknown := false
 	for _, p := range t.parts {
 		if p.expr == nil {
 			b.WriteString(p.text)
@@ -119,10 +120,15 @@ func (t *Template) Eval(s *Scope) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		if u, ok := v.(Unknown); ok {
-			return Unknown{Source: t.Raw + " " + u.Source}, nil
+		if _, ok := v.(Unknown); ok {
+			unknown = true
+			b.WriteString("(known after run)")
+			continue
 		}
 		b.WriteString(Text(v))
+	}
+	if unknown {
+		return Unknown{Source: t.Raw, Text: b.String()}, nil
 	}
 	return b.String(), nil
 }

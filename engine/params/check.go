@@ -107,10 +107,7 @@ func (t *Type) checkObject(file string, n *yaml.Node, what string, out *diag.Lis
 			continue
 		}
 		seen[k.Value] = true
-		name := fmt.Sprintf("param %q", f.Name)
-		if what != "with" {
-			name = fmt.Sprintf("%s.%s", what, f.Name)
-		}
+		name := what + "." + f.Name
 		f.Type.Check(file, v, name, out)
 		if len(f.Enum) > 0 && v.Kind == yaml.ScalarNode && !HasTemplate(v.Value) && !contains(f.Enum, v.Value) {
 			out.Add(file, v.Line, v.Column, "%s: %q is not one of %s%s", name, v.Value,

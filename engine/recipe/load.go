@@ -286,7 +286,7 @@ func (l *loader) vars(r *Recipe, file string, n *yaml.Node) {
 			l.at(file, k, "var name %q: use letters, digits and _ (it is read as vars.%s)", k.Value, k.Value)
 			continue
 		}
-		val := l.value(file, v)
+		val := l.value(file, v, "var "+k.Value)
 		if old := r.Var(k.Value); old != nil {
 			if old.Pos.File == file {
 				l.at(file, k, "var %q appears twice", k.Value)
@@ -310,7 +310,7 @@ func (l *loader) env(r *Recipe, file string, n *yaml.Node) {
 			l.at(file, v, "env %s must be a string, got %s", k.Value, params.NodeKind(v))
 			continue
 		}
-		r.Env = append(r.Env, &EnvEntry{Name: k.Value, Value: l.value(file, v)})
+		r.Env = append(r.Env, &EnvEntry{Name: k.Value, Value: l.value(file, v, "env "+k.Value)})
 	}
 }
 
@@ -380,14 +380,15 @@ func (l *loader) applySet(r *Recipe, s string) {
 	}
 	v.Pos = Pos{File: "--set"}
 	if str, ok := typed.(string); ok && params.HasTemplate(str) {
-		v.Value = l.template("--set", &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: str, Line: 0, Column: 0})
+		v.Value = l.template("--set", &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: str}, "var "+name)
 		return
 	}
 	v.Value = eval.Literal(typed)
 }
 
 // value compiles a YAML node into an eval.Value, compiling every template.
-func (l *loader) value(file string, n *yaml.Node) eval.Value {
+// what names the value in error messages.
+func (l *loader) value(file string, n *yaml.Node, what string) eval.Value {
 	if n.Kind == yaml.AliasNode && n.Alias != nil {
 		n = n.Alias
 	}
@@ -397,18 +398,18 @@ func (l *loader) value(file string, n *yaml.Node) eval.Value {
 		var vals []eval.Value
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			keys = append(keys, n.Content[i].Value)
-			vals = append(vals, l.value(file, n.Content[i+1]))
+			vals = append(vals, l.value(file, n.Content[i+1], what+"."+n.Content[i].Value))
 		}
 		return eval.MapValue(keys, vals)
 	case yaml.SequenceNode:
 		items := make([]eval.Value, len(n.Content))
 		for i, c := range n.Content {
-			items[i] = l.value(file, c)
+			items[i] = l.value(file, c, fmt.Sprintf("%s[%d]", what, i))
 		}
 		return eval.ListValue(items)
 	case yaml.ScalarNode:
 		if n.Tag == "!!str" && params.HasTemplate(n.Value) {
-			return l.template(file, n)
+			return l.template(file, n, what)
 		}
 		var v any
 		if err := n.Decode(&v); err != nil {
@@ -421,11 +422,11 @@ func (l *loader) value(file string, n *yaml.Node) eval.Value {
 
 // template compiles a string scalar's templates, reporting each bad one at
 // its own column.
-func (l *loader) template(file string, n *yaml.Node) eval.Value {
+func (l *loader) template(file string, n *yaml.Node, what string) eval.Value {
 	t, errs := eval.ParseTemplate(n.Value)
 	for _, e := range errs {
 		line, col := offsetPos(n, e.Offset)
-		l.diags.Add(file, line, col, "%s", e.Msg)
+		l.diags.Add(file, line, col, "%s: %s", what, e.Msg)
 	}
 	l.remember(file, n, t.Exprs()...)
 	return eval.TemplateValue(t)
@@ -535,10 +536,10 @@ func (l *loader) task(file, dir string, k, n *yaml.Node) *Task {
 		if !hasWith {
 			with = &yaml.Node{Kind: yaml.MappingNode, Line: n.Line, Column: n.Column}
 		}
-		t.Type.Params.Check(file, with, "with", &l.diags)
+		t.Type.Params.Check(file, with, what+": with", &l.diags)
 	}
 	if hasWith {
-		t.With = l.value(file, with)
+		t.With = l.value(file, with, what+": with")
 	}
 	if v, ok := f["needs"]; ok {
 		if v.Kind == yaml.ScalarNode && v.Tag == "!!str" {
@@ -552,6 +553,7 @@ func (l *loader) task(file, dir string, k, n *yaml.Node) *Task {
 			if v.Kind == yaml.SequenceNode && i < len(v.Content) {
 				node = v.Content[i]
 			}
+			t.NeedsPos = append(t.NeedsPos, Pos{file, node.Line, node.Column})
 			if seen[id] {
 				l.at(file, node, "%s: needs %q twice", what, id)
 			}
@@ -567,7 +569,7 @@ func (l *loader) task(file, dir string, k, n *yaml.Node) *Task {
 	}
 	if v, ok := f["for_each"]; ok {
 		if v.Kind == yaml.SequenceNode {
-			t.ForEach = l.value(file, v)
+			t.ForEach = l.value(file, v, what+": for_each")
 		} else if e := l.expr(file, v, what+": for_each"); e != nil {
 			t.ForEach = eval.TemplateValue(mustWhole(e))
 		}

@@ -18,12 +18,16 @@ func (l *loader) validate(r *Recipe) {
 	}
 	needs := map[string][]string{}
 	for _, t := range r.Tasks {
-		for _, n := range t.Needs {
+		for i, n := range t.Needs {
+			p := t.Pos
+			if i < len(t.NeedsPos) {
+				p = t.NeedsPos[i]
+			}
 			switch {
 			case n == t.ID:
-				l.diags.Add(t.Pos.File, t.Pos.Line, t.Pos.Col, "task %q needs itself", t.ID)
+				l.diags.Add(p.File, p.Line, p.Col, "task %q needs itself", t.ID)
 			case r.Task(n) == nil:
-				l.diags.Add(t.Pos.File, t.Pos.Line, t.Pos.Col, "task %q needs unknown task %q%s", t.ID, n, diag.DidYouMean(n, ids))
+				l.diags.Add(p.File, p.Line, p.Col, "task %q needs unknown task %q%s", t.ID, n, diag.DidYouMean(n, ids))
 			default:
 				needs[t.ID] = append(needs[t.ID], n)
 			}

@@ -1,0 +1,324 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
+
+	"github.com/novelfactory/runner/engine"
+	"github.com/novelfactory/runner/engine/diag"
+	"github.com/novelfactory/runner/engine/report"
+	"github.com/novelfactory/runner/engine/secret"
+	"github.com/novelfactory/runner/engine/state"
+	"github.com/novelfactory/runner/engine/tasktype"
+	"github.com/novelfactory/runner/schema"
+)
+
+// version is set at build time with -ldflags "-X main.version=v1.2.3".
+var version = ""
+
+// exitCode carries an exit code through urfave/cli's error return.
+type exitCode struct {
+	code int
+	err  error
+}
+
+func (e *exitCode) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit %d", e.code)
+	}
+	return e.err.Error()
+}
+
+// run is main without the process: testable in-process.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, environ []string) int {
+	masker := secret.New()
+	masker.AddEnviron(environ)
+	app := newApp(stdin, stdout, stderr, environ)
+	err := app.RunContext(ctx, normalizeArgs(args))
+	if err == nil {
+		return engine.ExitOK
+	}
+	var ec *exitCode
+	if errors.As(err, &ec) {
+		if ec.err != nil {
+			printError(stderr, ec.err, masker)
+		}
+		return ec.code
+	}
+	// urfave/cli's own errors: unknown flags, missing arguments.
+	fmt.Fprintln(stderr, masker.String("runner: "+err.Error()))
+	return engine.ExitUsage
+}
+
+func printError(w io.Writer, err error, m *secret.Masker) {
+	var list diag.List
+	if errors.As(err, &list) {
+		for _, d := range list {
+			fmt.Fprintln(w, m.String(d.Error()))
+		}
+		noun := "problem"
+		if len(list) > 1 {
+			noun = "problems"
+		}
+		fmt.Fprintf(w, "%d %s found; nothing was run.\n", len(list), noun)
+		return
+	}
+	fmt.Fprintln(w, m.String("runner: "+err.Error()))
+}
+
+func newApp(stdin io.Reader, stdout, stderr io.Writer, environ []string) *cli.App {
+	runFlags := []cli.Flag{
+		&cli.StringSliceFlag{Name: "set", Usage: "override a var: `NAME=VALUE` (repeatable; later wins)"},
+		&cli.StringSliceFlag{Name: "vars", Usage: "read var values from a YAML `FILE` (repeatable; --set wins)"},
+		&cli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Usage: "run at most `N` tasks at once (default: number of CPUs)"},
+		&cli.StringSliceFlag{Name: "only", Usage: "run only task `ID` and what it needs (repeatable)"},
+		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: engine.OutputText, Usage: "`FORMAT` of the output: text or json"},
+		&cli.StringFlag{Name: "workdir", Usage: "resolve relative paths against `DIR` instead of the recipe's directory"},
+		&cli.StringFlag{Name: "state-dir", Usage: "keep run state in `DIR` (default: .runner beside the recipe)"},
+	}
+	applyFlags := append([]cli.Flag{
+		&cli.BoolFlag{Name: "dry-run", Usage: "show what would happen; change nothing"},
+		&cli.StringFlag{Name: "resume", Usage: "continue an interrupted or failed run (the latest, or `RUN_ID`); succeeded tasks are not run again"},
+	}, runFlags...)
+	apply := func(dry bool) cli.ActionFunc {
+		return func(c *cli.Context) error {
+			if c.NArg() != 1 {
+				return &exitCode{engine.ExitUsage, fmt.Errorf("%s takes exactly one recipe file, got %d arguments", c.Command.Name, c.NArg())}
+			}
+			output := c.String("output")
+			if output != engine.OutputText && output != engine.OutputJSON {
+				return &exitCode{engine.ExitUsage, fmt.Errorf("--output %q: use text or json", output)}
+			}
+			opt := engine.Options{
+				Recipe: c.Args().First(), VarFiles: c.StringSlice("vars"), Sets: c.StringSlice("set"),
+				DryRun: dry || c.Bool("dry-run"), Jobs: c.Int("jobs"), Only: c.StringSlice("only"),
+				Resume: c.String("resume"), Workdir: c.String("workdir"), StateDir: c.String("state-dir"),
+				Output: output, Stdout: stdout, Stderr: stderr, Environ: environ,
+				StepSummary: lookup(environ, "GITHUB_STEP_SUMMARY"),
+			}
+			if f, ok := stdout.(*os.File); ok && term.IsTerminal(int(f.Fd())) && output == engine.OutputText &&
+				lookup(environ, "CI") == "" && lookup(environ, "TERM") != "dumb" {
+				opt.Live = true
+				opt.Width = func() int {
+					w, _, err := term.GetSize(int(f.Fd()))
+					if err != nil {
+						return 80
+					}
+					return w
+				}
+			}
+			res, err := engine.Apply(c.Context, opt)
+			if err != nil || res.Code != engine.ExitOK {
+				return &exitCode{res.Code, err}
+			}
+			return nil
+		}
+	}
+	return &cli.App{
+		Name:                      "runner",
+		Usage:                     "run declarative YAML recipes: a validated graph of tasks, with dry runs, retries and resume",
+		Version:                   versionString(),
+		Reader:                    stdin,
+		Writer:                    stdout,
+		ErrWriter:                 stderr,
+		HideHelpCommand:           true,
+		DisableSliceFlagSeparator: true,
+		ExitErrHandler:            func(*cli.Context, error) {},
+		Commands: []*cli.Command{
+			{
+				Name:      "apply",
+				Usage:     "validate a recipe, then run it",
+				ArgsUsage: "RECIPE",
+				Flags:     applyFlags,
+				Action:    apply(false),
+			},
+			{
+				Name:      "plan",
+				Usage:     "show what apply would do, changing nothing (= apply --dry-run)",
+				ArgsUsage: "RECIPE",
+				Flags:     applyFlags,
+				Action:    apply(true),
+			},
+			{
+				Name:      "validate",
+				Usage:     "check recipes: YAML, keys, params, needs, cycles, expressions; run nothing",
+				ArgsUsage: "RECIPE...",
+				Flags:     runFlags[:2],
+				Action: func(c *cli.Context) error {
+					if c.NArg() == 0 {
+						return &exitCode{engine.ExitUsage, errors.New("validate takes one or more recipe files")}
+					}
+					code := engine.ExitOK
+					masker := secret.New()
+					masker.AddEnviron(environ)
+					for _, path := range c.Args().Slice() {
+						r, err := engine.Load(engine.Options{Recipe: path, VarFiles: c.StringSlice("vars"), Sets: c.StringSlice("set")})
+						if err != nil {
+							printError(stderr, err, masker)
+							code = engine.ExitUsage
+							continue
+						}
+						fmt.Fprintf(stdout, "%s: ok (%d tasks)\n", path, len(r.Tasks))
+					}
+					if code != engine.ExitOK {
+						return &exitCode{code: code}
+					}
+					return nil
+				},
+			},
+			{
+				Name:      "graph",
+				Usage:     "draw a recipe's task graph",
+				ArgsUsage: "RECIPE",
+				Flags: []cli.Flag{
+					&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: report.GraphMermaid, Usage: "mermaid or dot"},
+				},
+				Action: func(c *cli.Context) error {
+					if c.NArg() != 1 {
+						return &exitCode{engine.ExitUsage, errors.New("graph takes exactly one recipe file")}
+					}
+					r, err := engine.Load(engine.Options{Recipe: c.Args().First()})
+					if err != nil {
+						return &exitCode{engine.ExitUsage, err}
+					}
+					if err := report.WriteGraph(stdout, r, c.String("format")); err != nil {
+						return &exitCode{engine.ExitUsage, err}
+					}
+					return nil
+				},
+			},
+			{
+				Name:      "tasks",
+				Usage:     "list the built-in task types, or document one",
+				ArgsUsage: "[TYPE]",
+				Action: func(c *cli.Context) error {
+					reg := tasktype.Builtin()
+					if c.NArg() == 0 {
+						return reg.WriteList(stdout)
+					}
+					t, ok := reg.Lookup(c.Args().First())
+					if !ok {
+						return &exitCode{engine.ExitUsage, fmt.Errorf("unknown task type %q%s; run `runner tasks` to list them",
+							c.Args().First(), diag.DidYouMean(c.Args().First(), reg.Names()))}
+					}
+					return t.WriteDoc(stdout)
+				},
+			},
+			{
+				Name:  "schema",
+				Usage: "print the recipe JSON Schema",
+				Action: func(c *cli.Context) error {
+					data, err := schema.Recipe(tasktype.Builtin())
+					if err != nil {
+						return &exitCode{engine.ExitFailed, err}
+					}
+					_, err = stdout.Write(data)
+					return err
+				},
+			},
+			{
+				Name:      "runs",
+				Usage:     "list past runs: id, recipe, start, duration, status",
+				ArgsUsage: "[RECIPE]",
+				Flags: []cli.Flag{
+					&cli.StringFlag{Name: "state-dir", Usage: "read runs from `DIR` (default: .runner beside RECIPE, or in the current directory)"},
+				},
+				Action: func(c *cli.Context) error { return listRuns(c, stdout) },
+			},
+			{
+				Name:  "version",
+				Usage: "print runner's version",
+				Action: func(c *cli.Context) error {
+					fmt.Fprintln(stdout, "runner", versionString())
+					return nil
+				},
+			},
+		},
+	}
+}
+
+func listRuns(c *cli.Context, stdout io.Writer) error {
+	dir := c.String("state-dir")
+	recipe := ""
+	if c.NArg() > 0 {
+		recipe, _ = filepath.Abs(c.Args().First())
+		dir = engine.StateDir(recipe, dir)
+	} else if dir == "" {
+		dir = ".runner"
+	}
+	runs, err := (&state.Store{Dir: dir}).List()
+	if err != nil {
+		return &exitCode{engine.ExitFailed, err}
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "RUN\tRECIPE\tSTARTED\tDURATION\tSTATUS")
+	n := 0
+	for _, r := range runs {
+		if recipe != "" && r.Recipe != recipe {
+			continue
+		}
+		n++
+		d := "running"
+		if r.Finished != nil {
+			d = report.Duration(r.Finished.Sub(r.Started))
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.ID, r.Name, r.Started.Local().Format(time.DateTime), d, r.Status)
+	}
+	tw.Flush()
+	if n == 0 {
+		fmt.Fprintf(stdout, "no runs in %s\n", dir)
+	}
+	return nil
+}
+
+func lookup(environ []string, name string) string {
+	for i := len(environ) - 1; i >= 0; i-- {
+		if k, v, ok := strings.Cut(environ[i], "="); ok && k == name {
+			return v
+		}
+	}
+	return ""
+}
+
+func versionString() string {
+	if version != "" {
+		return version
+	}
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "(devel)"
+	}
+	if info.Main.Version != "" && info.Main.Version != "(devel)" {
+		return info.Main.Version
+	}
+	rev, dirty := "", false
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			dirty = s.Value == "true"
+		}
+	}
+	if rev == "" {
+		return "(devel)"
+	}
+	if len(rev) > 12 {
+		rev = rev[:12]
+	}
+	if dirty {
+		rev += "-dirty"
+	}
+	return "(devel) " + rev
+}

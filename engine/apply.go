@@ -1,0 +1,299 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/novelfactory/runner/engine/diag"
+	"github.com/novelfactory/runner/engine/eval"
+	"github.com/novelfactory/runner/engine/recipe"
+	"github.com/novelfactory/runner/engine/report"
+	"github.com/novelfactory/runner/engine/scheduler"
+	"github.com/novelfactory/runner/engine/secret"
+	"github.com/novelfactory/runner/engine/state"
+	"github.com/novelfactory/runner/engine/tasktype"
+)
+
+// Exit codes of runner, as the design specifies.
+const (
+	ExitOK          = 0   // every task succeeded or was skipped
+	ExitFailed      = 1   // a task failed
+	ExitUsage       = 2   // usage or validation error
+	ExitLocked      = 3   // another run of the recipe holds the lock
+	ExitInterrupted = 130 // SIGINT or SIGTERM
+)
+
+// Output formats.
+const (
+	OutputText = "text"
+	OutputJSON = "json"
+)
+
+// Options are everything `runner apply` and `runner plan` take.
+type Options struct {
+	Recipe   string
+	VarFiles []string
+	Sets     []string
+	DryRun   bool
+	Jobs     int      // parallel tasks; number of CPUs when 0
+	Only     []string // task ids to run, with what they need
+	Resume   string   // "" for a new run, "latest", or a run id
+	Workdir  string
+	StateDir string // default: .runner beside the recipe
+	Output   string // text or json
+
+	Stdout      io.Writer
+	Stderr      io.Writer
+	Live        bool       // draw the live terminal view instead of plain lines
+	Width       func() int // terminal columns, for the live view
+	StepSummary string     // file to append the Markdown summary to (GITHUB_STEP_SUMMARY)
+	Environ     []string   // the process environment
+	Registry    *tasktype.Registry
+	Now         func() time.Time
+}
+
+// Result is the outcome of Apply.
+type Result struct {
+	Code int
+	Run  *state.Run              // nil for dry runs and early errors
+	Plan []scheduler.PlannedTask // dry runs only
+}
+
+// UsageError is an error of the recipe or the command line: exit code 2.
+type UsageError struct{ Err error }
+
+func (e *UsageError) Error() string { return e.Err.Error() }
+func (e *UsageError) Unwrap() error { return e.Err }
+
+// Load loads and validates a recipe with the options' var overrides.
+func Load(opt Options) (*recipe.Recipe, error) {
+	r, err := recipe.Load(opt.Recipe, recipe.Options{Registry: opt.Registry, VarFiles: opt.VarFiles, Sets: opt.Sets, Workdir: opt.Workdir})
+	if err != nil {
+		return nil, &UsageError{err}
+	}
+	for _, id := range opt.Only {
+		if r.Task(id) == nil {
+			ids := make([]string, len(r.Tasks))
+			for i, t := range r.Tasks {
+				ids[i] = t.ID
+			}
+			return nil, &UsageError{fmt.Errorf("--only %s: no such task in %s%s", id, opt.Recipe, diag.DidYouMean(id, ids))}
+		}
+	}
+	return r, nil
+}
+
+// StateDir is where the runs of the recipe at path are kept.
+func StateDir(recipePath, override string) string {
+	if override != "" {
+		return override
+	}
+	abs, err := filepath.Abs(recipePath)
+	if err != nil {
+		abs = recipePath
+	}
+	return filepath.Join(filepath.Dir(abs), ".runner")
+}
+
+// Apply validates and runs (or plans) a recipe. Errors that stop it before
+// any task runs are returned with the matching exit code in the Result.
+func Apply(ctx context.Context, opt Options) (Result, error) {
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	if opt.Jobs <= 0 {
+		opt.Jobs = runtime.NumCPU()
+	}
+	if opt.Stdout == nil {
+		opt.Stdout = io.Discard
+	}
+	if opt.Stderr == nil {
+		opt.Stderr = io.Discard
+	}
+	masker := secret.New()
+	masker.AddEnviron(opt.Environ)
+	r, err := Load(opt)
+	if err != nil {
+		return Result{Code: ExitUsage}, err
+	}
+	abs, _ := filepath.Abs(opt.Recipe)
+	store := &state.Store{Dir: StateDir(opt.Recipe, opt.StateDir), Masker: masker}
+
+	var previous *state.Run
+	if opt.Resume != "" {
+		if opt.Resume == "latest" {
+			previous, err = store.LatestUnfinished(abs)
+		} else {
+			previous, err = store.Load(opt.Resume)
+		}
+		if err != nil {
+			return Result{Code: ExitUsage}, &UsageError{fmt.Errorf("resume: %w", err)}
+		}
+		if previous.Recipe != abs {
+			return Result{Code: ExitUsage}, &UsageError{fmt.Errorf("resume: run %s is of %s, not %s", previous.ID, previous.Recipe, abs)}
+		}
+	}
+	started := opt.Now()
+	runID := state.NewRunID(started)
+	if previous != nil {
+		started, runID = previous.Started, previous.ID
+	}
+	scope, environ, err := prepareScope(r, opt, masker, runID, started, abs)
+	if err != nil {
+		return Result{Code: ExitUsage}, &UsageError{err}
+	}
+	sched := scheduler.Options{
+		Jobs: opt.Jobs, Only: opt.Only, Previous: previous, Scope: scope, Environ: environ, Masker: masker,
+	}
+	if opt.DryRun {
+		return plan(ctx, r, opt, sched, masker)
+	}
+
+	unlock, err := store.Lock(strings.TrimSuffix(filepath.Base(abs), filepath.Ext(abs)))
+	if err != nil {
+		var le *state.LockedError
+		if errors.As(err, &le) {
+			return Result{Code: ExitLocked}, err
+		}
+		return Result{Code: ExitFailed}, err
+	}
+	defer unlock()
+
+	run := &state.Run{ID: runID, Recipe: abs, Name: r.Name, Digest: r.Digest, Started: started}
+	if previous != nil {
+		run.Resumes = previous.Resumes + 1
+		if previous.Digest != r.Digest {
+			fmt.Fprintf(opt.Stderr, "warning: %s changed since run %s started; resuming with the current recipe\n", opt.Recipe, previous.ID)
+		}
+	}
+	sink, closeSink := newSink(opt, masker)
+	sched.Sink, sched.Store, sched.Run = sink, store, run
+	err = scheduler.Execute(ctx, r, sched)
+	closeSink()
+	if err != nil {
+		return Result{Code: ExitFailed, Run: run}, err
+	}
+	finish(opt, run, store, masker)
+	code := ExitOK
+	switch run.Status {
+	case state.Failed:
+		code = ExitFailed
+	case state.Cancelled:
+		code = ExitFailed
+		if ctx.Err() != nil {
+			code = ExitInterrupted
+		}
+	}
+	return Result{Code: code, Run: run}, nil
+}
+
+// prepareScope evaluates vars (in order, each seeing the ones before) and
+// the recipe's env, and registers secret values with the masker.
+func prepareScope(r *recipe.Recipe, opt Options, masker *secret.Masker, runID string, started time.Time, abs string) (*eval.Scope, []string, error) {
+	envMap := eval.EnvironMap(opt.Environ)
+	scope := eval.NewScope(r.Dir, started, envMap)
+	scope.Run = eval.RunInfo{ID: runID, Dry: opt.DryRun, Recipe: abs, Started: started}
+	for _, v := range r.Vars {
+		val, err := v.Value.Eval(scope)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s:%d:%d: var %s: %w", v.Pos.File, v.Pos.Line, v.Pos.Col, v.Name, err)
+		}
+		scope.Vars[v.Name] = val
+	}
+	for _, name := range r.Secrets {
+		masker.Add(eval.Text(scope.Vars[name]))
+	}
+	environ := append([]string{}, opt.Environ...)
+	merged := make(map[string]string, len(envMap)+len(r.Env))
+	for k, v := range envMap {
+		merged[k] = v
+	}
+	for _, e := range r.Env {
+		val, err := e.Value.Eval(scope)
+		if err != nil {
+			return nil, nil, fmt.Errorf("env %s: %w", e.Name, err)
+		}
+		text := eval.Text(val)
+		environ = append(environ, e.Name+"="+text)
+		merged[e.Name] = text
+	}
+	masker.AddEnviron(environ)
+	scope.Env = merged
+	environ = append(environ, "RUNNER_RUN_ID="+runID)
+	return scope, environ, nil
+}
+
+func plan(ctx context.Context, r *recipe.Recipe, opt Options, sched scheduler.Options, masker *secret.Masker) (Result, error) {
+	p, err := scheduler.Plan(ctx, r, sched)
+	if err != nil {
+		return Result{Code: ExitUsage}, &UsageError{err}
+	}
+	if opt.Output == OutputJSON {
+		j := report.NewJSON(opt.Stdout, masker)
+		for _, t := range p {
+			j.Write(struct {
+				Event string `json:"event"`
+				scheduler.PlannedTask
+			}{"plan", t})
+		}
+	} else {
+		report.WritePlan(opt.Stdout, r.Name, p, masker)
+	}
+	code := ExitOK
+	for _, t := range p {
+		if t.Would == scheduler.WouldFail {
+			code = ExitFailed
+		}
+	}
+	return Result{Code: code, Plan: p}, nil
+}
+
+func newSink(opt Options, masker *secret.Masker) (scheduler.Sink, func()) {
+	switch {
+	case opt.Output == OutputJSON:
+		j := report.NewJSON(opt.Stdout, masker)
+		return j, func() {}
+	case opt.Live:
+		width := opt.Width
+		if width == nil {
+			width = func() int { return 80 }
+		}
+		l := report.NewLive(opt.Stdout, masker, width)
+		return l, func() { l.Close() }
+	}
+	p := report.NewPlain(opt.Stdout, masker)
+	return p, func() {}
+}
+
+// finish prints the summary and appends it to GITHUB_STEP_SUMMARY.
+func finish(opt Options, run *state.Run, store *state.Store, masker *secret.Masker) {
+	if opt.Output == OutputJSON {
+		report.NewJSON(opt.Stdout, masker).Write(map[string]any{
+			"event": "summary", "run": run.ID, "status": run.Status, "tasks": report.Summarize(run),
+			"state": filepath.Join(store.RunDir(run.ID), "state.json"),
+		})
+	} else {
+		fmt.Fprintln(opt.Stdout)
+		report.WriteSummary(opt.Stdout, run, masker)
+		fmt.Fprintf(opt.Stdout, "\nrun %s %s; state and logs: %s\n", run.ID, run.Status, store.RunDir(run.ID))
+	}
+	if opt.StepSummary == "" {
+		return
+	}
+	f, err := os.OpenFile(opt.StepSummary, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		fmt.Fprintf(opt.Stderr, "warning: cannot append to GITHUB_STEP_SUMMARY: %v\n", err)
+		return
+	}
+	defer f.Close()
+	if _, err := io.WriteString(f, report.Markdown(run, masker)); err != nil {
+		fmt.Fprintf(opt.Stderr, "warning: cannot append to GITHUB_STEP_SUMMARY: %v\n", err)
+	}
+}

@@ -1,0 +1,6 @@
+// Package report shows a run to people and machines: plain timestamped
+// lines for CI logs, a live view with one line per running task on a
+// terminal, one JSON object per event for machines, the end-of-run summary
+// table (also as Markdown for GITHUB_STEP_SUMMARY), and dry-run plans.
+// Every string passes through the secret masker before it is written.
+package report
