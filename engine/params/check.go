@@ -94,11 +94,13 @@ func (t *Type) checkObject(file string, n *yaml.Node, what string, out *diag.Lis
 		return
 	}
 	seen := map[string]bool{}
+	suggested := map[string]bool{} // a misspelt required param is reported once, not also as missing
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		f := t.Field(k.Value)
 		switch {
 		case f == nil:
+			suggested[diag.Suggest(k.Value, t.FieldNames())] = true
 			out.Add(file, k.Line, k.Column, "%s: unknown param %q%s; known params: %s",
 				what, k.Value, diag.DidYouMean(k.Value, t.FieldNames()), strings.Join(t.FieldNames(), ", "))
 			continue
@@ -115,7 +117,7 @@ func (t *Type) checkObject(file string, n *yaml.Node, what string, out *diag.Lis
 		}
 	}
 	for _, f := range t.Fields {
-		if f.Required && !seen[f.Name] {
+		if f.Required && !seen[f.Name] && !suggested[f.Name] {
 			out.Add(file, n.Line, n.Column, "%s: missing required param %q (%s)", what, f.Name, f.Type.Describe())
 		}
 	}

@@ -268,6 +268,10 @@ func (l *loader) includes(r *Recipe, display, abs string, n *yaml.Node) {
 			l.at(display, c, "include cycle: %s includes itself through %s", display, p)
 			continue
 		}
+		if _, err := os.Stat(incAbs); err != nil {
+			l.at(display, c, "cannot include %s: %v", p, errors.Unwrap(err))
+			continue
+		}
 		before := len(l.diags)
 		if !l.loadFile(r, incDisplay, incAbs, false) && len(l.diags) == before {
 			l.at(display, c, "cannot include %s", p)
@@ -426,7 +430,11 @@ func (l *loader) template(file string, n *yaml.Node, what string) eval.Value {
 	t, errs := eval.ParseTemplate(n.Value)
 	for _, e := range errs {
 		line, col := offsetPos(n, e.Offset)
-		l.diags.Add(file, line, col, "%s: %s", what, e.Msg)
+		msg := e.Msg
+		if strings.HasPrefix(msg, "unclosed") && n.Style == 0 {
+			msg += " (in YAML, \" #\" starts a comment: put the value in quotes)"
+		}
+		l.diags.Add(file, line, col, "%s: %s", what, msg)
 	}
 	l.remember(file, n, t.Exprs()...)
 	return eval.TemplateValue(t)
@@ -462,7 +470,9 @@ func (l *loader) remember(file string, n *yaml.Node, es ...*eval.Expr) {
 		l.exprPos = map[*eval.Expr]Pos{}
 	}
 	for _, e := range es {
-		line, col := offsetPos(n, strings.Index(n.Value, e.Source))
+		off := strings.Index(n.Value, e.Source)
+		off += len(e.Source) - len(strings.TrimLeft(e.Source, " \t"))
+		line, col := offsetPos(n, off)
 		l.exprPos[e] = Pos{file, line, col}
 	}
 }
