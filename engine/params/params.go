@@ -53,7 +53,7 @@ type Field struct {
 	Doc      string
 	Type     *Type
 	Required bool
-	Default  any    // decoded default, nil when none
+	Default  any // decoded default, nil when none
 	Enum     []string
 	index    int
 }

@@ -144,9 +144,9 @@ func TestSetRejectsUndeclaredAndMistypedVars(t *testing.T) {
 	dir := t.TempDir()
 	path := writeRecipe(t, dir, "r.yaml", "version: 1\nvars: {project: Pilot, jobs: 2}\ntasks:\n  t:\n    uses: echo\n    with: {message: hi}\n")
 	cases := map[string]string{
-		"projet=x":   `declares no var "projet" (did you mean "project"?)`,
-		"jobs=many":  `var "jobs" takes an integer`,
-		"novalue":    `write --set name=value`,
+		"projet=x":  `declares no var "projet" (did you mean "project"?)`,
+		"jobs=many": `var "jobs" takes an integer`,
+		"novalue":   `write --set name=value`,
 	}
 	for set, fragment := range cases {
 		t.Run(set, func(t *testing.T) {

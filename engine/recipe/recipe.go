@@ -65,7 +65,7 @@ type Task struct {
 	Type            *tasktype.Type
 	With            eval.Value // nil when the task has no params
 	Needs           []string
-	NeedsPos        []Pos // where each need is written
+	NeedsPos        []Pos      // where each need is written
 	If              *eval.Expr // nil: always
 	Retry           Retry
 	Timeout         time.Duration // 0: none
