@@ -1,0 +1,434 @@
+package scheduler_test
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/novelfactory/runner/engine/recipe"
+	"github.com/novelfactory/runner/engine/scheduler"
+	"github.com/novelfactory/runner/engine/secret"
+	"github.com/novelfactory/runner/engine/state"
+)
+
+func TestReadyTasksStartInFileOrder(t *testing.T) {
+	h := newHarness()
+	r := h.load(t, `version: 1
+tasks:
+  a: {uses: ok, needs: [b]}
+  b: {uses: ok}
+  c: {uses: ok}
+`)
+	res := h.execute(context.Background(), t, r, scheduler.Options{Jobs: 1})
+	if want := []string{"b", "a", "c"}; !reflect.DeepEqual(h.order, want) {
+		t.Fatalf("order = %v, want %v: b first (no needs, first in file), then a (now ready, earlier in file than c)", h.order, want)
+	}
+	if res.run.Status != state.Succeeded {
+		t.Fatalf("run status %s", res.run.Status)
+	}
+}
+
+func TestIndependentTasksRunAtTheSameTime(t *testing.T) {
+	h := newHarness()
+	// Each "meet" task waits until another one has arrived: run one at a
+	// time, they would never finish.
+	r := h.load(t, `version: 1
+tasks:
+  a: {uses: meet}
+  b: {uses: meet}
+`)
+	res := h.execute(context.Background(), t, r, scheduler.Options{Jobs: 2})
+	for _, id := range []string{"a", "b"} {
+		if st := res.task(t, id); st.Status != state.Succeeded {
+			t.Errorf("%s: %s %s", id, st.Status, st.Error)
+		}
+	}
+}
+
+func TestJobsLimitsParallelism(t *testing.T) {
+	h := newHarness()
+	r := h.load(t, `version: 1
+tasks:
+  a: {uses: meet}
+  b: {uses: meet}
+  c: {uses: meet}
+  d: {uses: meet}
+`)
+	res := h.execute(context.Background(), t, r, scheduler.Options{Jobs: 2})
+	if res.run.Status != state.Succeeded {
+		t.Fatalf("run %s", res.run.Status)
+	}
+	if h.maxRun != 2 {
+		t.Fatalf("at most %d tasks ran at once, want exactly 2 (--jobs 2)", h.maxRun)
+	}
+}
+
+func TestFailureSkipsWhatDependsOnIt(t *testing.T) {
+	h := newHarness()
+	r := h.load(t, `version: 1
+tasks:
+  a: {uses: fail}
+  b: {uses: ok, needs: [a]}
+  c: {uses: ok, needs: [b]}
+  d: {uses: ok}
+`)
+	res := h.execute(context.Background(), t, r, scheduler.Options{})
+	want := map[string][2]string{
+		"a": {"failed", ""},
+		"b": {"skipped", "needs a, which failed"},
+		"c": {"skipped", "needs b, which was skipped"},
+		"d": {"succeeded", ""},
+	}
+	for id, w := range want {
+		st := res.task(t, id)
+		if string(st.Status) != w[0] || st.Reason != w[1] {
+			t.Errorf("%s: %s (%s), want %s (%s)", id, st.Status, st.Reason, w[0], w[1])
+		}
+	}
+	if res.task(t, "a").Error != "it broke" {
+		t.Errorf("error = %q", res.task(t, "a").Error)
+	}
+	if res.run.Status != state.Failed {
+		t.Errorf("run status %s, want failed", res.run.Status)
+	}
+}
+
+func TestContinueOnErrorLetsDependentsRun(t *testing.T) {
+	h := newHarness()
+	r := h.load(t, `version: 1
+tasks:
+  a: {uses: fail, continue_on_error: true}
+  b:
+    uses: ok
+    needs: [a]
+    with: {value: "a was ${{ tasks.a.status }}"}
+`)
+	res := h.execute(context.Background(), t, r, scheduler.Options{})
+	if st := res.task(t, "b"); st.Status != state.Succeeded || st.Outputs.(map[string]any)["value"] != "a was failed" {
+		t.Fatalf("b: %s %v", st.Status, st.Outputs)
+	}
+	if res.run.Status != state.Succeeded {
+		t.Fatalf("run %s: a failure with continue_on_error must not fail the run", res.run.Status)
+	}
+}
+
+func TestFalseConditionSkipsTheTaskAndItsDependents(t *testing.T) {
+	h := newHarness()
+	r := h.load(t, `version: 1
+vars: {go: false}
+tasks:
+  a: {uses: ok, if: vars.go}
+  b: {uses: ok, needs: [a]}
+  c: {uses: ok, if: "!vars.go"}
+`)
+	res := h.execute(context.Background(), t, r, scheduler.Options{})
+	if st := res.task(t, "a"); st.Status != state.Skipped || st.Reason != "if: vars.go is false" {
+		t.Errorf("a: %s %q", st.Status, st.Reason)
+	}
+	if st := res.task(t, "b"); st.Status != state.Skipped {
+		t.Errorf("b: %s", st.Status)
+	}
+	if st := res.task(t, "c"); st.Status != state.Succeeded {
+		t.Errorf("c: %s", st.Status)
+	}
+	if len(h.order) != 1 || h.order[0] != "c" {
+		t.Errorf("ran %v, want only c", h.order)
+	}
+}
+
+func TestRetriesAreCountedAndBackoffIsRespected(t *testing.T) {
+	h := newHarness()
+	r := h.load(t, `version: 1
+tasks:
+  flaky:
+    uses: flaky
+    retry: {attempts: 4, delay: 20ms, backoff: 2}
+    with: {fail: 2, value: done}
+  hopeless:
+    uses: flaky
+    retry: {attempts: 3, delay: 1ms}
+    with: {fail: 10}
+`)
+	res := h.execute(context.Background(), t, r, scheduler.Options{})
+	st := res.task(t, "flaky")
+	if st.Status != state.Succeeded || st.Attempts != 3 {
+		t.Fatalf("flaky: %s after %d tries, want succeeded after 3", st.Status, st.Attempts)
+	}
+	tries := h.tries["flaky"]
+	for i, min := range []time.Duration{20 * time.Millisecond, 40 * time.Millisecond} {
+		if gap := tries[i+1].Sub(tries[i]); gap < min {
+			t.Errorf("wait before try %d was %s, want at least %s", i+2, gap, min)
+		}
+	}
+	if st := res.task(t, "hopeless"); st.Status != state.Failed || st.Attempts != 3 || len(h.tries["hopeless"]) != 3 {
+		t.Errorf("hopeless: %s after %d tries, want failed after exactly 3", st.Status, st.Attempts)
+	}
+	retries := 0
+	for _, e := range res.events {
+		if e.Type == scheduler.TaskRetrying && e.Task == "flaky" {
+			retries++
+		}
+	}
+	if retries != 2 {
+		t.Errorf("%d retry events for flaky, want 2", retries)
+	}
+}
+
+func TestRetryOnlyForListedErrorClasses(t *testing.T) {
+	h := newHarness()
+	r := h.load(t, `version: 1
+tasks:
+  permanent:
+    uses: flaky
+    retry: {attempts: 5, delay: 1ms, on: [transient]}
+    with: {fail: 1, class: exit}
+  transient:
+    uses: flaky
+    retry: {attempts: 5, delay: 1ms, on: [transient]}
+    with: {fail: 1, class: transient}
+`)
+	res := h.execute(context.Background(), t, r, scheduler.Options{})
+	if st := res.task(t, "permanent"); st.Status != state.Failed || st.Attempts != 1 {
+		t.Errorf("permanent: %s after %d tries, want failed after 1", st.Status, st.Attempts)
+	}
+	if st := res.task(t, "transient"); st.Status != state.Succeeded || st.Attempts != 2 {
+		t.Errorf("transient: %s after %d tries, want succeeded after 2", st.Status, st.Attempts)
+	}
+}
+
+func TestBackoffGrowsWithJitterUpToTheCap(t *testing.T) {
+	r := recipe.Retry{Attempts: 10, Delay: time.Second, Backoff: 2, MaxDelay: 5 * time.Second}
+	for attempt, base := range map[int]time.Duration{1: time.Second, 2: 2 * time.Second, 3: 4 * time.Second} {
+		for range 50 {
+			d := scheduler.Backoff(r, attempt)
+			if d < base || d > base*5/4 || d > r.MaxDelay {
+				t.Fatalf("attempt %d: wait %s outside [%s, %s] or over the cap", attempt, d, base, base*5/4)
+			}
+		}
+	}
+	if d := scheduler.Backoff(r, 8); d != r.MaxDelay {
+		t.Errorf("attempt 8: wait %s, want the cap %s", d, r.MaxDelay)
+	}
+}
+
+func TestTimeoutFailsTheAttempt(t *testing.T) {
+	h := newHarness()
+	r := h.load(t, `version: 1
+tasks:
+  slow:
+    uses: block
+    timeout: 30ms
+    retry: {attempts: 2, delay: 1ms, on: [timeout]}
+  after: {uses: ok, needs: [slow]}
+`)
+	res := h.execute(context.Background(), t, r, scheduler.Options{})
+	st := res.task(t, "slow")
+	if st.Status != state.Failed || st.Attempts != 2 || !strings.Contains(st.Error, "timed out after 30ms") {
+		t.Fatalf("slow: %s after %d tries: %q", st.Status, st.Attempts, st.Error)
+	}
+	if res.task(t, "after").Status != state.Skipped {
+		t.Errorf("after: %s", res.task(t, "after").Status)
+	}
+}
+
+func TestCancellationStopsRunningAndPendingTasks(t *testing.T) {
+	h := newHarness()
+	r := h.load(t, `version: 1
+tasks:
+  long: {uses: block}
+  next: {uses: ok, needs: [long]}
+`)
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		<-h.started // cancel once the task is really running
+		cancel()
+	}()
+	res := h.execute(ctx, t, r, scheduler.Options{})
+	if st := res.task(t, "long"); st.Status != state.Cancelled {
+		t.Errorf("long: %s", st.Status)
+	}
+	if st := res.task(t, "next"); st.Status != state.Cancelled {
+		t.Errorf("next: %s", st.Status)
+	}
+	if res.run.Status != state.Cancelled {
+		t.Errorf("run: %s", res.run.Status)
+	}
+}
+
+func TestCancellationInterruptsTheWaitBetweenTries(t *testing.T) {
+	h := newHarness()
+	r := h.load(t, `version: 1
+tasks:
+  flaky:
+    uses: flaky
+    retry: {attempts: 3, delay: 1h}
+    with: {fail: 5}
+`)
+	ctx, cancel := context.WithCancel(context.Background())
+	var res *execResult
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		res = h.execute(ctx, t, r, scheduler.Options{})
+	}()
+	<-h.retrying // the first try failed; the hour-long wait begins
+	cancel()
+	<-done // without honouring cancellation this waits an hour (and the guard fails it)
+	if st := res.task(t, "flaky"); st.Status != state.Cancelled || st.Attempts != 1 {
+		t.Fatalf("flaky: %s after %d tries", st.Status, st.Attempts)
+	}
+}
+
+func TestForEachFansOutAndCollectsOutputsAsAList(t *testing.T) {
+	h := newHarness()
+	r := h.load(t, `version: 1
+vars:
+  episodes: [제1화, 제2화, 제10화]
+tasks:
+  each:
+    uses: ok
+    for_each: ${{ vars.episodes }}
+    with: {value: "${{ index }}:${{ item }}"}
+  all:
+    uses: ok
+    needs: [each]
+    with: {value: '${{ join(map(tasks.each.outputs, #.value), ",") }}'}
+`)
+	res := h.execute(context.Background(), t, r, scheduler.Options{})
+	for i, item := range []string{"제1화", "제2화", "제10화"} {
+		id := "each[" + string(rune('0'+i)) + "]"
+		st := res.task(t, id)
+		if st.Status != state.Succeeded || st.Item != item {
+			t.Errorf("%s: %s item %v", id, st.Status, st.Item)
+		}
+	}
+	if got := res.task(t, "all").Outputs.(map[string]any)["value"]; got != "0:제1화,1:제2화,2:제10화" {
+		t.Fatalf("all saw %q", got)
+	}
+	if st := res.task(t, "each"); st.Status != state.Succeeded || len(st.Outputs.([]any)) != 3 {
+		t.Errorf("each: %s %v", st.Status, st.Outputs)
+	}
+}
+
+func TestForEachInstanceFailureFailsTheTask(t *testing.T) {
+	h := newHarness()
+	r := h.load(t, `version: 1
+tasks:
+  each:
+    uses: flaky
+    for_each: [0, 5, 0]
+    with: {fail: "${{ item }}"}
+  after: {uses: ok, needs: [each]}
+`)
+	res := h.execute(context.Background(), t, r, scheduler.Options{})
+	if st := res.task(t, "each"); st.Status != state.Failed || st.Error != "1 of 3 instances failed" {
+		t.Errorf("each: %s %q", st.Status, st.Error)
+	}
+	if res.task(t, "each[0]").Status != state.Succeeded || res.task(t, "each[1]").Status != state.Failed {
+		t.Errorf("instances: %s %s", res.task(t, "each[0]").Status, res.task(t, "each[1]").Status)
+	}
+	if res.task(t, "after").Status != state.Skipped {
+		t.Errorf("after: %s", res.task(t, "after").Status)
+	}
+}
+
+func TestResumeReusesSucceededTasks(t *testing.T) {
+	h := newHarness()
+	r := h.load(t, `version: 1
+tasks:
+  a: {uses: ok, with: {value: fresh}}
+  b:
+    uses: ok
+    needs: [a]
+    with: {value: "${{ tasks.a.outputs.value }}"}
+`)
+	previous := &state.Run{ID: "earlier", Tasks: []*state.Task{
+		{ID: "a", Status: state.Succeeded, Attempts: 1, Outputs: map[string]any{"value": "from the first run"}},
+		{ID: "b", Status: state.Running},
+	}}
+	res := h.execute(context.Background(), t, r, scheduler.Options{Previous: previous})
+	if !reflect.DeepEqual(h.order, []string{"b"}) {
+		t.Fatalf("ran %v, want only b", h.order)
+	}
+	if got := res.task(t, "b").Outputs.(map[string]any)["value"]; got != "from the first run" {
+		t.Fatalf("b saw %q", got)
+	}
+	if st := res.task(t, "a"); st.Status != state.Succeeded || st.Reason != "reused from run earlier" {
+		t.Errorf("a: %s %q", st.Status, st.Reason)
+	}
+}
+
+func TestOnlyRunsTheSelectedTasksAndWhatTheyNeed(t *testing.T) {
+	h := newHarness()
+	r := h.load(t, `version: 1
+tasks:
+  a: {uses: ok}
+  b: {uses: ok, needs: [a]}
+  c: {uses: ok}
+  d: {uses: ok, needs: [b]}
+`)
+	res := h.execute(context.Background(), t, r, scheduler.Options{Only: []string{"b"}, Jobs: 1})
+	if !reflect.DeepEqual(h.order, []string{"a", "b"}) {
+		t.Fatalf("ran %v, want a then b", h.order)
+	}
+	if st := res.task(t, "c"); st.Status != state.Skipped || st.Reason != "not selected by --only" {
+		t.Errorf("c: %s %q", st.Status, st.Reason)
+	}
+}
+
+func TestAPanickingTaskFailsInsteadOfCrashing(t *testing.T) {
+	h := newHarness()
+	r := h.load(t, "version: 1\ntasks:\n  p: {uses: panic}\n")
+	res := h.execute(context.Background(), t, r, scheduler.Options{})
+	if st := res.task(t, "p"); st.Status != state.Failed || !strings.Contains(st.Error, "panicked: boom") {
+		t.Fatalf("p: %s %q", st.Status, st.Error)
+	}
+}
+
+func TestStateAndLogsAreKeptWithSecretsMasked(t *testing.T) {
+	h := newHarness()
+	r := h.load(t, `version: 1
+tasks:
+  talk: {uses: ok, with: {print: "the token is s3cr3t-t0ken", value: "s3cr3t-t0ken"}}
+  quiet: {uses: ok}
+`)
+	m := secret.New()
+	m.AddEnviron([]string{"API_TOKEN=s3cr3t-t0ken"})
+	store := &state.Store{Dir: t.TempDir(), Masker: m}
+	run := &state.Run{ID: state.NewRunID(time.Now()), Started: time.Now()}
+	res := h.execute(context.Background(), t, r, scheduler.Options{Store: store, Run: run, Masker: m})
+	data, err := os.ReadFile(filepath.Join(store.RunDir(run.ID), "state.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(data), "s3cr3t") {
+		t.Fatalf("state.json holds the secret:\n%s", data)
+	}
+	var saved state.Run
+	if err := json.Unmarshal(data, &saved); err != nil {
+		t.Fatal(err)
+	}
+	if saved.Status != state.Succeeded || saved.Task("talk").Status != state.Succeeded {
+		t.Fatalf("saved state: %+v", saved)
+	}
+	log, err := os.ReadFile(filepath.Join(store.RunDir(run.ID), res.task(t, "talk").Log))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(log) != "the token is ***\n" {
+		t.Fatalf("log = %q", log)
+	}
+	if res.task(t, "quiet").Log != "" {
+		t.Errorf("a task that printed nothing got a log file")
+	}
+	for _, e := range res.events {
+		if strings.Contains(e.Line, "s3cr3t") {
+			t.Fatalf("event carries the secret: %+v", e)
+		}
+	}
+}
