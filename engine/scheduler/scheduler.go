@@ -45,8 +45,9 @@ type group struct {
 	task    *recipe.Task
 	ti      int
 	st      *state.Task
-	waiting int // needs not yet finished
-	units   []*unit
+	waiting   int  // needs not yet finished
+	activated bool // activate has run: the task is decided or queued
+	units     []*unit
 	open    int // units not yet finished
 }
 
@@ -188,6 +189,10 @@ func (x *execution) loop(ctx context.Context) {
 // activate is called when all of a group's needs have finished: it decides
 // whether the task runs, and queues its instances.
 func (x *execution) activate(ctx context.Context, g *group) {
+	if g.activated {
+		return
+	}
+	g.activated = true
 	t := g.task
 	for _, n := range t.Needs {
 		ng := x.groups[x.graph.Index(n)]
@@ -491,6 +496,7 @@ func (x *execution) finishUnit(ctx context.Context, u *unit, out tasktype.Output
 	}
 	if u.st != g.st {
 		x.aggregate(g)
+		x.emit(Event{Type: TaskFinished, Task: g.task.ID, Status: g.st.Status, Duration: g.st.Duration(), Error: g.st.Error, Reason: g.st.Reason})
 	}
 	x.finishGroup(g)
 	for _, d := range x.graph.Dependents(g.ti) {

@@ -432,3 +432,19 @@ tasks:
 		}
 	}
 }
+
+func TestATaskReadyTwiceAtStartRunsOnce(t *testing.T) {
+	h := newHarness()
+	r := h.load(t, `version: 1
+tasks:
+  a: {uses: ok, with: {value: x}}
+  b: {uses: ok, needs: [a]}
+`)
+	// a is reused while the run starts, which makes b ready before the
+	// scheduler has looked at it.
+	previous := &state.Run{ID: "earlier", Tasks: []*state.Task{{ID: "a", Status: state.Succeeded, Outputs: map[string]any{"value": "x"}}}}
+	h.execute(context.Background(), t, r, scheduler.Options{Previous: previous})
+	if len(h.tries["b"]) != 1 {
+		t.Fatalf("b ran %d times, want once", len(h.tries["b"]))
+	}
+}
