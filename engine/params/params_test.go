@@ -1,0 +1,106 @@
+package params_test
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/novelfactory/runner/engine/params"
+)
+
+type inner struct {
+	Name string `yaml:"name" json:"name" required:"true"`
+}
+
+type sample struct {
+	Path    string            `yaml:"path" json:"path" required:"true"`
+	Level   int               `yaml:"level" json:"level" default:"6"`
+	Ratio   float64           `yaml:"ratio" json:"ratio" default:"0.5"`
+	Fast    bool              `yaml:"fast" json:"fast" default:"true"`
+	Wait    time.Duration     `yaml:"wait" json:"wait" default:"90s"`
+	Files   []string          `yaml:"files" json:"files"`
+	Env     map[string]string `yaml:"env" json:"env"`
+	Mode    string            `yaml:"mode" json:"mode" enum:"a,b"`
+	Nested  inner             `yaml:"nested" json:"nested"`
+	Opaque  any               `yaml:"opaque" json:"opaque"`
+	Ignored string            `yaml:"-" json:"-"`
+}
+
+func spec(t *testing.T) *params.Type {
+	t.Helper()
+	s, err := params.Of(sample{}, func(st, f string) string { return st + "." + f })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestDecodeAppliesDefaultsAndConvertsEvaluatedValues(t *testing.T) {
+	var got sample
+	err := spec(t).Decode(map[string]any{
+		"path": "x", "level": "9", "files": []string{"a", "b"}, "env": map[string]any{"K": 1},
+		"nested": map[string]any{"name": "n"}, "opaque": []any{1},
+	}, &got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := sample{Path: "x", Level: 9, Ratio: 0.5, Fast: true, Wait: 90 * time.Second, Files: []string{"a", "b"},
+		Env: map[string]string{"K": "1"}, Nested: inner{Name: "n"}, Opaque: []any{1}}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("got  %+v\nwant %+v", got, want)
+	}
+}
+
+func TestDecodeErrorsNameThePath(t *testing.T) {
+	cases := map[string]map[string]any{
+		"with.path: missing required param":         {},
+		`with.files[1]: expected a string, got a map`: {"path": "x", "files": []any{"a", map[string]any{}}},
+		`with.level: expected an integer`:           {"path": "x", "level": "high"},
+		`with.mode: "c" is not one of a, b`:          {"path": "x", "mode": "c"},
+		`with: unknown param "pth"`:                 {"path": "x", "pth": 1},
+		`with.nested.name: missing required param`:  {"path": "x", "nested": map[string]any{}},
+		`with.wait: bad duration "soon"`:            {"path": "x", "wait": "soon"},
+	}
+	for want, in := range cases {
+		var got sample
+		err := spec(t).Decode(in, &got)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%v: got %v, want …%s…", in, err, want)
+		}
+	}
+}
+
+func TestSpecCarriesDocsDefaultsAndSchema(t *testing.T) {
+	s := spec(t)
+	if len(s.Fields) != 10 {
+		t.Fatalf("%d fields, want 10 (yaml:\"-\" is left out)", len(s.Fields))
+	}
+	f := s.Field("level")
+	if f.Doc != "sample.Level" || f.Default != int64(6) || f.Type.Kind != params.Int {
+		t.Errorf("level: %+v", f)
+	}
+	js := s.JSONSchema()
+	props := js["properties"].(map[string]any)
+	if js["additionalProperties"] != false || !reflect.DeepEqual(js["required"], []string{"path"}) {
+		t.Errorf("schema: %v", js)
+	}
+	if props["mode"].(map[string]any)["enum"] == nil || props["level"].(map[string]any)["anyOf"] == nil {
+		t.Errorf("mode needs an enum, level an expression alternative: %v", props)
+	}
+}
+
+func TestMalformedParamStructsAreRejected(t *testing.T) {
+	type noTag struct{ X string }
+	type mismatch struct {
+		X string `yaml:"x" json:"y"`
+	}
+	type badDefault struct {
+		N int `yaml:"n" json:"n" default:"many"`
+	}
+	for _, v := range []any{noTag{}, mismatch{}, badDefault{}, 3} {
+		if _, err := params.Of(v, nil); err == nil {
+			t.Errorf("%T: want an error", v)
+		}
+	}
+}

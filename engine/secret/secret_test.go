@@ -1,0 +1,70 @@
+package secret_test
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/novelfactory/runner/engine/secret"
+)
+
+func TestEnvironmentSecretsAreMaskedByName(t *testing.T) {
+	m := secret.New()
+	m.AddEnviron([]string{
+		"AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG", "GITHUB_TOKEN=ghp_abcdef123", "DB_PASSWORD=hunter22",
+		"MY_CREDENTIALS=c-r-e-d-s", "API_KEY=short", "HOME=/home/secretive", "TOKEN_COUNT=1",
+	})
+	in := "keys wJalrXUtnFEMI/K7MDENG ghp_abcdef123 hunter22 c-r-e-d-s; short /home/secretive 1"
+	want := "keys *** *** *** ***; short /home/secretive 1"
+	if got := m.String(in); got != want {
+		t.Errorf("got  %q\nwant %q", got, want)
+	}
+}
+
+func TestEscapedFormsAndURLPasswordsAreMasked(t *testing.T) {
+	m := secret.New()
+	m.Add(`p@ss"word/1`)
+	cases := map[string]string{
+		`json: "p@ss\"word/1"`:                       `json: "***"`,
+		"url: p%40ss%22word%2F1":                     "url: ***",
+		"dsn postgres://me:other-pw@db:5432/x":       "dsn postgres://me:***@db:5432/x",
+		"s3 https://AKIA:zzz@minio.local/bucket ok":  "s3 https://AKIA:***@minio.local/bucket ok",
+		"no password here: https://example.com/a:b": "no password here: https://example.com/a:b",
+	}
+	for in, want := range cases {
+		if got := m.String(in); got != want {
+			t.Errorf("%q → %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestWriterMasksSecretsSplitAcrossWrites(t *testing.T) {
+	m := secret.New()
+	m.Add("abcdefgh")
+	var out bytes.Buffer
+	w := m.Writer(&out)
+	for _, chunk := range []string{"line one ab", "cdef", "gh end\nsecond abcd", "efgh"} {
+		w.Write([]byte(chunk))
+	}
+	w.Close()
+	if got := out.String(); got != "line one *** end\nsecond ***" {
+		t.Errorf("got %q", got)
+	}
+}
+
+func TestWriterMasksVeryLongLinesInBoundedMemory(t *testing.T) {
+	m := secret.New()
+	m.Add("the-secret-value")
+	var out bytes.Buffer
+	w := m.Writer(&out)
+	long := strings.Repeat("x", 100_000)
+	w.Write([]byte(long + "the-secret-"))
+	w.Write([]byte("value" + long))
+	w.Close()
+	if strings.Contains(out.String(), "secret") || !strings.Contains(out.String(), "x***x") {
+		t.Errorf("secret split at the long-line boundary leaked or was lost")
+	}
+	if out.Len() != 2*len(long)+3 {
+		t.Errorf("output has %d bytes, want %d", out.Len(), 2*len(long)+3)
+	}
+}

@@ -1,0 +1,158 @@
+package tasks_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/novelfactory/runner/engine/secret"
+	"github.com/novelfactory/runner/engine/tasktype"
+	_ "github.com/novelfactory/runner/tasks"
+)
+
+// runTask decodes with for the named type and runs it in dir.
+func runTask(ctx context.Context, t *testing.T, name, dir string, with map[string]any) (tasktype.Outputs, string, error) {
+	t.Helper()
+	typ, ok := tasktype.Builtin().Lookup(name)
+	if !ok {
+		t.Fatalf("no task type %s", name)
+	}
+	p, err := typ.Decode(with)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var log bytes.Buffer
+	env := &tasktype.Env{TaskID: "t", Dir: dir, Environ: append(os.Environ(), "RECIPE_LEVEL=recipe"), Log: &log, Secrets: secret.New()}
+	out, err := typ.Run(ctx, env, p)
+	return out, log.String(), err
+}
+
+func TestShellCapturesStdoutAndStreamsBothToTheLog(t *testing.T) {
+	dir := t.TempDir()
+	os.Mkdir(filepath.Join(dir, "sub"), 0o755)
+	out, log, err := runTask(context.Background(), t, "shell", dir, map[string]any{
+		"run": `echo "  $RECIPE_LEVEL $TASK_LEVEL $(basename "$PWD")  "; echo warn >&2`,
+		"dir": "sub", "env": map[string]any{"TASK_LEVEL": "task"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out["stdout"] != "recipe task sub" || out["exit_code"] != 0 {
+		t.Fatalf("outputs %v", out)
+	}
+	if !strings.Contains(log, "recipe task sub") || !strings.Contains(log, "warn") {
+		t.Fatalf("log %q", log)
+	}
+}
+
+func TestShellBashIsBash(t *testing.T) {
+	out, _, err := runTask(context.Background(), t, "shell", t.TempDir(), map[string]any{"run": `[[ -n "$BASH_VERSION" ]] && echo bash`, "shell": "bash"})
+	if err != nil || out["stdout"] != "bash" {
+		t.Fatalf("%v %v", out, err)
+	}
+}
+
+func TestShellFailureQuotesTheLastLinesOfStderr(t *testing.T) {
+	out, _, err := runTask(context.Background(), t, "shell", t.TempDir(), map[string]any{
+		"run": `for i in $(seq 1 30); do echo "line $i" >&2; done; exit 7`,
+	})
+	if err == nil || out["exit_code"] != 7 {
+		t.Fatalf("want exit 7, got %v %v", out, err)
+	}
+	msg := err.Error()
+	if !strings.HasPrefix(msg, "command exited with status 7; last lines of stderr:\nline 11\n") || !strings.HasSuffix(msg, "line 30") {
+		t.Errorf("error %q", msg)
+	}
+	if tasktype.Classify(err) != tasktype.ClassExit {
+		t.Errorf("class %s, want exit", tasktype.Classify(err))
+	}
+}
+
+func TestShellCancellationKillsTheWholeProcessGroup(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "pid")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() {
+		_, _, err := runTask(ctx, t, "shell", dir, map[string]any{"run": `sleep 300 & echo $! > pid; wait`})
+		done <- err
+	}()
+	data, err := os.ReadFile(fifo) // blocks until the grandchild exists
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(data)))
+	pidfd, err := unix.PidfdOpen(pid, 0)
+	if err != nil {
+		t.Fatalf("pidfd_open %d: %v", pid, err)
+	}
+	defer unix.Close(pidfd)
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("err %v, want context.Canceled", err)
+	}
+	// The background sleep is not the shell's direct command, but it is in
+	// the task's process group: it must have been signalled too. A pidfd
+	// becomes readable when its process exits.
+	fds := []unix.PollFd{{Fd: int32(pidfd), Events: unix.POLLIN}}
+	for {
+		n, err := unix.Poll(fds, -1)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil || n != 1 {
+			t.Fatalf("poll: %d %v", n, err)
+		}
+		break
+	}
+}
+
+func TestShellPlanRunsNothing(t *testing.T) {
+	dir := t.TempDir()
+	typ, _ := tasktype.Builtin().Lookup("shell")
+	p, err := typ.Decode(map[string]any{"run": "touch marker"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := typ.Plan(context.Background(), &tasktype.Env{Dir: dir}, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plan.Summary != "would run sh -c 'touch marker' in "+dir {
+		t.Errorf("summary %q", plan.Summary)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "marker")); err == nil {
+		t.Fatal("Plan ran the command")
+	}
+}
+
+func TestShellKeepsAtMostOneMiBOfStdout(t *testing.T) {
+	out, _, err := runTask(context.Background(), t, "shell", t.TempDir(), map[string]any{"run": "head -c 3000000 /dev/zero | tr '\\0' x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(out["stdout"].(string)); n != 1<<20 {
+		t.Fatalf("stdout output has %d bytes, want 1 MiB", n)
+	}
+}
+
+func TestShellRejectsAnEmptyCommand(t *testing.T) {
+	typ, _ := tasktype.Builtin().Lookup("shell")
+	if _, err := typ.Decode(map[string]any{"run": "  "}); err == nil || !strings.Contains(err.Error(), "empty") {
+		t.Fatalf("got %v", err)
+	}
+	if _, err := typ.Decode(map[string]any{"run": "x", "shell": "zsh"}); err == nil || !strings.Contains(err.Error(), "not one of sh, bash") {
+		t.Fatalf("got %v", err)
+	}
+}
