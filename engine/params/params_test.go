@@ -54,13 +54,13 @@ func TestDecodeAppliesDefaultsAndConvertsEvaluatedValues(t *testing.T) {
 
 func TestDecodeErrorsNameThePath(t *testing.T) {
 	cases := map[string]map[string]any{
-		"with.path: missing required param":         {},
+		"with.path: missing required param":           {},
 		`with.files[1]: expected a string, got a map`: {"path": "x", "files": []any{"a", map[string]any{}}},
-		`with.level: expected an integer`:           {"path": "x", "level": "high"},
-		`with.mode: "c" is not one of a, b`:          {"path": "x", "mode": "c"},
-		`with: unknown param "pth"`:                 {"path": "x", "pth": 1},
-		`with.nested.name: missing required param`:  {"path": "x", "nested": map[string]any{}},
-		`with.wait: bad duration "soon"`:            {"path": "x", "wait": "soon"},
+		`with.level: expected an integer`:             {"path": "x", "level": "high"},
+		`with.mode: "c" is not one of a, b`:           {"path": "x", "mode": "c"},
+		`with: unknown param "pth"`:                   {"path": "x", "pth": 1},
+		`with.nested.name: missing required param`:    {"path": "x", "nested": map[string]any{}},
+		`with.wait: bad duration "soon"`:              {"path": "x", "wait": "soon"},
 	}
 	for want, in := range cases {
 		var got sample

@@ -42,13 +42,13 @@ type unit struct {
 
 // group is a recipe task with its instances.
 type group struct {
-	task    *recipe.Task
-	ti      int
-	st      *state.Task
+	task      *recipe.Task
+	ti        int
+	st        *state.Task
 	waiting   int  // needs not yet finished
 	activated bool // activate has run: the task is decided or queued
 	units     []*unit
-	open    int // units not yet finished
+	open      int // units not yet finished
 }
 
 type result struct {

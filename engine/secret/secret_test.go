@@ -25,10 +25,10 @@ func TestEscapedFormsAndURLPasswordsAreMasked(t *testing.T) {
 	m := secret.New()
 	m.Add(`p@ss"word/1`)
 	cases := map[string]string{
-		`json: "p@ss\"word/1"`:                       `json: "***"`,
-		"url: p%40ss%22word%2F1":                     "url: ***",
-		"dsn postgres://me:other-pw@db:5432/x":       "dsn postgres://me:***@db:5432/x",
-		"s3 https://AKIA:zzz@minio.local/bucket ok":  "s3 https://AKIA:***@minio.local/bucket ok",
+		`json: "p@ss\"word/1"`:                      `json: "***"`,
+		"url: p%40ss%22word%2F1":                    "url: ***",
+		"dsn postgres://me:other-pw@db:5432/x":      "dsn postgres://me:***@db:5432/x",
+		"s3 https://AKIA:zzz@minio.local/bucket ok": "s3 https://AKIA:***@minio.local/bucket ok",
 		"no password here: https://example.com/a:b": "no password here: https://example.com/a:b",
 	}
 	for in, want := range cases {
