@@ -9,7 +9,11 @@ import (
 
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/checker"
+	"github.com/expr-lang/expr/compiler"
+	"github.com/expr-lang/expr/conf"
 	"github.com/expr-lang/expr/file"
+	"github.com/expr-lang/expr/optimizer"
 	"github.com/expr-lang/expr/vm"
 )
 
@@ -40,12 +44,37 @@ type CompileError struct {
 
 func (e *CompileError) Error() string { return e.Msg }
 
+// Compiler compiles expressions against the Scope type. It builds
+// expr-lang's configuration once and reuses the program of a source it has
+// already compiled: a 1,000-task recipe repeats the same few expressions.
+// A Compiler is not safe for concurrent use.
+type Compiler struct {
+	config *conf.Config
+	cache  map[string]*Expr
+}
+
+// NewCompiler returns a compiler for one recipe load.
+func NewCompiler() *Compiler {
+	config := conf.CreateNew()
+	config.WithEnv(Scope{})
+	config.Check()
+	return &Compiler{config: config, cache: map[string]*Expr{}}
+}
+
 // Compile compiles one bare expression against the Scope type.
-func Compile(src string) (*Expr, error) {
+func Compile(src string) (*Expr, error) { return NewCompiler().Compile(src) }
+
+// Compile compiles one bare expression. Each call returns a distinct *Expr,
+// so that callers can tell occurrences apart, sharing the compiled program.
+func (c *Compiler) Compile(src string) (*Expr, error) {
+	if e, ok := c.cache[src]; ok {
+		dup := *e
+		return &dup, nil
+	}
 	if strings.TrimSpace(src) == "" {
 		return nil, &CompileError{Col: 1, Msg: "empty expression"}
 	}
-	prog, err := expr.Compile(src, expr.Env(Scope{}))
+	prog, err := c.compile(src)
 	if err != nil {
 		var fe *file.Error
 		if errors.As(err, &fe) {
@@ -55,13 +84,31 @@ func Compile(src string) (*Expr, error) {
 	}
 	e := &Expr{Source: src, prog: prog}
 	node := prog.Node()
-	c := &refCollector{}
-	ast.Walk(&node, c)
-	if c.err != "" {
-		return nil, &CompileError{Col: 1, Msg: c.err}
+	rc := &refCollector{}
+	ast.Walk(&node, rc)
+	if rc.err != "" {
+		return nil, &CompileError{Col: 1, Msg: rc.err}
 	}
-	e.Tasks, e.Vars, e.UsesItem = c.tasks, c.vars, c.usesItem
-	return e, nil
+	e.Tasks, e.Vars, e.UsesItem = rc.tasks, rc.vars, rc.usesItem
+	c.cache[src] = e
+	dup := *e
+	return &dup, nil
+}
+
+// compile does what expr.Compile does, with the shared configuration.
+func (c *Compiler) compile(src string) (*vm.Program, error) {
+	tree, err := checker.ParseCheck(src, c.config)
+	if err != nil {
+		return nil, err
+	}
+	if err := optimizer.Optimize(&tree.Node, c.config); err != nil {
+		var fe *file.Error
+		if errors.As(err, &fe) {
+			return nil, fe.Bind(tree.Source)
+		}
+		return nil, err
+	}
+	return compiler.Compile(tree, c.config)
 }
 
 // Unknown is the value of an expression that reads outputs not known yet

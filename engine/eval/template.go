@@ -26,7 +26,10 @@ type TemplateError struct {
 func (e *TemplateError) Error() string { return e.Msg }
 
 // ParseTemplate compiles every ${{ … }} in s. All errors are returned.
-func ParseTemplate(s string) (*Template, []*TemplateError) {
+func ParseTemplate(s string) (*Template, []*TemplateError) { return NewCompiler().ParseTemplate(s) }
+
+// ParseTemplate compiles every ${{ … }} in s with c. All errors are returned.
+func (c *Compiler) ParseTemplate(s string) (*Template, []*TemplateError) {
 	t := &Template{Raw: s}
 	var errs []*TemplateError
 	rest, offset := s, 0
@@ -47,7 +50,7 @@ func ParseTemplate(s string) (*Template, []*TemplateError) {
 			break
 		}
 		src := rest[i+3 : i+3+j]
-		e, err := Compile(src)
+		e, err := c.Compile(src)
 		if err != nil {
 			ce := err.(*CompileError)
 			lead := len(src) - len(strings.TrimLeft(src, " \t"))

@@ -52,7 +52,7 @@ func Load(path string, opt Options) (*Recipe, error) {
 	if err != nil {
 		return nil, fmt.Errorf("resolve %s: %w", path, err)
 	}
-	l := &loader{reg: opt.Registry, stack: map[string]bool{}, digest: sha256.New()}
+	l := &loader{reg: opt.Registry, stack: map[string]bool{}, digest: sha256.New(), exprs: eval.NewCompiler()}
 	r := &Recipe{Path: path, Dir: filepath.Dir(abs)}
 	if !l.loadFile(r, path, abs, true) {
 		l.diags.Sort()
@@ -88,6 +88,7 @@ type loader struct {
 	diags  diag.List
 	stack  map[string]bool // files being loaded, to catch include cycles
 	digest hash.Hash
+	exprs  *eval.Compiler
 	// exprPos remembers where each compiled expression was written.
 	exprPos map[*eval.Expr]Pos
 }
@@ -427,7 +428,7 @@ func (l *loader) value(file string, n *yaml.Node, what string) eval.Value {
 // template compiles a string scalar's templates, reporting each bad one at
 // its own column.
 func (l *loader) template(file string, n *yaml.Node, what string) eval.Value {
-	t, errs := eval.ParseTemplate(n.Value)
+	t, errs := l.exprs.ParseTemplate(n.Value)
 	for _, e := range errs {
 		line, col := offsetPos(n, e.Offset)
 		msg := e.Msg
@@ -454,7 +455,7 @@ func (l *loader) expr(file string, n *yaml.Node, what string) *eval.Expr {
 		shift = strings.Index(src, "${{") + 3
 		src = inner
 	}
-	e, err := eval.Compile(src)
+	e, err := l.exprs.Compile(src)
 	if err != nil {
 		ce := err.(*eval.CompileError)
 		line, col := offsetPos(n, shift+ce.Col-1)
@@ -518,7 +519,7 @@ func (l *loader) tasks(r *Recipe, file, dir string, n *yaml.Node) {
 			continue
 		}
 		if t := l.task(file, dir, k, v); t != nil {
-			r.Tasks = append(r.Tasks, t)
+			r.addTask(t)
 		}
 	}
 }
@@ -572,7 +573,7 @@ func (l *loader) task(file, dir string, k, n *yaml.Node) *Task {
 	}
 	if v, ok := f["if"]; ok {
 		if v.Tag == "!!bool" {
-			t.If, _ = eval.Compile(v.Value)
+			t.If, _ = l.exprs.Compile(v.Value)
 		} else {
 			t.If = l.expr(file, v, what+": if")
 		}
@@ -581,7 +582,7 @@ func (l *loader) task(file, dir string, k, n *yaml.Node) *Task {
 		if v.Kind == yaml.SequenceNode {
 			t.ForEach = l.value(file, v, what+": for_each")
 		} else if e := l.expr(file, v, what+": for_each"); e != nil {
-			t.ForEach = eval.TemplateValue(mustWhole(e))
+			t.ForEach = eval.TemplateValue(l.whole(e))
 		}
 	}
 	if v, ok := f["retry"]; ok {
@@ -605,9 +606,9 @@ func (l *loader) task(file, dir string, k, n *yaml.Node) *Task {
 	return t
 }
 
-// mustWhole wraps a compiled bare expression as a typed template.
-func mustWhole(e *eval.Expr) *eval.Template {
-	t, _ := eval.ParseTemplate("${{" + e.Source + "}}")
+// whole wraps a compiled bare expression as a typed template.
+func (l *loader) whole(e *eval.Expr) *eval.Template {
+	t, _ := l.exprs.ParseTemplate("${{" + e.Source + "}}")
 	return t
 }
 

@@ -25,6 +25,8 @@ type Recipe struct {
 	Env         []*EnvEntry
 	Tasks       []*Task // in file order: the tie-break order of the graph
 	Digest      string  // sha256 of every file the recipe was read from
+
+	byID map[string]*Task
 }
 
 // Var is a declared variable with its effective value (after overrides).
@@ -74,14 +76,24 @@ type Task struct {
 	Description     string
 }
 
+// addTask appends t, keeping the index by id current.
+func (r *Recipe) addTask(t *Task) {
+	if r.byID == nil {
+		r.byID = map[string]*Task{}
+	}
+	r.Tasks = append(r.Tasks, t)
+	r.byID[t.ID] = t
+}
+
 // Task returns the task with the given id, or nil.
 func (r *Recipe) Task(id string) *Task {
-	for _, t := range r.Tasks {
-		if t.ID == id {
-			return t
+	if len(r.byID) != len(r.Tasks) {
+		r.byID = make(map[string]*Task, len(r.Tasks))
+		for _, t := range r.Tasks {
+			r.byID[t.ID] = t
 		}
 	}
-	return nil
+	return r.byID[id]
 }
 
 // Var returns the var called name, or nil.

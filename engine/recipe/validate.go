@@ -71,9 +71,12 @@ func (l *loader) validate(r *Recipe) {
 	for i, t := range r.Tasks {
 		es := taskExprs(t)
 		checkVars(es)
-		ancestors := g.Ancestors(i)
+		var ancestors map[int]bool // computed only for tasks that read others
 		for _, e := range es {
 			for _, ref := range e.Tasks {
+				if ancestors == nil {
+					ancestors = g.Ancestors(i)
+				}
 				l.checkRef(r, g, t, ancestors, e, ref, ids)
 			}
 		}

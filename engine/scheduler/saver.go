@@ -2,14 +2,21 @@ package scheduler
 
 import (
 	"sync"
+	"time"
 
 	"github.com/novelfactory/runner/engine/state"
 )
 
+// minSaveInterval folds bursts of changes (a thousand quick tasks) into one
+// write; a change is on disk at most this long, plus one write, after it
+// happened.
+const minSaveInterval = 10 * time.Millisecond
+
 // saver writes state.json after changes without making the scheduler wait
-// for the disk: changes that arrive while a write is under way are folded
-// into the next write. Every write is atomic, so state.json on disk is
-// always a complete snapshot, at most one write behind.
+// for the disk: under the lock it only copies the task records; encoding,
+// writing and fsync happen outside it. Changes that arrive while a write is
+// under way are folded into the next write. Every write is atomic, so
+// state.json on disk is always a complete snapshot.
 type saver struct {
 	store *state.Store
 	run   *state.Run
@@ -36,15 +43,32 @@ func (s *saver) poke() {
 
 func (s *saver) loop() {
 	defer close(s.done)
+	var last time.Time
 	for range s.poked {
+		if wait := minSaveInterval - time.Since(last); wait > 0 {
+			time.Sleep(wait)
+		}
+		last = time.Now()
 		s.save()
 	}
 }
 
 func (s *saver) save() {
 	s.mu.Lock()
-	err := s.store.Save(s.run)
+	snap := *s.run
+	snap.Tasks = make([]*state.Task, len(s.run.Tasks))
+	records := make([]state.Task, len(s.run.Tasks))
+	for i, t := range s.run.Tasks {
+		// Field values are replaced, never mutated in place, so a shallow
+		// copy is a consistent snapshot.
+		records[i] = *t
+		snap.Tasks[i] = &records[i]
+	}
 	s.mu.Unlock()
+	data, err := state.Encode(&snap, s.store.Masker)
+	if err == nil {
+		err = s.store.Write(s.run.ID, data)
+	}
 	if err != nil && s.err == nil {
 		s.err = err
 	}

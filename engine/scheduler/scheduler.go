@@ -67,7 +67,19 @@ type execution struct {
 	results chan result
 	mu      sync.Mutex // guards the state in opt.Run against the state writer
 	saver   *saver
-	failed  bool
+	records map[string]*state.Task // opt.Run.Tasks by id
+}
+
+// record returns the state record of id in the run, adding one if needed.
+// The caller holds x.mu once the run has started.
+func (x *execution) record(id string) *state.Task {
+	if st, ok := x.records[id]; ok {
+		return st
+	}
+	st := &state.Task{ID: id}
+	x.opt.Run.Tasks = append(x.opt.Run.Tasks, st)
+	x.records[id] = st
+	return st
 }
 
 // Execute runs the recipe to completion or cancellation. The outcome is in
@@ -79,15 +91,14 @@ func Execute(ctx context.Context, r *recipe.Recipe, opt Options) error {
 	if opt.Sink == nil {
 		opt.Sink = SinkFunc(func(Event) {})
 	}
-	x := &execution{opt: opt, r: r, graph: r.Graph(), results: make(chan result)}
+	x := &execution{opt: opt, r: r, graph: r.Graph(), results: make(chan result), records: map[string]*state.Task{}}
 	selected := x.selection()
 	run := opt.Run
+	for _, st := range run.Tasks {
+		x.records[st.ID] = st
+	}
 	for i, t := range r.Tasks {
-		st := run.Task(t.ID)
-		if st == nil {
-			st = &state.Task{ID: t.ID}
-			run.Tasks = append(run.Tasks, st)
-		}
+		st := x.record(t.ID)
 		st.Status, st.Error, st.Reason = state.Pending, "", ""
 		g := &group{task: t, ti: i, st: st, waiting: len(t.Needs)}
 		if !selected[i] {
@@ -255,11 +266,7 @@ func (x *execution) activate(ctx context.Context, g *group) {
 	g.st.Status = state.Running
 	for i, item := range items {
 		id := fmt.Sprintf("%s[%d]", t.ID, i)
-		st := x.opt.Run.Task(id)
-		if st == nil {
-			st = &state.Task{ID: id}
-			x.opt.Run.Tasks = append(x.opt.Run.Tasks, st)
-		}
+		st := x.record(id)
 		st.Status, st.Item, st.Error, st.Reason = state.Pending, item, "", ""
 		g.units = append(g.units, &unit{g: g, id: id, index: i, item: item, st: st})
 	}

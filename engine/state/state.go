@@ -132,15 +132,29 @@ func (s *Store) Create(run *Run) error {
 
 // Save writes run's state.json atomically, with secrets masked.
 func (s *Store) Save(run *Run) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	data, err := Encode(run, s.Masker)
+	if err != nil {
+		return err
+	}
+	return s.Write(run.ID, data)
+}
+
+// Encode renders run as state.json content, with secrets masked. Callers
+// that guard run with a lock hold it only for this, not for the disk write.
+func Encode(run *Run, m *secret.Masker) ([]byte, error) {
 	data, err := json.MarshalIndent(run, "", "  ")
 	if err != nil {
-		return fmt.Errorf("encode state of run %s: %w", run.ID, err)
+		return nil, fmt.Errorf("encode state of run %s: %w", run.ID, err)
 	}
-	data = append(s.Masker.Bytes(data), '\n')
-	if err := atomicfile.WriteFile(filepath.Join(s.RunDir(run.ID), "state.json"), data, 0o644); err != nil {
-		return fmt.Errorf("save state of run %s: %w", run.ID, err)
+	return append(m.Bytes(data), '\n'), nil
+}
+
+// Write atomically replaces the state.json of run id with data from Encode.
+func (s *Store) Write(id string, data []byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := atomicfile.WriteFile(filepath.Join(s.RunDir(id), "state.json"), data, 0o644); err != nil {
+		return fmt.Errorf("save state of run %s: %w", id, err)
 	}
 	return nil
 }
