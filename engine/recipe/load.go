@@ -145,9 +145,7 @@ func (l *loader) loadFile(r *Recipe, display, abs string, root bool) bool {
 		l.vars(r, display, n)
 	}
 	if n, ok := fields["secrets"]; ok {
-		for _, s := range l.strList(display, n, "secrets") {
-			r.Secrets = append(r.Secrets, s)
-		}
+		r.Secrets = append(r.Secrets, l.strList(display, n, "secrets")...)
 	}
 	if n, ok := fields["env"]; ok {
 		l.env(r, display, n)

@@ -37,7 +37,6 @@ type harness struct {
 	started  chan string // "block" tasks announce themselves here
 	retrying chan string // the ids of retry events, as they happen
 	barrier  *barrier
-	panicMsg string
 }
 
 func newHarness() *harness {
