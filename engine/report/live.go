@@ -6,7 +6,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"golang.org/x/text/width"
 
@@ -152,22 +151,37 @@ func Bar(done, total int64, cells int) string {
 	return fmt.Sprintf("[%s%s] %3.0f%%", strings.Repeat("█", full), strings.Repeat("░", cells-full), frac*100)
 }
 
-// fit cuts s to n terminal columns so that a live line never wraps.
-// Hangul and other East Asian wide characters take two columns.
+// fit cuts s to n terminal columns, ending a cut line with "…", so that a
+// live line never wraps. Hangul and other East Asian wide characters take
+// two columns.
 func fit(s string, n int) string {
 	s = strings.ReplaceAll(s, "\t", " ")
+	if columns(s) <= n {
+		return s
+	}
 	cols := 0
 	for i, r := range s {
-		w := 1
-		if k := width.LookupRune(r).Kind(); k == width.EastAsianWide || k == width.EastAsianFullwidth {
-			w = 2
-		}
-		if cols+w > n-1 && i+utf8.RuneLen(r) < len(s) {
+		if cols+runeColumns(r) > n-1 {
 			return s[:i] + "…"
 		}
-		cols += w
+		cols += runeColumns(r)
 	}
 	return s
+}
+
+func columns(s string) int {
+	n := 0
+	for _, r := range s {
+		n += runeColumns(r)
+	}
+	return n
+}
+
+func runeColumns(r rune) int {
+	if k := width.LookupRune(r).Kind(); k == width.EastAsianWide || k == width.EastAsianFullwidth {
+		return 2
+	}
+	return 1
 }
 
 // Close draws the last lines and stops the view.

@@ -1,0 +1,117 @@
+package report
+
+import (
+	"bytes"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/novelfactory/runner/engine/eval"
+	"github.com/novelfactory/runner/engine/scheduler"
+	"github.com/novelfactory/runner/engine/secret"
+	"github.com/novelfactory/runner/engine/state"
+)
+
+func TestFitCountsWideCharactersAsTwoColumns(t *testing.T) {
+	cases := map[string]string{
+		"abcdef":    "abcd…",
+		"abcde":     "abcde",
+		"에피소드 처리 중": "에피…", // two columns each: two fit in four, then the ellipsis
+	}
+	for in, want := range cases {
+		if got := fit(in, 5); got != want {
+			t.Errorf("fit(%q, 5) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestBar(t *testing.T) {
+	if got := Bar(50, 100, 10); got != "[█████░░░░░]  50%" {
+		t.Errorf("got %q", got)
+	}
+	if got := Bar(200, 100, 10); got != "[██████████] 100%" {
+		t.Errorf("over 100%%: got %q", got)
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func TestLiveViewEndsWithOnlyFinishedLines(t *testing.T) {
+	var out syncBuffer
+	m := secret.New()
+	m.Add("hunter2-secret")
+	l := NewLive(&out, m, func() int { return 40 })
+	now := time.Now()
+	l.Event(scheduler.Event{Type: scheduler.TaskStarted, Task: "upload", Time: now})
+	l.Event(scheduler.Event{Type: scheduler.TaskLog, Task: "upload", Line: "using hunter2-secret"})
+	l.Event(scheduler.Event{Type: scheduler.TaskProgress, Task: "upload", Done: 1, Total: 4})
+	l.mu.Lock()
+	l.redraw() // what the ticker does ten times a second
+	l.mu.Unlock()
+	l.Event(scheduler.Event{Type: scheduler.TaskFinished, Task: "upload", Status: state.Succeeded, Duration: 2 * time.Second, Attempt: 1})
+	l.Close()
+	s := out.String()
+	if !strings.Contains(s, "upload") || !strings.Contains(s, "25%") {
+		t.Errorf("no live line with progress in %q", s)
+	}
+	if strings.Contains(s, "hunter2") {
+		t.Errorf("secret on the terminal: %q", s)
+	}
+	// The last frame erases the live line and prints the finished one.
+	last := s[strings.LastIndex(s, "\x1b[J"):]
+	if !strings.Contains(last, "✓ upload succeeded in 2.0s") || strings.Contains(last, "25%") {
+		t.Errorf("last frame %q", last)
+	}
+}
+
+func TestSummaryFoldsInstancesIntoTheirTask(t *testing.T) {
+	now := time.Now()
+	later := now.Add(1500 * time.Millisecond)
+	run := &state.Run{ID: "r", Name: "weekly | backup", Status: state.Failed, Started: now, Finished: &later, Tasks: []*state.Task{
+		{ID: "zip", Status: state.Failed, Error: "1 of 2 instances failed", Started: &now, Finished: &later},
+		{ID: "zip[0]", Status: state.Succeeded},
+		{ID: "zip[1]", Status: state.Failed, Error: "disk full\nmore"},
+		{ID: "upload", Status: state.Skipped, Reason: "needs zip, which failed"},
+	}}
+	rows := Summarize(run)
+	if len(rows) != 2 || rows[0].Note != "1 of 2 instances failed (first: zip[1]: disk full …)" || rows[0].Time != "1.5s" {
+		t.Fatalf("rows %+v", rows)
+	}
+	md := Markdown(run, secret.New())
+	if !strings.Contains(md, "| zip | ❌ failed |") || !strings.Contains(md, "| upload | ⏭️ skipped |  |  | needs zip, which failed |") {
+		t.Errorf("markdown:\n%s", md)
+	}
+}
+
+func TestPlanShowsUnknownsAndMasksSecrets(t *testing.T) {
+	var out bytes.Buffer
+	m := secret.New()
+	m.Add("AKIA-very-secret")
+	WritePlan(&out, "backup", []scheduler.PlannedTask{
+		{ID: "dump", Uses: "shell", Would: scheduler.WouldRun, Params: map[string]any{"run": "dump --key AKIA-very-secret"}, Summary: "would run a\nb"},
+		{ID: "upload", Uses: "shell", Would: scheduler.WouldRun, Needs: []string{"dump"}, Params: map[string]any{"file": eval.Unknown{Text: "x/(known after run)"}}},
+		{ID: "notify", Uses: "shell", Would: scheduler.WouldSkip, Reason: "if: vars.notify is false"},
+	}, m)
+	s := out.String()
+	for _, want := range []string{"dump --key ***", "file: x/(known after run)", "→ would run a\n     b", "would skip: if: vars.notify is false", "Plan: 2 to run, 1 to skip."} {
+		if !strings.Contains(s, want) {
+			t.Errorf("plan lacks %q:\n%s", want, s)
+		}
+	}
+}
