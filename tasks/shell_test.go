@@ -1,7 +1,6 @@
 package tasks_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"os"
@@ -29,8 +28,8 @@ func runTask(ctx context.Context, t *testing.T, name, dir string, with map[strin
 	if err != nil {
 		t.Fatal(err)
 	}
-	var log bytes.Buffer
-	env := &tasktype.Env{TaskID: "t", Dir: dir, Environ: append(os.Environ(), "RECIPE_LEVEL=recipe"), Log: &log, Secrets: secret.New()}
+	log := &syncBuffer{}
+	env := &tasktype.Env{TaskID: "t", Dir: dir, Environ: append(os.Environ(), "RECIPE_LEVEL=recipe"), Log: log, Secrets: secret.New()}
 	out, err := typ.Run(ctx, env, p)
 	return out, log.String(), err
 }

@@ -8,9 +8,10 @@ import (
 )
 
 // minSaveInterval folds bursts of changes (a thousand quick tasks) into one
-// write; a change is on disk at most this long, plus one write, after it
-// happened.
-const minSaveInterval = 10 * time.Millisecond
+// write of state.json; a change is there at most this long, plus one write,
+// after it happened. Finished tasks do not wait for it: the journal records
+// them before anything that depends on them starts.
+const minSaveInterval = 50 * time.Millisecond
 
 // saver writes state.json after changes without making the scheduler wait
 // for the disk: under the lock it only copies the task records; encoding,
@@ -22,13 +23,14 @@ type saver struct {
 	run   *state.Run
 	mu    *sync.Mutex // guards run
 	poked chan struct{}
+	quit  chan struct{}
 	done  chan struct{}
 	once  sync.Once
 	err   error
 }
 
 func newSaver(store *state.Store, run *state.Run, mu *sync.Mutex) *saver {
-	s := &saver{store: store, run: run, mu: mu, poked: make(chan struct{}, 1), done: make(chan struct{})}
+	s := &saver{store: store, run: run, mu: mu, poked: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{})}
 	go s.loop()
 	return s
 }
@@ -44,9 +46,20 @@ func (s *saver) poke() {
 func (s *saver) loop() {
 	defer close(s.done)
 	var last time.Time
-	for range s.poked {
+	for {
+		select {
+		case <-s.poked:
+		case <-s.quit:
+			return
+		}
 		if wait := minSaveInterval - time.Since(last); wait > 0 {
-			time.Sleep(wait)
+			t := time.NewTimer(wait)
+			select {
+			case <-t.C:
+			case <-s.quit: // stop writes the final state at once
+				t.Stop()
+				return
+			}
 		}
 		last = time.Now()
 		s.save()
@@ -77,7 +90,7 @@ func (s *saver) save() {
 // stop writes the final state and returns the first error of any write.
 func (s *saver) stop() error {
 	s.once.Do(func() {
-		close(s.poked)
+		close(s.quit)
 		<-s.done
 		s.save()
 	})

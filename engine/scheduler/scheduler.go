@@ -67,6 +67,8 @@ type execution struct {
 	results chan result
 	mu      sync.Mutex // guards the state in opt.Run against the state writer
 	saver   *saver
+	journal *state.Journal
+	jerr    error                  // the first journal write error
 	records map[string]*state.Task // opt.Run.Tasks by id
 }
 
@@ -103,14 +105,31 @@ func Execute(ctx context.Context, r *recipe.Recipe, opt Options) error {
 		g := &group{task: t, ti: i, st: st, waiting: len(t.Needs)}
 		if !selected[i] {
 			g.st.Status, g.st.Reason = state.Skipped, "not selected by --only"
+			g.activated = true
 		}
 		x.groups = append(x.groups, g)
+	}
+	if opt.Previous != nil {
+		// Until they are reused, the records of what already succeeded stay
+		// on disk as they were: a kill now must not make them run again.
+		for _, prev := range opt.Previous.Tasks {
+			if prev.Status == state.Succeeded {
+				copied := *prev
+				*x.record(prev.ID) = copied
+			}
+		}
 	}
 	run.Status = state.Running
 	if opt.Store != nil {
 		if err := opt.Store.Create(run); err != nil {
 			return err
 		}
+		j, err := opt.Store.OpenJournal(run.ID)
+		if err != nil {
+			return err
+		}
+		x.journal = j
+		defer j.Close()
 		x.saver = newSaver(opt.Store, run, &x.mu)
 		defer x.saver.stop()
 	}
@@ -121,7 +140,7 @@ func Execute(ctx context.Context, r *recipe.Recipe, opt Options) error {
 		}
 	}
 	for _, g := range x.groups {
-		if g.waiting == 0 && g.st.Status == state.Pending {
+		if g.waiting == 0 {
 			x.activate(ctx, g)
 		}
 	}
@@ -145,9 +164,11 @@ func Execute(ctx context.Context, r *recipe.Recipe, opt Options) error {
 	x.mu.Unlock()
 	x.emit(Event{Type: RunFinished, Run: run.ID, Status: run.Status, Duration: now.Sub(run.Started)})
 	if x.saver != nil {
-		return x.saver.stop()
+		if err := x.saver.stop(); err != nil {
+			return err
+		}
 	}
-	return nil
+	return x.jerr
 }
 
 // selection marks the tasks --only asks for, with everything they need.
@@ -494,6 +515,7 @@ func (x *execution) finishUnit(ctx context.Context, u *unit, out tasktype.Output
 		u.st.Error = x.mask(err.Error())
 	}
 	x.mu.Unlock()
+	x.journalize(u.st)
 	x.emit(Event{Type: TaskFinished, Task: u.id, Status: status, Attempt: u.st.Attempts, Duration: now.Sub(*u.st.Started), Error: u.st.Error, Reason: reason})
 	g := u.g
 	g.open--
@@ -503,15 +525,30 @@ func (x *execution) finishUnit(ctx context.Context, u *unit, out tasktype.Output
 	}
 	if u.st != g.st {
 		x.aggregate(g)
+		x.journalize(g.st)
 		x.emit(Event{Type: TaskFinished, Task: g.task.ID, Status: g.st.Status, Duration: g.st.Duration(), Error: g.st.Error, Reason: g.st.Reason})
 	}
 	x.finishGroup(g)
 	for _, d := range x.graph.Dependents(g.ti) {
 		dg := x.groups[d]
 		dg.waiting--
-		if dg.waiting == 0 && dg.st.Status == state.Pending {
+		if dg.waiting == 0 {
 			x.activate(ctx, dg)
 		}
+	}
+}
+
+// journalize appends a finished record to the journal before anything that
+// depends on it can start.
+func (x *execution) journalize(st *state.Task) {
+	if x.journal == nil {
+		return
+	}
+	x.mu.Lock()
+	copied := *st
+	x.mu.Unlock()
+	if err := x.journal.Append(&copied); err != nil && x.jerr == nil {
+		x.jerr = err
 	}
 }
 

@@ -172,6 +172,9 @@ func (s *Store) Load(id string) (*Run, error) {
 	if err := json.Unmarshal(data, &run); err != nil {
 		return nil, fmt.Errorf("read state of run %s: %w", id, err)
 	}
+	if err := s.applyJournal(&run); err != nil {
+		return nil, err
+	}
 	return &run, nil
 }
 

@@ -104,3 +104,41 @@ func TestRunsAreListedOldestFirstAndResumeFindsTheLastUnfinished(t *testing.T) {
 		t.Fatal("want an error for a recipe without runs")
 	}
 }
+
+func TestLoadAppliesTheJournalOverStateJSON(t *testing.T) {
+	s := &state.Store{Dir: t.TempDir(), Masker: secret.New()}
+	run := &state.Run{ID: state.NewRunID(time.Now()), Status: state.Running, Tasks: []*state.Task{
+		{ID: "dump", Status: state.Running}, {ID: "upload", Status: state.Pending},
+	}}
+	if err := s.Create(run); err != nil {
+		t.Fatal(err)
+	}
+	j, err := s.OpenJournal(run.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j.Append(&state.Task{ID: "dump", Status: state.Succeeded, Outputs: map[string]any{"path": "a.dump"}})
+	j.Append(&state.Task{ID: "each[0]", Status: state.Succeeded})
+	j.Close()
+	// A crash in the middle of a write leaves a cut line: it is ignored.
+	f, _ := os.OpenFile(filepath.Join(s.RunDir(run.ID), "journal.jsonl"), os.O_APPEND|os.O_WRONLY, 0)
+	f.WriteString(`{"id":"upload","status":"succ`)
+	f.Close()
+
+	got, err := s.Load(run.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Task("dump").Status != state.Succeeded || got.Task("dump").Outputs.(map[string]any)["path"] != "a.dump" {
+		t.Errorf("dump: %+v", got.Task("dump"))
+	}
+	if got.Task("each[0]") == nil || got.Task("upload").Status != state.Pending {
+		t.Errorf("each[0] %v, upload %s", got.Task("each[0]"), got.Task("upload").Status)
+	}
+	// A new execution of the run starts a new journal.
+	j, _ = s.OpenJournal(run.ID)
+	j.Close()
+	if got, _ := s.Load(run.ID); got.Task("dump").Status != state.Running {
+		t.Errorf("old journal entries survived a new journal: %s", got.Task("dump").Status)
+	}
+}

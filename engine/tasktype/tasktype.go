@@ -51,7 +51,7 @@ type Env struct {
 	TaskID   string
 	Dir      string       // base for relative paths: the recipe's directory or --workdir
 	Environ  []string     // environment for child processes (KEY=VALUE)
-	Log      io.Writer    // the task's log; everything written is secret-masked
+	Log      io.Writer    // the task's log; secret-masked, safe for concurrent use
 	Logger   *slog.Logger // structured log lines, into the same task log
 	Progress Progress     // may be used for long transfers; never nil
 	Secrets  *secret.Masker
