@@ -373,3 +373,31 @@ func TestGraphFormats(t *testing.T) {
 		})
 	}
 }
+
+func TestRecipeEnvAndWorkdirReachTheTasks(t *testing.T) {
+	dir := t.TempDir()
+	work := filepath.Join(dir, "elsewhere")
+	os.Mkdir(work, 0o755)
+	writeFile(t, filepath.Join(dir, "r.yaml"), `version: 1
+vars: {who: 작가}
+env:
+  GREETING: hello ${{ vars.who }}
+tasks:
+  show:
+    uses: shell
+    with:
+      run: echo "$GREETING|${{ env.GREETING }}|$(basename "$PWD")|$RUNNER_TASK_ID"
+  use:
+    uses: shell
+    needs: [show]
+    with:
+      run: echo "${{ tasks.show.outputs.stdout }}" > out.txt
+`)
+	res := runner(t, dir, baseEnv(), "apply", "r.yaml", "--workdir", work)
+	if res.code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", res.code, res.stdout, res.stderr)
+	}
+	if got := readFile(t, filepath.Join(work, "out.txt")); got != "hello 작가|hello 작가|elsewhere|show\n" {
+		t.Errorf("out.txt = %q", got)
+	}
+}

@@ -428,7 +428,7 @@ func (x *execution) work(ctx context.Context, u *unit, p prepared) {
 		}
 		wait := Backoff(t.Retry, attempt)
 		x.emit(Event{Type: TaskRetrying, Task: u.id, Attempt: attempt, Attempts: t.Retry.Attempts, Wait: wait, Error: x.mask(err.Error())})
-		fmt.Fprintf(logs, "attempt %d of %d failed: %v; retrying in %s\n", attempt, t.Retry.Attempts, err, wait.Round(time.Millisecond))
+		logs.sink.note(fmt.Sprintf("runner: attempt %d of %d failed: %v; retrying in %s", attempt, t.Retry.Attempts, err, wait.Round(time.Millisecond)))
 		x.changed()
 		timer := time.NewTimer(wait)
 		select {

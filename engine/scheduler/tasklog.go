@@ -22,12 +22,13 @@ const maxEventLine = 4 << 10
 type taskLog struct {
 	io.WriteCloser // the masking writer in front
 	logger         *slog.Logger
+	sink           *logSink
 }
 
 func (x *execution) newTaskLog(u *unit) *taskLog {
 	sink := &logSink{x: x, u: u}
 	w := x.opt.Masker.Writer(sink)
-	return &taskLog{WriteCloser: &closer{w, sink}, logger: slog.New(slog.NewTextHandler(w, nil))}
+	return &taskLog{WriteCloser: &closer{w, sink}, logger: slog.New(slog.NewTextHandler(w, nil)), sink: sink}
 }
 
 type closer struct {
@@ -56,15 +57,7 @@ type logSink struct {
 func (s *logSink) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.file == nil && s.err == nil && s.x.opt.Store != nil {
-		rel := state.LogPath(s.u.id)
-		s.file, s.err = os.OpenFile(filepath.Join(s.x.opt.Store.RunDir(s.x.opt.Run.ID), rel), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-		if s.err == nil {
-			s.x.mu.Lock()
-			s.u.st.Log = rel
-			s.x.mu.Unlock()
-		}
-	}
+	s.open()
 	if s.file != nil {
 		if _, err := s.file.Write(p); err != nil {
 			return 0, fmt.Errorf("write log of %s: %w", s.u.id, err)
@@ -86,12 +79,37 @@ func (s *logSink) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// note writes a line of runner's own to the log file only: the console
+// already shows it as an event.
+func (s *logSink) note(line string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.open()
+	if s.file != nil {
+		s.file.WriteString(s.x.opt.Masker.String(line) + "\n")
+	}
+}
+
 func (s *logSink) emitLine(line []byte) {
 	line = bytes.TrimRight(line, "\r")
 	if len(line) > maxEventLine {
 		line = line[:maxEventLine]
 	}
 	s.x.emit(Event{Type: TaskLog, Task: s.u.id, Line: string(line)})
+}
+
+// open creates the log file on first use; the caller holds s.mu.
+func (s *logSink) open() {
+	if s.file != nil || s.err != nil || s.x.opt.Store == nil {
+		return
+	}
+	rel := state.LogPath(s.u.id)
+	s.file, s.err = os.OpenFile(filepath.Join(s.x.opt.Store.RunDir(s.x.opt.Run.ID), rel), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if s.err == nil {
+		s.x.mu.Lock()
+		s.u.st.Log = rel
+		s.x.mu.Unlock()
+	}
 }
 
 func (s *logSink) close() error {
