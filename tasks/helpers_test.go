@@ -42,3 +42,8 @@ func TestFieldDocsAreFresh(t *testing.T) {
 		t.Fatal("zz_fielddocs.go is stale: run `go generate ./...`")
 	}
 }
+
+// nopProgress ignores progress reports.
+type nopProgress struct{}
+
+func (nopProgress) Progress(int64, int64) {}

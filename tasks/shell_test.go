@@ -29,7 +29,7 @@ func runTask(ctx context.Context, t *testing.T, name, dir string, with map[strin
 		t.Fatal(err)
 	}
 	log := &syncBuffer{}
-	env := &tasktype.Env{TaskID: "t", Dir: dir, Environ: append(os.Environ(), "RECIPE_LEVEL=recipe"), Log: log, Secrets: secret.New()}
+	env := &tasktype.Env{TaskID: "t", Dir: dir, Environ: append(os.Environ(), "RECIPE_LEVEL=recipe"), Log: log, Secrets: secret.New(), Progress: nopProgress{}}
 	out, err := typ.Run(ctx, env, p)
 	return out, log.String(), err
 }

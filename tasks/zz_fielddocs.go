@@ -4,8 +4,14 @@ package tasks
 
 // fieldDocs maps "Struct.Field" to the field's doc comment.
 var fieldDocs = map[string]string{
-	"ShellParams.Dir":   "Working directory, relative to the recipe's directory; the recipe's directory when empty.",
-	"ShellParams.Env":   "Extra environment variables for the command, over the recipe's env.",
-	"ShellParams.Run":   "The command line, run as `SHELL -c RUN`.",
-	"ShellParams.Shell": "The shell that runs the command line.",
+	"ShellParams.Dir":        "Working directory, relative to the recipe's directory; the recipe's directory when empty.",
+	"ShellParams.Env":        "Extra environment variables for the command, over the recipe's env.",
+	"ShellParams.Run":        "The command line, run as `SHELL -c RUN`.",
+	"ShellParams.Shell":      "The shell that runs the command line.",
+	"ZipParams.Dest":         "Zip file to write. It is written to a temporary file and renamed into place.",
+	"ZipParams.Exclude":      "Globs of files to leave out; a glob without / matches names at any depth.",
+	"ZipParams.Include":      "Globs of files to pack, relative to src (** for any depth); every file when empty.",
+	"ZipParams.Level":        "Deflate level: 0 stores, 1 is fastest, 9 smallest. Already-compressed files (jpg, png, zip, gz …) are always stored.",
+	"ZipParams.Reproducible": "Fixed timestamps and modes, so that the same files give the same bytes.",
+	"ZipParams.Src":          "Directory to pack, relative to the recipe's directory.",
 }
