@@ -81,8 +81,41 @@ const (
 	failure
 )
 
+// budget bounds the bytes of source data in flight between the reader and
+// the writer, so that memory stays flat whatever the files' sizes while
+// many small files can still be queued for the workers.
+type budget struct {
+	mu   sync.Mutex
+	cond *sync.Cond
+	free int64
+	max  int64
+}
+
+func newBudget(max int64) *budget {
+	b := &budget{free: max, max: max}
+	b.cond = sync.NewCond(&b.mu)
+	return b
+}
+
+// acquire waits until n bytes are free (or nothing is in flight).
+func (b *budget) acquire(n int64) {
+	b.mu.Lock()
+	for b.free < n && b.free < b.max {
+		b.cond.Wait()
+	}
+	b.free -= n
+	b.mu.Unlock()
+}
+
+func (b *budget) release(n int64) {
+	b.mu.Lock()
+	b.free += n
+	b.mu.Unlock()
+	b.cond.Broadcast()
+}
+
 type chunk struct {
-	buf   *[]byte // from the pool; data is a prefix of it
+	buf   *[]byte // from the pool, or nil for an exact-size buffer; data is a prefix of it
 	data  []byte
 	store bool
 	last  bool
@@ -106,9 +139,10 @@ func Write(ctx context.Context, w io.Writer, entries []fileset.Entry, opt Option
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
-	jobs := make(chan *chunk, opt.Workers)
-	order := make(chan item, 2*opt.Workers+2) // bounds the chunks in memory
+	jobs := make(chan *chunk, 4*opt.Workers)
+	order := make(chan item, 1024) // items are small: memory is bounded by the budget
 	pool := &sync.Pool{New: func() any { b := make([]byte, opt.ChunkSize); return &b }}
+	budget := newBudget(int64(4*opt.Workers+4) * int64(opt.ChunkSize))
 	var wg sync.WaitGroup
 	for range opt.Workers {
 		wg.Add(1)
@@ -120,10 +154,10 @@ func Write(ctx context.Context, w io.Writer, entries []fileset.Entry, opt Option
 	go func() {
 		defer close(order)
 		defer close(jobs)
-		read(ctx, entries, opt, jobs, order, pool)
+		read(ctx, entries, opt, jobs, order, pool, budget)
 	}()
 
-	files, err := writeAll(w, order, opt, pool)
+	files, err := writeAll(w, order, opt, pool, budget)
 	if err == nil && ctx.Err() != nil {
 		err = ctx.Err() // cancelled between entries: the archive is not whole
 	}
@@ -160,7 +194,7 @@ func deflate(jobs <-chan *chunk, level int) {
 }
 
 // read turns entries into the ordered stream, reading each file once.
-func read(ctx context.Context, entries []fileset.Entry, opt Options, jobs chan<- *chunk, order chan<- item, pool *sync.Pool) {
+func read(ctx context.Context, entries []fileset.Entry, opt Options, jobs chan<- *chunk, order chan<- item, pool *sync.Pool, budget *budget) {
 	var total int64
 	send := func(it item) bool {
 		select {
@@ -195,14 +229,14 @@ func read(ctx context.Context, entries []fileset.Entry, opt Options, jobs chan<-
 			}
 			continue
 		}
-		if err := readFile(ctx, e, opt, jobs, send, pool, &total); err != nil {
+		if err := readFile(ctx, e, opt, jobs, send, pool, budget, &total); err != nil {
 			fail(err)
 			return
 		}
 	}
 }
 
-func readFile(ctx context.Context, e fileset.Entry, opt Options, jobs chan<- *chunk, send func(item) bool, pool *sync.Pool, total *int64) error {
+func readFile(ctx context.Context, e fileset.Entry, opt Options, jobs chan<- *chunk, send func(item) bool, pool *sync.Pool, budget *budget, total *int64) error {
 	f, err := os.Open(e.Path)
 	if err != nil {
 		return fmt.Errorf("open %s: %w", e.Path, err)
@@ -213,15 +247,28 @@ func readFile(ctx context.Context, e fileset.Entry, opt Options, jobs chan<- *ch
 	if store {
 		method = zip.Store
 	}
-	// next reads the next chunk into a buffer from the pool.
+	// next reads the next chunk: a small file into a buffer of its size
+	// (plus one byte, to see the end), a large one into pooled chunks. The
+	// budget is taken before reading and given back by the writer.
+	small := e.Info.Size() < int64(opt.ChunkSize)
+	// full reports whether a read filled its buffer: then more may follow
+	// (a file that grew while it was read is read to its end).
+	full := func(buf *[]byte, data []byte) bool { return len(data) == len(*buf) }
 	next := func() (*[]byte, []byte, error) {
-		buf := pool.Get().(*[]byte)
+		var buf *[]byte
+		if small {
+			b := make([]byte, e.Info.Size()+1)
+			buf = &b
+		} else {
+			buf = pool.Get().(*[]byte)
+		}
+		budget.acquire(int64(cap(*buf)))
 		n, err := io.ReadFull(f, *buf)
 		if err == io.EOF || err == io.ErrUnexpectedEOF {
 			err = nil
 		}
 		if err != nil {
-			pool.Put(buf)
+			release(pool, budget, buf, opt.ChunkSize)
 			return nil, nil, fmt.Errorf("read %s: %w", e.Path, err)
 		}
 		return buf, (*buf)[:n], nil
@@ -230,7 +277,7 @@ func readFile(ctx context.Context, e fileset.Entry, opt Options, jobs chan<- *ch
 	if err != nil {
 		return err
 	}
-	single := len(cur) < opt.ChunkSize
+	single := !full(buf, cur)
 	if !send(item{kind: fileStart, entry: e, method: method, single: single}) {
 		return ctx.Err()
 	}
@@ -243,15 +290,15 @@ func readFile(ctx context.Context, e fileset.Entry, opt Options, jobs chan<- *ch
 			nextBuf   *[]byte
 			following []byte
 		)
-		if len(cur) == opt.ChunkSize {
+		if full(buf, cur) {
 			if nextBuf, following, err = next(); err != nil {
-				pool.Put(buf)
+				release(pool, budget, buf, opt.ChunkSize)
 				return err
 			}
 		}
 		last := len(following) == 0
 		if nextBuf != nil && last {
-			pool.Put(nextBuf)
+			release(pool, budget, nextBuf, opt.ChunkSize)
 		}
 		crc.Write(cur)
 		size += int64(len(cur))
@@ -282,8 +329,18 @@ func readFile(ctx context.Context, e fileset.Entry, opt Options, jobs chan<- *ch
 	return nil
 }
 
+// release gives a chunk buffer back to the budget, and to the pool when it
+// has the pool's size.
+func release(pool *sync.Pool, budget *budget, buf *[]byte, chunkSize int) {
+	budget.release(int64(cap(*buf)))
+	if cap(*buf) == chunkSize {
+		*buf = (*buf)[:chunkSize]
+		pool.Put(buf)
+	}
+}
+
 // writeAll consumes the ordered stream and writes the archive.
-func writeAll(w io.Writer, order <-chan item, opt Options, pool *sync.Pool) (int, error) {
+func writeAll(w io.Writer, order <-chan item, opt Options, pool *sync.Pool, budget *budget) (int, error) {
 	zw := zip.NewWriter(w)
 	files := 0
 	var (
@@ -355,7 +412,7 @@ func writeAll(w io.Writer, order <-chan item, opt Options, pool *sync.Pool) (int
 				return files, fmt.Errorf("write %s: %w", fh.Name, err)
 			}
 			written += uint64(len(data))
-			pool.Put(c.buf)
+			release(pool, budget, c.buf, opt.ChunkSize)
 		case fileEnd:
 			if hasSingle {
 				hasSingle = false
