@@ -20,18 +20,39 @@ import (
 // runTask decodes with for the named type and runs it in dir.
 func runTask(ctx context.Context, t *testing.T, name, dir string, with map[string]any) (tasktype.Outputs, string, error) {
 	t.Helper()
+	return runTaskEnv(ctx, t, name, dir, append(os.Environ(), "RECIPE_LEVEL=recipe"), with)
+}
+
+// runTaskEnv runs a task with the given environment for its processes.
+func runTaskEnv(ctx context.Context, t *testing.T, name, dir string, environ []string, with map[string]any) (tasktype.Outputs, string, error) {
+	t.Helper()
 	typ, ok := tasktype.Builtin().Lookup(name)
 	if !ok {
 		t.Fatalf("no task type %s", name)
 	}
 	p, err := typ.Decode(with)
 	if err != nil {
-		t.Fatal(err)
+		return nil, "", err
 	}
 	log := &syncBuffer{}
-	env := &tasktype.Env{TaskID: "t", Dir: dir, Environ: append(os.Environ(), "RECIPE_LEVEL=recipe"), Log: log, Secrets: secret.New(), Progress: nopProgress{}}
+	env := &tasktype.Env{RunID: "test-run", Recipe: "test", TaskID: "t", Dir: dir, Environ: environ, Log: log, Secrets: secret.New(), Progress: nopProgress{}}
 	out, err := typ.Run(ctx, env, p)
 	return out, log.String(), err
+}
+
+// planTask returns what a task's Plan says.
+func planTask(t *testing.T, name, dir string, with map[string]any) string {
+	t.Helper()
+	typ, _ := tasktype.Builtin().Lookup(name)
+	p, err := typ.Decode(with)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := typ.Plan(context.Background(), &tasktype.Env{Dir: dir, Secrets: secret.New(), Progress: nopProgress{}}, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return plan.Summary
 }
 
 func TestShellCapturesStdoutAndStreamsBothToTheLog(t *testing.T) {

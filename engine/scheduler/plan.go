@@ -213,6 +213,7 @@ func (x *execution) planUnit(ctx context.Context, t *recipe.Task, p PlannedTask,
 		return p, nil
 	}
 	env := &tasktype.Env{
+		RunID: x.opt.Scope.Run.ID, Recipe: x.r.Name,
 		TaskID: p.ID, Dir: t.Dir, Environ: x.opt.Environ,
 		Log: io.Discard, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Progress: nopProgress{}, Secrets: x.opt.Masker,

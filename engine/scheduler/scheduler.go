@@ -403,6 +403,8 @@ func (x *execution) work(ctx context.Context, u *unit, p prepared) {
 	t := u.g.task
 	logs := x.newTaskLog(u)
 	env := &tasktype.Env{
+		RunID:    x.opt.Run.ID,
+		Recipe:   x.r.Name,
 		TaskID:   u.id,
 		Dir:      t.Dir,
 		Environ:  append(append([]string{}, x.opt.Environ...), "RUNNER_TASK_ID="+u.id),

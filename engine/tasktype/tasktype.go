@@ -41,6 +41,8 @@ type Progress interface {
 
 // Env is what a running task may use from its surroundings.
 type Env struct {
+	RunID    string // the run's id, as in state and logs
+	Recipe   string // the recipe's name
 	TaskID   string
 	Dir      string       // base for relative paths: the recipe's directory or --workdir
 	Environ  []string     // environment for child processes (KEY=VALUE)

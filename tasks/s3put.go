@@ -1,0 +1,306 @@
+package tasks
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/novelfactory/runner/engine/eval"
+	"github.com/novelfactory/runner/engine/tasktype"
+	"github.com/novelfactory/runner/tasks/internal/backupset"
+	"github.com/novelfactory/runner/tasks/internal/fileset"
+	"github.com/novelfactory/runner/tasks/internal/objstore"
+)
+
+// S3PutParams are the params of the s3put task.
+type S3PutParams struct {
+	// Files to upload (paths or globs, relative to the recipe); each goes to the target under its base name.
+	Files []string `yaml:"files" json:"files"`
+	// Or a directory: every file under it, keys keeping their relative paths.
+	Src string `yaml:"src" json:"src"`
+	// Where to: s3://bucket/prefix/ or file://folder/ (the same semantics, no account needed).
+	To string `yaml:"to" json:"to" required:"true"`
+	// Write manifest.json last, listing every object with its size and SHA-256: the upload becomes a complete backup set.
+	Manifest bool `yaml:"manifest" json:"manifest" default:"true"`
+	// AWS region of the bucket; AWS_REGION when empty.
+	Region string `yaml:"region" json:"region"`
+	// Endpoint of an S3-compatible server; AWS_ENDPOINT_URL_S3 when empty.
+	Endpoint string `yaml:"endpoint" json:"endpoint"`
+	// Address buckets as endpoint/bucket rather than bucket.endpoint (most S3-compatible servers need it).
+	PathStyle bool `yaml:"path_style" json:"path_style"`
+	// S3 storage class, e.g. STANDARD_IA or GLACIER_IR.
+	StorageClass string `yaml:"storage_class" json:"storage_class"`
+	// Server-side encryption: AES256 or aws:kms.
+	SSE string `yaml:"sse" json:"sse" enum:",AES256,aws:kms"`
+	// Size of multipart parts, e.g. "16MiB" (at least 5MiB).
+	PartSize string `yaml:"part_size" json:"part_size" default:"16MiB"`
+	// Parts uploaded at once.
+	Concurrency int `yaml:"concurrency" json:"concurrency" default:"8"`
+}
+
+func init() {
+	register(tasktype.Def[S3PutParams]{
+		Name:    "s3put",
+		Summary: "Upload files to S3 (or a folder) as one verified, atomic backup set.",
+		Doc: "Uploads `files` (or everything under `src`) to `to`, an s3:// prefix (aws-sdk-go-v2, the standard credential " +
+			"chain, custom endpoints) or a file:// folder with the same semantics. Every object is sent with its SHA-256, " +
+			"which the store checks, and keeps it in its metadata; an object already there with the same SHA-256 is not sent " +
+			"again. Large files go in parallel multipart uploads, read from disk as they are sent. Last, manifest.json lists " +
+			"every object: a prefix without it is an incomplete set, never restored nor counted by prune. Errors say what " +
+			"to do (wrong region, bad signature, missing bucket, denied access, expired credentials); network faults and " +
+			"5xx are retried.",
+		Outputs: []tasktype.Output{
+			{Name: "url", Type: "string", Doc: "The target prefix."},
+			{Name: "keys", Type: "list of string", Doc: "URLs of the objects, in upload order."},
+			{Name: "bytes", Type: "integer", Doc: "Total size of the objects."},
+			{Name: "uploaded", Type: "integer", Doc: "Objects sent."},
+			{Name: "unchanged", Type: "integer", Doc: "Objects already there with the same SHA-256, not sent again."},
+			{Name: "manifest", Type: "string", Doc: "URL of manifest.json (empty with manifest: false)."},
+		},
+		Check: func(p *S3PutParams) error {
+			if (len(p.Files) == 0) == (p.Src == "") {
+				return errors.New("give either files or src")
+			}
+			if _, err := parseSize(p.PartSize); err != nil {
+				return fmt.Errorf("part_size: %w", err)
+			}
+			_, err := objstore.Parse(p.To)
+			return err
+		},
+		Plan: func(_ context.Context, env *tasktype.Env, p *S3PutParams) (tasktype.Plan, error) {
+			files, err := putFiles(env, p)
+			if err != nil {
+				return tasktype.Plan{}, err
+			}
+			var total int64
+			for _, f := range files {
+				total += f.size
+			}
+			return tasktype.Plan{
+				Summary: fmt.Sprintf("would upload %d files, %s, to %s%s", len(files), humanBytes(total), p.To, map[bool]string{true: ", then manifest.json"}[p.Manifest]),
+				Outputs: tasktype.Outputs{"url": p.To},
+			}, nil
+		},
+		Run: runS3Put,
+	})
+}
+
+type putFile struct {
+	path, key string
+	size      int64
+}
+
+// putFiles resolves the files to upload and their keys under the target.
+func putFiles(env *tasktype.Env, p *S3PutParams) ([]putFile, error) {
+	var out []putFile
+	seen := map[string]string{}
+	add := func(path, rel string) error {
+		info, err := os.Stat(path)
+		if err != nil {
+			return fmt.Errorf("upload %s: %w", path, err)
+		}
+		if info.IsDir() {
+			return fmt.Errorf("upload %s: a directory; use src to upload a directory", path)
+		}
+		if other, dup := seen[rel]; dup {
+			return fmt.Errorf("%s and %s would both be stored as %q", other, path, rel)
+		}
+		seen[rel] = path
+		out = append(out, putFile{path: path, key: rel, size: info.Size()})
+		return nil
+	}
+	if p.Src != "" {
+		entries, err := fileset.Walk(env.Path(p.Src), fileset.Options{})
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range entries {
+			if e.Info.Mode().IsRegular() {
+				if err := add(e.Path, e.Rel); err != nil {
+					return nil, err
+				}
+			}
+		}
+		return out, nil
+	}
+	for _, pattern := range p.Files {
+		matches := []string{pattern}
+		if strings.ContainsAny(pattern, "*?[{") {
+			var err error
+			if matches, err = eval.Glob(env.Dir, pattern); err != nil {
+				return nil, err
+			}
+			if len(matches) == 0 {
+				return nil, fmt.Errorf("files: %q matches no file", pattern)
+			}
+		}
+		for _, m := range matches {
+			if err := add(env.Path(m), filepath.Base(m)); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return out, nil
+}
+
+func runS3Put(ctx context.Context, env *tasktype.Env, p *S3PutParams) (tasktype.Outputs, error) {
+	files, err := putFiles(env, p)
+	if err != nil {
+		return nil, err
+	}
+	store, prefix, err := openTarget(ctx, env, p.To, objstore.Options{
+		Region: p.Region, Endpoint: p.Endpoint, PathStyle: p.PathStyle, StorageClass: p.StorageClass, SSE: p.SSE,
+		Concurrency: p.Concurrency,
+	}, p.PartSize)
+	if err != nil {
+		return nil, err
+	}
+	var total, done int64
+	for _, f := range files {
+		total += f.size
+	}
+	manifest := &backupset.Manifest{Version: 1, Recipe: env.Recipe, Run: env.RunID, Created: time.Now().UTC()}
+	var keys []string
+	uploaded, unchanged := 0, 0
+	for _, f := range files {
+		key := prefix + f.key
+		sum, err := fileSHA256(ctx, f.path)
+		if err != nil {
+			return nil, err
+		}
+		if obj, err := store.Stat(ctx, key); err == nil && obj.Size == f.size && obj.SHA256 == sum {
+			fmt.Fprintf(env.Log, "unchanged: %s (%s, sha256 %s)\n", key, humanBytes(f.size), sum[:12])
+			unchanged++
+		} else {
+			if err != nil && !errors.Is(err, objstore.ErrNotExist) {
+				return nil, err
+			}
+			base := done
+			if err := putFileTo(ctx, store, key, f, sum, func(n int64) { env.Progress.Progress(base+n, total) }); err != nil {
+				return nil, err
+			}
+			fmt.Fprintf(env.Log, "uploaded: %s (%s, sha256 %s)\n", key, humanBytes(f.size), sum[:12])
+			uploaded++
+		}
+		done += f.size
+		env.Progress.Progress(done, total)
+		keys = append(keys, targetURL(p.To, f.key))
+		manifest.Objects = append(manifest.Objects, backupset.Entry{Key: f.key, Size: f.size, SHA256: sum})
+	}
+	out := tasktype.Outputs{"url": p.To, "keys": keys, "bytes": total, "uploaded": uploaded, "unchanged": unchanged, "manifest": ""}
+	if p.Manifest {
+		if _, err := backupset.WriteManifest(ctx, store, prefix, manifest); err != nil {
+			return nil, err
+		}
+		out["manifest"] = targetURL(p.To, backupset.ManifestName)
+		fmt.Fprintf(env.Log, "set complete: %s\n", out["manifest"])
+	}
+	return out, nil
+}
+
+// putFileTo uploads one file and checks what the store now holds.
+func putFileTo(ctx context.Context, store objstore.Store, key string, f putFile, sum string, progress func(int64)) error {
+	file, err := os.Open(f.path)
+	if err != nil {
+		return fmt.Errorf("upload %s: %w", f.path, err)
+	}
+	defer file.Close()
+	if err := store.Put(ctx, key, &fileSource{File: file, size: f.size}, sum, progress); err != nil {
+		return err
+	}
+	obj, err := store.Stat(ctx, key)
+	if err != nil {
+		return fmt.Errorf("verify %s: %w", key, err)
+	}
+	if obj.Size != f.size || obj.SHA256 != sum {
+		return fmt.Errorf("verify %s: the store holds %d bytes with sha256 %q; sent %d bytes with sha256 %s", key, obj.Size, obj.SHA256, f.size, sum)
+	}
+	return nil
+}
+
+// openTarget opens the store of a target URL and returns the key prefix.
+func openTarget(ctx context.Context, env *tasktype.Env, target string, opt objstore.Options, partSize string) (objstore.Store, string, error) {
+	loc, err := objstore.Parse(target)
+	if err != nil {
+		return nil, "", err
+	}
+	if loc.Scheme == "file" {
+		loc.Dir = env.Path(loc.Dir)
+	}
+	if partSize != "" {
+		if opt.PartSize, err = parseSize(partSize); err != nil {
+			return nil, "", err
+		}
+	}
+	opt.Environ = env.Environ
+	store, err := objstore.Open(ctx, loc, opt)
+	if err != nil {
+		return nil, "", err
+	}
+	return store, loc.Prefix, nil
+}
+
+// targetURL names an object under a target prefix URL.
+func targetURL(target, rel string) string {
+	return strings.TrimSuffix(target, "/") + "/" + rel
+}
+
+type fileSource struct {
+	*os.File
+	size int64
+}
+
+func (f *fileSource) Size() int64 { return f.size }
+
+// fileSHA256 hashes a file, stopping when ctx ends.
+func fileSHA256(ctx context.Context, path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", fmt.Errorf("hash %s: %w", path, err)
+	}
+	defer f.Close()
+	h := sha256.New()
+	buf := make([]byte, 1<<20)
+	for {
+		if err := ctx.Err(); err != nil {
+			return "", err
+		}
+		n, err := f.Read(buf)
+		h.Write(buf[:n])
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return "", fmt.Errorf("hash %s: %w", path, err)
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// parseSize reads sizes such as "16MiB", "64MB", "1GiB" or plain bytes.
+func parseSize(s string) (int64, error) {
+	s = strings.TrimSpace(s)
+	units := []struct {
+		suffix string
+		mult   int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"B", 1}}
+	mult := int64(1)
+	for _, u := range units {
+		if strings.HasSuffix(s, u.suffix) {
+			s, mult = strings.TrimSpace(strings.TrimSuffix(s, u.suffix)), u.mult
+			break
+		}
+	}
+	var n int64
+	if _, err := fmt.Sscan(s, &n); err != nil || n <= 0 {
+		return 0, fmt.Errorf("%q is not a size such as \"16MiB\"", s)
+	}
+	return n * mult, nil
+}
