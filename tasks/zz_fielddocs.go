@@ -4,6 +4,13 @@ package tasks
 
 // fieldDocs maps "Struct.Field" to the field's doc comment.
 var fieldDocs = map[string]string{
+	"DumpParams.Database":      "neo4j: the database name (neo4j); postgres: a connection URL (postgres://user:password@host/db); sqlite: the database file.",
+	"DumpParams.Dest":          "The dump file to write. It appears only when the dump is whole.",
+	"DumpParams.Kind":          "What database: neo4j, postgres or sqlite.",
+	"DumpParams.Neo4jAdmin":    "neo4j: the neo4j-admin command line, when it is installed.",
+	"DumpParams.Neo4jImage":    "neo4j: run neo4j-admin in a one-off container of this image instead, e.g. neo4j:5.26-community (its version must match the server's).",
+	"DumpParams.Neo4jVolume":   "neo4j: the server's data volume (or folder), mounted at /data in the one-off container.",
+	"DumpParams.PgDump":        "postgres: the pg_dump command.",
 	"PruneParams.Endpoint":     "Endpoint of an S3-compatible server; AWS_ENDPOINT_URL_S3 when empty.",
 	"PruneParams.Grace":        "Incomplete sets (no manifest.json) younger than this are left alone: a run may still be writing one.",
 	"PruneParams.KeepDaily":    "For the newest N days that have a complete set, keep that day's newest.",
