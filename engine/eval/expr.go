@@ -32,7 +32,11 @@ type Expr struct {
 	Vars   []string // vars it reads by literal name
 	// UsesItem is true when the expression reads item or index.
 	UsesItem bool
-	prog     *vm.Program
+	// UsesAlways is true when the expression calls always(): as in GitHub
+	// Actions, such a condition is evaluated even when a needed task failed
+	// or was skipped.
+	UsesAlways bool
+	prog       *vm.Program
 }
 
 // CompileError is an expression that does not compile, with the 1-based
@@ -89,7 +93,7 @@ func (c *Compiler) Compile(src string) (*Expr, error) {
 	if rc.err != "" {
 		return nil, &CompileError{Col: 1, Msg: rc.err}
 	}
-	e.Tasks, e.Vars, e.UsesItem = rc.tasks, rc.vars, rc.usesItem
+	e.Tasks, e.Vars, e.UsesItem, e.UsesAlways = rc.tasks, rc.vars, rc.usesItem, rc.usesAlways
 	c.cache[src] = e
 	dup := *e
 	return &dup, nil
@@ -194,15 +198,21 @@ func Text(v any) string {
 
 // refCollector finds literal references to tasks.<id>… and vars.<name>.
 type refCollector struct {
-	tasks    []Ref
-	vars     []string
-	usesItem bool
-	err      string
+	tasks      []Ref
+	vars       []string
+	usesItem   bool
+	usesAlways bool
+	err        string
 }
 
 func (c *refCollector) Visit(node *ast.Node) {
 	if id, ok := (*node).(*ast.IdentifierNode); ok && (id.Value == "item" || id.Value == "index") {
 		c.usesItem = true
+	}
+	if call, ok := (*node).(*ast.CallNode); ok {
+		if id, ok := call.Callee.(*ast.IdentifierNode); ok && id.Value == "always" {
+			c.usesAlways = true
+		}
 	}
 	m, ok := (*node).(*ast.MemberNode)
 	if !ok {

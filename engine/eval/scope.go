@@ -42,6 +42,7 @@ type Scope struct {
 	Basename func(string) string                `expr:"basename"`
 	Dirname  func(string) string                `expr:"dirname"`
 	EnvOr    func(name, fallback string) string `expr:"env_or"`
+	Always   func() bool                        `expr:"always"`
 
 	// Known, when set (dry runs), reports whether a task's outputs are known
 	// yet; an expression that reads unknown outputs evaluates to Unknown.
@@ -49,7 +50,7 @@ type Scope struct {
 }
 
 // HelperNames lists the helper functions runner adds to expr-lang's built-ins.
-var HelperNames = []string{"now", "strftime", "glob", "exists", "basename", "dirname", "env_or"}
+var HelperNames = []string{"now", "strftime", "glob", "exists", "basename", "dirname", "env_or", "always"}
 
 // NewScope returns a scope whose helpers resolve relative paths against dir
 // and whose now() is always started, so that a whole run agrees on the date.
@@ -76,6 +77,7 @@ func NewScope(dir string, started time.Time, environ map[string]string) *Scope {
 			}
 			return fallback
 		},
+		Always: func() bool { return true },
 	}
 }
 

@@ -76,7 +76,7 @@ func Plan(ctx context.Context, r *recipe.Recipe, opt Options) ([]PlannedTask, er
 			skip("not selected by --only")
 			continue
 		}
-		if n := skippedNeed(t, known); n != "" {
+		if n := skippedNeed(t, known); n != "" && (t.If == nil || !t.If.UsesAlways) {
 			skip(fmt.Sprintf("needs %s, which would be skipped", n))
 			continue
 		}

@@ -226,7 +226,11 @@ func (x *execution) activate(ctx context.Context, g *group) {
 	}
 	g.activated = true
 	t := g.task
+	always := t.If != nil && t.If.UsesAlways
 	for _, n := range t.Needs {
+		if always {
+			break // `if: always()`: the condition decides, whatever happened upstream
+		}
 		ng := x.groups[x.graph.Index(n)]
 		switch {
 		case ng.st.Status == state.Cancelled:

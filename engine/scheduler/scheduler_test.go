@@ -448,3 +448,27 @@ tasks:
 		t.Fatalf("b ran %d times, want once", len(h.tries["b"]))
 	}
 }
+
+func TestAlwaysRunsAfterAFailureOrASkip(t *testing.T) {
+	h := newHarness()
+	r := h.load(t, `version: 1
+vars: {go: false}
+tasks:
+  stop-db: {uses: ok}
+  dump: {uses: fail, needs: [stop-db]}
+  optional: {uses: ok, if: vars.go}
+  start-db:
+    uses: ok
+    needs: [dump, optional]
+    if: always()
+    with: {value: "dump ${{ tasks.dump.status }}"}
+  upload: {uses: ok, needs: [dump]}
+`)
+	res := h.execute(context.Background(), t, r, scheduler.Options{})
+	if st := res.task(t, "start-db"); st.Status != state.Succeeded || st.Outputs.(map[string]any)["value"] != "dump failed" {
+		t.Fatalf("start-db: %s %v", st.Status, st.Outputs)
+	}
+	if res.task(t, "upload").Status != state.Skipped || res.run.Status != state.Failed {
+		t.Fatalf("upload %s, run %s", res.task(t, "upload").Status, res.run.Status)
+	}
+}
