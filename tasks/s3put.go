@@ -75,7 +75,12 @@ func init() {
 			return err
 		},
 		Plan: func(_ context.Context, env *tasktype.Env, p *S3PutParams) (tasktype.Plan, error) {
+			then := map[bool]string{true: ", then manifest.json"}[p.Manifest]
 			files, err := putFiles(env, p)
+			if errors.Is(err, os.ErrNotExist) {
+				// In a dry run, earlier tasks have not made their files yet.
+				return tasktype.Plan{Summary: fmt.Sprintf("would upload %s (made by earlier tasks) to %s%s", countFiles(p), p.To, then), Outputs: tasktype.Outputs{"url": p.To}}, nil
+			}
 			if err != nil {
 				return tasktype.Plan{}, err
 			}
@@ -84,12 +89,19 @@ func init() {
 				total += f.size
 			}
 			return tasktype.Plan{
-				Summary: fmt.Sprintf("would upload %d files, %s, to %s%s", len(files), humanBytes(total), p.To, map[bool]string{true: ", then manifest.json"}[p.Manifest]),
+				Summary: fmt.Sprintf("would upload %d files, %s, to %s%s", len(files), humanBytes(total), p.To, then),
 				Outputs: tasktype.Outputs{"url": p.To},
 			}, nil
 		},
 		Run: runS3Put,
 	})
+}
+
+func countFiles(p *S3PutParams) string {
+	if p.Src != "" {
+		return "the files under " + p.Src
+	}
+	return fmt.Sprintf("%d files", len(p.Files))
 }
 
 type putFile struct {

@@ -43,6 +43,7 @@ func TestTemplates(t *testing.T) {
 		{"strftime uses the run's start", `${{ strftime(now(), "%Y%m%d-%H%M") }}`, "20261129-2359"},
 		{"Go layouts work on now()", `${{ now().Format("20060102") }}`, "20261129"},
 		{"glob is sorted and finds any depth", `${{ glob("a/**/*.md") }}`, []string{"a/1.md", "a/10.md", "a/2.md", "a/b/3.md"}},
+		{"glob climbs out with ../", `${{ glob("a/b/../*.md") }}`, []string{"a/1.md", "a/10.md", "a/2.md"}},
 		{"exists resolves against the recipe dir", `${{ exists("c.txt") && !exists("nope") }}`, true},
 		{"basename and dirname", `${{ basename("x/y/z.md") }} ${{ dirname("x/y/z.md") }}`, "z.md x/y"},
 		{"env_or falls back on unset and empty", `${{ env_or("NOPE", "d") }} ${{ env_or("EMPTY", "e") }} ${{ env_or("HOME", "f") }}`, "d e /home/me"},

@@ -102,9 +102,13 @@ func Glob(dir, pattern string) ([]string, error) {
 	if filepath.IsAbs(pattern) {
 		matches, err = doublestar.FilepathGlob(pattern)
 	} else {
-		matches, err = doublestar.Glob(os.DirFS(dir), filepath.ToSlash(pattern))
+		// Matched on the real file system (an fs.FS refuses "../"), then
+		// made relative again, so "../examples/*" gives "../examples/x".
+		matches, err = doublestar.FilepathGlob(filepath.Join(dir, pattern))
 		for i, m := range matches {
-			matches[i] = filepath.FromSlash(m)
+			if rel, rerr := filepath.Rel(dir, m); rerr == nil {
+				matches[i] = rel
+			}
 		}
 	}
 	if err != nil {

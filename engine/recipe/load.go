@@ -192,7 +192,11 @@ func (l *loader) parseYAML(display string, data []byte) (*yaml.Node, bool) {
 			text := lines[line-1]
 			col = len(text) - len(bytes.TrimLeft(text, " ")) + 1
 		}
-		l.diags.Add(display, line, col, "invalid YAML: %s", strings.TrimPrefix(msg, "yaml: "))
+		msg = strings.TrimPrefix(msg, "yaml: ")
+		if strings.Contains(msg, "mapping values are not allowed") {
+			msg += " (a value that contains \": \" must be quoted, or the line is indented wrongly)"
+		}
+		l.diags.Add(display, line, col, "invalid YAML: %s", msg)
 		return nil, false
 	}
 	if len(doc.Content) == 0 {
