@@ -85,7 +85,7 @@ func TestSpecCarriesDocsDefaultsAndSchema(t *testing.T) {
 	if js["additionalProperties"] != false || !reflect.DeepEqual(js["required"], []string{"path"}) {
 		t.Errorf("schema: %v", js)
 	}
-	if props["mode"].(map[string]any)["enum"] == nil || props["level"].(map[string]any)["anyOf"] == nil {
+	if props["mode"].(map[string]any)["anyOf"].([]any)[0].(map[string]any)["enum"] == nil || props["level"].(map[string]any)["anyOf"] == nil {
 		t.Errorf("mode needs an enum, level an expression alternative: %v", props)
 	}
 }

@@ -38,7 +38,16 @@ func (t *Type) JSONSchema() map[string]any {
 				s["default"] = f.Default
 			}
 			if len(f.Enum) > 0 {
-				s["enum"] = f.Enum
+				// A literal must be one of the values; an expression is
+				// checked when it is evaluated.
+				doc, hasDoc := s["description"]
+				s = map[string]any{"anyOf": []any{map[string]any{"type": "string", "enum": f.Enum}, expressionSchema}}
+				if hasDoc {
+					s["description"], s["markdownDescription"] = doc, doc
+				}
+				if f.Default != nil {
+					s["default"] = f.Default
+				}
 			}
 			props[f.Name] = s
 			if f.Required {
