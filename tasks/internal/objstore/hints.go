@@ -25,6 +25,11 @@ func (s *S3Store) hint(ctx context.Context, doing string, err error) error {
 		return fmt.Errorf("%s: %w", doing, err)
 	}
 	code, status := errorCode(err)
+	if code == "" || code == "Forbidden" || code == "BadRequest" || code == "MovedPermanently" {
+		// A HEAD response has no body, so no error code: ask again with a
+		// request that has one.
+		code = s.probeCode(ctx, code)
+	}
 	var advice string
 	switch code {
 	case "SignatureDoesNotMatch":
@@ -35,7 +40,7 @@ func (s *S3Store) hint(ctx context.Context, doing string, err error) error {
 		advice = fmt.Sprintf("bucket %q does not exist (or not in this account and endpoint): create it or fix the name in the target URL", s.bucket)
 	case "AccessDenied", "AllAccessDisabled":
 		advice = fmt.Sprintf("the credentials are not allowed to do this on bucket %q: grant the IAM policy in docs/backup.md (s3:PutObject, s3:GetObject, s3:ListBucket, s3:DeleteObject, s3:AbortMultipartUpload)", s.bucket)
-	case "InvalidAccessKeyId":
+	case "InvalidAccessKeyId", "XAdminUserNotFound": // the second is versitygw's
 		advice = "S3 does not know this access key: check AWS_ACCESS_KEY_ID (and the endpoint, for S3-compatible servers)"
 	case "ExpiredToken", "TokenRefreshRequired", "RequestExpired", "InvalidToken":
 		advice = "the credentials have expired: refresh them (aws sso login, or new keys in the CI secrets) and check the machine's clock"
@@ -54,6 +59,19 @@ func (s *S3Store) hint(ctx context.Context, doing string, err error) error {
 		return tasktype.Transient(out)
 	}
 	return out
+}
+
+// probeCode lists one key of the bucket to learn the error code that a
+// failed HEAD could not carry; it returns fallback when that tells nothing.
+func (s *S3Store) probeCode(ctx context.Context, fallback string) string {
+	_, err := s.client.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(s.bucket), MaxKeys: aws.Int32(1)})
+	if err == nil {
+		return fallback
+	}
+	if code, _ := errorCode(err); code != "" {
+		return code
+	}
+	return fallback
 }
 
 // regionAdvice asks S3 where the bucket is: HeadBucket answers with the
