@@ -212,6 +212,7 @@ func TestDryRunLeavesTheFileSystemUnchanged(t *testing.T) {
 		{"plan", "recipes/hello.yaml"},
 		{"apply", "--dry-run", "recipes/hello.yaml", "--set", "publish=true"},
 		{"plan", "recipes/hello.yaml", "--output", "json"},
+		{"plan", "recipes/weekly-backup.yaml"},
 	} {
 		res := runner(t, dir, env, args...)
 		if res.code != 0 || !strings.Contains(res.stdout, "would run") {
