@@ -20,7 +20,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
-	"github.com/aws/smithy-go/middleware"
 )
 
 // S3 limits multipart uploads to 10,000 parts of at least 5 MiB.
@@ -144,7 +143,7 @@ func (s *S3Store) putOne(ctx context.Context, key string, src Source, sum string
 		Metadata:       map[string]string{metaSHA256: sum},
 	}
 	s.classify(&in.StorageClass, &in.ServerSideEncryption)
-	if _, err := s.client.PutObject(ctx, in, withPayloadHash(sum)); err != nil {
+	if _, err := s.client.PutObject(ctx, in, unsignedPayload); err != nil {
 		return s.hint(ctx, fmt.Sprintf("upload %s", key), err)
 	}
 	return nil
@@ -243,7 +242,7 @@ feed:
 }
 
 // uploadPart hashes a part (reading it once), then sends it with that
-// SHA-256 both as S3's checksum and as the signature's payload hash.
+// SHA-256 as S3's checksum.
 func (s *S3Store) uploadPart(ctx context.Context, key string, uploadID *string, number int32, part *io.SectionReader, report func(int64)) (types.CompletedPart, error) {
 	h := sha256.New()
 	if _, err := io.Copy(h, part); err != nil {
@@ -258,7 +257,7 @@ func (s *S3Store) uploadPart(ctx context.Context, key string, uploadID *string, 
 		Bucket: aws.String(s.bucket), Key: aws.String(key), UploadId: uploadID, PartNumber: aws.Int32(number),
 		Body: &progressReader{r: part, report: report}, ContentLength: aws.Int64(part.Size()),
 		ChecksumSHA256: aws.String(b64),
-	}, withPayloadHash(hex.EncodeToString(raw)))
+	}, unsignedPayload)
 	if err != nil {
 		return types.CompletedPart{}, s.hint(ctx, fmt.Sprintf("upload part %d of %s", number, key), err)
 	}
@@ -328,19 +327,13 @@ func (s *S3Store) Delete(ctx context.Context, keys []string) error {
 	return nil
 }
 
-// withPayloadHash gives SigV4 the body's SHA-256, which we computed anyway
-// for S3's checksum, so that the SDK does not read the body once more to
-// hash it. It must be set inside the operation: the SDK clears values set
-// on the caller's context.
-func withPayloadHash(hexSum string) func(*s3.Options) {
-	return func(o *s3.Options) {
-		o.APIOptions = append(o.APIOptions, func(stack *middleware.Stack) error {
-			return stack.Finalize.Insert(middleware.FinalizeMiddlewareFunc("RunnerPayloadHash",
-				func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
-					return next.HandleFinalize(v4.SetPayloadHash(ctx, hexSum), in)
-				}), "ComputePayloadHash", middleware.Before)
-		})
-	}
+// unsignedPayload signs a body-carrying request with UNSIGNED-PAYLOAD.
+// The body's SHA-256 still travels in x-amz-checksum-sha256, a signed
+// header that S3 verifies against the bytes it receives, so integrity and
+// authenticity are what a signed payload gives — without the SDK reading
+// every body once more to hash it, nor the server hashing it twice.
+func unsignedPayload(o *s3.Options) {
+	o.APIOptions = append(o.APIOptions, v4.SwapComputePayloadSHA256ForUnsignedPayloadMiddleware)
 }
 
 // progressReader reports bytes as the HTTP client reads them.
