@@ -167,3 +167,16 @@ func (c *ctxReader) Read(p []byte) (int, error) {
 	}
 	return n, err
 }
+
+// OpenRange reads part of the file at key.
+func (s *FileStore) OpenRange(ctx context.Context, key string, offset, length int64) (io.ReadCloser, error) {
+	rc, err := s.Open(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	f := rc.(*os.File)
+	return struct {
+		io.Reader
+		io.Closer
+	}{io.NewSectionReader(f, offset, length), f}, nil
+}

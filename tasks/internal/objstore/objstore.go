@@ -41,6 +41,8 @@ type Store interface {
 	List(ctx context.Context, prefix string) ([]Object, error)
 	// Open reads the object at key.
 	Open(ctx context.Context, key string) (io.ReadCloser, error)
+	// OpenRange reads length bytes of the object at key from offset.
+	OpenRange(ctx context.Context, key string, offset, length int64) (io.ReadCloser, error)
 	// Delete removes objects; a key without an object is not an error.
 	Delete(ctx context.Context, keys []string) error
 	// String names the store as a URL, for messages.

@@ -1,0 +1,281 @@
+package tasks
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/novelfactory/runner/engine/tasktype"
+	"github.com/novelfactory/runner/tasks/internal/backupset"
+	"github.com/novelfactory/runner/tasks/internal/objstore"
+)
+
+// S3GetParams are the params of the s3get task.
+type S3GetParams struct {
+	// Where from: a backup set (s3://bucket/weekly/20261129/), a prefix of sets with latest or set, or one object.
+	From string `yaml:"from" json:"from" required:"true"`
+	// Take the newest complete set under from (a set without manifest.json is never taken).
+	Latest bool `yaml:"latest" json:"latest"`
+	// Take the set of this name under from (its folder: a date such as 20261122).
+	Set string `yaml:"set" json:"set"`
+	// The folder to download into.
+	Dest string `yaml:"dest" json:"dest" required:"true"`
+	// AWS region of the bucket; AWS_REGION when empty.
+	Region string `yaml:"region" json:"region"`
+	// Endpoint of an S3-compatible server; AWS_ENDPOINT_URL_S3 when empty.
+	Endpoint string `yaml:"endpoint" json:"endpoint"`
+	// Address buckets as endpoint/bucket (most S3-compatible servers need it).
+	PathStyle bool `yaml:"path_style" json:"path_style"`
+	// Objects larger than this are downloaded in ranges of this size, in parallel.
+	PartSize string `yaml:"part_size" json:"part_size" default:"16MiB"`
+	// Ranges downloaded at once.
+	Concurrency int `yaml:"concurrency" json:"concurrency" default:"8"`
+}
+
+func init() {
+	register(tasktype.Def[S3GetParams]{
+		Name:    "s3get",
+		Summary: "Download a verified backup set (the newest complete one, or a named one) from S3 or a folder.",
+		Doc: "Finds the set — `latest: true` takes the newest set that has its manifest.json and says when newer, " +
+			"incomplete ones were passed over; `set:` names one — and downloads every object the manifest lists into " +
+			"`dest`, large ones in parallel ranges. Every object's SHA-256 is checked against the manifest before " +
+			"anything is renamed into place: one corrupt object fails the task, naming it, and `dest` gets nothing. " +
+			"Objects already in `dest` with the right SHA-256 are not downloaded again (a resumed restore).",
+		Outputs: []tasktype.Output{
+			{Name: "set", Type: "string", Doc: "URL of the set downloaded."},
+			{Name: "files", Type: "list of string", Doc: "Absolute paths of the downloaded files, in manifest order."},
+			{Name: "paths", Type: "map of string", Doc: "The same paths by object name."},
+			{Name: "manifest", Type: "object", Doc: "The set's manifest: version, recipe, run, created, objects (key, size, sha256)."},
+			{Name: "bytes", Type: "integer", Doc: "Total size of the set's objects."},
+		},
+		Check: func(p *S3GetParams) error {
+			if p.Latest && p.Set != "" {
+				return errors.New("give latest or set, not both")
+			}
+			if _, err := parseSize(p.PartSize); err != nil {
+				return fmt.Errorf("part_size: %w", err)
+			}
+			_, err := objstore.Parse(p.From)
+			return err
+		},
+		Plan: func(_ context.Context, env *tasktype.Env, p *S3GetParams) (tasktype.Plan, error) {
+			which := "the set at " + p.From
+			switch {
+			case p.Latest:
+				which = "the newest complete set under " + p.From
+			case p.Set != "":
+				which = "set " + p.Set + " under " + p.From
+			}
+			return tasktype.Plan{Summary: fmt.Sprintf("would download %s into %s, verifying every object's SHA-256", which, env.Path(p.Dest))}, nil
+		},
+		Run: runS3Get,
+	})
+}
+
+// chooseSet finds the set to download and says what it passed over.
+func chooseSet(ctx context.Context, env *tasktype.Env, store objstore.Store, prefix string, p *S3GetParams) (*backupset.Set, error) {
+	if !p.Latest && p.Set == "" {
+		m, err := backupset.ReadManifest(ctx, store, prefix+backupset.ManifestName)
+		if errors.Is(err, objstore.ErrNotExist) {
+			return nil, fmt.Errorf("%s has no manifest.json: it is not a complete backup set (use latest: true on the folder above it)", p.From)
+		}
+		if err != nil {
+			return nil, err
+		}
+		return &backupset.Set{Name: path.Base(strings.TrimSuffix(prefix, "/")), Prefix: prefix, Manifest: m}, nil
+	}
+	sets, err := backupset.List(ctx, store, prefix)
+	if err != nil {
+		return nil, fmt.Errorf("list backup sets under %s: %w", p.From, err)
+	}
+	var passed []string
+	for i := len(sets) - 1; i >= 0; i-- {
+		s := sets[i]
+		if p.Set != "" && s.Name != p.Set {
+			continue
+		}
+		if !s.Complete() {
+			if p.Set != "" {
+				return nil, fmt.Errorf("set %s under %s is incomplete (no manifest.json): its backup did not finish", p.Set, p.From)
+			}
+			passed = append(passed, s.Name)
+			continue
+		}
+		if len(passed) > 0 {
+			fmt.Fprintf(env.Log, "newer sets %s are incomplete (no manifest.json): using %s, the newest complete set\n", strings.Join(passed, ", "), s.Name)
+		}
+		return s, nil
+	}
+	if p.Set != "" {
+		return nil, fmt.Errorf("no set %s under %s", p.Set, p.From)
+	}
+	return nil, fmt.Errorf("no complete backup set under %s", p.From)
+}
+
+func runS3Get(ctx context.Context, env *tasktype.Env, p *S3GetParams) (tasktype.Outputs, error) {
+	store, prefix, err := openTarget(ctx, env, p.From, objstore.Options{Region: p.Region, Endpoint: p.Endpoint, PathStyle: p.PathStyle}, "")
+	if err != nil {
+		return nil, err
+	}
+	partSize, _ := parseSize(p.PartSize)
+	set, err := chooseSet(ctx, env, store, prefix, p)
+	if err != nil {
+		return nil, err
+	}
+	dest := env.Path(p.Dest)
+	if err := os.MkdirAll(dest, 0o755); err != nil {
+		return nil, fmt.Errorf("s3get: %w", err)
+	}
+	setURL := strings.TrimSuffix(p.From, "/") + "/"
+	if p.Latest || p.Set != "" {
+		setURL += set.Name + "/"
+	}
+	fmt.Fprintf(env.Log, "set %s: %d objects, made by run %s of %s at %s\n", setURL, len(set.Manifest.Objects), set.Manifest.Run, set.Manifest.Recipe, set.Manifest.Created.Format("2006-01-02 15:04 MST"))
+
+	// Download everything into temporary files and verify it all before
+	// renaming anything: a corrupt object leaves dest as it was.
+	type done struct{ tmp, final string }
+	var staged []done
+	defer func() {
+		for _, d := range staged {
+			os.Remove(d.tmp)
+		}
+	}()
+	var total, got int64
+	for _, o := range set.Manifest.Objects {
+		total += o.Size
+	}
+	files := make([]string, 0, len(set.Manifest.Objects))
+	paths := map[string]any{}
+	for _, o := range set.Manifest.Objects {
+		if strings.Contains("/"+o.Key+"/", "/../") || path.IsAbs(o.Key) {
+			return nil, fmt.Errorf("manifest of %s lists %q, which would land outside %s", setURL, o.Key, dest)
+		}
+		final := filepath.Join(dest, filepath.FromSlash(o.Key))
+		files = append(files, final)
+		paths[o.Key] = final
+		if sum, err := fileSHA256(ctx, final); err == nil && sum == o.SHA256 {
+			fmt.Fprintf(env.Log, "already here: %s\n", o.Key)
+			got += o.Size
+			continue
+		}
+		os.MkdirAll(filepath.Dir(final), 0o755)
+		tmp, err := os.CreateTemp(filepath.Dir(final), "."+filepath.Base(final)+".tmp-")
+		if err != nil {
+			return nil, fmt.Errorf("s3get: %w", err)
+		}
+		staged = append(staged, done{tmp.Name(), final})
+		base := got
+		err = download(ctx, store, set.Prefix+o.Key, o.Size, tmp, partSize, p.Concurrency, func(n int64) { env.Progress.Progress(base+n, total) })
+		if cerr := tmp.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return nil, err
+		}
+		sum, err := fileSHA256(ctx, tmp.Name())
+		if err != nil {
+			return nil, err
+		}
+		if sum != o.SHA256 {
+			return nil, fmt.Errorf("object %s%s is corrupt: its SHA-256 is %s, the manifest says %s; nothing was restored", setURL, o.Key, sum, o.SHA256)
+		}
+		got += o.Size
+		fmt.Fprintf(env.Log, "verified: %s (%s)\n", o.Key, humanBytes(o.Size))
+	}
+	for _, d := range staged {
+		if err := os.Rename(d.tmp, d.final); err != nil {
+			return nil, fmt.Errorf("s3get: %w", err)
+		}
+	}
+	staged = nil
+	m := set.Manifest
+	objects := make([]any, len(m.Objects))
+	for i, o := range m.Objects {
+		objects[i] = map[string]any{"key": o.Key, "size": o.Size, "sha256": o.SHA256}
+	}
+	manifest := map[string]any{"version": m.Version, "recipe": m.Recipe, "run": m.Run, "created": m.Created, "objects": objects}
+	return tasktype.Outputs{"set": setURL, "files": files, "paths": paths, "manifest": manifest, "bytes": total}, nil
+}
+
+// download writes the object into f, in parallel ranges when it is large.
+func download(ctx context.Context, store objstore.Store, key string, size int64, f *os.File, partSize int64, workers int, progress func(int64)) error {
+	var (
+		mu   sync.Mutex
+		done int64
+	)
+	report := func(n int64) {
+		mu.Lock()
+		done += n
+		d := done
+		mu.Unlock()
+		progress(d)
+	}
+	if size <= partSize {
+		rc, err := store.Open(ctx, key)
+		if err != nil {
+			return err
+		}
+		defer rc.Close()
+		n, err := io.Copy(f, rc)
+		report(n)
+		if err != nil {
+			return fmt.Errorf("download %s: %w", key, err)
+		}
+		return f.Sync()
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	ranges := make(chan int64)
+	errs := make(chan error, workers)
+	var wg sync.WaitGroup
+	for range max(workers, 1) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for off := range ranges {
+				length := min(partSize, size-off)
+				rc, err := store.OpenRange(ctx, key, off, length)
+				if err == nil {
+					var n int64
+					n, err = io.Copy(io.NewOffsetWriter(f, off), io.LimitReader(rc, length))
+					rc.Close()
+					report(n)
+					if err == nil && n != length {
+						err = fmt.Errorf("got %d of %d bytes at offset %d", n, length, off)
+					}
+				}
+				if err != nil {
+					errs <- fmt.Errorf("download %s: %w", key, err)
+					cancel()
+					return
+				}
+			}
+		}()
+	}
+feed:
+	for off := int64(0); off < size; off += partSize {
+		select {
+		case ranges <- off:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(ranges)
+	wg.Wait()
+	select {
+	case err := <-errs:
+		return err
+	default:
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return f.Sync()
+}
