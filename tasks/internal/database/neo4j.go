@@ -154,3 +154,86 @@ func syncFile(path string) error {
 	defer f.Close()
 	return f.Sync()
 }
+
+// Load loads the dump src into database with the installed version's
+// syntax: 4.4 `load --from=FILE --database=DB [--force]`; 5.x reads exactly
+// DIR/DB.dump, so the dump is staged under that name (a hard link, or a
+// copy) in a temporary folder, checked with `--info`, then loaded with
+// `--overwrite-destination=true` when overwrite is set.
+func (a Neo4jAdmin) Load(ctx context.Context, database, src string, overwrite bool, environ []string, log io.Writer) error {
+	major, version, err := a.Version(ctx, environ)
+	if err != nil {
+		return err
+	}
+	var args []string
+	dir := ""
+	switch {
+	case major >= 5:
+		stage, err := os.MkdirTemp(filepath.Dir(src), ".neo4j-load-")
+		if err != nil {
+			return fmt.Errorf("load %s: %w", database, err)
+		}
+		defer os.RemoveAll(stage)
+		if a.Image != "" {
+			os.Chmod(stage, 0o777)
+		}
+		staged := filepath.Join(stage, database+".dump")
+		if err := os.Link(src, staged); err != nil {
+			if err := copyFile(src, staged); err != nil {
+				return fmt.Errorf("load %s: stage the dump: %w", database, err)
+			}
+		}
+		dir = stage
+		inside := stage
+		if a.Image != "" {
+			inside = "/backups"
+		}
+		if _, err := run(ctx, a.argv(dir, "database", "load", "--info", database, "--from-path="+inside), environ, log); err != nil {
+			return fmt.Errorf("load %s: the dump does not check out: %w", database, err)
+		}
+		args = []string{"database", "load", database, "--from-path=" + inside}
+		if overwrite {
+			args = append(args, "--overwrite-destination=true")
+		}
+	case major == 4:
+		from := src
+		if a.Image != "" {
+			dir, from = filepath.Dir(src), "/backups/"+filepath.Base(src)
+		}
+		args = []string{"load", "--from=" + from, "--database=" + database}
+		if overwrite {
+			args = append(args, "--force")
+		}
+	default:
+		return fmt.Errorf("neo4j-admin %s: runner drives 4.4 and 5.x", version)
+	}
+	fmt.Fprintf(log, "neo4j-admin %s: %s\n", version, strings.Join(args, " "))
+	if _, err := run(ctx, a.argv(dir, args...), environ, log); err != nil {
+		var ee *ExitError
+		if errors.As(err, &ee) && strings.Contains(strings.ToLower(ee.Output), "already exists") {
+			return fmt.Errorf("load %s: %w\nthe database already exists: set overwrite: true to replace it", database, err)
+		}
+		if errors.As(err, &ee) && strings.Contains(ee.Output, "AccessDeniedException") {
+			return fmt.Errorf("load %s: %w\nneo4j-admin cannot write the data folder: run it as the neo4j user (in Docker: docker exec -u neo4j, or the one-off container of the server's image with NEO4J_ACCEPT_LICENSE_AGREEMENT=yes for Enterprise images)", database, err)
+		}
+		return neo4jHint(database, a, err)
+	}
+	return nil
+}
+
+func copyFile(src, dest string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.Create(dest)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}

@@ -12,7 +12,9 @@ import (
 
 // Postgres runs PostgreSQL's client tools.
 type Postgres struct {
-	PgDump string // "pg_dump" by default
+	PgDump    string // "pg_dump" by default
+	PgRestore string // "pg_restore" by default
+	Psql      string // "psql" by default
 }
 
 // splitPassword takes the password out of a postgres:// URL: it is passed
@@ -57,4 +59,62 @@ func (p Postgres) Dump(ctx context.Context, dsn, dest string, environ []string, 
 		return err
 	}
 	return os.Rename(tmp.Name(), dest)
+}
+
+// psqlValue runs one query with psql and returns its single value.
+func (p Postgres) psqlValue(ctx context.Context, dsn, query string, environ []string) (string, error) {
+	dsn, environ = splitPassword(dsn, environ)
+	out, err := run(ctx, []string{firstOf(p.Psql, "psql"), "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "--no-password", "--dbname=" + dsn, "-c", query}, environ, io.Discard)
+	return strings.TrimSpace(out), err
+}
+
+// withDatabase returns dsn pointing at another database of the same server.
+func withDatabase(dsn, db string) (string, string, error) {
+	u, err := url.Parse(dsn)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		return "", "", fmt.Errorf("load postgres: give the database as a postgres:// URL")
+	}
+	name := strings.TrimPrefix(u.Path, "/")
+	if name == "" {
+		return "", "", fmt.Errorf("load postgres: the URL names no database")
+	}
+	u.Path = "/" + db
+	return u.String(), name, nil
+}
+
+// Load restores a custom-format dump into the database at dsn, creating
+// it when missing. A database that holds tables is restored over (pg_restore
+// --clean --if-exists) only when overwrite is set.
+func (p Postgres) Load(ctx context.Context, dsn, src string, overwrite bool, environ []string, log io.Writer) error {
+	maintenance, name, err := withDatabase(dsn, "postgres")
+	if err != nil {
+		return err
+	}
+	if strings.ContainsAny(name, `"'\`) {
+		return fmt.Errorf("load postgres: unusual database name %q", name)
+	}
+	exists, err := p.psqlValue(ctx, maintenance, fmt.Sprintf("SELECT count(*) FROM pg_database WHERE datname = '%s'", name), environ)
+	if err != nil {
+		return fmt.Errorf("load postgres: %w", err)
+	}
+	if exists == "0" {
+		fmt.Fprintf(log, "creating database %s\n", name)
+		if _, err := p.psqlValue(ctx, maintenance, fmt.Sprintf(`CREATE DATABASE "%s"`, name), environ); err != nil {
+			return fmt.Errorf("load postgres: create database %s: %w", name, err)
+		}
+	} else if !overwrite {
+		tables, err := p.psqlValue(ctx, dsn, "SELECT count(*) FROM information_schema.tables WHERE table_schema NOT IN ('pg_catalog', 'information_schema')", environ)
+		if err != nil {
+			return fmt.Errorf("load postgres: %w", err)
+		}
+		if tables != "0" {
+			return fmt.Errorf("database %s already holds %s tables: set overwrite: true to restore over them", name, tables)
+		}
+	}
+	target, environ := splitPassword(dsn, environ)
+	args := []string{firstOf(p.PgRestore, "pg_restore"), "--clean", "--if-exists", "--no-owner", "--no-password", "--exit-on-error", "--dbname=" + target, src}
+	if _, err := run(ctx, args, environ, log); err != nil {
+		return fmt.Errorf("load postgres: %w", err)
+	}
+	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"io"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -54,4 +55,57 @@ func checkSQLite(ctx context.Context, path string) error {
 		return fmt.Errorf("check %s: integrity_check says %s", path, result)
 	}
 	return nil
+}
+
+// SQLiteLoad replaces the database file dest with a verified copy of the
+// dump src. A dest that holds tables is replaced only when overwrite is set.
+func SQLiteLoad(ctx context.Context, src, dest string, overwrite bool) error {
+	if err := checkSQLite(ctx, src); err != nil {
+		return fmt.Errorf("the dump is damaged: %w", err)
+	}
+	if !overwrite {
+		if n, err := sqliteTables(ctx, dest); err == nil && n > 0 {
+			return fmt.Errorf("%s already holds %d tables: set overwrite: true to replace it", dest, n)
+		}
+	}
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	tmp, err := os.CreateTemp(filepath.Dir(dest), "."+filepath.Base(dest)+".tmp-")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := io.Copy(tmp, in); err != nil {
+		tmp.Close()
+		return fmt.Errorf("copy %s: %w", src, err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	tmp.Close()
+	if err := checkSQLite(ctx, tmp.Name()); err != nil {
+		return err
+	}
+	// The old database's journal files belong to the old file.
+	os.Remove(dest + "-wal")
+	os.Remove(dest + "-shm")
+	return os.Rename(tmp.Name(), dest)
+}
+
+func sqliteTables(ctx context.Context, path string) (int, error) {
+	if _, err := os.Stat(path); err != nil {
+		return 0, err
+	}
+	db, err := sql.Open("sqlite", "file:"+url.PathEscape(path)+"?mode=ro")
+	if err != nil {
+		return 0, err
+	}
+	defer db.Close()
+	var n int
+	err = db.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_master WHERE type = 'table'").Scan(&n)
+	return n, err
 }

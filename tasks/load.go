@@ -1,0 +1,79 @@
+package tasks
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/novelfactory/runner/engine/tasktype"
+	"github.com/novelfactory/runner/tasks/internal/database"
+)
+
+// LoadParams are the params of the load task.
+type LoadParams struct {
+	// What database: neo4j, postgres or sqlite.
+	Kind string `yaml:"kind" json:"kind" required:"true" enum:"neo4j,postgres,sqlite"`
+	// The dump file to load (as written by the dump task).
+	Src string `yaml:"src" json:"src" required:"true"`
+	// neo4j: the database name; postgres: a connection URL (the database is created when missing); sqlite: the database file.
+	Database string `yaml:"database" json:"database" required:"true"`
+	// Replace a target that already holds data; without it, such a target is an error.
+	Overwrite bool `yaml:"overwrite" json:"overwrite"`
+	// neo4j: the neo4j-admin command line, when it is installed.
+	Neo4jAdmin []string `yaml:"neo4j_admin" json:"neo4j_admin"`
+	// neo4j: run neo4j-admin in a one-off container of this image instead (the server's version).
+	Neo4jImage string `yaml:"neo4j_image" json:"neo4j_image"`
+	// neo4j: the server's data volume (or folder), mounted at /data in the one-off container.
+	Neo4jVolume string `yaml:"neo4j_volume" json:"neo4j_volume"`
+}
+
+func init() {
+	register(tasktype.Def[LoadParams]{
+		Name:    "load",
+		Summary: "Load a dump into a Neo4j, PostgreSQL or SQLite database.",
+		Doc: "neo4j: neo4j-admin with its version's syntax — 4.4 `load --from --database [--force]`, 5.x `database load " +
+			"--from-path` (the dump is staged as DIR/DB.dump and checked with `--info` first) — installed or in a one-off " +
+			"container of the server's image; the server must be stopped (Community edition). postgres: creates the " +
+			"database when missing, then `pg_restore --clean --if-exists --no-owner`. sqlite: a verified copy renamed " +
+			"into place. A target that already holds data is replaced only with `overwrite: true`.",
+		Outputs: []tasktype.Output{
+			{Name: "database", Type: "string", Doc: "The database loaded (a postgres URL without its password)."},
+		},
+		Plan: func(_ context.Context, env *tasktype.Env, p *LoadParams) (tasktype.Plan, error) {
+			target := database.Redact(p.Database)
+			if p.Kind == "sqlite" {
+				target = env.Path(p.Database)
+			}
+			how := "if it holds no data"
+			if p.Overwrite {
+				how = "replacing what it holds"
+			}
+			return tasktype.Plan{Summary: fmt.Sprintf("would load %s into %s %s, %s", env.Path(p.Src), p.Kind, target, how)}, nil
+		},
+		Run: func(ctx context.Context, env *tasktype.Env, p *LoadParams) (tasktype.Outputs, error) {
+			src := env.Path(p.Src)
+			if _, err := os.Stat(src); err != nil {
+				return nil, fmt.Errorf("load: %w", err)
+			}
+			var err error
+			switch p.Kind {
+			case "neo4j":
+				admin := database.Neo4jAdmin{Command: p.Neo4jAdmin, Image: p.Neo4jImage, Volume: p.Neo4jVolume}
+				err = admin.Load(ctx, p.Database, src, p.Overwrite, env.Environ, env.Log)
+			case "postgres":
+				err = database.Postgres{}.Load(ctx, p.Database, src, p.Overwrite, env.Environ, env.Log)
+			case "sqlite":
+				dest := env.Path(p.Database)
+				if err = os.MkdirAll(filepath.Dir(dest), 0o755); err == nil {
+					err = database.SQLiteLoad(ctx, src, dest, p.Overwrite)
+				}
+			}
+			if err != nil {
+				return nil, err
+			}
+			fmt.Fprintf(env.Log, "loaded %s into %s %s\n", src, p.Kind, database.Redact(p.Database))
+			return tasktype.Outputs{"database": database.Redact(p.Database)}, nil
+		},
+	})
+}
