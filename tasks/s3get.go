@@ -166,6 +166,12 @@ func runS3Get(ctx context.Context, env *tasktype.Env, p *S3GetParams) (tasktype.
 			continue
 		}
 		os.MkdirAll(filepath.Dir(final), 0o755)
+		// Temporary files of a download that was killed (kill -9 leaves them).
+		if stale, _ := filepath.Glob(filepath.Join(filepath.Dir(final), "."+filepath.Base(final)+".tmp-*")); len(stale) > 0 {
+			for _, s := range stale {
+				os.Remove(s)
+			}
+		}
 		tmp, err := os.CreateTemp(filepath.Dir(final), "."+filepath.Base(final)+".tmp-")
 		if err != nil {
 			return nil, fmt.Errorf("s3get: %w", err)

@@ -4,10 +4,14 @@ import (
 	"bytes"
 	"database/sql"
 	"fmt"
+	"io/fs"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 
 	_ "modernc.org/sqlite"
@@ -158,4 +162,54 @@ func postgresURL() string {
 		return u
 	}
 	return "postgres://runner:runner-test-pw@127.0.0.1:5432/postgres"
+}
+
+// TestRestoreResumesAfterKill9MidDownload kills runner while it downloads
+// the set (the proxy holds the download open), then resumes: the restore
+// finishes and no temporary file is left anywhere.
+func TestRestoreResumesAfterKill9MidDownload(t *testing.T) {
+	s3 := startS3(t, "factory")
+	dir := t.TempDir()
+	copyTree(t, dir)
+	env := baseEnv(s3.env...)
+	if res := runner(t, dir, env, append([]string{"apply", "recipes/weekly-backup.yaml", "--set", "target=s3://factory/weekly"}, s3Args(s3)...)...); res.code != 0 {
+		t.Fatalf("backup: %d\n%s", res.code, res.stdout)
+	}
+	downloading := make(chan struct{})
+	release := make(chan struct{})
+	var once sync.Once
+	proxy := newFaultProxy(t, s3.endpoint, func(n int64, r *http.Request) string {
+		if r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, ".zip") {
+			once.Do(func() { close(downloading) })
+			<-release // hold the download until runner is dead
+		}
+		return ""
+	})
+	defer close(release)
+	fresh := filepath.Join(t.TempDir(), "fresh")
+	args := []string{"apply", "recipes/restore.yaml", "--set", "source=s3://factory/weekly", "--set", "dest=" + fresh, "--set", "path_style=true"}
+	cmd := exec.Command(runnerBin, append(args, "--set", "endpoint="+proxy)...)
+	cmd.Dir, cmd.Env = dir, env
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	<-downloading
+	cmd.Process.Signal(syscall.SIGKILL)
+	cmd.Wait()
+
+	res := runner(t, dir, env, append(args, "--resume", "--set", "endpoint="+s3.endpoint)...)
+	if res.code != 0 || !strings.Contains(res.stdout, "RESTORED: set s3://factory/weekly/") {
+		t.Fatalf("resume: %d\n%s", res.code, res.stdout)
+	}
+	for _, root := range []string{fresh, filepath.Join(dir, "build")} {
+		filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+			if err == nil && strings.Contains(d.Name(), ".tmp-") {
+				t.Errorf("temporary file left: %s", p)
+			}
+			return nil
+		})
+	}
+	if got, _ := filepath.Glob(filepath.Join(fresh, "projects/*/episodes/*.md")); len(got) != 5 {
+		t.Fatalf("%d episodes restored", len(got))
+	}
 }
