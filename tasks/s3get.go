@@ -2,6 +2,8 @@ package tasks
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -178,14 +180,10 @@ func runS3Get(ctx context.Context, env *tasktype.Env, p *S3GetParams) (tasktype.
 		}
 		staged = append(staged, done{tmp.Name(), final})
 		base := got
-		err = download(ctx, store, set.Prefix+o.Key, o.Size, tmp, partSize, p.Concurrency, func(n int64) { env.Progress.Progress(base+n, total) })
+		sum, err := download(ctx, store, set.Prefix+o.Key, o.Size, tmp, partSize, p.Concurrency, func(n int64) { env.Progress.Progress(base+n, total) })
 		if cerr := tmp.Close(); err == nil {
 			err = cerr
 		}
-		if err != nil {
-			return nil, err
-		}
-		sum, err := fileSHA256(ctx, tmp.Name())
 		if err != nil {
 			return nil, err
 		}
@@ -210,8 +208,11 @@ func runS3Get(ctx context.Context, env *tasktype.Env, p *S3GetParams) (tasktype.
 	return tasktype.Outputs{"set": setURL, "files": files, "paths": paths, "manifest": manifest, "bytes": total}, nil
 }
 
-// download writes the object into f, in parallel ranges when it is large.
-func download(ctx context.Context, store objstore.Store, key string, size int64, f *os.File, partSize int64, workers int, progress func(int64)) error {
+// download writes the object into f — in parallel ranges when it is large
+// — and returns its SHA-256. The hash is computed while the download goes
+// on: a goroutine follows the ranges that are complete, in order, reading
+// them back while they are still in the page cache.
+func download(ctx context.Context, store objstore.Store, key string, size int64, f *os.File, partSize int64, workers int, progress func(int64)) (string, error) {
 	var (
 		mu   sync.Mutex
 		done int64
@@ -223,38 +224,63 @@ func download(ctx context.Context, store objstore.Store, key string, size int64,
 		mu.Unlock()
 		progress(d)
 	}
+	h := sha256.New()
 	if size <= partSize {
 		rc, err := store.Open(ctx, key)
 		if err != nil {
-			return err
+			return "", err
 		}
 		defer rc.Close()
-		n, err := io.Copy(f, rc)
+		n, err := io.Copy(io.MultiWriter(f, h), rc)
 		report(n)
 		if err != nil {
-			return fmt.Errorf("download %s: %w", key, err)
+			return "", fmt.Errorf("download %s: %w", key, err)
 		}
-		return f.Sync()
+		return hex.EncodeToString(h.Sum(nil)), f.Sync()
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	ranges := make(chan int64)
+	n := int((size + partSize - 1) / partSize)
+	complete := make([]chan struct{}, n) // closed when range i is on disk
+	for i := range complete {
+		complete[i] = make(chan struct{})
+	}
+	hashed := make(chan error, 1)
+	go func() {
+		buf := make([]byte, 1<<20)
+		for i := 0; i < n; i++ {
+			select {
+			case <-complete[i]:
+			case <-ctx.Done():
+				hashed <- ctx.Err()
+				return
+			}
+			off := int64(i) * partSize
+			if _, err := io.CopyBuffer(h, io.NewSectionReader(f, off, min(partSize, size-off)), buf); err != nil {
+				hashed <- fmt.Errorf("hash %s: %w", key, err)
+				return
+			}
+		}
+		hashed <- nil
+	}()
+	ranges := make(chan int)
 	errs := make(chan error, workers)
 	var wg sync.WaitGroup
 	for range max(workers, 1) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for off := range ranges {
+			for i := range ranges {
+				off := int64(i) * partSize
 				length := min(partSize, size-off)
 				rc, err := store.OpenRange(ctx, key, off, length)
 				if err == nil {
-					var n int64
-					n, err = io.Copy(io.NewOffsetWriter(f, off), io.LimitReader(rc, length))
+					var got int64
+					got, err = io.Copy(io.NewOffsetWriter(f, off), io.LimitReader(rc, length))
 					rc.Close()
-					report(n)
-					if err == nil && n != length {
-						err = fmt.Errorf("got %d of %d bytes at offset %d", n, length, off)
+					report(got)
+					if err == nil && got != length {
+						err = fmt.Errorf("got %d of %d bytes at offset %d", got, length, off)
 					}
 				}
 				if err != nil {
@@ -262,13 +288,14 @@ func download(ctx context.Context, store objstore.Store, key string, size int64,
 					cancel()
 					return
 				}
+				close(complete[i])
 			}
 		}()
 	}
 feed:
-	for off := int64(0); off < size; off += partSize {
+	for i := 0; i < n; i++ {
 		select {
-		case ranges <- off:
+		case ranges <- i:
 		case <-ctx.Done():
 			break feed
 		}
@@ -277,11 +304,11 @@ feed:
 	wg.Wait()
 	select {
 	case err := <-errs:
-		return err
+		return "", err
 	default:
 	}
-	if err := ctx.Err(); err != nil {
-		return err
+	if err := <-hashed; err != nil {
+		return "", err
 	}
-	return f.Sync()
+	return hex.EncodeToString(h.Sum(nil)), f.Sync()
 }
