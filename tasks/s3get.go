@@ -80,8 +80,35 @@ func init() {
 	})
 }
 
-// chooseSet finds the set to download and says what it passed over.
-func chooseSet(ctx context.Context, env *tasktype.Env, store objstore.Store, prefix string, p *S3GetParams) (*backupset.Set, error) {
+// chooseSet finds the set to download and says what it passed over. A
+// from that names one object gives a set of that object alone, verified
+// against the SHA-256 the store keeps with it.
+func chooseSet(ctx context.Context, env *tasktype.Env, store objstore.Store, prefix string, p *S3GetParams) (*backupset.Set, objstore.Store, error) {
+	set, err := findSet(ctx, env, &store, prefix, p)
+	return set, store, err
+}
+
+func findSet(ctx context.Context, env *tasktype.Env, storep *objstore.Store, prefix string, p *S3GetParams) (*backupset.Set, error) {
+	store := *storep
+	if !p.Latest && p.Set == "" && !strings.HasSuffix(p.From, "/") {
+		key := strings.TrimSuffix(prefix, "/")
+		if loc, _ := objstore.Parse(p.From); loc.Scheme == "file" {
+			dir, base := filepath.Split(env.Path(loc.Dir))
+			store, key = &objstore.FileStore{Root: dir}, base
+			*storep = store
+		}
+		obj, err := store.Stat(ctx, key)
+		if err != nil {
+			return nil, fmt.Errorf("s3get %s: %w", p.From, err)
+		}
+		if obj.SHA256 == "" {
+			return nil, fmt.Errorf("s3get %s: the object has no SHA-256 in its metadata (not uploaded by s3put), so it cannot be verified", p.From)
+		}
+		name := path.Base(key)
+		return &backupset.Set{Name: name, Prefix: strings.TrimSuffix(key, name), Manifest: &backupset.Manifest{
+			Version: 1, Created: obj.Modified, Objects: []backupset.Entry{{Key: name, Size: obj.Size, SHA256: obj.SHA256}},
+		}}, nil
+	}
 	if !p.Latest && p.Set == "" {
 		m, err := backupset.ReadManifest(ctx, store, prefix+backupset.ManifestName)
 		if errors.Is(err, objstore.ErrNotExist) {
@@ -126,7 +153,7 @@ func runS3Get(ctx context.Context, env *tasktype.Env, p *S3GetParams) (tasktype.
 		return nil, err
 	}
 	partSize, _ := parseSize(p.PartSize)
-	set, err := chooseSet(ctx, env, store, prefix, p)
+	set, store, err := chooseSet(ctx, env, store, prefix, p)
 	if err != nil {
 		return nil, err
 	}
@@ -135,8 +162,11 @@ func runS3Get(ctx context.Context, env *tasktype.Env, p *S3GetParams) (tasktype.
 		return nil, fmt.Errorf("s3get: %w", err)
 	}
 	setURL := strings.TrimSuffix(p.From, "/") + "/"
-	if p.Latest || p.Set != "" {
+	switch {
+	case p.Latest || p.Set != "":
 		setURL += set.Name + "/"
+	case !strings.HasSuffix(p.From, "/"): // one object: its folder
+		setURL = p.From[:strings.LastIndex(p.From, "/")+1]
 	}
 	fmt.Fprintf(env.Log, "set %s: %d objects, made by run %s of %s at %s\n", setURL, len(set.Manifest.Objects), set.Manifest.Run, set.Manifest.Recipe, set.Manifest.Created.Format("2006-01-02 15:04 MST"))
 

@@ -105,3 +105,28 @@ func TestS3GetNamedAndIncompleteSets(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+func TestS3GetOneObject(t *testing.T) {
+	for _, target := range []string{"file", "s3"} {
+		t.Run(target, func(t *testing.T) {
+			dir := t.TempDir()
+			to, env := "file://offsite/weekly/", []string(nil)
+			if target == "s3" {
+				to, env = "s3://factory/weekly/", s3Env(t)
+			}
+			want := backupSets(t, dir, env, to, "20261122")
+			out, log, err := runTaskEnv(context.Background(), t, "s3get", dir, env, map[string]any{
+				"from": to + "20261122/graph.dump", "dest": "one", "path_style": true, "part_size": "5MiB",
+			})
+			if err != nil {
+				t.Fatalf("%v\n%s", err, log)
+			}
+			if got, _ := os.ReadFile(filepath.Join(dir, "one/graph.dump")); !bytes.Equal(got, want["graph.dump"]) || len(out["files"].([]string)) != 1 {
+				t.Fatalf("outputs %v", out)
+			}
+			if out["set"] != to+"20261122/" {
+				t.Errorf("set %v", out["set"])
+			}
+		})
+	}
+}
