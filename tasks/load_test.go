@@ -109,3 +109,31 @@ func TestLoadPostgresCreatesTheDatabaseAndRestoresEveryRow(t *testing.T) {
 		t.Fatalf("load with overwrite: %v", err)
 	}
 }
+
+func TestLoadNeo4jInAOneOffContainer(t *testing.T) {
+	bin := standins(t)
+	t.Setenv("PATH", bin+":"+os.Getenv("PATH")) // `docker` is the stand-in
+	for _, version := range []string{"4.4.30", "5.26.0"} {
+		t.Run(version, func(t *testing.T) {
+			dir := t.TempDir()
+			data := filepath.Join(dir, "data")
+			os.Mkdir(data, 0o755)
+			env := append(os.Environ(), "NEO4J_STANDIN_VERSION="+version, "NEO4J_STANDIN_DATA="+data)
+			with := map[string]any{"kind": "neo4j", "database": "neo4j", "neo4j_image": "neo4j:" + version, "neo4j_volume": "factory_neo4j_data"}
+			dump := map[string]any{"dest": "graph.dump"}
+			for k, v := range with {
+				dump[k] = v
+			}
+			if _, log, err := runTaskEnv(context.Background(), t, "dump", dir, env, dump); err != nil {
+				t.Fatalf("dump: %v\n%s", err, log)
+			}
+			with["src"] = "graph.dump"
+			if _, log, err := runTaskEnv(context.Background(), t, "load", dir, env, with); err != nil {
+				t.Fatalf("load: %v\n%s", err, log)
+			}
+			if got, _ := os.ReadFile(filepath.Join(data, "neo4j")); !strings.HasPrefix(string(got), "NEO4J-") {
+				t.Fatalf("loaded %q", got)
+			}
+		})
+	}
+}
