@@ -17,13 +17,8 @@ type DumpParams struct {
 	// neo4j: the database name (neo4j); postgres: a connection URL (postgres://user:password@host/db); sqlite: the database file.
 	Database string `yaml:"database" json:"database" required:"true"`
 	// The dump file to write. It appears only when the dump is whole.
-	Dest string `yaml:"dest" json:"dest" required:"true"`
-	// neo4j: the neo4j-admin command line, when it is installed.
-	Neo4jAdmin []string `yaml:"neo4j_admin" json:"neo4j_admin"`
-	// neo4j: run neo4j-admin in a one-off container of this image instead, e.g. neo4j:5.26-community (its version must match the server's).
-	Neo4jImage string `yaml:"neo4j_image" json:"neo4j_image"`
-	// neo4j: the server's data volume (or folder), mounted at /data in the one-off container.
-	Neo4jVolume string `yaml:"neo4j_volume" json:"neo4j_volume"`
+	Dest             string `yaml:"dest" json:"dest" required:"true"`
+	Neo4jAdminParams `yaml:",inline" json:",inline"`
 	// postgres: the pg_dump command.
 	PgDump string `yaml:"pg_dump" json:"pg_dump" default:"pg_dump"`
 }
@@ -50,7 +45,7 @@ func init() {
 			case "sqlite":
 				what = env.Path(p.Database)
 			case "neo4j":
-				what = fmt.Sprintf("database %q with %s", p.Database, neo4jAdmin(p).Describe())
+				what = fmt.Sprintf("database %q with %s", p.Database, p.admin().Describe())
 			}
 			return tasktype.Plan{
 				Summary: fmt.Sprintf("would dump %s %s into %s", p.Kind, what, env.Path(p.Dest)),
@@ -61,10 +56,6 @@ func init() {
 	})
 }
 
-func neo4jAdmin(p *DumpParams) database.Neo4jAdmin {
-	return database.Neo4jAdmin{Command: p.Neo4jAdmin, Image: p.Neo4jImage, Volume: p.Neo4jVolume}
-}
-
 func runDump(ctx context.Context, env *tasktype.Env, p *DumpParams) (tasktype.Outputs, error) {
 	dest := env.Path(p.Dest)
 	if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
@@ -73,7 +64,7 @@ func runDump(ctx context.Context, env *tasktype.Env, p *DumpParams) (tasktype.Ou
 	var err error
 	switch p.Kind {
 	case "neo4j":
-		err = neo4jAdmin(p).Dump(ctx, p.Database, dest, env.Environ, env.Log)
+		err = p.admin().Dump(ctx, p.Database, dest, env.Environ, env.Log)
 	case "postgres":
 		err = database.Postgres{PgDump: p.PgDump}.Dump(ctx, p.Database, dest, env.Environ, env.Log)
 	case "sqlite":

@@ -19,13 +19,8 @@ type LoadParams struct {
 	// neo4j: the database name; postgres: a connection URL (the database is created when missing); sqlite: the database file.
 	Database string `yaml:"database" json:"database" required:"true"`
 	// Replace a target that already holds data; without it, such a target is an error.
-	Overwrite bool `yaml:"overwrite" json:"overwrite"`
-	// neo4j: the neo4j-admin command line, when it is installed.
-	Neo4jAdmin []string `yaml:"neo4j_admin" json:"neo4j_admin"`
-	// neo4j: run neo4j-admin in a one-off container of this image instead (the server's version).
-	Neo4jImage string `yaml:"neo4j_image" json:"neo4j_image"`
-	// neo4j: the server's data volume (or folder), mounted at /data in the one-off container.
-	Neo4jVolume string `yaml:"neo4j_volume" json:"neo4j_volume"`
+	Overwrite        bool `yaml:"overwrite" json:"overwrite"`
+	Neo4jAdminParams `yaml:",inline" json:",inline"`
 }
 
 func init() {
@@ -59,8 +54,7 @@ func init() {
 			var err error
 			switch p.Kind {
 			case "neo4j":
-				admin := database.Neo4jAdmin{Command: p.Neo4jAdmin, Image: p.Neo4jImage, Volume: p.Neo4jVolume}
-				err = admin.Load(ctx, p.Database, src, p.Overwrite, env.Environ, env.Log)
+				err = p.admin().Load(ctx, p.Database, src, p.Overwrite, env.Environ, env.Log)
 			case "postgres":
 				err = database.Postgres{}.Load(ctx, p.Database, src, p.Overwrite, env.Environ, env.Log)
 			case "sqlite":

@@ -24,13 +24,8 @@ type PruneParams struct {
 	// For the newest N months that have a complete set, keep that month's newest.
 	KeepMonthly int `yaml:"keep_monthly" json:"keep_monthly"`
 	// Incomplete sets (no manifest.json) younger than this are left alone: a run may still be writing one.
-	Grace time.Duration `yaml:"grace" json:"grace" default:"24h"`
-	// AWS region of the bucket; AWS_REGION when empty.
-	Region string `yaml:"region" json:"region"`
-	// Endpoint of an S3-compatible server; AWS_ENDPOINT_URL_S3 when empty.
-	Endpoint string `yaml:"endpoint" json:"endpoint"`
-	// Address buckets as endpoint/bucket (most S3-compatible servers need it).
-	PathStyle bool `yaml:"path_style" json:"path_style"`
+	Grace    time.Duration `yaml:"grace" json:"grace" default:"24h"`
+	S3Access `yaml:",inline" json:",inline"`
 }
 
 func init() {
@@ -76,7 +71,7 @@ func init() {
 }
 
 func pruneDecisions(ctx context.Context, env *tasktype.Env, p *PruneParams) ([]backupset.Decision, objstore.Store, error) {
-	store, prefix, err := openTarget(ctx, env, p.Target, objstore.Options{Region: p.Region, Endpoint: p.Endpoint, PathStyle: p.PathStyle}, "")
+	store, prefix, err := openTarget(ctx, env, p.Target, p.options(), "")
 	if err != nil {
 		return nil, nil, err
 	}

@@ -27,13 +27,8 @@ type S3GetParams struct {
 	// Take the set of this name under from (its folder: a date such as 20261122).
 	Set string `yaml:"set" json:"set"`
 	// The folder to download into.
-	Dest string `yaml:"dest" json:"dest" required:"true"`
-	// AWS region of the bucket; AWS_REGION when empty.
-	Region string `yaml:"region" json:"region"`
-	// Endpoint of an S3-compatible server; AWS_ENDPOINT_URL_S3 when empty.
-	Endpoint string `yaml:"endpoint" json:"endpoint"`
-	// Address buckets as endpoint/bucket (most S3-compatible servers need it).
-	PathStyle bool `yaml:"path_style" json:"path_style"`
+	Dest     string `yaml:"dest" json:"dest" required:"true"`
+	S3Access `yaml:",inline" json:",inline"`
 	// Objects larger than this are downloaded in ranges of this size, in parallel.
 	PartSize string `yaml:"part_size" json:"part_size" default:"16MiB"`
 	// Ranges downloaded at once.
@@ -148,7 +143,7 @@ func findSet(ctx context.Context, env *tasktype.Env, storep *objstore.Store, pre
 }
 
 func runS3Get(ctx context.Context, env *tasktype.Env, p *S3GetParams) (tasktype.Outputs, error) {
-	store, prefix, err := openTarget(ctx, env, p.From, objstore.Options{Region: p.Region, Endpoint: p.Endpoint, PathStyle: p.PathStyle}, "")
+	store, prefix, err := openTarget(ctx, env, p.From, p.options(), "")
 	if err != nil {
 		return nil, err
 	}

@@ -29,12 +29,7 @@ type S3PutParams struct {
 	To string `yaml:"to" json:"to" required:"true"`
 	// Write manifest.json last, listing every object with its size and SHA-256: the upload becomes a complete backup set.
 	Manifest bool `yaml:"manifest" json:"manifest" default:"true"`
-	// AWS region of the bucket; AWS_REGION when empty.
-	Region string `yaml:"region" json:"region"`
-	// Endpoint of an S3-compatible server; AWS_ENDPOINT_URL_S3 when empty.
-	Endpoint string `yaml:"endpoint" json:"endpoint"`
-	// Address buckets as endpoint/bucket rather than bucket.endpoint (most S3-compatible servers need it).
-	PathStyle bool `yaml:"path_style" json:"path_style"`
+	S3Access `yaml:",inline" json:",inline"`
 	// S3 storage class, e.g. STANDARD_IA or GLACIER_IR.
 	StorageClass string `yaml:"storage_class" json:"storage_class"`
 	// Server-side encryption: AES256 or aws:kms.
@@ -167,10 +162,7 @@ func runS3Put(ctx context.Context, env *tasktype.Env, p *S3PutParams) (tasktype.
 	if err != nil {
 		return nil, err
 	}
-	store, prefix, err := openTarget(ctx, env, p.To, objstore.Options{
-		Region: p.Region, Endpoint: p.Endpoint, PathStyle: p.PathStyle, StorageClass: p.StorageClass, SSE: p.SSE,
-		Concurrency: p.Concurrency,
-	}, p.PartSize)
+	store, prefix, err := openTarget(ctx, env, p.To, withS3(p.options(), objstore.Options{StorageClass: p.StorageClass, SSE: p.SSE, Concurrency: p.Concurrency}), p.PartSize)
 	if err != nil {
 		return nil, err
 	}

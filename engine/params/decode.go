@@ -121,7 +121,7 @@ func (t *Type) decode(v any, dst reflect.Value, path string) error {
 				}
 				fv = f.Default
 			}
-			if err := f.Type.decode(fv, dst.Field(f.index), name); err != nil {
+			if err := f.Type.decode(fv, dst.FieldByIndex(f.index), name); err != nil {
 				return err
 			}
 			if len(f.Enum) > 0 {

@@ -6,5 +6,6 @@
 //
 // Struct tags: `yaml:"name"` (the param's name; json must agree),
 // `default:"value"`, `required:"true"`, `enum:"a,b,c"`. Field docs come from
-// the fields' doc comments, extracted by go generate.
+// the fields' doc comments, extracted by go generate. An exported embedded
+// struct tagged `yaml:",inline"` contributes its fields as params.
 package params

@@ -46,7 +46,7 @@ type Field struct {
 	Required bool
 	Default  any // decoded default, nil when none
 	Enum     []string
-	index    int
+	index    []int // path to the Go field, through inlined structs
 }
 
 // DocFunc returns the doc comment of a struct's field, or "".
@@ -115,8 +115,24 @@ func objectOf(t reflect.Type, docs DocFunc) (*Type, error) {
 		if !sf.IsExported() {
 			continue
 		}
-		name, _, _ := strings.Cut(sf.Tag.Get("yaml"), ",")
+		name, opts, _ := strings.Cut(sf.Tag.Get("yaml"), ",")
 		if name == "-" {
+			continue
+		}
+		if sf.Anonymous && name == "" && opts == "inline" && sf.Type.Kind() == reflect.Struct {
+			// An embedded struct shared by several types (S3 access, say):
+			// its fields are params of the outer struct.
+			inner, err := objectOf(sf.Type, docs)
+			if err != nil {
+				return nil, err
+			}
+			for _, f := range inner.Fields {
+				if obj.Field(f.Name) != nil {
+					return nil, fmt.Errorf("%s: param %q is declared twice", t.Name(), f.Name)
+				}
+				f.index = append([]int{i}, f.index...)
+				obj.Fields = append(obj.Fields, f)
+			}
 			continue
 		}
 		if name == "" {
@@ -135,7 +151,7 @@ func objectOf(t reflect.Type, docs DocFunc) (*Type, error) {
 			Doc:      docs(t.Name(), sf.Name),
 			Type:     ft,
 			Required: sf.Tag.Get("required") == "true",
-			index:    i,
+			index:    []int{i},
 		}
 		if e := sf.Tag.Get("enum"); e != "" {
 			f.Enum = strings.Split(e, ",")

@@ -104,3 +104,38 @@ func TestMalformedParamStructsAreRejected(t *testing.T) {
 		}
 	}
 }
+
+type Access struct {
+	Region string `yaml:"region" json:"region"`
+	Fast   bool   `yaml:"fast" json:"fast" default:"true"`
+}
+
+type withInline struct {
+	To     string `yaml:"to" json:"to" required:"true"`
+	Access `yaml:",inline" json:",inline"`
+}
+
+type clash struct {
+	Region string `yaml:"region" json:"region"`
+	Access `yaml:",inline" json:",inline"`
+}
+
+func TestInlinedStructsContributeTheirFields(t *testing.T) {
+	s, err := params.Of(withInline{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if names := strings.Join(s.FieldNames(), ","); names != "to,region,fast" {
+		t.Fatalf("fields %s", names)
+	}
+	var got withInline
+	if err := s.Decode(map[string]any{"to": "s3://b/", "region": "ap-northeast-2"}, &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.To != "s3://b/" || got.Region != "ap-northeast-2" || !got.Fast {
+		t.Fatalf("decoded %+v", got)
+	}
+	if _, err := params.Of(clash{}, nil); err == nil || !strings.Contains(err.Error(), `param "region" is declared twice`) {
+		t.Fatalf("a clash: %v", err)
+	}
+}
