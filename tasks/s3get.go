@@ -16,6 +16,7 @@ import (
 	"github.com/novelfactory/runner/engine/tasktype"
 	"github.com/novelfactory/runner/tasks/internal/backupset"
 	"github.com/novelfactory/runner/tasks/internal/objstore"
+	"github.com/novelfactory/runner/tasks/internal/parallel"
 )
 
 // S3GetParams are the params of the s3get task.
@@ -288,49 +289,29 @@ func download(ctx context.Context, store objstore.Store, key string, size int64,
 		}
 		hashed <- nil
 	}()
-	ranges := make(chan int)
-	errs := make(chan error, workers)
-	var wg sync.WaitGroup
-	for range max(workers, 1) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range ranges {
-				off := int64(i) * partSize
-				length := min(partSize, size-off)
-				rc, err := store.OpenRange(ctx, key, off, length)
-				if err == nil {
-					var got int64
-					got, err = io.Copy(io.NewOffsetWriter(f, off), io.LimitReader(rc, length))
-					rc.Close()
-					report(got)
-					if err == nil && got != length {
-						err = fmt.Errorf("got %d of %d bytes at offset %d", got, length, off)
-					}
-				}
-				if err != nil {
-					errs <- fmt.Errorf("download %s: %w", key, err)
-					cancel()
-					return
-				}
-				close(complete[i])
-			}
-		}()
-	}
-feed:
-	for i := 0; i < n; i++ {
-		select {
-		case ranges <- i:
-		case <-ctx.Done():
-			break feed
+	err := parallel.Do(ctx, n, workers, func(ctx context.Context, i int) error {
+		off := int64(i) * partSize
+		length := min(partSize, size-off)
+		rc, err := store.OpenRange(ctx, key, off, length)
+		if err != nil {
+			return err // the store says what it was downloading
 		}
-	}
-	close(ranges)
-	wg.Wait()
-	select {
-	case err := <-errs:
+		got, err := io.Copy(io.NewOffsetWriter(f, off), io.LimitReader(rc, length))
+		rc.Close()
+		report(got)
+		if err == nil && got != length {
+			err = fmt.Errorf("got %d of %d bytes at offset %d", got, length, off)
+		}
+		if err != nil {
+			return fmt.Errorf("download %s: %w", key, err)
+		}
+		close(complete[i])
+		return nil
+	})
+	if err != nil {
+		cancel() // stops the hashing goroutine
+		<-hashed
 		return "", err
-	default:
 	}
 	if err := <-hashed; err != nil {
 		return "", err

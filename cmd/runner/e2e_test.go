@@ -42,6 +42,22 @@ tasks:
       run: echo "${{ tasks.middle.outputs.stdout }}" > "${{ vars.dir }}/last.out"
 `
 
+// startBlocked starts `runner apply` of the resumable recipe in a new
+// folder and returns once its middle task runs: the folder, the runner
+// process, and the pid of the task's process (which sleeps until killed).
+func startBlocked(t *testing.T) (string, *exec.Cmd, int) {
+	t.Helper()
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "r.yaml"), resumable)
+	mkfifo(t, filepath.Join(dir, "fifo"))
+	cmd := exec.Command(runnerBin, "apply", "r.yaml", "--set", "dir="+dir)
+	cmd.Dir, cmd.Env = dir, baseEnv()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return dir, cmd, readPID(t, filepath.Join(dir, "fifo")) // the middle task is running now
+}
+
 func lines(t *testing.T, path string) int {
 	t.Helper()
 	return strings.Count(readFile(t, path), "\n")
@@ -57,16 +73,7 @@ func latestRun(t *testing.T, stateDir string) *state.Run {
 }
 
 func TestResumeAfterKill9DoesNotRepeatSucceededTasks(t *testing.T) {
-	dir := t.TempDir()
-	writeFile(t, filepath.Join(dir, "r.yaml"), resumable)
-	mkfifo(t, filepath.Join(dir, "fifo"))
-
-	cmd := exec.Command(runnerBin, "apply", "r.yaml", "--set", "dir="+dir)
-	cmd.Dir, cmd.Env = dir, baseEnv()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	child := readPID(t, filepath.Join(dir, "fifo")) // middle is running now
+	dir, cmd, child := startBlocked(t)
 	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
@@ -104,15 +111,7 @@ func TestResumeAfterKill9DoesNotRepeatSucceededTasks(t *testing.T) {
 }
 
 func TestASecondRunWaitsForNoOneAndExits3(t *testing.T) {
-	dir := t.TempDir()
-	writeFile(t, filepath.Join(dir, "r.yaml"), resumable)
-	mkfifo(t, filepath.Join(dir, "fifo"))
-	cmd := exec.Command(runnerBin, "apply", "r.yaml", "--set", "dir="+dir)
-	cmd.Dir, cmd.Env = dir, baseEnv()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	child := readPID(t, filepath.Join(dir, "fifo"))
+	dir, cmd, child := startBlocked(t)
 	defer syscall.Kill(child, syscall.SIGKILL)
 
 	res := runner(t, dir, baseEnv(), "apply", "r.yaml", "--set", "dir="+dir)

@@ -89,26 +89,12 @@ func Plan(ctx context.Context, r *recipe.Recipe, opt Options) ([]PlannedTask, er
 			continue
 		}
 		if t.If != nil && !t.If.UsesItem {
-			v, err := t.If.Eval(&scope)
-			switch {
-			case err != nil:
-				base.Would, base.Reason = WouldFail, "if: "+err.Error()
+			if planCondition(t.If, &scope, &base); base.Would == WouldSkip {
+				skip(base.Reason)
+				continue
+			} else if base.Would == WouldFail {
 				plan = append(plan, base)
 				continue
-			case isUnknown(v):
-				base.If = t.If.Source + " → known after run"
-			default:
-				ok, err := t.If.Bool(&scope)
-				if err != nil {
-					base.Would, base.Reason = WouldFail, "if: "+err.Error()
-					plan = append(plan, base)
-					continue
-				}
-				base.If = fmt.Sprintf("%s → %t", t.If.Source, ok)
-				if !ok {
-					skip("if: " + t.If.Source + " is false")
-					continue
-				}
 			}
 		}
 		if t.ForEach == nil {
@@ -156,6 +142,29 @@ func Plan(ctx context.Context, r *recipe.Recipe, opt Options) ([]PlannedTask, er
 	return plan, nil
 }
 
+// planCondition evaluates a task's if for a plan: it records the result in
+// p.If, and sets p.Would to skip (false) or fail (an error). A condition
+// that reads outputs not known yet is shown as such and does not skip.
+func planCondition(cond *eval.Expr, scope *eval.Scope, p *PlannedTask) {
+	v, err := cond.Eval(scope)
+	if err == nil && isUnknown(v) {
+		p.If = cond.Source + " → known after run"
+		return
+	}
+	ok := false
+	if err == nil {
+		ok, err = cond.Bool(scope)
+	}
+	if err != nil {
+		p.Would, p.Reason = WouldFail, "if: "+err.Error()
+		return
+	}
+	p.If = fmt.Sprintf("%s → %t", cond.Source, ok)
+	if !ok {
+		p.Would, p.Reason = WouldSkip, "if: "+cond.Source+" is false"
+	}
+}
+
 func skippedNeed(t *recipe.Task, known map[string]*plannedOutputs) string {
 	for _, n := range t.Needs {
 		if known[n].skipped {
@@ -173,24 +182,8 @@ func (x *execution) planUnit(ctx context.Context, t *recipe.Task, p PlannedTask,
 	scope.Item, scope.Index = item, index
 	p.Would = WouldRun
 	if t.If != nil && t.If.UsesItem {
-		v, err := t.If.Eval(&scope)
-		switch {
-		case err != nil:
-			p.Would, p.Reason = WouldFail, "if: "+err.Error()
+		if planCondition(t.If, &scope, &p); p.Would != WouldRun {
 			return p, nil
-		case isUnknown(v):
-			p.If = t.If.Source + " → known after run"
-		default:
-			ok, err := t.If.Bool(&scope)
-			if err != nil {
-				p.Would, p.Reason = WouldFail, "if: "+err.Error()
-				return p, nil
-			}
-			p.If = fmt.Sprintf("%s → %t", t.If.Source, ok)
-			if !ok {
-				p.Would, p.Reason = WouldSkip, "if: "+t.If.Source+" is false"
-				return p, nil
-			}
 		}
 	}
 	var with any

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/novelfactory/runner/engine/eval"
 	"github.com/novelfactory/runner/engine/recipe"
 	"github.com/novelfactory/runner/engine/scheduler"
 	"github.com/novelfactory/runner/engine/secret"
@@ -470,5 +471,47 @@ tasks:
 	}
 	if res.task(t, "upload").Status != state.Skipped || res.run.Status != state.Failed {
 		t.Fatalf("upload %s, run %s", res.task(t, "upload").Status, res.run.Status)
+	}
+}
+
+func TestPlanEvaluatesConditionsAsFarAsTheyAreKnown(t *testing.T) {
+	h := newHarness()
+	r := h.load(t, `version: 1
+vars: {go: false, n: 3}
+tasks:
+  first: {uses: ok}
+  off: {uses: ok, if: vars.go}
+  unknown: {uses: ok, needs: [first], if: 'tasks.first.outputs.value == "x"'}
+  broken: {uses: ok, if: vars.n}
+  each:
+    uses: ok
+    for_each: [1, 2]
+    if: item > 1
+`)
+	scope := eval.NewScope(r.Dir, time.Now(), map[string]string{})
+	scope.Vars = map[string]any{"go": false, "n": 3}
+	plan, err := scheduler.Plan(context.Background(), r, scheduler.Options{Scope: scope, Masker: secret.New()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, p := range plan {
+		got[p.ID] = p.Would + " | " + p.If + " | " + p.Reason
+	}
+	want := map[string]string{
+		"first":   "run |  | ",
+		"off":     "skip | vars.go → false | if: vars.go is false",
+		"unknown": `run | tasks.first.outputs.value == "x" → known after run | `,
+		"broken":  `fail |  | if: condition "vars.n" gave 3, not true or false`,
+		"each[0]": "skip | item > 1 → false | if: item > 1 is false",
+		"each[1]": "run | item > 1 → true | ",
+	}
+	for id, w := range want {
+		if got[id] != w {
+			t.Errorf("%s: %q, want %q", id, got[id], w)
+		}
+	}
+	if len(h.order) != 0 {
+		t.Errorf("a plan ran tasks: %v", h.order)
 	}
 }

@@ -11,7 +11,6 @@ import (
 	"os"
 	"sort"
 	"strings"
-	"sync"
 	"sync/atomic"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -20,6 +19,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/novelfactory/runner/tasks/internal/parallel"
 )
 
 // S3 limits multipart uploads to 10,000 parts of at least 5 MiB.
@@ -187,51 +188,15 @@ func (s *S3Store) putMultipart(ctx context.Context, key string, src Source, sum 
 	if workers <= 0 {
 		workers = 8
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var (
-		wg       sync.WaitGroup
-		mu       sync.Mutex
-		firstErr error
-		next     = make(chan int)
-	)
-	for range min(workers, n) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				off := int64(i) * partSize
-				length := min(partSize, size-off)
-				p, err := s.uploadPart(ctx, key, up.UploadId, int32(i+1), io.NewSectionReader(src, off, length), report)
-				if err != nil {
-					mu.Lock()
-					if firstErr == nil {
-						firstErr = err
-						cancel()
-					}
-					mu.Unlock()
-					return
-				}
-				parts[i] = p
-			}
-		}()
-	}
-feed:
-	for i := 0; i < n; i++ {
-		select {
-		case next <- i:
-		case <-ctx.Done():
-			break feed
-		}
-	}
-	close(next)
-	wg.Wait()
-	if firstErr == nil && ctx.Err() != nil {
-		firstErr = ctx.Err()
-	}
-	if firstErr != nil {
+	err = parallel.Do(ctx, n, workers, func(ctx context.Context, i int) error {
+		off := int64(i) * partSize
+		p, err := s.uploadPart(ctx, key, up.UploadId, int32(i+1), io.NewSectionReader(src, off, min(partSize, size-off)), report)
+		parts[i] = p
+		return err
+	})
+	if err != nil {
 		abort()
-		return firstErr
+		return err
 	}
 	sort.Slice(parts, func(i, j int) bool { return *parts[i].PartNumber < *parts[j].PartNumber })
 	_, err = s.client.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
