@@ -1,0 +1,95 @@
+package tasks
+
+import (
+	"context"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/novelfactory/runner/engine/tasktype"
+	"github.com/novelfactory/runner/tasks/internal/manuscript"
+)
+
+// BookParams say which episodes make a book and what the book is called;
+// md2epub and md2pdf share them (inlined beside each type's own params).
+// Metadata given here wins over the project's book.yaml.
+type BookParams struct {
+	// Folder of Markdown episodes (searched at any depth, ordered naturally: 2.md before 10.md) or a glob.
+	Src string `yaml:"src" json:"src" required:"true"`
+	// book.yaml with the book's metadata; looked for beside src and in its parent folder when empty.
+	Book string `yaml:"book" json:"book"`
+	// Episode files (relative to src) that make the book, in reading order; natural order of every .md when empty.
+	Order []string `yaml:"order" json:"order"`
+	// Title of the book; book.yaml's, else the project folder's name.
+	Title string `yaml:"title" json:"title"`
+	// Subtitle of the book.
+	Subtitle string `yaml:"subtitle" json:"subtitle"`
+	// Author of the book.
+	Author string `yaml:"author" json:"author"`
+	// Further authors.
+	Authors []string `yaml:"authors" json:"authors"`
+	// Language of the text as a BCP 47 tag; ko when empty.
+	Language string `yaml:"language" json:"language"`
+	// ISBN or URN; a UUID derived from title and authors when empty, so the book keeps its id across editions.
+	Identifier string `yaml:"identifier" json:"identifier"`
+	// Publisher's name.
+	Publisher string `yaml:"publisher" json:"publisher"`
+	// Publication date: YYYY, YYYY-MM or YYYY-MM-DD.
+	Date string `yaml:"date" json:"date"`
+	// Blurb shown by stores and readers.
+	Description string `yaml:"description" json:"description"`
+	// Series the book belongs to.
+	Series string `yaml:"series" json:"series"`
+	// Position of the book in its series.
+	SeriesIndex float64 `yaml:"series_index" json:"series_index"`
+	// Copyright statement.
+	Rights string `yaml:"rights" json:"rights"`
+	// Subjects or genres.
+	Subjects []string `yaml:"subjects" json:"subjects"`
+	// Cover image (JPEG or PNG); a typographic cover is drawn from the title when empty.
+	Cover string `yaml:"cover" json:"cover"`
+	// Treat every line break inside a paragraph as a line break (web-novel style), not as a space.
+	HardLineBreaks bool `yaml:"hard_line_breaks" json:"hard_line_breaks"`
+	// Fixed dates and timestamps, so that the same episodes give the same bytes.
+	Reproducible bool `yaml:"reproducible" json:"reproducible"`
+}
+
+// loadBook reads the manuscript the params describe.
+func (p *BookParams) loadBook(ctx context.Context, env *tasktype.Env) (*manuscript.Book, error) {
+	path := func(s string) string {
+		if s == "" {
+			return ""
+		}
+		return env.Path(s)
+	}
+	return manuscript.Load(ctx, manuscript.Options{
+		Src:        env.Path(p.Src),
+		Order:      p.Order,
+		BookFile:   path(p.Book),
+		HardBreaks: p.HardLineBreaks,
+		Meta: manuscript.Metadata{
+			Title: p.Title, Subtitle: p.Subtitle, Author: p.Author, Authors: p.Authors, Language: p.Language,
+			Identifier: p.Identifier, Publisher: p.Publisher, Date: p.Date, Description: p.Description,
+			Series: p.Series, SeriesIndex: p.SeriesIndex, Rights: p.Rights, Subjects: p.Subjects, Cover: path(p.Cover),
+		},
+	})
+}
+
+// bookTime is the time stamped into a book: now, or with reproducible a
+// fixed one — SOURCE_DATE_EPOCH when set, else the book's date, else 2000-01-01.
+func bookTime(reproducible bool, m manuscript.Metadata) time.Time {
+	if !reproducible {
+		return time.Now().UTC()
+	}
+	if s := os.Getenv("SOURCE_DATE_EPOCH"); s != "" {
+		if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+			return time.Unix(n, 0).UTC()
+		}
+	}
+	for _, layout := range []string{"2006-01-02", "2006-01", "2006"} {
+		if t, err := time.Parse(layout, m.Date); err == nil {
+			return t
+		}
+	}
+	return time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+}

@@ -1,0 +1,177 @@
+package manuscript
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"image"
+	_ "image/gif" // GIF images in episodes
+	_ "image/jpeg"
+	_ "image/png"
+	"io"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/yuin/goldmark/ast"
+)
+
+// Image is one picture the book embeds.
+type Image struct {
+	// Path is the file on disk.
+	Path string
+	// Name is its path inside the book, e.g. images/img-001.png.
+	Name string
+	// MediaType is image/png, image/jpeg, image/gif or image/svg+xml.
+	MediaType string
+	// Width and Height are in pixels (0 for SVG).
+	Width, Height int
+}
+
+// Ref is how episodes point at the image after Load: relative to the text folder.
+func (img *Image) Ref() string { return "../" + img.Name }
+
+// resolveImages finds every image an episode shows, checks it, and rewrites
+// its destination to the image's place in the book.
+func (b *Book) resolveImages(ch *Chapter) error {
+	var firstErr error
+	_ = ast.Walk(ch.Doc, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
+		node, ok := n.(*ast.Image)
+		if !entering || !ok {
+			return ast.WalkContinue, nil
+		}
+		dest := string(node.Destination)
+		at := fmt.Sprintf("%s:%d", ch.Rel, nodeLine(node, ch.Source))
+		img, err := b.addImage(ch, dest)
+		if err != nil {
+			firstErr = fmt.Errorf("%s: image %s: %w", at, dest, err)
+			return ast.WalkStop, nil
+		}
+		node.Destination = []byte(img.Ref())
+		b.refs[img.Ref()] = img
+		return ast.WalkContinue, nil
+	})
+	return firstErr
+}
+
+func (b *Book) addImage(ch *Chapter, dest string) (*Image, error) {
+	if u, err := url.Parse(dest); err == nil && u.Scheme != "" && len(u.Scheme) > 1 {
+		return nil, fmt.Errorf("only local images are embedded; download it next to the episode and link the file")
+	}
+	name := dest
+	if unescaped, err := url.PathUnescape(dest); err == nil {
+		name = unescaped
+	}
+	path, err := b.locate(ch, name)
+	if err != nil {
+		return nil, err
+	}
+	if img, ok := b.images[path]; ok {
+		return img, nil
+	}
+	img, err := inspectImage(path)
+	if err != nil {
+		return nil, err
+	}
+	img.Name = fmt.Sprintf("images/img-%03d%s", len(b.Images)+1, extFor(img.MediaType))
+	b.images[path] = img
+	b.Images = append(b.Images, img)
+	return img, nil
+}
+
+// locate looks for an image where authors mean it: beside the episode, then
+// from the episodes folder and the project folder (for paths written from the
+// project's root, also with a leading /), then as an absolute path.
+func (b *Book) locate(ch *Chapter, name string) (string, error) {
+	name = filepath.FromSlash(name)
+	var candidates []string
+	if filepath.IsAbs(name) {
+		candidates = append(candidates, name)
+		trimmed := strings.TrimLeft(name, string(filepath.Separator))
+		candidates = append(candidates, filepath.Join(b.Root, trimmed), filepath.Join(filepath.Dir(b.Root), trimmed))
+	} else {
+		candidates = append(candidates, filepath.Join(filepath.Dir(ch.Path), name), filepath.Join(b.Root, name), filepath.Join(filepath.Dir(b.Root), name))
+	}
+	for _, c := range candidates {
+		if fileExists(c) {
+			abs, err := filepath.Abs(c)
+			if err != nil {
+				return "", err
+			}
+			return abs, nil
+		}
+	}
+	return "", fmt.Errorf("%w (looked in %s)", errNotFound, strings.Join(dedupe(candidates), ", "))
+}
+
+func inspectImage(path string) (*Image, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	head := make([]byte, 512)
+	n, err := io.ReadFull(f, head)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	head = head[:n]
+	if looksLikeSVG(head) {
+		return &Image{Path: path, MediaType: "image/svg+xml"}, nil
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil, err
+	}
+	cfg, format, err := image.DecodeConfig(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s is not a readable PNG, JPEG, GIF or SVG image: %w", path, err)
+	}
+	return &Image{Path: path, MediaType: "image/" + format, Width: cfg.Width, Height: cfg.Height}, nil
+}
+
+func looksLikeSVG(head []byte) bool {
+	h := bytes.TrimSpace(bytes.TrimPrefix(head, []byte("\ufeff")))
+	return (bytes.HasPrefix(h, []byte("<?xml")) || bytes.HasPrefix(h, []byte("<svg"))) && bytes.Contains(head, []byte("<svg"))
+}
+
+// InspectImage reads an image file's type and size (for covers).
+func InspectImage(path string) (*Image, error) { return inspectImage(path) }
+
+func extFor(mediaType string) string {
+	switch mediaType {
+	case "image/jpeg":
+		return ".jpg"
+	case "image/svg+xml":
+		return ".svg"
+	}
+	return "." + strings.TrimPrefix(mediaType, "image/")
+}
+
+// ExtFor is the file extension for an image media type.
+func ExtFor(mediaType string) string { return extFor(mediaType) }
+
+// nodeLine is the line of the first text under n, or of its nearest block.
+func nodeLine(n ast.Node, source []byte) int {
+	for c := n; c != nil; c = c.Parent() {
+		if t, ok := c.FirstChild().(*ast.Text); ok && c == n {
+			return LineOf(source, t.Segment.Start)
+		}
+		if c.Type() == ast.TypeBlock && c.Lines().Len() > 0 {
+			return LineOf(source, c.Lines().At(0).Start)
+		}
+	}
+	return 1
+}
+
+func dedupe(in []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range in {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}

@@ -1,0 +1,333 @@
+// Package manuscript reads a book from Markdown episodes: which files, in what
+// order, with which titles, parts, metadata and images. It is the part that
+// md2epub and md2pdf share; each renders the parsed episodes its own way.
+package manuscript
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/bmatcuk/doublestar/v4"
+	"github.com/yuin/goldmark/ast"
+	"github.com/yuin/goldmark/text"
+	"golang.org/x/text/encoding/korean"
+)
+
+// Options say where a book's episodes and metadata are.
+type Options struct {
+	// Src is a folder of .md files (searched at any depth) or a glob.
+	Src string
+	// Order, when set, lists the episode files (relative to Src's folder) that
+	// make the book, in reading order.
+	Order []string
+	// BookFile is a book.yaml; when empty, book.yaml is looked for in Src's
+	// folder and in its parent (the project folder).
+	BookFile string
+	// Meta holds the metadata given in the recipe; it wins over book.yaml.
+	Meta Metadata
+	// HardBreaks turns every line break inside a paragraph into a line break.
+	HardBreaks bool
+}
+
+// Book is a loaded manuscript.
+type Book struct {
+	// Meta is the book's metadata: recipe over book.yaml over defaults.
+	Meta Metadata
+	// Root is the folder the episodes were found in.
+	Root string
+	// BookFile is the book.yaml that was read, or "".
+	BookFile string
+	// Chapters are the episodes in reading order, drafts left out.
+	Chapters []*Chapter
+	// Images are the distinct images the episodes show, in first-use order.
+	Images []*Image
+	// Drafts counts the episodes left out because of draft: true.
+	Drafts int
+
+	images map[string]*Image // by resolved path
+	refs   map[string]*Image // by the ref written into the episodes' AST
+}
+
+// Chapter is one episode.
+type Chapter struct {
+	// Path is the episode's file; Rel the same path relative to Book.Root.
+	Path, Rel string
+	// Title is the front matter's title, else the first heading, else the file name.
+	Title string
+	// Part groups consecutive chapters (front matter part:, else the sub-folder).
+	Part string
+	// Source is the file's text with its front matter blanked out, so that
+	// positions in Doc are positions in the file.
+	Source []byte
+	// Doc is the parsed Markdown.
+	Doc ast.Node
+	// TitleHeading is the heading at the top of the episode that shows its
+	// title, or nil when the episode has none (renderers then add one).
+	TitleHeading *ast.Heading
+	// Chars is the number of characters of text, spaces included.
+	Chars int
+	// Front is the episode's own front matter; it never becomes book metadata.
+	Front map[string]any
+
+	order float64
+}
+
+// Load finds, reads and parses a book's episodes, resolves their images and
+// merges the metadata. Every problem is an error naming the file and line.
+func Load(ctx context.Context, opt Options) (*Book, error) {
+	root, files, err := findEpisodes(opt)
+	if err != nil {
+		return nil, err
+	}
+	b := &Book{Root: root, images: map[string]*Image{}, refs: map[string]*Image{}}
+	if err := b.loadMetadata(opt); err != nil {
+		return nil, err
+	}
+	md := Markdown(opt.HardBreaks)
+	for i, path := range files {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		ch, err := b.readChapter(path, i+1)
+		if err != nil {
+			return nil, err
+		}
+		if ch == nil {
+			b.Drafts++
+			continue
+		}
+		ch.Doc = md.Parser().Parse(text.NewReader(ch.Source))
+		ch.findTitle()
+		if err := b.resolveImages(ch); err != nil {
+			return nil, err
+		}
+		ch.Chars = countChars(ch.Doc, ch.Source)
+		b.Chapters = append(b.Chapters, ch)
+	}
+	if len(b.Chapters) == 0 {
+		return nil, fmt.Errorf("all %d episodes in %s are drafts (draft: true); nothing to publish", b.Drafts, root)
+	}
+	if len(opt.Order) == 0 {
+		sort.SliceStable(b.Chapters, func(i, j int) bool { return b.Chapters[i].order < b.Chapters[j].order })
+	}
+	return b, nil
+}
+
+// Image resolves a ref that Load wrote into an episode's AST.
+func (b *Book) Image(ref string) (*Image, bool) {
+	img, ok := b.refs[ref]
+	return img, ok
+}
+
+// findEpisodes lists the episode files in natural order (or in opt.Order).
+func findEpisodes(opt Options) (string, []string, error) {
+	root := opt.Src
+	var files []string
+	if strings.ContainsAny(opt.Src, "*?[{") {
+		base, pattern := doublestar.SplitPattern(filepath.ToSlash(opt.Src))
+		root = filepath.FromSlash(base)
+		matches, err := doublestar.Glob(os.DirFS(root), pattern, doublestar.WithFilesOnly())
+		if err != nil {
+			return "", nil, fmt.Errorf("episodes %s: %w", opt.Src, err)
+		}
+		for _, m := range matches {
+			files = append(files, filepath.Join(root, filepath.FromSlash(m)))
+		}
+		if len(files) == 0 {
+			return "", nil, fmt.Errorf("no episodes match %s", opt.Src)
+		}
+	} else {
+		info, err := os.Stat(root)
+		if err != nil {
+			return "", nil, fmt.Errorf("episodes folder: %w", err)
+		}
+		if !info.IsDir() {
+			return filepath.Dir(root), []string{root}, nil
+		}
+		err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if d.IsDir() && path != root && strings.HasPrefix(d.Name(), ".") {
+				return filepath.SkipDir
+			}
+			if !d.IsDir() && strings.EqualFold(filepath.Ext(path), ".md") {
+				files = append(files, path)
+			}
+			return nil
+		})
+		if err != nil {
+			return "", nil, fmt.Errorf("list episodes in %s: %w", root, err)
+		}
+		if len(files) == 0 {
+			return "", nil, fmt.Errorf("no Markdown episodes (*.md) in %s", root)
+		}
+	}
+	if len(opt.Order) > 0 {
+		ordered := make([]string, 0, len(opt.Order))
+		for _, name := range opt.Order {
+			path := filepath.Join(root, filepath.FromSlash(name))
+			if _, err := os.Stat(path); err != nil {
+				return "", nil, fmt.Errorf("order lists %s, which is not in %s", name, root)
+			}
+			ordered = append(ordered, path)
+		}
+		return root, ordered, nil
+	}
+	sort.Slice(files, func(i, j int) bool {
+		ri, _ := filepath.Rel(root, files[i])
+		rj, _ := filepath.Rel(root, files[j])
+		return NaturalLess(filepath.ToSlash(ri), filepath.ToSlash(rj))
+	})
+	return root, files, nil
+}
+
+// readChapter reads one episode and its front matter; nil means a draft.
+func (b *Book) readChapter(path string, position int) (*Chapter, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read episode: %w", err)
+	}
+	rel, _ := filepath.Rel(b.Root, path)
+	rel = filepath.ToSlash(rel)
+	if err := checkUTF8(rel, data); err != nil {
+		return nil, err
+	}
+	data = bytes.TrimPrefix(data, []byte("\ufeff"))
+	front, body, err := splitFrontMatter(rel, data)
+	if err != nil {
+		return nil, err
+	}
+	ch := &Chapter{Path: path, Rel: rel, Source: body, Front: front.Fields, order: float64(position)}
+	if front.Draft {
+		return nil, nil
+	}
+	ch.Title = front.Title
+	ch.Part = front.Part
+	if ch.Part == "" {
+		if dir := filepath.Dir(filepath.FromSlash(rel)); dir != "." {
+			ch.Part = filepath.ToSlash(dir)
+		}
+	}
+	if front.Order != nil {
+		ch.order = *front.Order
+	}
+	return ch, nil
+}
+
+// checkUTF8 rejects text that is not UTF-8, naming where, and recognises the
+// usual culprit (CP949 / EUC-KR, what Korean Windows tools save).
+func checkUTF8(rel string, data []byte) error {
+	if utf8.Valid(data) {
+		return nil
+	}
+	off := 0
+	for off < len(data) {
+		r, size := utf8.DecodeRune(data[off:])
+		if r == utf8.RuneError && size <= 1 {
+			break
+		}
+		off += size
+	}
+	line := bytes.Count(data[:off], []byte("\n")) + 1
+	col := off - bytes.LastIndexByte(data[:off], '\n')
+	hint := ""
+	if _, err := korean.EUCKR.NewDecoder().Bytes(data); err == nil {
+		hint = "; it looks like CP949/EUC-KR — convert it with: iconv -f CP949 -t UTF-8"
+	}
+	return fmt.Errorf("%s:%d:%d: not UTF-8 text (byte 0x%02x)%s", rel, line, col, data[off], hint)
+}
+
+// findTitle settles the chapter's title and the heading that shows it.
+func (ch *Chapter) findTitle() {
+	first := ch.Doc.FirstChild()
+	for n := first; n != nil; n = n.NextSibling() {
+		h, ok := n.(*ast.Heading)
+		if !ok {
+			continue
+		}
+		heading := PlainText(h, ch.Source)
+		switch {
+		case ch.Title == "":
+			ch.Title = heading
+			if n == first {
+				ch.TitleHeading = h
+			}
+		case n == first && sameTitle(heading, ch.Title):
+			ch.TitleHeading = h
+		}
+		break
+	}
+	if ch.Title == "" {
+		base := filepath.Base(ch.Path)
+		ch.Title = strings.TrimSuffix(base, filepath.Ext(base))
+	}
+}
+
+func sameTitle(a, b string) bool {
+	return strings.Join(strings.Fields(a), " ") == strings.Join(strings.Fields(b), " ")
+}
+
+// PlainText is the text of a node and its descendants, without markup.
+func PlainText(n ast.Node, source []byte) string {
+	var sb strings.Builder
+	_ = ast.Walk(n, func(c ast.Node, entering bool) (ast.WalkStatus, error) {
+		if !entering {
+			return ast.WalkContinue, nil
+		}
+		switch t := c.(type) {
+		case *ast.Text:
+			sb.Write(t.Segment.Value(source))
+			if t.SoftLineBreak() || t.HardLineBreak() {
+				sb.WriteByte(' ')
+			}
+		case *ast.String:
+			sb.Write(t.Value)
+		case *ast.CodeSpan:
+			for c := t.FirstChild(); c != nil; c = c.NextSibling() {
+				if s, ok := c.(*ast.Text); ok {
+					sb.Write(s.Segment.Value(source))
+				}
+			}
+			return ast.WalkSkipChildren, nil
+		}
+		return ast.WalkContinue, nil
+	})
+	return strings.TrimSpace(sb.String())
+}
+
+func countChars(doc ast.Node, source []byte) int {
+	n := 0
+	_ = ast.Walk(doc, func(c ast.Node, entering bool) (ast.WalkStatus, error) {
+		if !entering {
+			return ast.WalkContinue, nil
+		}
+		switch t := c.(type) {
+		case *ast.Text:
+			n += utf8.RuneCount(t.Segment.Value(source))
+		case *ast.String:
+			n += utf8.RuneCount(t.Value)
+		}
+		return ast.WalkContinue, nil
+	})
+	return n
+}
+
+// LineOf is the 1-based line of a byte offset in source.
+func LineOf(source []byte, offset int) int {
+	if offset > len(source) {
+		offset = len(source)
+	}
+	return bytes.Count(source[:offset], []byte("\n")) + 1
+}
+
+// errNotFound marks an image that is in no place looked at.
+var errNotFound = errors.New("not found")

@@ -1,0 +1,177 @@
+package manuscript
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"gopkg.in/yaml.v3"
+)
+
+// Metadata describes the book as a whole. Episode front matter never feeds it.
+type Metadata struct {
+	Title       string   `yaml:"title"`
+	Subtitle    string   `yaml:"subtitle"`
+	Author      string   `yaml:"author"`
+	Authors     []string `yaml:"authors"`
+	Language    string   `yaml:"language"`
+	Identifier  string   `yaml:"identifier"`
+	Publisher   string   `yaml:"publisher"`
+	Date        string   `yaml:"date"`
+	Description string   `yaml:"description"`
+	Series      string   `yaml:"series"`
+	SeriesIndex float64  `yaml:"series_index"`
+	Rights      string   `yaml:"rights"`
+	Subjects    []string `yaml:"subjects"`
+	// Cover and CSS are paths; after Load they are absolute.
+	Cover string `yaml:"cover"`
+	CSS   string `yaml:"css"`
+}
+
+// AllAuthors is author followed by authors, without repeats.
+func (m *Metadata) AllAuthors() []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, a := range append([]string{m.Author}, m.Authors...) {
+		if a = strings.TrimSpace(a); a != "" && !seen[a] {
+			seen[a] = true
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// IsISBN says whether the identifier is an ISBN (10 or 13 digits, dashes allowed).
+func (m *Metadata) IsISBN() bool {
+	s := strings.TrimPrefix(strings.ToLower(m.Identifier), "urn:isbn:")
+	s = strings.TrimPrefix(s, "isbn")
+	s = strings.NewReplacer("-", "", " ", "", ":", "").Replace(s)
+	if len(s) != 10 && len(s) != 13 {
+		return false
+	}
+	for i, c := range s {
+		if !(c >= '0' && c <= '9' || i == 9 && len(s) == 10 && (c == 'x')) {
+			return false
+		}
+	}
+	return true
+}
+
+// URN is the identifier as a URN: urn:isbn:…, the identifier as given when it
+// is already a URN or URL, else urn:uuid: derived from title and authors, so
+// that the same book keeps its id every time it is published.
+func (m *Metadata) URN() string {
+	switch {
+	case m.Identifier != "" && m.IsISBN():
+		s := strings.TrimPrefix(strings.ToLower(m.Identifier), "urn:isbn:")
+		s = strings.TrimPrefix(s, "isbn")
+		return "urn:isbn:" + strings.ToUpper(strings.NewReplacer("-", "", " ", "", ":", "").Replace(s))
+	case m.Identifier != "":
+		return m.Identifier
+	}
+	name := m.Title + "\x00" + strings.Join(m.AllAuthors(), "\x00")
+	return "urn:uuid:" + uuid.NewSHA1(uuid.NameSpaceURL, []byte("runner-book:"+name)).String()
+}
+
+// loadMetadata merges recipe values over book.yaml, and fills defaults.
+func (b *Book) loadMetadata(opt Options) error {
+	file := opt.BookFile
+	if file == "" {
+		for _, dir := range []string{b.Root, filepath.Dir(b.Root)} {
+			if p := filepath.Join(dir, "book.yaml"); fileExists(p) {
+				file = p
+				break
+			}
+		}
+	}
+	var fromFile Metadata
+	if file != "" {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			return fmt.Errorf("read book metadata: %w", err)
+		}
+		dec := yaml.NewDecoder(bytes.NewReader(data))
+		dec.KnownFields(true)
+		if err := dec.Decode(&fromFile); err != nil && err.Error() != "EOF" {
+			return fmt.Errorf("%s: %s (fields: title, subtitle, author, authors, language, identifier, publisher, date, description, series, series_index, rights, subjects, cover, css)", file, strings.TrimPrefix(err.Error(), "yaml: "))
+		}
+		fromFile.Cover = resolveFrom(filepath.Dir(file), fromFile.Cover)
+		fromFile.CSS = resolveFrom(filepath.Dir(file), fromFile.CSS)
+		b.BookFile = file
+	}
+	m := opt.Meta
+	pick := func(dst *string, alt string) {
+		if *dst == "" {
+			*dst = alt
+		}
+	}
+	pick(&m.Title, fromFile.Title)
+	pick(&m.Subtitle, fromFile.Subtitle)
+	pick(&m.Author, fromFile.Author)
+	if len(m.Authors) == 0 {
+		m.Authors = fromFile.Authors
+	}
+	pick(&m.Language, fromFile.Language)
+	pick(&m.Identifier, fromFile.Identifier)
+	pick(&m.Publisher, fromFile.Publisher)
+	pick(&m.Date, fromFile.Date)
+	pick(&m.Description, fromFile.Description)
+	pick(&m.Series, fromFile.Series)
+	if m.SeriesIndex == 0 {
+		m.SeriesIndex = fromFile.SeriesIndex
+	}
+	pick(&m.Rights, fromFile.Rights)
+	if len(m.Subjects) == 0 {
+		m.Subjects = fromFile.Subjects
+	}
+	pick(&m.Cover, fromFile.Cover)
+	pick(&m.CSS, fromFile.CSS)
+	pick(&m.Language, "ko")
+	if m.Title == "" {
+		// The project folder: projects/Pilot/episodes → Pilot.
+		dir := b.Root
+		if strings.EqualFold(filepath.Base(dir), "episodes") {
+			dir = filepath.Dir(dir)
+		}
+		m.Title = filepath.Base(dir)
+	}
+	if m.Date != "" && !validDate(m.Date) {
+		return fmt.Errorf("date %q: use YYYY, YYYY-MM or YYYY-MM-DD", m.Date)
+	}
+	for _, p := range []*string{&m.Cover, &m.CSS} {
+		if *p != "" && !fileExists(*p) {
+			return fmt.Errorf("%s: no such file", *p)
+		}
+	}
+	b.Meta = m
+	return nil
+}
+
+func validDate(s string) bool {
+	for _, layout := range []string{"2006", "2006-01", "2006-01-02"} {
+		if len(s) == len(layout) {
+			if _, err := parseDate(layout, s); err == nil {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func resolveFrom(dir, p string) string {
+	if p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(dir, p)
+}
+
+func fileExists(p string) bool {
+	info, err := os.Stat(p)
+	return err == nil && !info.IsDir()
+}
+
+func parseDate(layout, s string) (time.Time, error) { return time.Parse(layout, s) }

@@ -1,0 +1,336 @@
+// Package typeset breaks styled text into justified lines the way Korean
+// books are set: words are kept whole (keep-all) and broken only at spaces,
+// no line starts with closing punctuation or ends with opening punctuation
+// (kinsoku), and no line is ever wider than the measure — a word longer than
+// a line is split between characters, still obeying kinsoku.
+package typeset
+
+import (
+	"strings"
+	"unicode/utf8"
+)
+
+// Style is how a piece of text is drawn; the measurer gives its widths.
+type Style uint8
+
+// Styles combine as bit flags.
+const (
+	Bold Style = 1 << iota
+	Italic
+	Strike
+	Mono
+	Small
+)
+
+// Span is a run of text in one style. "\n" in Text forces a line break.
+type Span struct {
+	Text  string
+	Style Style
+}
+
+// Measurer gives the width of text drawn in a style.
+type Measurer interface {
+	Width(s string, st Style) float64
+}
+
+// Piece is text placed on a line: X is from the line's left edge.
+type Piece struct {
+	Text  string
+	Style Style
+	X, W  float64
+}
+
+// Line is one set line.
+type Line struct {
+	Pieces []Piece
+	// Width is the distance from the line's left edge to the end of its last piece.
+	Width float64
+}
+
+// Text is the line's text with single spaces between its pieces' words.
+func (l Line) Text() string {
+	var sb strings.Builder
+	for i, p := range l.Pieces {
+		if i > 0 && p.X > l.Pieces[i-1].X+l.Pieces[i-1].W+0.01 {
+			sb.WriteByte(' ')
+		}
+		sb.WriteString(p.Text)
+	}
+	return sb.String()
+}
+
+// Options shape a paragraph.
+type Options struct {
+	// Width is the measure; Indent shortens the first line.
+	Width, Indent float64
+	// Justify spreads every line but the last (and those ended by "\n") to the full width.
+	Justify bool
+}
+
+// noStart are characters a line must not start with; noEnd, must not end with.
+const (
+	noStart = ".,!?:;%)]}»›”’…‥~〜·・、。，．！？：；）」』〉》】〕〗〙〛ー-–—"
+	noEnd   = "([{«‹“‘「『〈《【〔〖〘〚"
+)
+
+// CannotStart says whether a line may not begin with r (kinsoku).
+func CannotStart(r rune) bool { return strings.ContainsRune(noStart, r) }
+
+// CannotEnd says whether a line may not end with r.
+func CannotEnd(r rune) bool { return strings.ContainsRune(noEnd, r) }
+
+// frag is a run of one word in one style.
+type frag struct {
+	text  string
+	style Style
+	w     float64
+}
+
+// word is text between spaces, possibly in several styles.
+type word struct {
+	frags  []frag
+	w      float64
+	space  float64 // width of the space before it
+	forced bool    // a forced line break comes before it
+}
+
+func (w word) firstRune() rune {
+	for _, f := range w.frags {
+		if f.text != "" {
+			r, _ := utf8.DecodeRuneInString(f.text)
+			return r
+		}
+	}
+	return 0
+}
+
+// Break sets a paragraph into lines no wider than opt.Width (the first line
+// no wider than Width-Indent; its pieces start at Indent).
+func Break(spans []Span, opt Options, m Measurer) []Line {
+	words := split(spans, m)
+	var lines []Line
+	var cur []word
+	first := true
+	avail := func() float64 {
+		if first {
+			return opt.Width - opt.Indent
+		}
+		return opt.Width
+	}
+	curWidth := func(ws []word) float64 {
+		w := 0.0
+		for i, x := range ws {
+			if i > 0 {
+				w += x.space
+			}
+			w += x.w
+		}
+		return w
+	}
+	emit := func(ws []word, last bool) {
+		indent := 0.0
+		if first {
+			indent = opt.Indent
+		}
+		lines = append(lines, place(ws, indent, avail(), opt.Justify && !last, m))
+		first = false
+	}
+	queue := words
+	for len(queue) > 0 {
+		w := queue[0]
+		if w.forced && len(cur) > 0 {
+			emit(cur, true)
+			cur = nil
+		}
+		if len(cur) == 0 {
+			// A word wider than a whole line is split between characters.
+			for w.w > avail() {
+				head, tail := splitWord(w, avail(), m)
+				emit([]word{head}, false)
+				w = tail
+			}
+			w.space, w.forced = 0, false
+			cur = []word{w}
+			queue = queue[1:]
+			continue
+		}
+		if curWidth(cur)+w.space+w.w <= avail() {
+			cur = append(cur, w)
+			queue = queue[1:]
+			continue
+		}
+		// w goes to the next line — unless it cannot start one (kinsoku).
+		if CannotStart(w.firstRune()) {
+			if len(cur) > 1 {
+				// Its predecessor goes down with it.
+				prev := cur[len(cur)-1]
+				emit(cur[:len(cur)-1], false)
+				cur = nil
+				queue = append([]word{prev}, queue...)
+				continue
+			}
+			// The line holds one word: keep w's leading punctuation on it.
+			room := avail() - curWidth(cur) - w.space
+			if head, tail := splitWord(w, room, m); head.w <= room && len(tail.frags) > 0 {
+				emit(append(cur, head), false)
+				cur = nil
+				tail.space, tail.forced = 0, false
+				queue[0] = tail
+				continue
+			}
+			// Nothing fits: overflowing the margin would be worse than a
+			// line starting with punctuation.
+		}
+		emit(cur, false)
+		cur = nil
+	}
+	if len(cur) > 0 {
+		emit(cur, true)
+	}
+	return lines
+}
+
+// split cuts spans into words at spaces and forced breaks.
+func split(spans []Span, m Measurer) []word {
+	var words []word
+	var cur word
+	pendingSpace, forced := 0.0, false
+	flush := func() {
+		if len(cur.frags) > 0 {
+			cur.space = pendingSpace
+			cur.forced = forced
+			words = append(words, cur)
+			forced = false
+		}
+		cur = word{}
+	}
+	for _, s := range spans {
+		start := 0
+		for i, r := range s.Text {
+			if r != ' ' && r != '\t' && r != '\n' && r != '\u00a0' {
+				continue
+			}
+			if i > start {
+				cur.add(s.Text[start:i], s.Style, m)
+			}
+			if r == '\u00a0' { // a no-break space joins
+				cur.add("\u00a0", s.Style, m)
+				start = i + utf8.RuneLen(r)
+				continue
+			}
+			if len(cur.frags) > 0 {
+				flush()
+				pendingSpace = m.Width(" ", s.Style)
+			}
+			if r == '\n' {
+				forced = true
+			}
+			start = i + 1
+		}
+		if start < len(s.Text) {
+			cur.add(s.Text[start:], s.Style, m)
+		}
+	}
+	flush()
+	return words
+}
+
+func (w *word) add(text string, st Style, m Measurer) {
+	fw := m.Width(text, st)
+	if n := len(w.frags); n > 0 && w.frags[n-1].style == st {
+		w.frags[n-1].text += text
+		w.frags[n-1].w += fw
+	} else {
+		w.frags = append(w.frags, frag{text: text, style: st, w: fw})
+	}
+	w.w += fw
+}
+
+// splitWord cuts a word so that its head fits in width, moving the cut back
+// so the tail does not start with closing punctuation and the head does not
+// end with opening punctuation. The head has at least one character.
+func splitWord(w word, width float64, m Measurer) (word, word) {
+	type ch struct {
+		r     rune
+		style Style
+		w     float64
+	}
+	var chars []ch
+	for _, f := range w.frags {
+		for _, r := range f.text {
+			chars = append(chars, ch{r, f.style, m.Width(string(r), f.style)})
+		}
+	}
+	n, total := 0, 0.0
+	for n < len(chars) && total+chars[n].w <= width {
+		total += chars[n].w
+		n++
+	}
+	for n > 1 && n < len(chars) && (CannotStart(chars[n].r) || CannotEnd(chars[n-1].r)) {
+		n--
+	}
+	if n == 0 {
+		n = 1
+	}
+	build := func(cs []ch) word {
+		var out word
+		for _, c := range cs {
+			out.add(string(c.r), c.style, m)
+		}
+		return out
+	}
+	head, tail := build(chars[:n]), build(chars[n:])
+	head.space, head.forced = w.space, w.forced
+	return head, tail
+}
+
+// place positions a line's words; justified lines spread their spaces (or,
+// with one word, their letters) to fill width.
+func place(ws []word, indent, width float64, justify bool, m Measurer) Line {
+	natural := 0.0
+	for i, w := range ws {
+		if i > 0 {
+			natural += w.space
+		}
+		natural += w.w
+	}
+	extra := width - natural
+	if !justify || extra <= 0 {
+		extra = 0
+	}
+	var line Line
+	x := indent
+	if len(ws) == 1 && extra > 0 {
+		// Letter-spacing: the only way to justify a split word.
+		var chars []frag
+		for _, f := range ws[0].frags {
+			for _, r := range f.text {
+				chars = append(chars, frag{text: string(r), style: f.style, w: m.Width(string(r), f.style)})
+			}
+		}
+		if len(chars) > 1 {
+			gap := extra / float64(len(chars)-1)
+			for _, c := range chars {
+				line.Pieces = append(line.Pieces, Piece{Text: c.text, Style: c.style, X: x, W: c.w})
+				x += c.w + gap
+			}
+			line.Width = x - gap - indent + indent
+			return line
+		}
+	}
+	gap := 0.0
+	if len(ws) > 1 {
+		gap = extra / float64(len(ws)-1)
+	}
+	for i, w := range ws {
+		if i > 0 {
+			x += w.space + gap
+		}
+		for _, f := range w.frags {
+			line.Pieces = append(line.Pieces, Piece{Text: f.text, Style: f.style, X: x, W: f.w})
+			x += f.w
+		}
+	}
+	line.Width = x
+	return line
+}
