@@ -15,14 +15,17 @@ import (
 	"context"
 	_ "embed" // the default stylesheet
 	"fmt"
+	"hash/crc32"
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
 	"github.com/klauspost/compress/flate"
 	"github.com/novelfactory/runner/tasks/internal/manuscript"
+	"github.com/novelfactory/runner/tasks/internal/parallel"
 	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/ast"
 	"github.com/yuin/goldmark/renderer"
@@ -61,8 +64,17 @@ func Write(ctx context.Context, w io.Writer, b *manuscript.Book, opt Options) (S
 		return Stats{}, err
 	}
 	zw := zip.NewWriter(w)
+	// One compressor, reset for each entry: entries are written one at a
+	// time, and a fresh one per entry would allocate a megabyte each.
+	var fw *flate.Writer
 	zw.RegisterCompressor(zip.Deflate, func(out io.Writer) (io.WriteCloser, error) {
-		return flate.NewWriter(out, flate.DefaultCompression)
+		if fw == nil {
+			var err error
+			fw, err = flate.NewWriter(out, flate.DefaultCompression)
+			return fw, err
+		}
+		fw.Reset(out)
+		return fw, nil
 	})
 	bw.zw = zw
 	if err := bw.writeAll(ctx); err != nil {
@@ -168,19 +180,19 @@ func (bw *bookWriter) writeAll(ctx context.Context) error {
 	if err := bw.addCover(); err != nil {
 		return err
 	}
-	md := manuscript.Markdown(bw.opt.HardBreaks)
-	md.Renderer().AddOptions(renderer.WithNodeRenderers(util.Prioritized(sceneBreakRenderer{text: "* * *", label: bw.labels.SceneBreak}, 100)))
-	var buf bytes.Buffer
-	for i, ch := range bw.book.Chapters {
-		if err := ctx.Err(); err != nil {
-			return err
+	chapters, err := bw.renderChapters(ctx)
+	if err != nil {
+		return err
+	}
+	for i, c := range chapters {
+		h := bw.header("EPUB/text/"+bw.chapterID[i]+".xhtml", true)
+		h.CRC32, h.CompressedSize64, h.UncompressedSize64 = c.crc, uint64(len(c.data)), c.size
+		w, err := bw.zw.CreateRaw(h)
+		if err != nil {
+			return fmt.Errorf("add %s: %w", h.Name, err)
 		}
-		buf.Reset()
-		if err := bw.chapter(&buf, md, i, ch); err != nil {
-			return fmt.Errorf("render %s: %w", ch.Rel, err)
-		}
-		if err := bw.add("EPUB/text/"+bw.chapterID[i]+".xhtml", buf.Bytes()); err != nil {
-			return err
+		if _, err := w.Write(c.data); err != nil {
+			return fmt.Errorf("add %s: %w", h.Name, err)
 		}
 	}
 	for _, img := range bw.book.Images {
@@ -257,6 +269,61 @@ func (bw *bookWriter) stylesheet() []byte {
 		sb.WriteString(bw.extraCSS)
 	}
 	return []byte(sb.String())
+}
+
+// compressed is a chapter rendered and deflated, ready for the zip.
+type compressed struct {
+	data []byte
+	crc  uint32
+	size uint64
+}
+
+// chapterWorker is what one goroutine needs to render and deflate chapters.
+type chapterWorker struct {
+	md  goldmark.Markdown
+	buf bytes.Buffer
+	fw  *flate.Writer
+}
+
+// renderChapters renders and deflates the chapters on every core.
+func (bw *bookWriter) renderChapters(ctx context.Context) ([]compressed, error) {
+	out := make([]compressed, len(bw.book.Chapters))
+	workers := runtime.GOMAXPROCS(0)
+	pool := make(chan *chapterWorker, workers)
+	for range workers {
+		md := manuscript.Markdown(bw.opt.HardBreaks)
+		md.Renderer().AddOptions(renderer.WithNodeRenderers(util.Prioritized(sceneBreakRenderer{text: "* * *", label: bw.labels.SceneBreak}, 100)))
+		fw, err := flate.NewWriter(io.Discard, flate.DefaultCompression)
+		if err != nil {
+			return nil, err
+		}
+		pool <- &chapterWorker{md: md, fw: fw}
+	}
+	err := parallel.Do(ctx, len(out), workers, func(_ context.Context, i int) error {
+		w := <-pool
+		defer func() { pool <- w }()
+		ch := bw.book.Chapters[i]
+		w.buf.Reset()
+		if err := bw.book.Parse(ch, w.md); err != nil {
+			return err
+		}
+		err := bw.chapter(&w.buf, w.md, i, ch)
+		ch.Release()
+		if err != nil {
+			return fmt.Errorf("render %s: %w", ch.Rel, err)
+		}
+		var z bytes.Buffer
+		w.fw.Reset(&z)
+		if _, err := w.fw.Write(w.buf.Bytes()); err != nil {
+			return err
+		}
+		if err := w.fw.Close(); err != nil {
+			return err
+		}
+		out[i] = compressed{data: z.Bytes(), crc: crc32.ChecksumIEEE(w.buf.Bytes()), size: uint64(w.buf.Len())}
+		return nil
+	})
+	return out, err
 }
 
 // chapter renders one episode as an XHTML content document.

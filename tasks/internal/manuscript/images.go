@@ -29,30 +29,64 @@ type Image struct {
 	Width, Height int
 }
 
-// Ref is how episodes point at the image after Load: relative to the text folder.
-func (img *Image) Ref() string { return "../" + img.Name }
-
-// resolveImages finds every image an episode shows, checks it, and rewrites
-// its destination to the image's place in the book.
-func (b *Book) resolveImages(ch *Chapter) error {
+// pointImages rewrites the images of a chapter parsed again to the places
+// Load gave them; it only reads the book, so chapters can be parsed at once.
+func (b *Book) pointImages(ch *Chapter) error {
 	var firstErr error
 	_ = ast.Walk(ch.Doc, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
 		node, ok := n.(*ast.Image)
 		if !entering || !ok {
 			return ast.WalkContinue, nil
 		}
-		dest := string(node.Destination)
-		at := fmt.Sprintf("%s:%d", ch.Rel, nodeLine(node, ch.Source))
-		img, err := b.addImage(ch, dest)
-		if err != nil {
-			firstErr = fmt.Errorf("%s: image %s: %w", at, dest, err)
+		name := string(node.Destination)
+		if unescaped, err := url.PathUnescape(name); err == nil {
+			name = unescaped
+		}
+		path, err := b.locate(ch, name)
+		img := b.images[path]
+		if err != nil || img == nil {
+			firstErr = fmt.Errorf("%s:%d: image %s changed while the book was being written", ch.Rel, nodeLine(node, ch.Source), node.Destination)
 			return ast.WalkStop, nil
 		}
 		node.Destination = []byte(img.Ref())
-		b.refs[img.Ref()] = img
 		return ast.WalkContinue, nil
 	})
 	return firstErr
+}
+
+// Ref is how episodes point at the image after Load: relative to the text folder.
+func (img *Image) Ref() string { return "../" + img.Name }
+
+// imageRef is an image an episode shows, and the line it is shown on.
+type imageRef struct {
+	dest string
+	line int
+}
+
+// imageRefs lists the images of a parsed chapter.
+func imageRefs(ch *Chapter) []imageRef {
+	var refs []imageRef
+	_ = ast.Walk(ch.Doc, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
+		if node, ok := n.(*ast.Image); ok && entering {
+			refs = append(refs, imageRef{dest: string(node.Destination), line: nodeLine(node, ch.Source)})
+		}
+		return ast.WalkContinue, nil
+	})
+	return refs
+}
+
+// resolveImages finds and checks every image a chapter shows, in order, and
+// gives each distinct one its name in the book.
+func (b *Book) resolveImages(ch *Chapter) error {
+	for _, ref := range ch.images {
+		img, err := b.addImage(ch, ref.dest)
+		if err != nil {
+			return fmt.Errorf("%s:%d: image %s: %w", ch.Rel, ref.line, ref.dest, err)
+		}
+		b.refs[img.Ref()] = img
+	}
+	ch.images = nil
+	return nil
 }
 
 func (b *Book) addImage(ch *Chapter, dest string) (*Image, error) {

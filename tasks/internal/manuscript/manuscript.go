@@ -11,11 +11,14 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/bmatcuk/doublestar/v4"
+	"github.com/novelfactory/runner/tasks/internal/parallel"
+	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/ast"
 	"github.com/yuin/goldmark/text"
 	"golang.org/x/text/encoding/korean"
@@ -67,17 +70,20 @@ type Chapter struct {
 	// Source is the file's text with its front matter blanked out, so that
 	// positions in Doc are positions in the file.
 	Source []byte
-	// Doc is the parsed Markdown.
+	// Doc is the parsed Markdown while a renderer holds it (see Book.Parse);
+	// nil otherwise.
 	Doc ast.Node
-	// TitleHeading is the heading at the top of the episode that shows its
-	// title, or nil when the episode has none (renderers then add one).
+	// TitleHeading is the heading at the top of Doc that shows the title,
+	// or nil when the episode has none (renderers then add one).
 	TitleHeading *ast.Heading
 	// Chars is the number of characters of text, spaces included.
 	Chars int
 	// Front is the episode's own front matter; it never becomes book metadata.
 	Front map[string]any
 
-	order float64
+	order   float64 // front matter order:, or the place among episodes without one
+	ordered bool    // order came from front matter
+	images []imageRef
 }
 
 // Load finds, reads and parses a book's episodes, resolves their images and
@@ -91,35 +97,73 @@ func Load(ctx context.Context, opt Options) (*Book, error) {
 	if err := b.loadMetadata(opt); err != nil {
 		return nil, err
 	}
-	md := Markdown(opt.HardBreaks)
-	for i, path := range files {
-		if err := ctx.Err(); err != nil {
-			return nil, err
+	// Read and parse on every core; images are resolved after, in reading
+	// order, so that they get the same names every time.
+	chapters := make([]*Chapter, len(files))
+	workers := runtime.GOMAXPROCS(0)
+	parsers := make(chan goldmark.Markdown, workers)
+	for range workers {
+		parsers <- Markdown(opt.HardBreaks)
+	}
+	err = parallel.Do(ctx, len(files), workers, func(_ context.Context, i int) error {
+		ch, err := b.readChapter(files[i])
+		if err != nil || ch == nil {
+			return err
 		}
-		ch, err := b.readChapter(path, i+1)
-		if err != nil {
-			return nil, err
-		}
+		md := <-parsers
+		ch.Doc = md.Parser().Parse(text.NewReader(ch.Source))
+		parsers <- md
+		ch.findTitle()
+		ch.Chars = countChars(ch.Doc, ch.Source)
+		ch.images = imageRefs(ch)
+		// Renderers parse again, one chapter at a time, so that memory
+		// does not grow with the length of the book.
+		ch.Release()
+		chapters[i] = ch
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, ch := range chapters {
 		if ch == nil {
 			b.Drafts++
 			continue
 		}
-		ch.Doc = md.Parser().Parse(text.NewReader(ch.Source))
-		ch.findTitle()
 		if err := b.resolveImages(ch); err != nil {
 			return nil, err
 		}
-		ch.Chars = countChars(ch.Doc, ch.Source)
 		b.Chapters = append(b.Chapters, ch)
 	}
 	if len(b.Chapters) == 0 {
 		return nil, fmt.Errorf("all %d episodes in %s are drafts (draft: true); nothing to publish", b.Drafts, root)
 	}
 	if len(opt.Order) == 0 {
+		// Episodes without an order: take their place in the natural
+		// order of those without one, so "order: 1.5" falls between them.
+		n := 0
+		for _, ch := range b.Chapters {
+			if !ch.ordered {
+				n++
+				ch.order = float64(n)
+			}
+		}
 		sort.SliceStable(b.Chapters, func(i, j int) bool { return b.Chapters[i].order < b.Chapters[j].order })
 	}
 	return b, nil
 }
+
+// Parse parses a chapter into ch.Doc with md (a value of Markdown), its
+// images pointing into the book; Release drops the tree again. Chapters may
+// be parsed concurrently.
+func (b *Book) Parse(ch *Chapter, md goldmark.Markdown) error {
+	ch.Doc = md.Parser().Parse(text.NewReader(ch.Source))
+	ch.findTitle()
+	return b.pointImages(ch)
+}
+
+// Release drops a chapter's parsed tree.
+func (ch *Chapter) Release() { ch.Doc, ch.TitleHeading = nil, nil }
 
 // Image resolves a ref that Load wrote into an episode's AST.
 func (b *Book) Image(ref string) (*Image, bool) {
@@ -191,7 +235,7 @@ func findEpisodes(opt Options) (string, []string, error) {
 }
 
 // readChapter reads one episode and its front matter; nil means a draft.
-func (b *Book) readChapter(path string, position int) (*Chapter, error) {
+func (b *Book) readChapter(path string) (*Chapter, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read episode: %w", err)
@@ -206,7 +250,7 @@ func (b *Book) readChapter(path string, position int) (*Chapter, error) {
 	if err != nil {
 		return nil, err
 	}
-	ch := &Chapter{Path: path, Rel: rel, Source: body, Front: front.Fields, order: float64(position)}
+	ch := &Chapter{Path: path, Rel: rel, Source: body, Front: front.Fields}
 	if front.Draft {
 		return nil, nil
 	}
@@ -218,7 +262,7 @@ func (b *Book) readChapter(path string, position int) (*Chapter, error) {
 		}
 	}
 	if front.Order != nil {
-		ch.order = *front.Order
+		ch.order, ch.ordered = *front.Order, true
 	}
 	return ch, nil
 }

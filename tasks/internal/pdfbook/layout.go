@@ -64,10 +64,10 @@ type Page struct {
 	chapterStart int
 }
 
-// LineBox is where a set line lies on its page.
+// LineBox is where a set line lies on its page: X from the page's left
+// edge to the line's start, Y its baseline, W its width.
 type LineBox struct {
 	X, Y, W float64
-	Text    string
 }
 
 // Layout is a whole book set into pages.
@@ -140,10 +140,16 @@ func Set(b *manuscript.Book, fonts *Fonts, cfg Config) (*Layout, error) {
 	// Chapters first, so the contents know their page numbers.
 	chapters := &setter{l: &Layout{Config: cfg, Fonts: fonts, book: b}, cfg: cfg}
 	prevPart := ""
+	md := manuscript.Markdown(false)
 	for i, ch := range b.Chapters {
+		if err := b.Parse(ch, md); err != nil {
+			return nil, err
+		}
 		chapters.chapterStart(i, ch, prevPart)
 		prevPart = ch.Part
-		if err := chapters.blocks(ch.Doc, ch); err != nil {
+		err := chapters.blocks(ch.Doc, ch)
+		ch.Release()
+		if err != nil {
 			return nil, fmt.Errorf("%s: %w", ch.Rel, err)
 		}
 	}
@@ -219,8 +225,7 @@ func (s *setter) placeLine(ln typeset.Line, x, baseline float64, m measurer) {
 			s.page.ops = append(s.page.ops, op{kind: opLine, x: x + p.X, y: sy, w: p.W, h: 0})
 		}
 	}
-	text := ln.Text()
-	s.page.Lines = append(s.page.Lines, LineBox{X: x, Y: baseline, W: ln.Width, Text: text})
+	s.page.Lines = append(s.page.Lines, LineBox{X: x, Y: baseline, W: ln.Width})
 }
 
 func (s *setter) space(lines float64) {
@@ -315,7 +320,7 @@ func (s *setter) toc(entries []tocEntry, chapterPages []int, pages int) {
 		s.page.ops = append(s.page.ops, op{kind: opDots, x: x + tw + 2, y: base, w: s.right - numW - 2 - (x + tw + 2)})
 		s.page.ops = append(s.page.ops, op{kind: opText, x: s.right - numW, y: base, text: num, face: m.face(0), size: s.cfg.FontSize})
 		s.page.ops = append(s.page.ops, op{kind: opLink, x: x, y: s.y, w: s.right - x, h: lh, link: e.chapter})
-		s.page.Lines = append(s.page.Lines, LineBox{X: x, Y: base, W: s.right - x, Text: title + " " + num})
+		s.page.Lines = append(s.page.Lines, LineBox{X: x, Y: base, W: s.right - x})
 		s.y += lh
 	}
 	for len(s.l.Pages)-first < pages {
