@@ -338,8 +338,14 @@ func (bw *bookWriter) chapter(buf *bytes.Buffer, md goldmark.Markdown, i int, ch
 	if ch.TitleHeading == nil {
 		fmt.Fprintf(buf, "<h1 class=\"chapter-title\">%s</h1>\n", esc(ch.Title))
 	}
+	start := buf.Len()
 	if err := md.Renderer().Render(buf, ch.Source, ch.Doc); err != nil {
 		return err
+	}
+	if bytes.Contains(buf.Bytes()[start:], []byte(`class="footnote`)) {
+		body := footnoteTypes.Replace(string(buf.Bytes()[start:]))
+		buf.Truncate(start)
+		buf.WriteString(body)
 	}
 	buf.WriteString("</section>\n</body>\n</html>\n")
 	return nil
@@ -390,6 +396,14 @@ func (r sceneBreakRenderer) RegisterFuncs(reg renderer.NodeRendererFuncRegistere
 		return ast.WalkContinue, nil
 	})
 }
+
+// footnoteTypes adds EPUB's structural semantics to goldmark's footnotes,
+// so that readers show them as pop-up notes.
+var footnoteTypes = strings.NewReplacer(
+	`class="footnote-ref" role="doc-noteref"`, `class="footnote-ref" epub:type="noteref" role="doc-noteref"`,
+	`<div class="footnotes" role="doc-endnotes">`, `<div class="footnotes" epub:type="endnotes" role="doc-endnotes">`,
+	`<li id="fn:`, `<li epub:type="endnote" id="fn:`,
+)
 
 var escaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", "\"", "&quot;")
 

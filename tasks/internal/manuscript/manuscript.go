@@ -83,7 +83,7 @@ type Chapter struct {
 
 	order   float64 // front matter order:, or the place among episodes without one
 	ordered bool    // order came from front matter
-	images []imageRef
+	images  []imageRef
 }
 
 // Load finds, reads and parses a book's episodes, resolves their images and

@@ -86,11 +86,11 @@ func TestNaturalOrder(t *testing.T) {
 func TestLoadOrdersTitlesAndLeavesDraftsOut(t *testing.T) {
 	dir := t.TempDir()
 	writeTree(t, dir, map[string]string{
-		"제10화.md":  "# 제10화 마지막 관문\n\n끝.\n",
-		"제2화.md":   "---\ntitle: 둘째 날\n---\n\n첫 문단.\n",
-		"제1화.md":   "첫 문단에 제목이 없다.\n\n## 나중의 제목\n",
-		"제3화.md":   "---\ntitle: 쓰는 중\ndraft: true\n---\n미완성\n",
-		"외전.md":    "---\norder: 1.5\n---\n# 외전\n",
+		"제10화.md":   "# 제10화 마지막 관문\n\n끝.\n",
+		"제2화.md":    "---\ntitle: 둘째 날\n---\n\n첫 문단.\n",
+		"제1화.md":    "첫 문단에 제목이 없다.\n\n## 나중의 제목\n",
+		"제3화.md":    "---\ntitle: 쓰는 중\ndraft: true\n---\n미완성\n",
+		"외전.md":     "---\norder: 1.5\n---\n# 외전\n",
 		"notes.txt": "not an episode",
 	})
 	b := load(t, Options{Src: dir})

@@ -32,7 +32,8 @@ func Markdown(hardBreaks bool) goldmark.Markdown {
 	}
 	return goldmark.New(
 		goldmark.WithExtensions(
-			extension.Table,
+			// Cell alignment as style="text-align: …": XHTML 5 has no align attribute.
+			extension.NewTable(extension.WithTableCellAlignMethod(extension.TableCellAlignStyle)),
 			extension.Strikethrough,
 			extension.Footnote,
 			extension.NewTypographer(extension.WithTypographicSubstitutions(typography)),
