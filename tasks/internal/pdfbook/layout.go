@@ -40,6 +40,7 @@ type op struct {
 	face       *Face
 	size       float64
 	italic     bool
+	spacing    float64 // letter-spacing in mm, to justify
 	image      *manuscript.Image
 	link       int // chapter index for opLink
 }
@@ -219,7 +220,7 @@ func (s *setter) placeLine(ln typeset.Line, x, baseline float64, m measurer) {
 		if p.Style&typeset.Small != 0 {
 			y -= m.size * ptToMM * 0.35 // superscript
 		}
-		s.page.ops = append(s.page.ops, op{kind: opText, x: x + p.X, y: y, text: p.Text, face: m.face(p.Style), size: size, italic: p.Style&typeset.Italic != 0})
+		s.page.ops = append(s.page.ops, op{kind: opText, x: x + p.X, y: y, text: p.Text, face: m.face(p.Style), size: size, italic: p.Style&typeset.Italic != 0, spacing: ln.Spacing})
 		if p.Style&typeset.Strike != 0 {
 			sy := baseline - size*ptToMM*0.3
 			s.page.ops = append(s.page.ops, op{kind: opLine, x: x + p.X, y: sy, w: p.W, h: 0})

@@ -89,6 +89,11 @@ func Render(w io.Writer, l *Layout, info Info) error {
 			switch o.kind {
 			case opText:
 				setFont(o.face, o.size)
+				if o.spacing != 0 {
+					// Character spacing (Tc) applies to every glyph of a
+					// CID font; word spacing (Tw) would not.
+					pdf.RawWriteStr(fmt.Sprintf("%.4f Tc\n", o.spacing*72/25.4))
+				}
 				if o.italic {
 					pdf.TransformBegin()
 					pdf.TransformSkewX(12, o.x, o.y)
@@ -96,6 +101,9 @@ func Render(w io.Writer, l *Layout, info Info) error {
 					pdf.TransformEnd()
 				} else {
 					pdf.Text(o.x, o.y, o.text)
+				}
+				if o.spacing != 0 {
+					pdf.RawWriteStr("0 Tc\n")
 				}
 			case opLine:
 				pdf.SetLineWidth(0.2)

@@ -33,7 +33,8 @@ type Measurer interface {
 	Width(s string, st Style) float64
 }
 
-// Piece is text placed on a line: X is from the line's left edge.
+// Piece is a run of text in one style placed on a line: X is from the
+// line's left edge, W its width including the line's letter-spacing.
 type Piece struct {
 	Text  string
 	Style Style
@@ -43,17 +44,16 @@ type Piece struct {
 // Line is one set line.
 type Line struct {
 	Pieces []Piece
+	// Spacing is the room added after every character but the last, to justify it.
+	Spacing float64
 	// Width is the distance from the line's left edge to the end of its last piece.
 	Width float64
 }
 
-// Text is the line's text with single spaces between its pieces' words.
+// Text is the line's text.
 func (l Line) Text() string {
 	var sb strings.Builder
-	for i, p := range l.Pieces {
-		if i > 0 && p.X > l.Pieces[i-1].X+l.Pieces[i-1].W+0.01 {
-			sb.WriteByte(' ')
-		}
+	for _, p := range l.Pieces {
 		sb.WriteString(p.Text)
 	}
 	return sb.String()
@@ -284,52 +284,53 @@ func splitWord(w word, width float64, m Measurer) (word, word) {
 	return head, tail
 }
 
-// place positions a line's words; justified lines spread their spaces (or,
-// with one word, their letters) to fill width.
+// place positions a line's words as runs of one style, spaces included.
+// A justified line spreads its extra room evenly between all its characters
+// (letter-spacing, as Korean books are justified), so that no gap between
+// words grows wide, and text extraction sees one run of text per line.
 func place(ws []word, indent, width float64, justify bool, m Measurer) Line {
-	natural := 0.0
-	for i, w := range ws {
-		if i > 0 {
-			natural += w.space
+	var runs []Piece
+	chars := 0
+	add := func(text string, st Style, w float64) {
+		chars += utf8.RuneCountInString(text)
+		if n := len(runs); n > 0 && runs[n-1].Style == st {
+			runs[n-1].Text += text
+			runs[n-1].W += w
+			return
 		}
-		natural += w.w
-	}
-	extra := width - natural
-	if !justify || extra <= 0 {
-		extra = 0
-	}
-	var line Line
-	x := indent
-	if len(ws) == 1 && extra > 0 {
-		// Letter-spacing: the only way to justify a split word.
-		var chars []frag
-		for _, f := range ws[0].frags {
-			for _, r := range f.text {
-				chars = append(chars, frag{text: string(r), style: f.style, w: m.Width(string(r), f.style)})
-			}
-		}
-		if len(chars) > 1 {
-			gap := extra / float64(len(chars)-1)
-			for _, c := range chars {
-				line.Pieces = append(line.Pieces, Piece{Text: c.text, Style: c.style, X: x, W: c.w})
-				x += c.w + gap
-			}
-			line.Width = x - gap - indent + indent
-			return line
-		}
-	}
-	gap := 0.0
-	if len(ws) > 1 {
-		gap = extra / float64(len(ws)-1)
+		runs = append(runs, Piece{Text: text, Style: st, W: w})
 	}
 	for i, w := range ws {
 		if i > 0 {
-			x += w.space + gap
+			st := w.frags[0].style
+			if n := len(runs); n > 0 {
+				st = runs[n-1].Style // the space belongs to the run before it
+			}
+			add(" ", st, w.space)
 		}
 		for _, f := range w.frags {
-			line.Pieces = append(line.Pieces, Piece{Text: f.text, Style: f.style, X: x, W: f.w})
-			x += f.w
+			add(f.text, f.style, f.w)
 		}
+	}
+	natural := 0.0
+	for _, r := range runs {
+		natural += r.W
+	}
+	spacing := 0.0
+	if justify && chars > 1 && width > natural {
+		spacing = (width - natural) / float64(chars-1)
+	}
+	line := Line{Spacing: spacing}
+	x := indent
+	for i, r := range runs {
+		n := utf8.RuneCountInString(r.Text)
+		r.X = x
+		r.W += spacing * float64(n)
+		if i == len(runs)-1 {
+			r.W -= spacing // nothing follows the line's last character
+		}
+		x += r.W
+		line.Pieces = append(line.Pieces, r)
 	}
 	line.Width = x
 	return line
