@@ -212,6 +212,7 @@ func TestDryRunLeavesTheFileSystemUnchanged(t *testing.T) {
 		{"apply", "--dry-run", "recipes/hello.yaml", "--set", "publish=true"},
 		{"plan", "recipes/hello.yaml", "--output", "json"},
 		{"plan", "recipes/weekly-backup.yaml"},
+		{"plan", "recipes/publish-epub.yaml"},
 	} {
 		res := runner(t, dir, env, args...)
 		if res.code != 0 || !strings.Contains(res.stdout, "would run") {

@@ -545,6 +545,7 @@ func (l *loader) task(file, dir string, k, n *yaml.Node) *Task {
 		t.Type = typ
 	}
 	with, hasWith := f["with"]
+	before := len(l.diags)
 	if t.Type != nil {
 		if !hasWith {
 			with = &yaml.Node{Kind: yaml.MappingNode, Line: n.Line, Column: n.Column}
@@ -553,6 +554,15 @@ func (l *loader) task(file, dir string, k, n *yaml.Node) *Task {
 	}
 	if hasWith {
 		t.With = l.value(file, with, what+": with")
+	}
+	if t.Type != nil && !hasExpression(with) {
+		// Literal params are checked now, not when the task's turn comes.
+		var literal any
+		if err := with.Decode(&literal); err == nil && literal != nil {
+			if _, err := t.Type.Decode(literal); err != nil && len(l.diags) == before {
+				l.at(file, paramNode(with, err), "%s: %v", what, err)
+			}
+		}
 	}
 	if v, ok := f["needs"]; ok {
 		if v.Kind == yaml.ScalarNode && v.Tag == "!!str" {
@@ -665,4 +675,34 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// hasExpression says whether a node holds a ${{ }} template anywhere.
+func hasExpression(n *yaml.Node) bool {
+	if n == nil {
+		return false
+	}
+	if n.Kind == yaml.ScalarNode {
+		return strings.Contains(n.Value, "${{")
+	}
+	for _, c := range n.Content {
+		if hasExpression(c) {
+			return true
+		}
+	}
+	return false
+}
+
+// paramNode is the value a params check error names ("with: page_size …"),
+// or the whole with block.
+func paramNode(with *yaml.Node, err error) *yaml.Node {
+	name, _, _ := strings.Cut(strings.TrimPrefix(err.Error(), "with: "), " ")
+	if with.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(with.Content); i += 2 {
+			if with.Content[i].Value == name {
+				return with.Content[i+1]
+			}
+		}
+	}
+	return with
 }

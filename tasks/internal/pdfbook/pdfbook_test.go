@@ -230,7 +230,7 @@ func TestMissingGlyphIsAnErrorNamingIt(t *testing.T) {
 func TestUnusableFontsAreRefusedUpFront(t *testing.T) {
 	dir := t.TempDir()
 	cases := map[string]struct{ head, want string }{
-		"NotoSerifCJK-Regular.ttc": {"ttcf\x00\x02\x00\x00\x00\x00\x00\x10", "is a TrueType collection (.ttc), which the PDF writer cannot embed; install Debian's fonts-nanum"},
+		"NotoSerifCJK-Regular.ttc":  {"ttcf\x00\x02\x00\x00\x00\x00\x00\x10", "is a TrueType collection (.ttc), which the PDF writer cannot embed; install Debian's fonts-nanum"},
 		"NotoSansCJKkr-Regular.otf": {"OTTO\x00\x0b\x00\x80\x00\x03\x00\x30", "has CFF (PostScript) outlines"},
 		"notes.txt":                 {"these are not the glyphs", "is not a TrueType font"},
 	}
