@@ -115,6 +115,9 @@ func WriteRich(dir string) error {
 	return writeImage(filepath.Join(dir, "art/cover.jpg"), 800, 1280, true)
 }
 
+// WriteCover writes a w×h JPEG cover (a colour gradient) to path.
+func WriteCover(path string, w, h int) error { return writeImage(path, w, h, true) }
+
 func writeImage(path string, w, h int, asJPEG bool) error {
 	img := image.NewRGBA(image.Rect(0, 0, w, h))
 	for y := 0; y < h; y++ {

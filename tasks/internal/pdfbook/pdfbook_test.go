@@ -107,6 +107,17 @@ func TestRichBookReadsBack(t *testing.T) {
 	if strings.Contains(text, "raw HTML은 빠진다") {
 		t.Error("raw HTML reached the PDF")
 	}
+	// The outline: the contents, two parts, and every chapter under its part.
+	raw, err := os.ReadFile(pdf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(raw), "<</Title ("); n != 1+2+len(b.Chapters) {
+		t.Errorf("%d outline entries, want 1 + 2 parts + %d chapters", n, len(b.Chapters))
+	}
+	if n := strings.Count(string(raw), "/First "); n < 3 {
+		t.Errorf("the outline is not nested by part (%d entries with children)", n)
+	}
 	// The contents give each chapter's page.
 	for i, ch := range b.Chapters {
 		entry := regexp.MustCompile(regexp.QuoteMeta(ch.Title) + `\s*` + strconv.Itoa(l.ChapterPages[i]) + `\b`)
