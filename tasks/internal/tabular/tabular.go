@@ -1,0 +1,232 @@
+// Package tabular reads the tables platform exports come in — CSV in UTF-8,
+// UTF-8 with a BOM or CP949, Excel .xlsx, HTML tables saved as .xls, and
+// zipped CSVs — choosing the format by content, not by extension. Large CSV
+// files are read in chunks on every core, with memory that does not grow
+// with the file.
+package tabular
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/text/encoding/korean"
+)
+
+// Options say how to read a table.
+type Options struct {
+	// Encoding is auto (UTF-8, UTF-8 with BOM or CP949, by content), utf-8 or cp949.
+	Encoding string
+	// Delimiter is the CSV field separator; 0 chooses among , tab ; | by the header line.
+	Delimiter byte
+	// HeaderRow is the 1-based row holding the column names; rows above it are ignored.
+	HeaderRow int
+	// SkipRows rows after the header are ignored (units, a second header line).
+	SkipRows int
+	// Sheet is the xlsx sheet to read; the first when empty.
+	Sheet string
+}
+
+// RowFunc receives one data row. worker tells concurrent calls apart (each
+// worker's calls are sequential); fields are valid only during the call;
+// line is the row's 1-based line (CSV) or row number.
+type RowFunc func(worker int, fields [][]byte, line int) error
+
+// Table is an opened source.
+type Table interface {
+	// Header is the column names, in UTF-8.
+	Header() []string
+	// Format names what was read: "csv (UTF-8)", "csv (CP949)", "xlsx", "html", "zip/…".
+	Format() string
+	// CP949 says whether the fields given to RowFunc are CP949 bytes (decode them with Decode).
+	CP949() bool
+	// Rows calls fn for every data row, on up to workers goroutines.
+	Rows(ctx context.Context, workers int, fn RowFunc) error
+	// Close releases the file.
+	Close() error
+}
+
+// Open opens a table file, choosing its format by content.
+func Open(path string, opt Options) (Table, error) {
+	if opt.HeaderRow <= 0 {
+		opt.HeaderRow = 1
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	head := make([]byte, 64<<10)
+	n, err := io.ReadFull(f, head)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		f.Close()
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	head = head[:n]
+	switch {
+	case bytes.HasPrefix(head, []byte("PK\x03\x04")):
+		f.Close()
+		if bytes.Contains(head, []byte("xl/")) || bytes.Contains(head, []byte("[Content_Types].xml")) {
+			return openXLSX(path, opt)
+		}
+		return openZip(path, opt)
+	case bytes.HasPrefix(head, []byte("\xd0\xcf\x11\xe0")):
+		f.Close()
+		return nil, fmt.Errorf("%s is a legacy binary Excel (.xls) workbook: open it and save it as .xlsx or CSV", path)
+	case looksLikeHTML(head):
+		f.Close()
+		return openHTML(path, opt)
+	}
+	return openCSV(f, path, head, opt)
+}
+
+func looksLikeHTML(head []byte) bool {
+	h := bytes.ToLower(bytes.TrimSpace(bytes.TrimPrefix(head, []byte("\xef\xbb\xbf"))))
+	return bytes.HasPrefix(h, []byte("<!doctype html")) || bytes.HasPrefix(h, []byte("<html")) ||
+		bytes.HasPrefix(h, []byte("<table")) || (bytes.HasPrefix(h, []byte("<")) && bytes.Contains(h, []byte("<table")))
+}
+
+// detectEncoding says whether sample is CP949 rather than UTF-8.
+func detectEncoding(name string, sample []byte, want string) (cp949 bool, err error) {
+	switch strings.ToLower(strings.ReplaceAll(want, "-", "")) {
+	case "utf8":
+		return false, nil
+	case "cp949", "euckr", "uhc":
+		return true, nil
+	case "", "auto":
+	default:
+		return false, fmt.Errorf("encoding %q: use auto, utf-8 or cp949", want)
+	}
+	// A sample may end inside a character; judge what comes before.
+	trimmed := sample
+	for i := 0; i < 3 && len(trimmed) > 0 && !utf8.Valid(trimmed); i++ {
+		trimmed = trimmed[:len(trimmed)-1]
+	}
+	if utf8.Valid(trimmed) {
+		return false, nil
+	}
+	if _, err := korean.EUCKR.NewDecoder().Bytes(trimCP949Tail(sample)); err == nil {
+		return true, nil
+	}
+	return false, fmt.Errorf("%s is neither UTF-8 nor CP949 text", name)
+}
+
+// trimCP949Tail drops a lead byte left alone at the end of a sample.
+func trimCP949Tail(b []byte) []byte {
+	i := len(b)
+	for i > 0 && b[i-1] >= 0x81 {
+		i--
+	}
+	if (len(b)-i)%2 == 1 {
+		return b[:len(b)-1]
+	}
+	return b
+}
+
+// Decoder turns CP949 fields into UTF-8, reusing its buffers.
+type Decoder struct {
+	buf []byte
+}
+
+// Decode returns field as UTF-8 text; ASCII is returned as it is.
+func (d *Decoder) Decode(field []byte, cp949 bool) []byte {
+	if !cp949 {
+		return field
+	}
+	ascii := true
+	for _, c := range field {
+		if c >= 0x80 {
+			ascii = false
+			break
+		}
+	}
+	if ascii {
+		return field
+	}
+	out, err := korean.EUCKR.NewDecoder().Bytes(field)
+	if err != nil {
+		return field
+	}
+	d.buf = append(d.buf[:0], out...)
+	return d.buf
+}
+
+// Unwrap returns a cell's value without Excel's text wrappers: =T("…") (as
+// Ridi's exports write) and ="…".
+func Unwrap(field []byte) []byte {
+	f := bytes.TrimSpace(field)
+	if len(f) >= 6 && f[0] == '=' && (f[1] == 'T' || f[1] == 't') && f[2] == '(' && f[3] == '"' && f[len(f)-2] == '"' && f[len(f)-1] == ')' {
+		return f[4 : len(f)-2]
+	}
+	if len(f) >= 3 && f[0] == '=' && f[1] == '"' && f[len(f)-1] == '"' {
+		return f[2 : len(f)-1]
+	}
+	return f
+}
+
+// memTable is a table read whole (xlsx, html, zipped CSV): small files.
+type memTable struct {
+	header []string
+	format string
+	rows   [][]string
+	lines  []int
+}
+
+func (m *memTable) Header() []string { return m.header }
+func (m *memTable) Format() string   { return m.format }
+func (m *memTable) CP949() bool      { return false }
+func (m *memTable) Close() error     { return nil }
+
+func (m *memTable) Rows(ctx context.Context, _ int, fn RowFunc) error {
+	var fields [][]byte
+	for i, row := range m.rows {
+		if i%1024 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		fields = fields[:0]
+		for _, c := range row {
+			fields = append(fields, []byte(c))
+		}
+		if err := fn(0, fields, m.lines[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// fromRows makes a table of rows read whole: the header at opt.HeaderRow,
+// opt.SkipRows rows after it ignored, blank rows dropped.
+// lines gives each row's line in the file (nil: its position).
+func fromRows(name, format string, rows [][]string, lines []int, opt Options) (*memTable, error) {
+	if len(rows) < opt.HeaderRow {
+		return nil, fmt.Errorf("%s: no header row %d (the table has %d rows)", name, opt.HeaderRow, len(rows))
+	}
+	t := &memTable{format: format}
+	for _, h := range rows[opt.HeaderRow-1] {
+		t.header = append(t.header, strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
+	}
+	for i := opt.HeaderRow + opt.SkipRows; i < len(rows); i++ {
+		blank := true
+		for _, c := range rows[i] {
+			if strings.TrimSpace(c) != "" {
+				blank = false
+				break
+			}
+		}
+		if !blank {
+			t.rows = append(t.rows, rows[i])
+			if lines != nil {
+				t.lines = append(t.lines, lines[i])
+			} else {
+				t.lines = append(t.lines, i+1)
+			}
+		}
+	}
+	return t, nil
+}
