@@ -136,9 +136,13 @@ func (p *CsvsumParams) spec() (csvagg.Spec, error) {
 }
 
 // sources expands src (a path, a glob, or a list of them) into files.
-func (p *CsvsumParams) sources(env *tasktype.Env) ([]string, error) {
+func (p *CsvsumParams) sources(env *tasktype.Env) ([]string, error) { return expandSources(env, p.Src) }
+
+// expandSources expands a src param — a path, a glob, or a list of them —
+// into files, relative to the recipe.
+func expandSources(env *tasktype.Env, src any) ([]string, error) {
 	var patterns []string
-	switch v := p.Src.(type) {
+	switch v := src.(type) {
 	case string:
 		patterns = []string{v}
 	case []any:

@@ -1,0 +1,269 @@
+package tasks
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/novelfactory/runner/engine/tasktype"
+	"github.com/novelfactory/runner/tasks/internal/datefmt"
+	"github.com/novelfactory/runner/tasks/internal/decimal"
+	"github.com/novelfactory/runner/tasks/internal/tabular"
+)
+
+// JoinSource is one column brought into a csvjoin.
+type JoinSource struct {
+	// CSV file, relative to the recipe.
+	File string `yaml:"file" json:"file" required:"true"`
+	// Column of the file to bring in.
+	Column string `yaml:"column" json:"column" required:"true"`
+	// Name of the column in the result; the column's own name when empty.
+	As string `yaml:"as" json:"as"`
+}
+
+// CsvjoinParams are the params of the csvjoin task.
+type CsvjoinParams struct {
+	// Key column every source has (dates are normalised to YYYY-MM-DD).
+	On string `yaml:"on" json:"on" default:"date"`
+	// Columns to bring together, one per source file; a key missing from a source counts as 0.
+	Sources []JoinSource `yaml:"sources" json:"sources" required:"true"`
+	// Computed columns, {name: "a - b + c"} over the result's columns, in exact decimals.
+	Derive map[string]string `yaml:"derive" json:"derive"`
+	// CSV file to write. Its rows for keys the sources do not have are kept (history), those they have are replaced — never duplicated.
+	Dest string `yaml:"dest" json:"dest" required:"true"`
+	// Keep dest's rows for keys not in the sources; false writes only the sources' keys.
+	KeepHistory bool `yaml:"keep_history" json:"keep_history" default:"true"`
+}
+
+func init() {
+	register(tasktype.Def[CsvjoinParams]{
+		Name:    "csvjoin",
+		Summary: "Join columns of several CSV files by a key into one table, updating it in place.",
+		Doc: "Brings one column from each source file together by the `on` key (a date, normalised), a key missing " +
+			"from a source counting as 0, adds `derive`d columns (sums and differences of columns, exact), and writes " +
+			"`dest` sorted by key. Re-running for the same keys replaces their rows and keeps the rows of other keys, so " +
+			"a daily ledger such as metrics/finance.csv (date,cost,sales,profit) grows by a row a day and never " +
+			"duplicates one. The file is written to a temporary file and renamed into place.",
+		Outputs: []tasktype.Output{
+			{Name: "path", Type: "string", Doc: "Absolute path of the CSV written."},
+			{Name: "rows", Type: "integer", Doc: "Rows in the result."},
+			{Name: "updated", Type: "integer", Doc: "Rows that came from the sources (new or replaced)."},
+		},
+		Check: func(p *CsvjoinParams) error {
+			_, _, err := p.columns()
+			return err
+		},
+		Plan: func(_ context.Context, env *tasktype.Env, p *CsvjoinParams) (tasktype.Plan, error) {
+			header, _, err := p.columns()
+			if err != nil {
+				return tasktype.Plan{}, err
+			}
+			return tasktype.Plan{
+				Summary: fmt.Sprintf("would join %d source(s) by %s into %s (%s)", len(p.Sources), p.On, env.Path(p.Dest), strings.Join(header, ",")),
+				Outputs: tasktype.Outputs{"path": env.Path(p.Dest)},
+			}, nil
+		},
+		Run: runCsvjoin,
+	})
+}
+
+// term is one signed column of a derived sum.
+type term struct {
+	col  int
+	sign int64
+}
+
+// columns gives the result's header and each derived column's terms.
+func (p *CsvjoinParams) columns() ([]string, map[string][]term, error) {
+	header := []string{p.On}
+	index := map[string]int{}
+	for _, s := range p.Sources {
+		name := s.As
+		if name == "" {
+			name = s.Column
+		}
+		if _, dup := index[name]; dup || name == p.On {
+			return nil, nil, fmt.Errorf("sources: two columns named %q; set as:", name)
+		}
+		index[name] = len(header)
+		header = append(header, name)
+	}
+	names := make([]string, 0, len(p.Derive))
+	for name := range p.Derive {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	derived := map[string][]term{}
+	for _, name := range names {
+		var terms []term
+		sign := int64(1)
+		for _, tok := range strings.Fields(strings.NewReplacer("+", " + ", "-", " - ").Replace(p.Derive[name])) {
+			switch tok {
+			case "+":
+				sign = 1
+			case "-":
+				sign = -1
+			default:
+				i, ok := index[tok]
+				if !ok {
+					return nil, nil, fmt.Errorf("derive %s: %q is not a column (columns: %s)", name, tok, strings.Join(header[1:], ", "))
+				}
+				terms = append(terms, term{i, sign})
+				sign = 1
+			}
+		}
+		if len(terms) == 0 {
+			return nil, nil, fmt.Errorf("derive %s: write a sum of columns, e.g. sales - cost", name)
+		}
+		derived[name] = terms
+		header = append(header, name)
+	}
+	return header, derived, nil
+}
+
+func runCsvjoin(ctx context.Context, env *tasktype.Env, p *CsvjoinParams) (tasktype.Outputs, error) {
+	header, derived, err := p.columns()
+	if err != nil {
+		return nil, err
+	}
+	width := 1 + len(p.Sources)
+	values := map[string][]decimal.Dec{}
+	for si, s := range p.Sources {
+		col, err := readKeyed(ctx, env.Path(s.File), p.On, s.Column)
+		if err != nil {
+			return nil, err
+		}
+		for key, v := range col {
+			row, ok := values[key]
+			if !ok {
+				row = make([]decimal.Dec, width)
+				values[key] = row
+			}
+			row[1+si] = v
+		}
+	}
+	rows := map[string][]string{}
+	for key, vals := range values {
+		row := []string{key}
+		for _, v := range vals[1:] {
+			row = append(row, v.String())
+		}
+		for _, name := range header[width:] {
+			var sum decimal.Dec
+			for _, t := range derived[name] {
+				v, err := vals[t.col].MulInt(t.sign)
+				if err == nil {
+					sum, err = sum.Add(v)
+				}
+				if err != nil {
+					return nil, fmt.Errorf("derive %s for %s: %w", name, key, err)
+				}
+			}
+			row = append(row, sum.String())
+		}
+		rows[key] = row
+	}
+	dest := env.Path(p.Dest)
+	kept := 0
+	if p.KeepHistory {
+		old, err := readTable(ctx, dest)
+		switch {
+		case errors.Is(err, os.ErrNotExist):
+		case err != nil:
+			return nil, fmt.Errorf("read the existing %s: %w", dest, err)
+		default:
+			if strings.Join(old.header, ",") != strings.Join(header, ",") {
+				return nil, fmt.Errorf("%s has columns %s, this join writes %s: move the old file away or set keep_history: false", dest, strings.Join(old.header, ","), strings.Join(header, ","))
+			}
+			for _, r := range old.rows {
+				if _, replaced := rows[r[0]]; !replaced {
+					rows[r[0]] = r
+					kept++
+				}
+			}
+		}
+	}
+	keys := make([]string, 0, len(rows))
+	for k := range rows {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := make([][]string, 0, len(keys))
+	for _, k := range keys {
+		out = append(out, rows[k])
+	}
+	if err := writeCSV(dest, header, out); err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(env.Log, "%d row(s) from the sources, %d kept from the existing file → %s\n", len(values), kept, dest)
+	return tasktype.Outputs{"path": dest, "rows": len(out), "updated": len(values)}, nil
+}
+
+// readKeyed sums a column of a CSV file by its key column.
+func readKeyed(ctx context.Context, file, on, column string) (map[string]decimal.Dec, error) {
+	t, err := readTable(ctx, file)
+	if err != nil {
+		return nil, err
+	}
+	ki, vi := indexOf(t.header, on), indexOf(t.header, column)
+	if ki < 0 || vi < 0 {
+		return nil, fmt.Errorf("%s: needs columns %q and %q; it has %s", file, on, column, strings.Join(t.header, ", "))
+	}
+	out := map[string]decimal.Dec{}
+	for i, r := range t.rows {
+		if ki >= len(r) || vi >= len(r) {
+			return nil, fmt.Errorf("%s:%d: the row has %d columns", file, t.lines[i], len(r))
+		}
+		key := strings.TrimSpace(r[ki])
+		if iso, ok := datefmt.Normalize(key); ok {
+			key = iso
+		}
+		d, _, err := decimal.Parse(r[vi])
+		if err != nil {
+			return nil, fmt.Errorf("%s:%d: column %s: %v", file, t.lines[i], column, err)
+		}
+		if out[key], err = out[key].Add(d); err != nil {
+			return nil, fmt.Errorf("%s:%d: %w", file, t.lines[i], err)
+		}
+	}
+	return out, nil
+}
+
+// smallTable is a CSV read whole.
+type smallTable struct {
+	header []string
+	rows   [][]string
+	lines  []int
+}
+
+func readTable(ctx context.Context, file string) (*smallTable, error) {
+	t, err := tabular.Open(file, tabular.Options{})
+	if err != nil {
+		return nil, err
+	}
+	defer t.Close()
+	out := &smallTable{header: t.Header()}
+	var dec tabular.Decoder
+	err = t.Rows(ctx, 1, func(_ int, fields [][]byte, line int) error {
+		row := make([]string, len(fields))
+		for i, f := range fields {
+			row[i] = string(dec.Decode(f, t.CP949()))
+		}
+		out.rows = append(out.rows, row)
+		out.lines = append(out.lines, line)
+		return nil
+	})
+	return out, err
+}
+
+func indexOf(list []string, s string) int {
+	for i, x := range list {
+		if x == s {
+			return i
+		}
+	}
+	return -1
+}
