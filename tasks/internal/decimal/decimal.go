@@ -7,6 +7,7 @@ package decimal
 import (
 	"errors"
 	"fmt"
+	"math/big"
 	"math/bits"
 	"strconv"
 	"strings"
@@ -331,25 +332,38 @@ func (d Dec) Round(places uint8) Dec {
 	return Dec{Units: q, Scale: places}
 }
 
-// Div returns d / n, rounded half away from zero to places decimals.
+// Div returns d / n, rounded half away from zero to places decimals (fewer
+// if the quotient would not fit).
 func (d Dec) Div(n int64, places uint8) Dec {
 	if n == 0 {
 		return Dec{}
 	}
-	x, err := d.rescale(max(d.Scale, places+1))
-	if err != nil {
-		x = d
-	}
-	q := Dec{Units: x.Units / n, Scale: x.Scale}
-	r := x.Units % n
-	if abs(r)*2 >= abs(n) {
-		if (x.Units < 0) != (n < 0) {
-			q.Units--
-		} else {
-			q.Units++
+	for p := int(places); p >= 0; p-- {
+		// units × 10^p / (n × 10^scale), exactly, with big integers.
+		num := new(big.Int).Mul(big.NewInt(d.Units), new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(p)), nil))
+		den := new(big.Int).Mul(big.NewInt(n), new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(d.Scale)), nil))
+		q, r := new(big.Int).QuoRem(num, den, new(big.Int))
+		if new(big.Int).Mul(new(big.Int).Abs(r), big.NewInt(2)).Cmp(new(big.Int).Abs(den)) >= 0 {
+			if (num.Sign() < 0) != (den.Sign() < 0) {
+				q.Sub(q, big.NewInt(1))
+			} else {
+				q.Add(q, big.NewInt(1))
+			}
+		}
+		if q.IsInt64() {
+			return Dec{Units: q.Int64(), Scale: uint8(p)}.trim()
 		}
 	}
-	return q.Round(places)
+	return Dec{}
+}
+
+// trim drops trailing zero decimals.
+func (d Dec) trim() Dec {
+	for d.Scale > 0 && d.Units%10 == 0 {
+		d.Units /= 10
+		d.Scale--
+	}
+	return d
 }
 
 // Float is d as a float64, for charts.
