@@ -238,4 +238,3 @@ func uniq(in []string) []string {
 	}
 	return out
 }
-

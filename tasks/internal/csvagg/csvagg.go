@@ -222,8 +222,8 @@ func (p *Plan) Run(ctx context.Context, sources []string) (*Result, error) {
 
 // columns are where a source's needed columns are.
 type columns struct {
-	group []int // -1 for expressions
-	agg   []int
+	group  []int // -1 for expressions
+	agg    []int
 	where  bool
 	names  []string
 	needed int // the highest column index a row must have
@@ -425,7 +425,6 @@ func (p *Plan) row(w *worker, machine *vm.VM, c *columns, fields [][]byte, cp949
 	}
 	return nil
 }
-
 
 func hasExpr(group []int) bool {
 	for _, i := range group {
