@@ -213,6 +213,7 @@ func TestDryRunLeavesTheFileSystemUnchanged(t *testing.T) {
 		{"plan", "recipes/hello.yaml", "--output", "json"},
 		{"plan", "recipes/weekly-backup.yaml"},
 		{"plan", "recipes/publish-epub.yaml"},
+		{"plan", "recipes/finance.yaml"},
 	} {
 		res := runner(t, dir, env, args...)
 		if res.code != 0 || !strings.Contains(res.stdout, "would run") {
