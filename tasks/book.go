@@ -2,10 +2,13 @@ package tasks
 
 import (
 	"context"
+	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"time"
 
+	"github.com/novelfactory/runner/engine/atomicfile"
 	"github.com/novelfactory/runner/engine/tasktype"
 	"github.com/novelfactory/runner/tasks/internal/manuscript"
 )
@@ -56,12 +59,7 @@ type BookParams struct {
 
 // loadBook reads the manuscript the params describe.
 func (p *BookParams) loadBook(ctx context.Context, env *tasktype.Env) (*manuscript.Book, error) {
-	path := func(s string) string {
-		if s == "" {
-			return ""
-		}
-		return env.Path(s)
-	}
+	path := func(s string) string { return optPath(env, s) }
 	return manuscript.Load(ctx, manuscript.Options{
 		Src:        env.Path(p.Src),
 		Order:      p.Order,
@@ -73,6 +71,24 @@ func (p *BookParams) loadBook(ctx context.Context, env *tasktype.Env) (*manuscri
 			Series: p.Series, SeriesIndex: p.SeriesIndex, Rights: p.Rights, Subjects: p.Subjects, Cover: path(p.Cover),
 		},
 	})
+}
+
+// writeAtomically writes dest through write — into a temporary file that
+// is renamed into place only when write succeeds — and returns its size.
+func writeAtomically(dest string, write func(io.Writer) error) (int64, error) {
+	f, err := atomicfile.Create(dest, 0o644)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Abort()
+	counter := &countingWriter{}
+	if err := write(io.MultiWriter(f, counter)); err != nil {
+		return 0, fmt.Errorf("write %s: %w", dest, err)
+	}
+	if err := f.Commit(); err != nil {
+		return 0, err
+	}
+	return counter.n, nil
 }
 
 // bookTime is the time stamped into a book: now, or with reproducible a

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/novelfactory/runner/engine/atomicfile"
 	"github.com/novelfactory/runner/engine/tasktype"
 	"github.com/novelfactory/runner/tasks/internal/epub"
 )
@@ -78,19 +77,15 @@ func runMd2epub(ctx context.Context, env *tasktype.Env, p *Md2epubParams) (taskt
 		opt.Font = env.Path(p.Font)
 	}
 	dest := env.Path(p.Dest)
-	f, err := atomicfile.Create(dest, 0o644)
+	var st epub.Stats
+	size, err := writeAtomically(dest, func(w io.Writer) error {
+		var err error
+		st, err = epub.Write(ctx, w, b, opt)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
-	defer f.Abort()
-	counter := &countingWriter{}
-	st, err := epub.Write(ctx, io.MultiWriter(f, counter), b, opt)
-	if err != nil {
-		return nil, fmt.Errorf("write %s: %w", dest, err)
-	}
-	if err := f.Commit(); err != nil {
-		return nil, err
-	}
-	fmt.Fprintf(env.Log, "wrote %q: %d episodes, %d characters, %d images → %s (%s)\n", b.Meta.Title, st.Chapters, st.Chars, st.Images, dest, humanBytes(counter.n))
-	return tasktype.Outputs{"path": dest, "bytes": counter.n, "chapters": st.Chapters, "chars": st.Chars}, nil
+	fmt.Fprintf(env.Log, "wrote %q: %d episodes, %d characters, %d images → %s (%s)\n", b.Meta.Title, st.Chapters, st.Chars, st.Images, dest, humanBytes(size))
+	return tasktype.Outputs{"path": dest, "bytes": size, "chapters": st.Chapters, "chars": st.Chars}, nil
 }

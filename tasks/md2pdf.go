@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/novelfactory/runner/engine/atomicfile"
 	"github.com/novelfactory/runner/engine/tasktype"
 	"github.com/novelfactory/runner/tasks/internal/pdfbook"
 )
@@ -151,22 +150,14 @@ func runMd2pdf(ctx context.Context, env *tasktype.Env, p *Md2pdfParams) (tasktyp
 		return nil, err
 	}
 	dest := env.Path(p.Dest)
-	f, err := atomicfile.Create(dest, 0o644)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Abort()
-	counter := &countingWriter{}
 	info := pdfbook.Info{
 		Title: b.Meta.Title, Author: strings.Join(b.Meta.AllAuthors(), ", "), Subject: b.Meta.Description,
 		Keywords: strings.Join(b.Meta.Subjects, ", "), Language: b.Meta.Language, Date: bookTime(p.Reproducible, b.Meta),
 	}
-	if err := pdfbook.Render(io.MultiWriter(f, counter), layout, info); err != nil {
-		return nil, fmt.Errorf("write %s: %w", dest, err)
-	}
-	if err := f.Commit(); err != nil {
+	size, err := writeAtomically(dest, func(w io.Writer) error { return pdfbook.Render(w, layout, info) })
+	if err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(env.Log, "typeset %q: %d episodes on %d pages in %s → %s (%s)\n", b.Meta.Title, len(b.Chapters), len(layout.Pages), fonts.Regular.Name, dest, humanBytes(counter.n))
-	return tasktype.Outputs{"path": dest, "bytes": counter.n, "pages": len(layout.Pages)}, nil
+	fmt.Fprintf(env.Log, "typeset %q: %d episodes on %d pages in %s → %s (%s)\n", b.Meta.Title, len(b.Chapters), len(layout.Pages), fonts.Regular.Name, dest, humanBytes(size))
+	return tasktype.Outputs{"path": dest, "bytes": size, "pages": len(layout.Pages)}, nil
 }

@@ -388,24 +388,26 @@ func (d Dec) String() string {
 }
 
 // Grouped writes d with thousands separators, for people: "1,234,567.5".
-func (d Dec) Grouped() string {
-	s := d.String()
+func (d Dec) Grouped() string { return GroupThousands(d.String()) }
+
+// GroupThousands puts thousands separators into a plain number
+// ("-1234567.5" → "-1,234,567.5").
+func GroupThousands(s string) string {
 	neg := strings.HasPrefix(s, "-")
 	s = strings.TrimPrefix(s, "-")
 	intPart, frac, hasFrac := strings.Cut(s, ".")
 	var b strings.Builder
+	if neg {
+		b.WriteByte('-')
+	}
 	for i, c := range intPart {
 		if i > 0 && (len(intPart)-i)%3 == 0 {
 			b.WriteByte(',')
 		}
 		b.WriteRune(c)
 	}
-	out := b.String()
 	if hasFrac {
-		out += "." + frac
+		b.WriteString("." + frac)
 	}
-	if neg {
-		out = "-" + out
-	}
-	return out
+	return b.String()
 }

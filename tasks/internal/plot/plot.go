@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/novelfactory/runner/tasks/internal/decimal"
 )
 
 // Series is one line of the chart.
@@ -229,21 +231,9 @@ func Thousands(v, step float64) string {
 	if step > 0 && step < 1 {
 		decimals = int(math.Ceil(-math.Log10(step)))
 	}
-	s := strconv.FormatFloat(math.Abs(v), 'f', decimals, 64)
-	intPart, frac, _ := strings.Cut(s, ".")
-	var b strings.Builder
-	for i, c := range intPart {
-		if i > 0 && (len(intPart)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
+	s := decimal.GroupThousands(strconv.FormatFloat(math.Abs(v), 'f', decimals, 64))
+	if v < 0 && strings.Trim(s, "0.,") != "" {
+		s = "-" + s
 	}
-	out := b.String()
-	if frac != "" {
-		out += "." + frac
-	}
-	if v < 0 && strings.Trim(out, "0.,") != "" {
-		out = "-" + out
-	}
-	return out
+	return s
 }
