@@ -86,7 +86,7 @@ func (p *CsvjoinParams) columns() ([]string, map[string][]term, error) {
 			name = s.Column
 		}
 		if _, dup := index[name]; dup || name == p.On {
-			return nil, nil, fmt.Errorf("sources: two columns named %q; set as:", name)
+			return nil, nil, fmt.Errorf("sources: two columns named %q; name one with as", name)
 		}
 		index[name] = len(header)
 		header = append(header, name)

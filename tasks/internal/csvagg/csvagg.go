@@ -171,7 +171,6 @@ type state struct {
 type worker struct {
 	groups   map[string]*state
 	keyBuf   []byte
-	keyParts []string
 	dec      tabular.Decoder
 	skipped  int64
 	totals   int64

@@ -61,7 +61,6 @@ type prim struct {
 	size   float64
 	anchor string // start, middle, end
 	bold   bool
-	dash   bool
 }
 
 // Scene is a laid-out chart, the same for SVG and PNG.
