@@ -284,7 +284,7 @@ func checkUTF8(rel string, data []byte) error {
 	line := bytes.Count(data[:off], []byte("\n")) + 1
 	col := off - bytes.LastIndexByte(data[:off], '\n')
 	hint := ""
-	if _, err := korean.EUCKR.NewDecoder().Bytes(data); err == nil {
+	if out, err := korean.EUCKR.NewDecoder().Bytes(data); err == nil && !bytes.ContainsRune(out, utf8.RuneError) {
 		hint = "; it looks like CP949/EUC-KR — convert it with: iconv -f CP949 -t UTF-8"
 	}
 	return fmt.Errorf("%s:%d:%d: not UTF-8 text (byte 0x%02x)%s", rel, line, col, data[off], hint)

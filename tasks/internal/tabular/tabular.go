@@ -109,7 +109,8 @@ func detectEncoding(name string, sample []byte, want string) (cp949 bool, err er
 	if utf8.Valid(trimmed) {
 		return false, nil
 	}
-	if _, err := korean.EUCKR.NewDecoder().Bytes(trimCP949Tail(sample)); err == nil {
+	// The decoder replaces what is not CP949 with U+FFFD rather than failing.
+	if out, err := korean.EUCKR.NewDecoder().Bytes(trimCP949Tail(sample)); err == nil && !bytes.ContainsRune(out, utf8.RuneError) {
 		return true, nil
 	}
 	return false, fmt.Errorf("%s is neither UTF-8 nor CP949 text", name)

@@ -1,0 +1,98 @@
+package tabular
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func rows(t *testing.T, name, content string, opt Options) (Table, []string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tb, err := Open(path, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tb.Close() })
+	var out []string
+	err = tb.Rows(context.Background(), 1, func(_ int, fields [][]byte, line int) error {
+		var fs []string
+		for _, f := range fields {
+			fs = append(fs, string(f))
+		}
+		out = append(out, strings.Join(fs, "|")+"@"+itoa(line))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tb, out
+}
+
+func itoa(n int) string {
+	s := ""
+	for n >= 10 {
+		s = string(rune('0'+n%10)) + s
+		n /= 10
+	}
+	return string(rune('0'+n)) + s
+}
+
+func TestDelimiterHeaderRowAndSkipRows(t *testing.T) {
+	content := "리디 정산 내역 (2026년 11월)\n\n일자;작품;금액\n(YYYY-MM-DD);;(원)\n2026-11-01;\"불씨; 1권\";1000\n\n2026-11-02;서고;2000\n"
+	tb, got := rows(t, "semi.csv", content, Options{HeaderRow: 3, SkipRows: 1})
+	if h := strings.Join(tb.Header(), ","); h != "일자,작품,금액" {
+		t.Fatalf("header %q", h)
+	}
+	want := []string{"2026-11-01|불씨; 1권|1000@5", "2026-11-02|서고|2000@7"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Fatalf("rows %q, want %q", got, want)
+	}
+	tb, got = rows(t, "tab.tsv", "a\tb\n1\t2\n", Options{})
+	if len(tb.Header()) != 2 || got[0] != "1|2@2" {
+		t.Fatalf("tab-separated: %v %v", tb.Header(), got)
+	}
+}
+
+func TestFormatsAreToldByContent(t *testing.T) {
+	dir := t.TempDir()
+	legacy := filepath.Join(dir, "old.xls")
+	if err := os.WriteFile(legacy, []byte("\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1rest"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(legacy, Options{}); err == nil || !strings.Contains(err.Error(), "legacy binary Excel (.xls) workbook: open it and save it as .xlsx or CSV") {
+		t.Fatalf("error %v", err)
+	}
+	// An HTML table named .csv is still read as HTML.
+	tb, got := rows(t, "naver.csv", "<table><tr><th>일자</th><th>금액</th></tr><tr><td>2026-11-01</td><td>1,000</td></tr></table>", Options{})
+	if tb.Format() != "html" || got[0] != "2026-11-01|1,000@2" {
+		t.Fatalf("format %s rows %v", tb.Format(), got)
+	}
+	empty := filepath.Join(dir, "empty.csv")
+	if err := os.WriteFile(empty, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(empty, Options{}); err == nil || !strings.Contains(err.Error(), "is empty: no header row") {
+		t.Fatalf("error %v", err)
+	}
+	bad := filepath.Join(dir, "latin1.csv")
+	if err := os.WriteFile(bad, []byte("a,b\n\xff\xfe\xfd,1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(bad, Options{}); err == nil || !strings.Contains(err.Error(), "neither UTF-8 nor CP949") {
+		t.Fatalf("error %v", err)
+	}
+}
+
+func TestUnwrap(t *testing.T) {
+	for in, want := range map[string]string{`=T("1,300")`: "1,300", `="0012"`: "0012", ` 12 `: "12", `=SUM(A1)`: "=SUM(A1)"} {
+		if got := string(Unwrap([]byte(in))); got != want {
+			t.Errorf("Unwrap(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
