@@ -15,6 +15,8 @@ import (
 	"strings"
 
 	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/parser"
 	"github.com/expr-lang/expr/vm"
 	"github.com/novelfactory/runner/tasks/internal/datefmt"
 	"github.com/novelfactory/runner/tasks/internal/decimal"
@@ -83,6 +85,7 @@ func Compile(spec Spec) (*Plan, error) {
 			return nil, fmt.Errorf("where: %w", err)
 		}
 		p.where = prog
+		p.names = append(p.names, variables(spec.Where)...)
 	}
 	for _, g := range spec.Groups {
 		var prog *vm.Program
@@ -91,6 +94,7 @@ func Compile(spec Spec) (*Plan, error) {
 			if prog, err = expr.Compile(g.Expr, exprOptions(false)...); err != nil {
 				return nil, fmt.Errorf("group_by %s: %w", g.Name, err)
 			}
+			p.names = append(p.names, variables(g.Expr)...)
 		}
 		p.groupProgs = append(p.groupProgs, prog)
 	}
@@ -107,6 +111,47 @@ type Plan struct {
 	spec       Spec
 	where      *vm.Program
 	groupProgs []*vm.Program
+	// names are the column names the expressions read, checked against each source's header.
+	names []string
+}
+
+// variables lists the names an expression reads as variables (not the
+// functions it calls).
+func variables(code string) []string {
+	tree, err := parser.Parse(code)
+	if err != nil {
+		return nil
+	}
+	// Walk visits children first, so the functions called are found in a
+	// first pass and left out in the second.
+	v := &varVisitor{calls: map[ast.Node]bool{}}
+	ast.Walk(&tree.Node, v)
+	v.collect = true
+	ast.Walk(&tree.Node, v)
+	return v.names
+}
+
+type varVisitor struct {
+	collect bool
+	names   []string
+	calls   map[ast.Node]bool
+}
+
+func (v *varVisitor) Visit(node *ast.Node) {
+	switch n := (*node).(type) {
+	case *ast.CallNode:
+		v.calls[n.Callee] = true
+	case *ast.MemberNode: // row["판매 금액"]
+		if id, ok := n.Node.(*ast.IdentifierNode); ok && id.Value == "row" && v.collect {
+			if key, ok := n.Property.(*ast.StringNode); ok {
+				v.names = append(v.names, key.Value)
+			}
+		}
+	case *ast.IdentifierNode:
+		if v.collect && !v.calls[n] && n.Value != "row" {
+			v.names = append(v.names, n.Value)
+		}
+	}
 }
 
 // exprOptions: rows are maps of column name to text; helpers read numbers
@@ -258,6 +303,13 @@ func (p *Plan) resolve(src string, header []string) (*columns, error) {
 			return nil, err
 		}
 		c.group = append(c.group, idx)
+	}
+	// A misspelt column in an expression would read as nil and filter or
+	// group silently wrong: every name must be a column.
+	for _, name := range p.names {
+		if _, ok := index[name]; !ok {
+			return nil, fmt.Errorf("%s: no column %q for an expression (where or group_by); the columns are: %s; use row[\"name\"] for names with spaces", src, name, strings.Join(names, ", "))
+		}
 	}
 	for _, a := range p.spec.Aggs {
 		if a.Fn == "count" && a.Column == "*" {

@@ -145,6 +145,14 @@ func TestBadValuesAreErrorsOrCountedSkips(t *testing.T) {
 	if msg := runErr(t, csvagg.Spec{Groups: []csvagg.Group{{Name: "일자", Column: "일자"}}, Aggs: byDay.Aggs}, src); !strings.Contains(msg, `no column "일자" for group_by; the columns are: 날짜, 금액`) {
 		t.Fatalf("error %q", msg)
 	}
+	// A misspelt column in where would filter every row out silently.
+	typo := byDay
+	for _, where := range []string{`num(금엑) > 0`, `num(row["금엑"]) > 0`} {
+		typo.Where = where
+		if msg := runErr(t, typo, src); !strings.Contains(msg, `no column "금엑" for an expression (where or group_by); the columns are: 날짜, 금액`) {
+			t.Fatalf("%s: error %q", where, msg)
+		}
+	}
 }
 
 // TestChunkBoundariesNeverSplitARecord sums a file several chunks long whose
