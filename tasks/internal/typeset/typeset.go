@@ -304,7 +304,7 @@ func place(ws []word, indent, width float64, justify bool, m Measurer) Line {
 		if i > 0 {
 			st := w.frags[0].style
 			if n := len(runs); n > 0 {
-				st = runs[n-1].Style // the space belongs to the run before it
+				st = runs[n-1].Style &^ Strike // the space belongs to the run before it, not struck through
 			}
 			add(" ", st, w.space)
 		}
