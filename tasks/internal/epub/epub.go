@@ -248,10 +248,22 @@ func (bw *bookWriter) addFile(name, path string, compress bool) error {
 }
 
 func (bw *bookWriter) addCover() error {
-	if bw.cover.path != "" {
+	if bw.cover.path == "" {
+		return bw.add("EPUB/"+bw.cover.name, bw.cover.data)
+	}
+	if bw.cover.mediaType != "image/jpeg" {
 		return bw.addFile("EPUB/"+bw.cover.name, bw.cover.path, true)
 	}
-	return bw.add("EPUB/"+bw.cover.name, bw.cover.data)
+	data, err := os.ReadFile(bw.cover.path)
+	if err != nil {
+		return fmt.Errorf("cover: %w", err)
+	}
+	w, err := bw.zw.CreateHeader(bw.header("EPUB/"+bw.cover.name, false)) // stored: JPEG is compressed
+	if err != nil {
+		return fmt.Errorf("add cover: %w", err)
+	}
+	_, err = w.Write(withJFIF(data))
+	return err
 }
 
 func (bw *bookWriter) stylesheet() []byte {

@@ -7,6 +7,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"flag"
+	"image/jpeg"
 	"io"
 	"os"
 	"path/filepath"
@@ -172,6 +173,13 @@ func TestPackageMatchesPandocsStructure(t *testing.T) {
 	}
 	if !strings.Contains(files["EPUB/text/cover.xhtml"], `viewBox="0 0 800 1280"`) {
 		t.Error("the cover page is not sized from the image")
+	}
+	// The cover was written by Go's image/jpeg, with no JFIF header; the book's copy has one.
+	if cover := files["EPUB/images/cover.jpg"]; !strings.HasPrefix(cover, "\xff\xd8\xff\xe0\x00\x10JFIF\x00") {
+		t.Errorf("the cover JPEG has no JFIF header: % x", cover[:12])
+	}
+	if img, err := jpeg.Decode(strings.NewReader(files["EPUB/images/cover.jpg"])); err != nil || img.Bounds().Dx() != 800 {
+		t.Errorf("the cover JPEG does not decode: %v", err)
 	}
 	named := regexp.MustCompile(`&([a-zA-Z][a-zA-Z0-9]*);`)
 	for name, body := range files {
