@@ -81,8 +81,10 @@ type Layout struct {
 	book         *manuscript.Book
 }
 
-// TextLeft and TextRight bound the text area.
-func (l *Layout) TextLeft() float64  { return l.Config.Left }
+// TextLeft is the left edge of the text area, in millimetres.
+func (l *Layout) TextLeft() float64 { return l.Config.Left }
+
+// TextRight is the right edge of the text area, in millimetres.
 func (l *Layout) TextRight() float64 { return l.Config.PageWidth - l.Config.Right }
 
 // measurer gives typeset widths in millimetres for a size in points.
