@@ -7,15 +7,8 @@
 # (timed). Targets: faster than DuckDB on both files, ≥ 20× Miller, both
 # cores used, peak RSS < 100 MiB. Every tool's totals are checked against the
 # generator's independent integer sums. Results go to bench/results/csvsum-*.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-out=bench/results
-mkdir -p "$out"
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-for tool in hyperfine mlr node npm iconv; do
-  command -v "$tool" >/dev/null || { echo "install $tool (apt-get install hyperfine miller nodejs npm)" >&2; exit 1; }
-done
+source "$(dirname "$0")/lib.sh"
+need hyperfine mlr node npm iconv "apt-get install hyperfine miller nodejs npm"
 rows=${ROWS:-5000000}
 go build -o "$work/runner" ./cmd/runner
 go run ./bench/gensales -dir "$work" -rows "$rows"

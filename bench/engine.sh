@@ -5,14 +5,9 @@
 #   3. `runner version` (target < 20 ms).
 # Needs hyperfine (apt-get install hyperfine) and go-task v3.54.0, which it
 # installs with `go install` when missing. Results go to bench/results/.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-out=bench/results
-mkdir -p "$out"
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+source "$(dirname "$0")/lib.sh"
 
-command -v hyperfine >/dev/null || { echo "install hyperfine: apt-get install hyperfine" >&2; exit 1; }
+need hyperfine "apt-get install hyperfine"
 if ! command -v task >/dev/null; then
   GOBIN="$work/bin" go install github.com/go-task/task/v3/cmd/task@v3.54.0
   export PATH="$work/bin:$PATH"

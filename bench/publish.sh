@@ -7,15 +7,8 @@
 #   PDF:  runner md2pdf vs Chromium's --print-to-pdf of pandoc's standalone
 #         HTML (target ≥ 15× faster), and pandoc → WeasyPrint when installed.
 # Results go to bench/results/publish-*.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-out=bench/results
-mkdir -p "$out"
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-for tool in hyperfine pandoc chromium java; do
-  command -v "$tool" >/dev/null || { echo "install $tool (apt-get install hyperfine pandoc chromium default-jre epubcheck)" >&2; exit 1; }
-done
+source "$(dirname "$0")/lib.sh"
+need hyperfine pandoc chromium java "apt-get install hyperfine pandoc chromium default-jre epubcheck"
 episodes=${EPISODES:-300}
 go build -o "$work/runner" ./cmd/runner
 go run ./bench/genbook -dir "$work/book" -episodes "$episodes" -chars 5700 -cover

@@ -4,13 +4,9 @@
 # weekly-backup.yaml. Measures the full restore (wall time, peak RSS) and
 # s3get of the whole set against `aws s3 cp --recursive` of the same set
 # (runner's time includes verifying every object's SHA-256). Target: ≥ 1.5×.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-out=bench/results
-mkdir -p "$out"
-work=$(mktemp -d)
+source "$(dirname "$0")/lib.sh"
 vgw=${RUNNER_TEST_VERSITYGW:-$(command -v versitygw)}
-trap 'kill $vgw_pid 2>/dev/null; rm -rf "$work"' EXIT
+cleanup+=('[ -z "${vgw_pid:-}" ] || kill "$vgw_pid" 2>/dev/null')
 go build -o "$work/runner" ./cmd/runner
 mkdir -p "$work/s3/bench" "$work/factory/projects" "$work/factory/graph"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')

@@ -8,14 +8,10 @@
 # throughput, within 25% of dd, runner's peak RSS < 150 MiB.
 # Needs: hyperfine, awscli (apt-get), versitygw (go install
 # github.com/versity/versitygw/cmd/versitygw@v1.8.0). Results: bench/results/.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-out=bench/results
-mkdir -p "$out"
-work=$(mktemp -d)
+source "$(dirname "$0")/lib.sh"
 size_mib=${SIZE_MIB:-2048}
 vgw=${RUNNER_TEST_VERSITYGW:-$(command -v versitygw)}
-trap 'kill $vgw_pid 2>/dev/null; rm -rf "$work"' EXIT
+cleanup+=('[ -z "${vgw_pid:-}" ] || kill "$vgw_pid" 2>/dev/null')
 
 go build -o "$work/runner" ./cmd/runner
 mkdir -p "$work/s3/bench"

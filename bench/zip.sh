@@ -3,14 +3,8 @@
 # `zip -r -6` on (1) the example corpus scaled to 10 projects × 300
 # episodes and (2) a 1 GiB mixed folder. Target: ≥ 1.8× faster on 2 cores,
 # output no more than 2% larger than zip's. Results go to bench/results/.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-out=bench/results
-mkdir -p "$out"
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-command -v hyperfine >/dev/null || { echo "install hyperfine: apt-get install hyperfine" >&2; exit 1; }
-command -v zip >/dev/null || { echo "install zip: apt-get install zip" >&2; exit 1; }
+source "$(dirname "$0")/lib.sh"
+need hyperfine zip "apt-get install hyperfine zip"
 go build -o "$work/runner" ./cmd/runner
 go run ./bench/gencorpus -kind episodes -dir "$work/episodes"
 go run ./bench/gencorpus -kind mixed -mib 1024 -dir "$work/mixed"

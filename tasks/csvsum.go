@@ -105,19 +105,8 @@ func (p *CsvsumParams) spec() (csvagg.Spec, error) {
 	}
 	sort.Strings(columns) // a map has no order; the output's columns must
 	for _, col := range columns {
-		var fns []string
-		switch v := p.Aggregate[col].(type) {
-		case string:
-			fns = []string{v}
-		case []any:
-			for _, f := range v {
-				s, ok := f.(string)
-				if !ok {
-					return spec, fmt.Errorf("aggregate %s: %v is not a function name (%s)", col, f, strings.Join(csvagg.Functions, ", "))
-				}
-				fns = append(fns, s)
-			}
-		default:
+		fns, err := stringOrList(p.Aggregate[col])
+		if err != nil {
 			return spec, fmt.Errorf("aggregate %s: give a function (%s) or a list of them", col, strings.Join(csvagg.Functions, ", "))
 		}
 		for _, fn := range fns {
@@ -141,19 +130,8 @@ func (p *CsvsumParams) sources(env *tasktype.Env) ([]string, error) { return exp
 // expandSources expands a src param — a path, a glob, or a list of them —
 // into files, relative to the recipe.
 func expandSources(env *tasktype.Env, src any) ([]string, error) {
-	var patterns []string
-	switch v := src.(type) {
-	case string:
-		patterns = []string{v}
-	case []any:
-		for _, x := range v {
-			s, ok := x.(string)
-			if !ok {
-				return nil, fmt.Errorf("src: %v is not a path", x)
-			}
-			patterns = append(patterns, s)
-		}
-	default:
+	patterns, err := stringOrList(src)
+	if err != nil {
 		return nil, fmt.Errorf("src: give a path, a glob or a list of them")
 	}
 	var files []string
@@ -174,6 +152,25 @@ func expandSources(env *tasktype.Env, src any) ([]string, error) {
 		files = append(files, matches...)
 	}
 	return files, nil
+}
+
+// stringOrList reads a param written as one string or a list of strings.
+func stringOrList(v any) ([]string, error) {
+	switch v := v.(type) {
+	case string:
+		return []string{v}, nil
+	case []any:
+		out := make([]string, 0, len(v))
+		for _, x := range v {
+			s, ok := x.(string)
+			if !ok {
+				return nil, fmt.Errorf("%v is not a string", x)
+			}
+			out = append(out, s)
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("%v is neither a string nor a list", v)
 }
 
 func runCsvsum(ctx context.Context, env *tasktype.Env, p *CsvsumParams) (tasktype.Outputs, error) {

@@ -1,32 +1,11 @@
 package tasks_test
 
 import (
-	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sync"
 	"testing"
 )
-
-// syncBuffer is a log for tests: like the real task log, it takes writes
-// from the stdout and stderr copiers at once.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestFieldDocsAreFresh regenerates the field docs and compares them with
 // the checked-in file: run `go generate ./...` when it fails.

@@ -13,14 +13,20 @@ import (
 	_ "modernc.org/sqlite"
 )
 
+// neo4jStandin gives the environment of the neo4j-admin stand-in of a
+// version, whose data folder is dir/data.
+func neo4jStandin(dir, version string) (env []string, data string) {
+	data = filepath.Join(dir, "data")
+	os.Mkdir(data, 0o755)
+	return append(os.Environ(), "NEO4J_STANDIN_VERSION="+version, "NEO4J_STANDIN_DATA="+data), data
+}
+
 func TestLoadNeo4jUsesEachVersionsSyntax(t *testing.T) {
 	bin := standins(t)
 	for _, version := range []string{"4.4.30", "5.26.0"} {
 		t.Run(version, func(t *testing.T) {
 			dir := t.TempDir()
-			data := filepath.Join(dir, "data")
-			os.Mkdir(data, 0o755)
-			env := append(os.Environ(), "NEO4J_STANDIN_VERSION="+version, "NEO4J_STANDIN_DATA="+data)
+			env, data := neo4jStandin(dir, version)
 			admin := []any{bin + "/neo4j-admin"}
 			dump := filepath.Join(dir, "neo4j-20261129.dump")
 			if _, _, err := runTaskEnv(context.Background(), t, "dump", dir, env, map[string]any{"kind": "neo4j", "database": "neo4j", "dest": dump, "neo4j_admin": admin}); err != nil {
@@ -116,9 +122,7 @@ func TestLoadNeo4jInAOneOffContainer(t *testing.T) {
 	for _, version := range []string{"4.4.30", "5.26.0"} {
 		t.Run(version, func(t *testing.T) {
 			dir := t.TempDir()
-			data := filepath.Join(dir, "data")
-			os.Mkdir(data, 0o755)
-			env := append(os.Environ(), "NEO4J_STANDIN_VERSION="+version, "NEO4J_STANDIN_DATA="+data)
+			env, data := neo4jStandin(dir, version)
 			with := map[string]any{"kind": "neo4j", "database": "neo4j", "neo4j_image": "neo4j:" + version, "neo4j_volume": "factory_neo4j_data"}
 			dump := map[string]any{"dest": "graph.dump"}
 			for k, v := range with {

@@ -36,10 +36,7 @@ func TestS3GetTakesTheNewestCompleteSetAndVerifiesIt(t *testing.T) {
 	for _, target := range []string{"file", "s3"} {
 		t.Run(target, func(t *testing.T) {
 			dir := t.TempDir()
-			to, env := "file://offsite/weekly/", []string(nil)
-			if target == "s3" {
-				to, env = "s3://factory/weekly/", s3Env(t)
-			}
+			to, env := weeklyTarget(t, target)
 			want := backupSets(t, dir, env, to, "20261115", "20261122")
 			if target == "file" {
 				// A newer set whose backup never finished: no manifest.
@@ -110,10 +107,7 @@ func TestS3GetOneObject(t *testing.T) {
 	for _, target := range []string{"file", "s3"} {
 		t.Run(target, func(t *testing.T) {
 			dir := t.TempDir()
-			to, env := "file://offsite/weekly/", []string(nil)
-			if target == "s3" {
-				to, env = "s3://factory/weekly/", s3Env(t)
-			}
+			to, env := weeklyTarget(t, target)
 			want := backupSets(t, dir, env, to, "20261122")
 			out, log, err := runTaskEnv(context.Background(), t, "s3get", dir, env, map[string]any{
 				"from": to + "20261122/graph.dump", "dest": "one", "path_style": true, "part_size": "5MiB",

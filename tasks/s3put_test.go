@@ -27,6 +27,16 @@ func s3Env(t *testing.T) []string {
 	return []string{"AWS_ACCESS_KEY_ID=test-key", "AWS_SECRET_ACCESS_KEY=test-secret", "AWS_REGION=us-east-1", "AWS_ENDPOINT_URL_S3=" + srv.URL}
 }
 
+// weeklyTarget is the weekly backup prefix in a folder ("file") or in the
+// in-process S3 server ("s3"), with the environment that reaches it.
+func weeklyTarget(t *testing.T, target string) (string, []string) {
+	t.Helper()
+	if target == "s3" {
+		return "s3://factory/weekly/", s3Env(t)
+	}
+	return "file://offsite/weekly/", nil
+}
+
 func TestS3PutWritesACompleteSetAndSkipsUnchangedObjects(t *testing.T) {
 	for _, target := range []string{"file", "s3"} {
 		t.Run(target, func(t *testing.T) {

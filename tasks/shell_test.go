@@ -14,6 +14,7 @@ import (
 
 	"github.com/novelfactory/runner/engine/secret"
 	"github.com/novelfactory/runner/engine/tasktype"
+	"github.com/novelfactory/runner/internal/testtools"
 	_ "github.com/novelfactory/runner/tasks"
 )
 
@@ -34,7 +35,7 @@ func runTaskEnv(ctx context.Context, t *testing.T, name, dir string, environ []s
 	if err != nil {
 		return nil, "", err
 	}
-	log := &syncBuffer{}
+	log := &testtools.SyncBuffer{}
 	env := &tasktype.Env{RunID: "test-run", Recipe: "test", TaskID: "t", Dir: dir, Environ: environ, Log: log, Secrets: secret.New(), Progress: nopProgress{}}
 	out, err := typ.Run(ctx, env, p)
 	return out, log.String(), err

@@ -3,7 +3,6 @@ package report
 import (
 	"bytes"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -11,6 +10,7 @@ import (
 	"github.com/novelfactory/runner/engine/scheduler"
 	"github.com/novelfactory/runner/engine/secret"
 	"github.com/novelfactory/runner/engine/state"
+	"github.com/novelfactory/runner/internal/testtools"
 )
 
 func TestFitCountsWideCharactersAsTwoColumns(t *testing.T) {
@@ -35,25 +35,8 @@ func TestBar(t *testing.T) {
 	}
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func TestLiveViewEndsWithOnlyFinishedLines(t *testing.T) {
-	var out syncBuffer
+	var out testtools.SyncBuffer
 	m := secret.New()
 	m.Add("hunter2-secret")
 	l := NewLive(&out, m, func() int { return 40 })

@@ -151,6 +151,15 @@ type execResult struct {
 	events []scheduler.Event
 }
 
+// wantRun fails the test unless the run ended with status want; why says
+// what that status means here.
+func (res *execResult) wantRun(t *testing.T, want state.Status, why string) {
+	t.Helper()
+	if res.run.Status != want {
+		t.Fatalf("run status %s, want %s%s", res.run.Status, want, why)
+	}
+}
+
 func (res *execResult) task(t *testing.T, id string) *state.Task {
 	t.Helper()
 	st := res.run.Task(id)

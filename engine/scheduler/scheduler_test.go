@@ -29,9 +29,7 @@ tasks:
 	if want := []string{"b", "a", "c"}; !reflect.DeepEqual(h.order, want) {
 		t.Fatalf("order = %v, want %v: b first (no needs, first in file), then a (now ready, earlier in file than c)", h.order, want)
 	}
-	if res.run.Status != state.Succeeded {
-		t.Fatalf("run status %s", res.run.Status)
-	}
+	res.wantRun(t, state.Succeeded, "")
 }
 
 func TestIndependentTasksRunAtTheSameTime(t *testing.T) {
@@ -61,9 +59,7 @@ tasks:
   d: {uses: meet}
 `)
 	res := h.execute(context.Background(), t, r, scheduler.Options{Jobs: 2})
-	if res.run.Status != state.Succeeded {
-		t.Fatalf("run %s", res.run.Status)
-	}
+	res.wantRun(t, state.Succeeded, "")
 	if h.maxRun != 2 {
 		t.Fatalf("at most %d tasks ran at once, want exactly 2 (--jobs 2)", h.maxRun)
 	}
@@ -94,9 +90,7 @@ tasks:
 	if res.task(t, "a").Error != "it broke" {
 		t.Errorf("error = %q", res.task(t, "a").Error)
 	}
-	if res.run.Status != state.Failed {
-		t.Errorf("run status %s, want failed", res.run.Status)
-	}
+	res.wantRun(t, state.Failed, "")
 }
 
 func TestContinueOnErrorLetsDependentsRun(t *testing.T) {
@@ -113,9 +107,7 @@ tasks:
 	if st := res.task(t, "b"); st.Status != state.Succeeded || st.Outputs.(map[string]any)["value"] != "a was failed" {
 		t.Fatalf("b: %s %v", st.Status, st.Outputs)
 	}
-	if res.run.Status != state.Succeeded {
-		t.Fatalf("run %s: a failure with continue_on_error must not fail the run", res.run.Status)
-	}
+	res.wantRun(t, state.Succeeded, ": a failure with continue_on_error must not fail the run")
 }
 
 func TestFalseConditionSkipsTheTaskAndItsDependents(t *testing.T) {
@@ -256,9 +248,7 @@ tasks:
 	if st := res.task(t, "next"); st.Status != state.Cancelled {
 		t.Errorf("next: %s", st.Status)
 	}
-	if res.run.Status != state.Cancelled {
-		t.Errorf("run: %s", res.run.Status)
-	}
+	res.wantRun(t, state.Cancelled, "")
 }
 
 func TestCancellationInterruptsTheWaitBetweenTries(t *testing.T) {

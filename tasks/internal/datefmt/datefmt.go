@@ -58,26 +58,24 @@ func parse[T string | []byte](s T) (y, m, d int, ok bool) {
 		i += 8
 	case 4:
 		i += 4
-		sep, width := separator(s[i:])
-		if width == 0 {
+		// A separator, then one or two digits: the month, then the day.
+		part := func() (string, int, bool) {
+			sep, width := separator(s[i:])
+			if width == 0 {
+				return "", 0, false
+			}
+			i += width
+			n, k := digits(2)
+			i += k
+			return sep, n, k > 0
+		}
+		var sep, sep2 string
+		if sep, m, ok = part(); !ok {
 			return 0, 0, 0, false
 		}
-		i += width
-		var km int
-		if m, km = digits(2); km == 0 {
+		if sep2, d, ok = part(); !ok || (sep != sep2 && !(sep == "년" && sep2 == "월")) {
 			return 0, 0, 0, false
 		}
-		i += km
-		sep2, width2 := separator(s[i:])
-		if width2 == 0 || (sep != sep2 && !(sep == "년" && sep2 == "월")) {
-			return 0, 0, 0, false
-		}
-		i += width2
-		var kd int
-		if d, kd = digits(2); kd == 0 {
-			return 0, 0, 0, false
-		}
-		i += kd
 		if sep == "년" {
 			if len(s) >= i+len("일") && string(s[i:i+len("일")]) == "일" {
 				i += len("일")

@@ -3,21 +3,17 @@ package epub_test
 import (
 	"context"
 	"io"
-	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/novelfactory/runner/internal/bookgen"
+	"github.com/novelfactory/runner/internal/testtools"
 	"github.com/novelfactory/runner/tasks/internal/epub"
 	"github.com/novelfactory/runner/tasks/internal/manuscript"
 )
 
 // BenchmarkBook300 loads and writes the 300-episode book of the benchmarks.
 func BenchmarkBook300(b *testing.B) {
-	dir := filepath.Join(b.TempDir(), "episodes")
-	if err := bookgen.Write(dir, 300, 5700, 1); err != nil {
-		b.Fatal(err)
-	}
+	dir := testtools.Book(b, 300, 5700, 1)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		book, err := manuscript.Load(context.Background(), manuscript.Options{Src: dir})

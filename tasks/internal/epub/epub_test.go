@@ -16,7 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/novelfactory/runner/internal/bookgen"
 	"github.com/novelfactory/runner/internal/testtools"
 	"github.com/novelfactory/runner/tasks/internal/epub"
 	"github.com/novelfactory/runner/tasks/internal/manuscript"
@@ -69,10 +68,7 @@ func entries(t *testing.T, path string) (map[string]string, []*zip.File) {
 
 func richBook(t *testing.T) (string, string) {
 	t.Helper()
-	dir := t.TempDir()
-	if err := bookgen.WriteRich(dir); err != nil {
-		t.Fatal(err)
-	}
+	dir := testtools.RichBook(t)
 	dest := filepath.Join(t.TempDir(), "rich.epub")
 	build(t, filepath.Join(dir, "episodes"), dest, epub.Options{})
 	return dir, dest
@@ -90,16 +86,14 @@ func TestEPUBCheckAcceptsEveryBook(t *testing.T) {
 	})
 	t.Run("no cover, own stylesheet and font", func(t *testing.T) {
 		t.Parallel()
-		dir := t.TempDir()
-		if err := bookgen.Write(filepath.Join(dir, "episodes"), 3, 800, 2); err != nil {
-			t.Fatal(err)
-		}
+		episodes := testtools.Book(t, 3, 800, 2)
+		dir := filepath.Dir(episodes)
 		css := filepath.Join(dir, "extra.css")
 		if err := os.WriteFile(css, []byte("p { text-indent: 1em; }\n"), 0o644); err != nil {
 			t.Fatal(err)
 		}
 		dest := filepath.Join(dir, "plain.epub")
-		build(t, filepath.Join(dir, "episodes"), dest, epub.Options{CSS: css, Font: "/usr/share/fonts/truetype/nanum/NanumMyeongjo.ttf"})
+		build(t, episodes, dest, epub.Options{CSS: css, Font: "/usr/share/fonts/truetype/nanum/NanumMyeongjo.ttf"})
 		testtools.EPUBCheck(t, dest)
 		files, _ := entries(t, dest)
 		if !strings.Contains(files["EPUB/styles/book.css"], "word-break: keep-all") || !strings.Contains(files["EPUB/styles/book.css"], "text-indent: 1em") {
@@ -111,12 +105,9 @@ func TestEPUBCheckAcceptsEveryBook(t *testing.T) {
 	})
 	t.Run("300 episodes", func(t *testing.T) {
 		t.Parallel()
-		dir := t.TempDir()
-		if err := bookgen.Write(filepath.Join(dir, "episodes"), 300, 5700, 1); err != nil {
-			t.Fatal(err)
-		}
-		dest := filepath.Join(dir, "book300.epub")
-		build(t, filepath.Join(dir, "episodes"), dest, epub.Options{})
+		episodes := testtools.Book(t, 300, 5700, 1)
+		dest := filepath.Join(filepath.Dir(episodes), "book300.epub")
+		build(t, episodes, dest, epub.Options{})
 		testtools.EPUBCheck(t, dest)
 	})
 }
@@ -251,10 +242,7 @@ func TestChapterGolden(t *testing.T) {
 }
 
 func TestSameInputGivesTheSameBytes(t *testing.T) {
-	dir := t.TempDir()
-	if err := bookgen.WriteRich(dir); err != nil {
-		t.Fatal(err)
-	}
+	dir := testtools.RichBook(t)
 	a, b := filepath.Join(dir, "a.epub"), filepath.Join(dir, "b.epub")
 	build(t, filepath.Join(dir, "episodes"), a, epub.Options{})
 	build(t, filepath.Join(dir, "episodes"), b, epub.Options{})

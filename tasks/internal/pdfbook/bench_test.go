@@ -3,21 +3,17 @@ package pdfbook_test
 import (
 	"context"
 	"io"
-	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/novelfactory/runner/internal/bookgen"
+	"github.com/novelfactory/runner/internal/testtools"
 	"github.com/novelfactory/runner/tasks/internal/manuscript"
 	"github.com/novelfactory/runner/tasks/internal/pdfbook"
 )
 
 // BenchmarkBook300 typesets the 300-episode book of the benchmarks on A5.
 func BenchmarkBook300(b *testing.B) {
-	dir := filepath.Join(b.TempDir(), "episodes")
-	if err := bookgen.Write(dir, 300, 5700, 1); err != nil {
-		b.Fatal(err)
-	}
+	dir := testtools.Book(b, 300, 5700, 1)
 	fonts, err := pdfbook.FindFonts("", "", "")
 	if err != nil {
 		b.Fatal(err)

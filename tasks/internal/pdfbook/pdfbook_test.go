@@ -12,7 +12,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/novelfactory/runner/internal/bookgen"
 	"github.com/novelfactory/runner/internal/testtools"
 	"github.com/novelfactory/runner/tasks/internal/manuscript"
 	"github.com/novelfactory/runner/tasks/internal/pdfbook"
@@ -70,10 +69,7 @@ func checkLinesInside(t *testing.T, l *pdfbook.Layout) {
 }
 
 func TestRichBookReadsBack(t *testing.T) {
-	dir := t.TempDir()
-	if err := bookgen.WriteRich(dir); err != nil {
-		t.Fatal(err)
-	}
+	dir := testtools.RichBook(t)
 	b, l, pdf := typesetBook(t, filepath.Join(dir, "episodes"))
 	checkLinesInside(t, l)
 
@@ -131,10 +127,7 @@ func TestRichBookReadsBack(t *testing.T) {
 // pages): every paragraph comes back from pdftotext in order, no line is
 // wider than the text area, and no line starts with closing punctuation.
 func TestLongBookKeepsTextOrderAndKinsoku(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "episodes")
-	if err := bookgen.Write(dir, 60, 5700, 1); err != nil {
-		t.Fatal(err)
-	}
+	dir := testtools.Book(t, 60, 5700, 1)
 	b, l, pdf := typesetBook(t, dir)
 	checkLinesInside(t, l)
 	text := testtools.Poppler(t, "pdftotext", "-enc", "UTF-8", pdf, "-")
@@ -189,10 +182,7 @@ func TestLongBookKeepsTextOrderAndKinsoku(t *testing.T) {
 // sizes and checks every line against the text area, by the layout's own
 // measurements.
 func TestNoLineLeavesTheTextArea(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "episodes")
-	if err := bookgen.Write(dir, 300, 5700, 3); err != nil {
-		t.Fatal(err)
-	}
+	dir := testtools.Book(t, 300, 5700, 3)
 	b, err := manuscript.Load(context.Background(), manuscript.Options{Src: dir})
 	if err != nil {
 		t.Fatal(err)
