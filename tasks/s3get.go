@@ -30,10 +30,7 @@ type S3GetParams struct {
 	// The folder to download into.
 	Dest     string `yaml:"dest" json:"dest" required:"true"`
 	S3Access `yaml:",inline" json:",inline"`
-	// Objects larger than this are downloaded in ranges of this size, in parallel.
-	PartSize string `yaml:"part_size" json:"part_size" default:"16MiB"`
-	// Ranges downloaded at once.
-	Concurrency int `yaml:"concurrency" json:"concurrency" default:"8"`
+	Transfer `yaml:",inline" json:",inline"`
 }
 
 func init() {
@@ -56,8 +53,8 @@ func init() {
 			if p.Latest && p.Set != "" {
 				return errors.New("give latest or set, not both")
 			}
-			if _, err := parseSize(p.PartSize); err != nil {
-				return fmt.Errorf("part_size: %w", err)
+			if err := p.Transfer.check(); err != nil {
+				return err
 			}
 			_, err := objstore.Parse(p.From)
 			return err

@@ -33,11 +33,8 @@ type S3PutParams struct {
 	// S3 storage class, e.g. STANDARD_IA or GLACIER_IR.
 	StorageClass string `yaml:"storage_class" json:"storage_class"`
 	// Server-side encryption: AES256 or aws:kms.
-	SSE string `yaml:"sse" json:"sse" enum:",AES256,aws:kms"`
-	// Size of multipart parts, e.g. "16MiB" (at least 5MiB).
-	PartSize string `yaml:"part_size" json:"part_size" default:"16MiB"`
-	// Parts uploaded at once.
-	Concurrency int `yaml:"concurrency" json:"concurrency" default:"8"`
+	SSE      string `yaml:"sse" json:"sse" enum:",AES256,aws:kms"`
+	Transfer `yaml:",inline" json:",inline"`
 }
 
 func init() {
@@ -63,8 +60,8 @@ func init() {
 			if (len(p.Files) == 0) == (p.Src == "") {
 				return errors.New("give either files or src")
 			}
-			if _, err := parseSize(p.PartSize); err != nil {
-				return fmt.Errorf("part_size: %w", err)
+			if err := p.Transfer.check(); err != nil {
+				return err
 			}
 			_, err := objstore.Parse(p.To)
 			return err
