@@ -97,14 +97,26 @@ func newBudget(max int64) *budget {
 	return b
 }
 
-// acquire waits until n bytes are free (or nothing is in flight).
-func (b *budget) acquire(n int64) {
+// acquire waits until n bytes are free (or nothing is in flight), or ctx
+// ends: a writer that failed gives nothing back, and must not leave the
+// reader waiting for ever.
+func (b *budget) acquire(ctx context.Context, n int64) error {
+	stop := context.AfterFunc(ctx, func() {
+		b.mu.Lock()
+		b.cond.Broadcast()
+		b.mu.Unlock()
+	})
+	defer stop()
 	b.mu.Lock()
+	defer b.mu.Unlock()
 	for b.free < n && b.free < b.max {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		b.cond.Wait()
 	}
 	b.free -= n
-	b.mu.Unlock()
+	return nil
 }
 
 func (b *budget) release(n int64) {
@@ -157,7 +169,7 @@ func Write(ctx context.Context, w io.Writer, entries []fileset.Entry, opt Option
 		read(ctx, entries, opt, jobs, order, pool, budget)
 	}()
 
-	files, err := writeAll(w, order, opt, pool, budget)
+	files, err := writeAll(ctx, w, order, opt, pool, budget)
 	if err == nil && ctx.Err() != nil {
 		err = ctx.Err() // cancelled between entries: the archive is not whole
 	}
@@ -219,12 +231,8 @@ func read(ctx context.Context, entries []fileset.Entry, opt Options, jobs chan<-
 			}
 			continue
 		case mode&fs.ModeSymlink != 0:
-			target, err := os.Readlink(e.Path)
-			if err != nil {
-				fail(fmt.Errorf("read link %s: %w", e.Path, err))
-				return
-			}
-			if !send(item{kind: linkEntry, entry: e, target: target}) {
+			// The caller has judged the link and says what to store.
+			if !send(item{kind: linkEntry, entry: e, target: e.Target}) {
 				return
 			}
 			continue
@@ -262,7 +270,9 @@ func readFile(ctx context.Context, e fileset.Entry, opt Options, jobs chan<- *ch
 		} else {
 			buf = pool.Get().(*[]byte)
 		}
-		budget.acquire(int64(cap(*buf)))
+		if err := budget.acquire(ctx, int64(cap(*buf))); err != nil {
+			return nil, nil, err
+		}
 		n, err := io.ReadFull(f, *buf)
 		if err == io.EOF || err == io.ErrUnexpectedEOF {
 			err = nil
@@ -307,12 +317,14 @@ func readFile(ctx context.Context, e fileset.Entry, opt Options, jobs chan<- *ch
 		if last {
 			c.crc = crc.Sum32()
 		}
-		if !send(item{kind: chunkData, chunk: c}) {
-			return ctx.Err()
-		}
+		// A worker takes the chunk before the writer hears of it: every
+		// chunk the writer waits for is being deflated.
 		select {
 		case jobs <- c:
 		case <-ctx.Done():
+			return ctx.Err()
+		}
+		if !send(item{kind: chunkData, chunk: c}) {
 			return ctx.Err()
 		}
 		if opt.Progress != nil {
@@ -340,7 +352,7 @@ func release(pool *sync.Pool, budget *budget, buf *[]byte, chunkSize int) {
 }
 
 // writeAll consumes the ordered stream and writes the archive.
-func writeAll(w io.Writer, order <-chan item, opt Options, pool *sync.Pool, budget *budget) (int, error) {
+func writeAll(ctx context.Context, w io.Writer, order <-chan item, opt Options, pool *sync.Pool, budget *budget) (int, error) {
 	zw := zip.NewWriter(w)
 	files := 0
 	var (
@@ -394,7 +406,11 @@ func writeAll(w io.Writer, order <-chan item, opt Options, pool *sync.Pool, budg
 			}
 		case chunkData:
 			c := it.chunk
-			<-c.done
+			select {
+			case <-c.done:
+			case <-ctx.Done():
+				return files, ctx.Err()
+			}
 			data := c.data
 			if !c.store {
 				data = c.out.Bytes()

@@ -4,11 +4,13 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 
 	"github.com/novelfactory/runner/tasks/internal/fileset"
@@ -65,3 +67,91 @@ func TestBadLevelIsRejected(t *testing.T) {
 		t.Fatal("level 10 accepted")
 	}
 }
+
+// failingWriter fails like a full disk after room bytes, and calls
+// onFull, when set, the first time.
+type failingWriter struct {
+	room   int
+	onFull func()
+}
+
+func (w *failingWriter) Write(p []byte) (int, error) {
+	if len(p) <= w.room {
+		w.room -= len(p)
+		return len(p), nil
+	}
+	if w.onFull != nil {
+		w.onFull()
+		w.onFull = nil
+	}
+	n := w.room
+	w.room = 0
+	return n, syscall.ENOSPC
+}
+
+// incompressible writes files of random bytes, so that the archive grows
+// as fast as it reads.
+func incompressible(t *testing.T, files, size int) []fileset.Entry {
+	t.Helper()
+	dir := t.TempDir()
+	rng := rand.New(rand.NewPCG(5, 6))
+	for i := range files {
+		data := make([]byte, size)
+		for j := range data {
+			data[j] = byte(rng.Uint32())
+		}
+		os.WriteFile(filepath.Join(dir, fmt.Sprintf("f%02d.bin", i)), data, 0o644)
+	}
+	entries, err := fileset.Walk(dir, fileset.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return entries
+}
+
+// TestAFullDiskEndsTheWriteWithItsError is the regression test of a hang:
+// the writer failed and stopped giving memory back while the reader
+// waited for memory, so Write never returned (2 runs in 3 with a full
+// disk). A hang fails this test by the test binary's timeout.
+func TestAFullDiskEndsTheWriteWithItsError(t *testing.T) {
+	entries := incompressible(t, 12, 300_000)
+	for _, room := range []int{0, 1000, 64 << 10, 200_000, 1 << 20, 2 << 20} {
+		for try := range 20 {
+			t.Run(fmt.Sprintf("room %d, try %d", room, try), func(t *testing.T) {
+				_, err := pzip.Write(context.Background(), &failingWriter{room: room}, entries, pzip.Options{Level: 1, ChunkSize: 16 << 10, Workers: 2})
+				if !errors.Is(err, syscall.ENOSPC) {
+					t.Fatalf("err = %v, want ENOSPC", err)
+				}
+			})
+		}
+	}
+}
+
+// TestCancellingEndsTheWrite cancels at many points of the stream: Write
+// must return the context's error every time.
+func TestCancellingEndsTheWrite(t *testing.T) {
+	entries := incompressible(t, 12, 300_000)
+	for _, room := range []int{0, 1000, 64 << 10, 200_000, 1 << 20, 2 << 20} {
+		for try := range 20 {
+			t.Run(fmt.Sprintf("at %d, try %d", room, try), func(t *testing.T) {
+				ctx, cancel := context.WithCancel(context.Background())
+				defer cancel()
+				w := &failingWriter{room: room, onFull: cancel}
+				w.room = room
+				_, err := pzip.Write(ctx, struct{ io.Writer }{writerFunc(func(p []byte) (int, error) {
+					if _, err := w.Write(p); err != nil {
+						return len(p), nil // the disk is fine; only the context ends
+					}
+					return len(p), nil
+				})}, entries, pzip.Options{Level: 1, ChunkSize: 16 << 10, Workers: 2})
+				if !errors.Is(err, context.Canceled) {
+					t.Fatalf("err = %v, want context.Canceled", err)
+				}
+			})
+		}
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
