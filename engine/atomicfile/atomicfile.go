@@ -5,6 +5,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
+	"syscall"
 )
 
 // File is a pending replacement of a destination path. Write to it, then call
@@ -17,14 +19,15 @@ type File struct {
 }
 
 // Create starts writing a replacement for dest with the given permissions.
+// Temp files of dest that a killed process left are removed first.
 func Create(dest string, perm os.FileMode) (*File, error) {
 	dir := filepath.Dir(dest)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create directory for %s: %w", dest, err)
 	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(dest)+".tmp-*")
+	tmp, err := CreateTemp(dest)
 	if err != nil {
-		return nil, fmt.Errorf("create temp file for %s: %w", dest, err)
+		return nil, err
 	}
 	if err := tmp.Chmod(perm); err != nil {
 		tmp.Close()
@@ -91,4 +94,100 @@ func Copy(dest string, r io.Reader, perm os.FileMode) (int64, error) {
 		return n, fmt.Errorf("write %s: %w", dest, err)
 	}
 	return n, f.Commit()
+}
+
+// tempInfix marks the name of a temp file: "." + base + tempInfix + random.
+const tempInfix = ".tmp-"
+
+// TempPrefix is the start of the names of dest's temp files.
+func TempPrefix(dest string) string { return "." + filepath.Base(dest) + tempInfix }
+
+// IsTemp reports whether path is a temp file of dest.
+func IsTemp(path, dest string) bool {
+	return filepath.Dir(path) == filepath.Dir(dest) && strings.HasPrefix(filepath.Base(path), TempPrefix(dest))
+}
+
+// IsTempName reports whether a file name is that of some temp file.
+func IsTempName(name string) bool {
+	return strings.HasPrefix(name, ".") && strings.Contains(name, tempInfix)
+}
+
+// CreateTemp creates a temp file for dest in dest's folder, after removing
+// the stale ones of dest. It is locked (flock) until closed, so that a
+// later run can tell a live temp file from one a killed process left: the
+// kernel drops the lock when its holder dies, even by kill -9.
+func CreateTemp(dest string) (*os.File, error) {
+	dir := filepath.Dir(dest)
+	RemoveStale(dir, TempPrefix(dest))
+	tmp, err := os.CreateTemp(dir, TempPrefix(dest)+"*")
+	if err != nil {
+		return nil, fmt.Errorf("create temp file for %s: %w", dest, err)
+	}
+	if err := lock(tmp); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return nil, fmt.Errorf("lock temp file for %s: %w", dest, err)
+	}
+	return tmp, nil
+}
+
+// TempDir creates a locked temp folder in parent, named prefix + random,
+// for work that is renamed into place when done. Call release when done
+// with it (after the rename or the removal).
+func TempDir(parent, prefix string) (path string, release func(), err error) {
+	RemoveStale(parent, prefix)
+	path, err = os.MkdirTemp(parent, prefix)
+	if err != nil {
+		return "", nil, err
+	}
+	f, err := os.Open(path)
+	if err == nil {
+		if err = lock(f); err != nil {
+			f.Close()
+		}
+	}
+	if err != nil {
+		os.Remove(path)
+		return "", nil, fmt.Errorf("lock temp folder %s: %w", path, err)
+	}
+	return path, func() { f.Close() }, nil
+}
+
+// RemoveStale removes the files and folders in dir whose names start with
+// prefix and that no live process holds: temp files and folders of a run
+// that was killed. It returns the paths it removed.
+func RemoveStale(dir, prefix string) []string {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil
+	}
+	var removed []string
+	for _, e := range entries {
+		if !strings.HasPrefix(e.Name(), prefix) {
+			continue
+		}
+		p := filepath.Join(dir, e.Name())
+		if e.Type()&os.ModeSymlink != 0 || !e.Type().IsRegular() && !e.IsDir() {
+			continue // never ours
+		}
+		if Stale(p) && os.RemoveAll(p) == nil {
+			removed = append(removed, p)
+		}
+	}
+	return removed
+}
+
+// Stale reports whether the temp file or folder at path is held by no live
+// process.
+func Stale(path string) bool {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	return lock(f) == nil // closing drops our probe's lock
+}
+
+func lock(f *os.File) error {
+	return syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
 }

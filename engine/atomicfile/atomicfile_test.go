@@ -48,3 +48,37 @@ func TestCommitReplacesWhole(t *testing.T) {
 		t.Fatal("Abort after Commit removed the file")
 	}
 }
+
+// TestStaleTempFilesGoLiveOnesStay: a temp file nobody holds (its writer
+// was killed) is removed by the next write of the same file; one a live
+// writer holds is not.
+func TestStaleTempFilesGoLiveOnesStay(t *testing.T) {
+	dir := t.TempDir()
+	dest := filepath.Join(dir, "episodes.zip")
+	stale := filepath.Join(dir, ".episodes.zip.tmp-123456")
+	os.WriteFile(stale, []byte("half of a zip from a killed run"), 0o644)
+	other := filepath.Join(dir, ".other.zip.tmp-1")
+	os.WriteFile(other, []byte("another file's temp"), 0o644)
+	live, err := atomicfile.Create(dest, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer live.Abort()
+	if _, err := os.Stat(stale); err == nil {
+		t.Error("the stale temp file of a killed run is still there")
+	}
+	if _, err := os.Stat(other); err != nil {
+		t.Error("the temp file of another destination was removed")
+	}
+	second, err := atomicfile.Create(dest, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer second.Abort()
+	if _, err := os.Stat(live.Name()); err != nil {
+		t.Error("a live writer's temp file was removed")
+	}
+	if !atomicfile.IsTemp(live.Name(), dest) || atomicfile.IsTemp(dest, dest) {
+		t.Error("IsTemp does not tell temp files from the destination")
+	}
+}
