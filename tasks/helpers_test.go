@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"syscall"
 	"testing"
 )
 
@@ -26,3 +27,5 @@ func TestFieldDocsAreFresh(t *testing.T) {
 type nopProgress struct{}
 
 func (nopProgress) Progress(int64, int64) {}
+
+func mkfifo(path string) error { return syscall.Mkfifo(path, 0o644) }

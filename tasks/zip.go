@@ -6,12 +6,16 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"path"
 	"path/filepath"
+	"sort"
+	"strings"
 
 	"github.com/novelfactory/runner/engine/atomicfile"
 	"github.com/novelfactory/runner/engine/tasktype"
 	"github.com/novelfactory/runner/tasks/internal/fileset"
 	"github.com/novelfactory/runner/tasks/internal/pzip"
+	"github.com/novelfactory/runner/tasks/internal/zipsafe"
 )
 
 // ZipParams are the params of the zip task.
@@ -28,6 +32,10 @@ type ZipParams struct {
 	Level int `yaml:"level" json:"level" default:"6"`
 	// Fixed timestamps and modes, so that the same files give the same bytes.
 	Reproducible bool `yaml:"reproducible" json:"reproducible"`
+	// Symlinks under src: keep stores a link that leads to a file or folder inside src as a link (unzip restores it); follow stores what each link points to, wherever it is.
+	Links string `yaml:"links" json:"links" default:"keep" enum:"keep,follow"`
+	// Accept a src with no file to pack; without it an empty source is an error, never an empty backup.
+	AllowEmpty bool `yaml:"allow_empty" json:"allow_empty"`
 }
 
 func init() {
@@ -38,7 +46,12 @@ func init() {
 			"sorted order, with UTF-8 names (Hangul shows right in every unzip). Files are deflated in 1 MiB chunks " +
 			"on all cores, so memory stays flat for files of any size. Already-compressed formats are stored. With " +
 			"`reproducible: true` timestamps and modes are fixed, so the same input gives the same bytes. The archive " +
-			"is written to a temporary file and renamed into place: a failed run never leaves half a zip at `dest`.",
+			"is written to a temporary file and renamed into place: a failed run never leaves half a zip at `dest`. " +
+			"A `src` that is a symlink is followed. With `links: keep` a link inside `src` that leads inside `src` is " +
+			"stored as a relative link (unzip restores it); a link leading outside is an error naming it — set " +
+			"`links: follow` to store what it points to. Links to nothing, sockets and pipes are left out and listed " +
+			"in the log. Every name and link is checked with unzip's rules before anything is written, and a source " +
+			"with no file is an error unless `allow_empty: true`.",
 		Outputs: []tasktype.Output{
 			{Name: "path", Type: "string", Doc: "Absolute path of the zip file."},
 			{Name: "bytes", Type: "integer", Doc: "Size of the zip file."},
@@ -52,7 +65,7 @@ func init() {
 			return nil
 		},
 		Plan: func(_ context.Context, env *tasktype.Env, p *ZipParams) (tasktype.Plan, error) {
-			entries, err := zipEntries(env, p)
+			entries, err := zipEntries(env, p, io.Discard)
 			if err != nil {
 				return tasktype.Plan{}, err
 			}
@@ -65,29 +78,87 @@ func init() {
 	})
 }
 
-func zipEntries(env *tasktype.Env, p *ZipParams) ([]fileset.Entry, error) {
-	dest := env.Path(p.Dest)
-	entries, err := fileset.Walk(env.Path(p.Src), fileset.Options{
-		Include: p.Include, Exclude: p.Exclude, Dirs: true,
-		Skip: []string{dest}, // a zip written inside its own source
+// zipEntries lists what the archive will hold and checks it with unzip's
+// own rules, so that a backup is refused today rather than on restore day.
+// What is left out is said in log.
+func zipEntries(env *tasktype.Env, p *ZipParams, log io.Writer) ([]fileset.Entry, error) {
+	src, dest := env.Path(p.Src), env.Path(p.Dest)
+	root, err := filepath.EvalSymlinks(src)
+	if err != nil {
+		return nil, fmt.Errorf("zip %s: %w", src, err)
+	}
+	mode := fileset.KeepLinks
+	if p.Links == "follow" {
+		mode = fileset.FollowLinks
+	}
+	entries, err := fileset.Walk(root, fileset.Options{
+		Include: p.Include, Exclude: p.Exclude, Dirs: true, Links: mode,
+		Skip:    []string{dest}, // a zip written inside its own source
+		Skipped: func(rel, why string) { fmt.Fprintf(log, "left out %s: %s\n", rel, why) },
 	})
 	if err != nil {
 		return nil, fmt.Errorf("list files to zip: %w", err)
 	}
-	// Temp files of an earlier, interrupted zip into the same folder.
 	out := entries[:0]
-	prefix := "." + filepath.Base(dest) + ".tmp-"
+	var problems []string
 	for _, e := range entries {
-		if filepath.Dir(e.Path) == filepath.Dir(dest) && len(filepath.Base(e.Path)) > len(prefix) && filepath.Base(e.Path)[:len(prefix)] == prefix {
-			continue
+		if atomicfile.IsTemp(e.Path, dest) {
+			continue // of an earlier, interrupted zip into the same folder
+		}
+		if e.IsLink() {
+			target, err := linkInside(root, e)
+			if err != nil {
+				problems = append(problems, err.Error())
+				continue
+			}
+			if target == "" {
+				fmt.Fprintf(log, "left out %s: a symlink to nothing (%s)\n", e.Rel, e.Target)
+				continue
+			}
+			e.Target = target
 		}
 		out = append(out, e)
+	}
+	checked := make([]zipsafe.Entry, len(out))
+	for i, e := range out {
+		checked[i] = zipsafe.Entry{Name: e.Rel, Link: e.IsLink(), Target: e.Target}
+	}
+	_, bad := zipsafe.Check(checked, nil)
+	problems = append(problems, bad...)
+	if len(problems) > 0 {
+		sort.Strings(problems)
+		return nil, fmt.Errorf("zip %s: unzip could not restore these, so nothing was packed:\n  %s", src, strings.Join(problems, "\n  "))
+	}
+	if fileset.Files(out) == 0 && !p.AllowEmpty {
+		filtered := ""
+		if len(p.Include) > 0 || len(p.Exclude) > 0 {
+			filtered = " that include/exclude select"
+		}
+		return nil, fmt.Errorf("zip %s: no files%s: an empty backup is refused (set allow_empty: true if an empty source is expected)", src, filtered)
 	}
 	return out, nil
 }
 
+// linkInside returns the target to store for a kept link: the path from
+// the link's folder to where it leads, every link on the way resolved, or
+// "" for a link that leads nowhere. A link leading outside root is an error.
+func linkInside(root string, e fileset.Entry) (string, error) {
+	if e.Real == "" {
+		return "", nil
+	}
+	rel, err := filepath.Rel(root, e.Real)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return "", fmt.Errorf("%q: a symlink to %s, outside src: its data would not be in the backup (set links: follow to store what it points to, or exclude it)", e.Rel, e.Real)
+	}
+	target, err := filepath.Rel(filepath.Join(root, filepath.FromSlash(path.Dir(e.Rel))), e.Real)
+	if err != nil {
+		return "", fmt.Errorf("%q: %w", e.Rel, err)
+	}
+	return filepath.ToSlash(target), nil
+}
+
 func runZip(ctx context.Context, env *tasktype.Env, p *ZipParams) (tasktype.Outputs, error) {
-	entries, err := zipEntries(env, p)
+	entries, err := zipEntries(env, p, env.Log)
 	if err != nil {
 		return nil, err
 	}

@@ -126,10 +126,12 @@ var fieldDocs = map[string]string{
 	"UnzipParams.MaxRatio":         "The largest compression ratio an entry of over 1 MiB may have: a zip bomb's is in the thousands.",
 	"UnzipParams.Overwrite":        "What to do with a file of dest that differs from the archive's: never (an error listing them), always, or if_newer.",
 	"UnzipParams.Src":              "The zip file to unpack.",
+	"ZipParams.AllowEmpty":         "Accept a src with no file to pack; without it an empty source is an error, never an empty backup.",
 	"ZipParams.Dest":               "Zip file to write. It is written to a temporary file and renamed into place.",
 	"ZipParams.Exclude":            "Globs of files to leave out; a glob without / matches names at any depth.",
 	"ZipParams.Include":            "Globs of files to pack, relative to src (** for any depth); every file when empty.",
 	"ZipParams.Level":              "Deflate level: 0 stores, 1 is fastest, 9 smallest. Already-compressed files (jpg, png, zip, gz …) are always stored.",
+	"ZipParams.Links":              "Symlinks under src: keep stores a link that leads to a file or folder inside src as a link (unzip restores it); follow stores what each link points to, wherever it is.",
 	"ZipParams.Reproducible":       "Fixed timestamps and modes, so that the same files give the same bytes.",
 	"ZipParams.Src":                "Directory to pack, relative to the recipe's directory.",
 }
