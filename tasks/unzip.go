@@ -9,7 +9,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -17,7 +16,9 @@ import (
 
 	"golang.org/x/text/encoding/korean"
 
+	"github.com/novelfactory/runner/engine/atomicfile"
 	"github.com/novelfactory/runner/engine/tasktype"
+	"github.com/novelfactory/runner/tasks/internal/zipsafe"
 )
 
 // UnzipParams are the params of the unzip task.
@@ -39,12 +40,14 @@ func init() {
 		Name:    "unzip",
 		Summary: "Unpack a zip file safely: no escapes, no bombs, all or nothing.",
 		Doc: "Checks every entry before writing anything: entries that would land outside `dest` (`..`, absolute " +
-			"paths, symlinks pointing out, files reached through a symlink), duplicate names and zip bombs (total size " +
-			"over `max_bytes`, a ratio over `max_ratio`, or an entry that expands beyond its declared size) are refused " +
-			"with the entries named. The archive is unpacked into a temporary folder beside `dest` and moved into place, " +
-			"so a failure leaves `dest` as it was; files already in `dest` with the same content are left alone, " +
-			"different ones follow `overwrite`. Names flagged UTF-8 and legacy CP949 names (Korean Windows zip tools) " +
-			"both come out as Hangul.",
+			"paths, links pointing out, links to or through links, a `..` after the start of a link's target, files " +
+			"reached through a link of the archive or of `dest`), duplicate names, encrypted entries, devices and pipes, " +
+			"and zip bombs (total size over `max_bytes`, a ratio over `max_ratio`, or an entry that expands beyond its " +
+			"declared size) are refused with the entries named. The archive is unpacked into a temporary folder and " +
+			"moved into place, never following a link of `dest` (the kernel confines every write to `dest`), so a failure " +
+			"leaves `dest` as it was; files already in `dest` with the same content are left alone, different ones follow " +
+			"`overwrite`. New folders get the umask's mode, as with Info-ZIP. Names flagged UTF-8 and legacy CP949 names " +
+			"(Korean Windows zip tools) both come out as Hangul.",
 		Outputs: []tasktype.Output{
 			{Name: "path", Type: "string", Doc: "Absolute path of dest."},
 			{Name: "files", Type: "integer", Doc: "Files in the archive."},
@@ -78,6 +81,9 @@ type entry struct {
 	target string // of a symlink
 }
 
+func (e entry) isDir() bool  { return e.f.Mode().IsDir() }
+func (e entry) isLink() bool { return e.f.Mode()&fs.ModeSymlink != 0 }
+
 // entryName decodes an entry's name: UTF-8 when it is valid UTF-8 (flagged
 // or not: many tools write UTF-8 without the flag), else CP949, the code
 // page of Korean Windows zip tools.
@@ -91,73 +97,47 @@ func entryName(f *zip.File) string {
 	return f.Name
 }
 
-// checkEntries validates every entry before anything is written.
-func checkEntries(zr *zip.Reader, maxBytes int64, maxRatio int) ([]entry, error) {
+// checkEntries validates every entry before anything is written, with the
+// rules zip checked them by (zipsafe), plus what only an archive from
+// elsewhere can hold. isLink says which paths of dest already are links.
+func checkEntries(zr *zip.Reader, maxBytes int64, maxRatio int, isLink func(string) bool) ([]entry, error) {
 	var (
-		entries  []entry
 		problems []string
 		total    uint64
-		seen     = map[string]bool{}
-		links    = map[string]bool{}
+		checked  = make([]zipsafe.Entry, len(zr.File))
 	)
-	for _, f := range zr.File {
-		raw := entryName(f)
-		name := strings.ReplaceAll(raw, `\`, "/")
-		isDir := strings.HasSuffix(name, "/")
-		clean := path.Clean(name)
+	for i, f := range zr.File {
+		checked[i] = zipsafe.Entry{Name: strings.ReplaceAll(entryName(f), `\`, "/")}
+		mode := f.Mode()
 		switch {
-		case name == "" || clean == "." && !isDir:
-			problems = append(problems, fmt.Sprintf("%q: an empty name", raw))
-			continue
-		case path.IsAbs(clean) || (len(clean) > 1 && clean[1] == ':'):
-			problems = append(problems, fmt.Sprintf("%q: an absolute path", raw))
-			continue
-		case clean == ".." || strings.HasPrefix(clean, "../"):
-			problems = append(problems, fmt.Sprintf("%q: it would land outside the destination", raw))
-			continue
-		}
-		if seen[clean] {
-			problems = append(problems, fmt.Sprintf("%q: the name appears twice", raw))
-			continue
-		}
-		seen[clean] = true
-		e := entry{f: f, name: clean}
-		if f.Mode()&fs.ModeSymlink != 0 {
+		case f.Flags&0x1 != 0:
+			problems = append(problems, fmt.Sprintf("%q: encrypted; encrypted entries are not supported (unpack it with a tool that knows the password)", checked[i].Name))
+		case mode&(fs.ModeDevice|fs.ModeCharDevice|fs.ModeNamedPipe|fs.ModeSocket) != 0:
+			problems = append(problems, fmt.Sprintf("%q: a device, pipe or socket, not data", checked[i].Name))
+		case mode&fs.ModeSymlink != 0:
 			target, err := readSmall(f, 4096)
 			if err != nil {
-				problems = append(problems, fmt.Sprintf("%q: %v", raw, err))
-				continue
+				problems = append(problems, fmt.Sprintf("%q: %v", checked[i].Name, err))
 			}
-			resolved := path.Clean(path.Join(path.Dir(clean), target))
-			if path.IsAbs(target) || resolved == ".." || strings.HasPrefix(resolved, "../") {
-				problems = append(problems, fmt.Sprintf("%q: a symlink pointing outside the destination (%s)", raw, target))
-				continue
-			}
-			e.target = target
-			links[clean] = true
+			checked[i].Link, checked[i].Target = true, target
 		}
 		total += f.UncompressedSize64
 		if f.UncompressedSize64 > 1<<20 && f.CompressedSize64 > 0 && f.UncompressedSize64/f.CompressedSize64 > uint64(maxRatio) {
-			problems = append(problems, fmt.Sprintf("%q: compressed %d:1, over max_ratio %d (a zip bomb?)", raw, f.UncompressedSize64/f.CompressedSize64, maxRatio))
-		}
-		entries = append(entries, e)
-	}
-	// A file reached through a symlink of the same archive could be
-	// written anywhere the link points.
-	for _, e := range entries {
-		for dir := path.Dir(e.name); dir != "."; dir = path.Dir(dir) {
-			if links[dir] {
-				problems = append(problems, fmt.Sprintf("%q: it lies under the symlink %q", e.name, dir))
-				break
-			}
+			problems = append(problems, fmt.Sprintf("%q: compressed %d:1, over max_ratio %d (a zip bomb?)", checked[i].Name, f.UncompressedSize64/f.CompressedSize64, maxRatio))
 		}
 	}
+	names, bad := zipsafe.Check(checked, isLink)
+	problems = append(problems, bad...)
 	if total > uint64(maxBytes) {
-		problems = append(problems, fmt.Sprintf("the archive unpacks to %s, over max_bytes %s (a zip bomb?)", humanBytes(int64(total)), humanBytes(maxBytes)))
+		problems = append(problems, fmt.Sprintf("the archive unpacks to %s, over max_bytes %s (a zip bomb?)", humanBytes(int64(min(total, 1<<62))), humanBytes(maxBytes)))
 	}
 	if len(problems) > 0 {
 		sort.Strings(problems)
 		return nil, fmt.Errorf("refusing to unpack:\n  %s", strings.Join(problems, "\n  "))
+	}
+	entries := make([]entry, len(zr.File))
+	for i, f := range zr.File {
+		entries[i] = entry{f: f, name: names[i], target: checked[i].Target}
 	}
 	return entries, nil
 }
@@ -178,6 +158,13 @@ func readSmall(f *zip.File, max int64) (string, error) {
 	return string(data), nil
 }
 
+// Names of the temp folders unzip works in: beside a new dest, or inside
+// an existing one (so that every move stays within dest).
+const (
+	unzipTempInfix = ".unzip-"
+	mergeTempName  = ".runner-unzip-"
+)
+
 func runUnzip(ctx context.Context, env *tasktype.Env, p *UnzipParams) (tasktype.Outputs, error) {
 	src, dest := env.Path(p.Src), env.Path(p.Dest)
 	maxBytes, _ := parseSize(p.MaxBytes) // checked by Check
@@ -186,17 +173,46 @@ func runUnzip(ctx context.Context, env *tasktype.Env, p *UnzipParams) (tasktype.
 		return nil, fmt.Errorf("open %s: %w", src, err)
 	}
 	defer zr.Close()
-	entries, err := checkEntries(&zr.Reader, maxBytes, p.MaxRatio)
+	// Temp folders of an unzip that was killed, beside dest.
+	atomicfile.RemoveStale(filepath.Dir(dest), "."+filepath.Base(dest)+unzipTempInfix)
+	var root *os.Root // dest, when it exists: every change to it goes through here
+	switch info, err := os.Stat(dest); {
+	case err == nil && !info.IsDir():
+		return nil, fmt.Errorf("unzip %s: dest %s is a file, not a folder", src, dest)
+	case err == nil:
+		if root, err = os.OpenRoot(dest); err != nil {
+			return nil, fmt.Errorf("unzip %s: %w", src, err)
+		}
+		defer root.Close()
+		atomicfile.RemoveStale(dest, mergeTempName)
+	case !errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("unzip %s: %w", src, err)
+	}
+	isLink := func(string) bool { return false }
+	if root != nil {
+		isLink = func(name string) bool {
+			info, err := root.Lstat(filepath.FromSlash(name))
+			return err == nil && info.Mode()&fs.ModeSymlink != 0
+		}
+	}
+	entries, err := checkEntries(&zr.Reader, maxBytes, p.MaxRatio, isLink)
 	if err != nil {
 		return nil, fmt.Errorf("unzip %s: %w", src, err)
 	}
-	if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
+
+	// Unpack into a temp folder: beside dest when dest is new (then the
+	// folder is renamed into place), else inside it.
+	parent, prefix, perm := filepath.Dir(dest), "."+filepath.Base(dest)+unzipTempInfix, fs.FileMode(0o777)
+	if root != nil {
+		parent, prefix, perm = dest, mergeTempName, 0o700
+	} else if err := os.MkdirAll(parent, 0o777); err != nil {
 		return nil, fmt.Errorf("unzip %s: %w", src, err)
 	}
-	tmp, err := os.MkdirTemp(filepath.Dir(dest), "."+filepath.Base(dest)+".unzip-")
+	tmp, release, err := atomicfile.TempDir(parent, prefix, perm)
 	if err != nil {
 		return nil, fmt.Errorf("unzip %s: %w", src, err)
 	}
+	defer release()
 	defer os.RemoveAll(tmp)
 	var declared int64
 	for _, e := range entries {
@@ -206,8 +222,13 @@ func runUnzip(ctx context.Context, env *tasktype.Env, p *UnzipParams) (tasktype.
 	if err != nil {
 		return nil, fmt.Errorf("unzip %s: %w", src, err)
 	}
-	written, unchanged, err := mergeInto(tmp, dest, entries, p.Overwrite)
-	if err != nil {
+	var written, unchanged int
+	if root == nil {
+		if err := os.Rename(tmp, dest); err != nil {
+			return nil, fmt.Errorf("unzip %s: %w", src, err)
+		}
+		written = files
+	} else if written, unchanged, err = mergeInto(root, filepath.Base(tmp), entries, p.Overwrite); err != nil {
 		return nil, fmt.Errorf("unzip %s into %s: %w", src, dest, err)
 	}
 	fmt.Fprintf(env.Log, "unzipped %d files (%s) into %s: %d written, %d unchanged\n", files, humanBytes(total), dest, written, unchanged)
@@ -217,65 +238,65 @@ func runUnzip(ctx context.Context, env *tasktype.Env, p *UnzipParams) (tasktype.
 // extractAll writes every entry under tmp, counting real bytes: an entry
 // that expands beyond its declared size is a bomb, whatever its header says.
 func extractAll(ctx context.Context, env *tasktype.Env, entries []entry, tmp string, maxBytes, declared int64) (int, int64, error) {
+	root, err := os.OpenRoot(tmp)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer root.Close()
 	var total int64
 	files := 0
 	for _, e := range entries {
 		if err := ctx.Err(); err != nil {
 			return files, total, err
 		}
-		out := filepath.Join(tmp, filepath.FromSlash(e.name))
-		switch {
-		case e.f.Mode().IsDir():
-			if err := os.MkdirAll(out, 0o755); err != nil {
+		name := filepath.FromSlash(e.name)
+		if e.isDir() {
+			if err := root.MkdirAll(name, 0o777); err != nil {
 				return files, total, err
 			}
-			continue
-		case e.target != "":
-			os.MkdirAll(filepath.Dir(out), 0o755)
-			if err := os.Symlink(e.target, out); err != nil {
-				return files, total, err
-			}
-			files++
 			continue
 		}
-		if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+		if err := root.MkdirAll(filepath.Dir(name), 0o777); err != nil {
 			return files, total, err
 		}
-		n, err := extractFile(e, out)
+		files++
+		if e.isLink() {
+			if err := root.Symlink(e.target, name); err != nil {
+				return files, total, err
+			}
+			continue
+		}
+		n, err := extractFile(ctx, root, e, name, maxBytes-total)
 		total += n
 		if err != nil {
 			return files, total, err
 		}
-		if total > maxBytes {
-			return files, total, fmt.Errorf("the archive unpacks to more than max_bytes %s (a zip bomb?)", humanBytes(maxBytes))
-		}
-		files++
 		env.Progress.Progress(total, declared)
 	}
 	return files, total, nil
 }
 
-func extractFile(e entry, out string) (int64, error) {
+func extractFile(ctx context.Context, root *os.Root, e entry, name string, room int64) (int64, error) {
 	r, err := e.f.Open()
 	if err != nil {
 		return 0, fmt.Errorf("%s: %w", e.name, err)
 	}
 	defer r.Close()
-	perm := e.f.Mode().Perm() | 0o600
-	w, err := os.OpenFile(out, os.O_CREATE|os.O_EXCL|os.O_WRONLY, perm)
+	w, err := root.OpenFile(name, os.O_CREATE|os.O_EXCL|os.O_WRONLY, e.f.Mode().Perm()|0o600)
 	if err != nil {
 		return 0, err
 	}
+	defer w.Close()
 	declared := int64(e.f.UncompressedSize64)
-	n, err := io.Copy(w, io.LimitReader(r, declared+1))
+	n, err := io.Copy(w, &ctxReader{ctx: ctx, r: io.LimitReader(r, min(declared, room)+1)})
 	// archive/zip itself stops an entry that outgrows its header with
 	// ErrFormat; say what it means.
 	switch {
+	case err == nil && n > room:
+		return n, fmt.Errorf("the archive unpacks to more than max_bytes (a zip bomb?)")
 	case err == nil && n > declared:
-		w.Close()
 		return n, fmt.Errorf("%s expands beyond its declared %d bytes (a zip bomb?)", e.name, declared)
 	case errors.Is(err, zip.ErrFormat):
-		w.Close()
 		return n, fmt.Errorf("%s expands beyond its declared %d bytes, or its data is damaged (a zip bomb?)", e.name, declared)
 	}
 	if err == nil {
@@ -288,49 +309,53 @@ func extractFile(e entry, out string) (int64, error) {
 		return n, fmt.Errorf("%s: %w", e.name, err)
 	}
 	if !e.f.Modified.IsZero() {
-		os.Chtimes(out, e.f.Modified, e.f.Modified)
+		root.Chtimes(name, e.f.Modified, e.f.Modified)
 	}
 	return n, nil
 }
 
-// mergeInto moves the unpacked files into dest: all at once when dest is
-// new, else file by file after every conflict has been found, so that a
-// refusal changes nothing.
-func mergeInto(tmp, dest string, entries []entry, overwrite string) (written, unchanged int, err error) {
-	if _, err := os.Lstat(dest); errors.Is(err, fs.ErrNotExist) {
-		if err := os.Rename(tmp, dest); err != nil {
-			return 0, 0, err
-		}
-		os.MkdirAll(tmp, 0o755) // for the deferred RemoveAll
-		n := 0
-		for _, e := range entries {
-			if !e.f.Mode().IsDir() {
-				n++
-			}
-		}
-		return n, 0, nil
+// ctxReader ends a copy when its context ends.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c *ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
 	}
-	type move struct{ from, to string }
+	return c.r.Read(p)
+}
+
+// mergeInto moves the entries unpacked in root's folder tmp into root,
+// file by file, after every conflict has been found, so that a refusal
+// changes nothing. Nothing is written through a link: checkEntries refused
+// entries under links of dest, and root keeps every path inside dest.
+func mergeInto(root *os.Root, tmp string, entries []entry, overwrite string) (written, unchanged int, err error) {
+	type move struct{ name string }
 	var moves []move
 	var conflicts []string
 	for _, e := range entries {
-		if e.f.Mode().IsDir() {
-			continue
-		}
-		from := filepath.Join(tmp, filepath.FromSlash(e.name))
-		to := filepath.Join(dest, filepath.FromSlash(e.name))
-		old, err := os.Lstat(to)
+		name := filepath.FromSlash(e.name)
+		old, err := root.Lstat(name)
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
-			moves = append(moves, move{from, to})
+			if !e.isDir() {
+				moves = append(moves, move{name})
+			}
 			continue
 		case err != nil:
 			return 0, 0, err
+		case e.isDir() && old.IsDir():
+			continue
+		case e.isDir():
+			conflicts = append(conflicts, e.name+" (a file in the destination, a folder in the archive)")
+			continue
 		case old.IsDir():
 			conflicts = append(conflicts, e.name+" (a folder in the destination)")
 			continue
 		}
-		if same, err := sameContent(from, to); err != nil {
+		if same, err := sameContent(root, filepath.Join(tmp, name), name); err != nil {
 			return 0, 0, err
 		} else if same {
 			unchanged++
@@ -338,10 +363,10 @@ func mergeInto(tmp, dest string, entries []entry, overwrite string) (written, un
 		}
 		switch overwrite {
 		case "always":
-			moves = append(moves, move{from, to})
+			moves = append(moves, move{name})
 		case "if_newer":
 			if e.f.Modified.After(old.ModTime()) {
-				moves = append(moves, move{from, to})
+				moves = append(moves, move{name})
 			} else {
 				unchanged++
 			}
@@ -353,11 +378,18 @@ func mergeInto(tmp, dest string, entries []entry, overwrite string) (written, un
 		return 0, 0, fmt.Errorf("%d files in the destination differ from the archive's (overwrite: never): %s; set overwrite: always or if_newer, or restore into an empty folder",
 			len(conflicts), strings.Join(conflicts, ", "))
 	}
+	for _, e := range entries {
+		if e.isDir() {
+			if err := root.MkdirAll(filepath.FromSlash(e.name), 0o777); err != nil {
+				return written, unchanged, err
+			}
+		}
+	}
 	for _, m := range moves {
-		if err := os.MkdirAll(filepath.Dir(m.to), 0o755); err != nil {
+		if err := root.MkdirAll(filepath.Dir(m.name), 0o777); err != nil {
 			return written, unchanged, err
 		}
-		if err := os.Rename(m.from, m.to); err != nil {
+		if err := root.Rename(filepath.Join(tmp, m.name), m.name); err != nil {
 			return written, unchanged, err
 		}
 		written++
@@ -365,13 +397,13 @@ func mergeInto(tmp, dest string, entries []entry, overwrite string) (written, un
 	return written, unchanged, nil
 }
 
-// sameContent compares two files byte for byte (symlinks by target).
-func sameContent(a, b string) (bool, error) {
-	ia, err := os.Lstat(a)
+// sameContent compares two files of root byte for byte (links by target).
+func sameContent(root *os.Root, a, b string) (bool, error) {
+	ia, err := root.Lstat(a)
 	if err != nil {
 		return false, err
 	}
-	ib, err := os.Lstat(b)
+	ib, err := root.Lstat(b)
 	if err != nil {
 		return false, err
 	}
@@ -379,16 +411,19 @@ func sameContent(a, b string) (bool, error) {
 		return false, nil
 	}
 	if ia.Mode()&fs.ModeSymlink != 0 {
-		ta, _ := os.Readlink(a)
-		tb, _ := os.Readlink(b)
+		ta, _ := root.Readlink(a)
+		tb, _ := root.Readlink(b)
 		return ta == tb, nil
 	}
-	fa, err := os.Open(a)
+	if !ia.Mode().IsRegular() {
+		return false, nil
+	}
+	fa, err := root.Open(a)
 	if err != nil {
 		return false, err
 	}
 	defer fa.Close()
-	fb, err := os.Open(b)
+	fb, err := root.Open(b)
 	if err != nil {
 		return false, err
 	}

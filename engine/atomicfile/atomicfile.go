@@ -1,8 +1,12 @@
 package atomicfile
 
 import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -131,14 +135,50 @@ func CreateTemp(dest string) (*os.File, error) {
 	return tmp, nil
 }
 
+// CreateTempIn creates a locked temp file for name (a path inside root) in
+// name's folder, after removing the stale ones of name, and returns it
+// with its path inside root. Every path goes through root: a link in the
+// folder cannot lead the file elsewhere.
+func CreateTempIn(root *os.Root, name string) (*os.File, string, error) {
+	dir := filepath.Dir(name)
+	RemoveStale(filepath.Join(root.Name(), dir), TempPrefix(name))
+	for range 100 {
+		var b [6]byte
+		rand.Read(b[:])
+		tmp := filepath.Join(dir, TempPrefix(name)+hex.EncodeToString(b[:]))
+		f, err := root.OpenFile(tmp, os.O_CREATE|os.O_EXCL|os.O_RDWR, 0o644)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		if err != nil {
+			return nil, "", fmt.Errorf("create temp file for %s: %w", name, err)
+		}
+		if err := lock(f); err != nil {
+			f.Close()
+			root.Remove(tmp)
+			return nil, "", fmt.Errorf("lock temp file for %s: %w", name, err)
+		}
+		return f, tmp, nil
+	}
+	return nil, "", fmt.Errorf("create temp file for %s: no free name", name)
+}
+
 // TempDir creates a locked temp folder in parent, named prefix + random,
-// for work that is renamed into place when done. Call release when done
-// with it (after the rename or the removal).
-func TempDir(parent, prefix string) (path string, release func(), err error) {
+// with perm less the umask (a folder renamed into place gets the mode any
+// new folder would), for work that is renamed into place when done. Call
+// release when done with it (after the rename or the removal).
+func TempDir(parent, prefix string, perm os.FileMode) (path string, release func(), err error) {
 	RemoveStale(parent, prefix)
-	path, err = os.MkdirTemp(parent, prefix)
+	for range 100 {
+		var b [6]byte
+		rand.Read(b[:])
+		path = filepath.Join(parent, prefix+hex.EncodeToString(b[:]))
+		if err = os.Mkdir(path, perm); !errors.Is(err, fs.ErrExist) {
+			break
+		}
+	}
 	if err != nil {
-		return "", nil, err
+		return "", nil, fmt.Errorf("create temp folder in %s: %w", parent, err)
 	}
 	f, err := os.Open(path)
 	if err == nil {
