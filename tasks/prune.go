@@ -23,10 +23,16 @@ type PruneParams struct {
 	KeepWeekly int `yaml:"keep_weekly" json:"keep_weekly"`
 	// For the newest N months that have a complete set, keep that month's newest.
 	KeepMonthly int `yaml:"keep_monthly" json:"keep_monthly"`
-	// Incomplete sets (no manifest.json) younger than this are left alone: a run may still be writing one.
-	Grace    time.Duration `yaml:"grace" json:"grace" default:"24h"`
-	S3Access `yaml:",inline" json:",inline"`
+	// Incomplete sets (no manifest.json) younger than this are left alone: a run may still be writing one. At least 1h.
+	Grace time.Duration `yaml:"grace" json:"grace" default:"24h"`
+	// Delete damaged sets (a manifest that cannot be read or does not match its objects) once older than grace; without it they are kept and reported.
+	RemoveDamaged bool `yaml:"remove_damaged" json:"remove_damaged"`
+	S3Access      `yaml:",inline" json:",inline"`
 }
+
+// minGrace is the shortest grace prune accepts: a shorter one could delete
+// a set while a slow upload is still writing it.
+const minGrace = time.Hour
 
 func init() {
 	register(tasktype.Def[PruneParams]{
@@ -34,24 +40,33 @@ func init() {
 		Summary: "Delete old backup sets by a retention policy; never the newest complete one.",
 		Doc: "Applies a retention policy to the backup sets under `target` with restic's semantics: `keep_last`, " +
 			"`keep_daily`, `keep_weekly` and `keep_monthly` each keep sets, and a set kept by any rule stays. Only " +
-			"complete sets (with manifest.json) count; incomplete ones are deleted once older than `grace`. The newest " +
-			"complete set is never deleted, and a policy with no keep rule is an error. A dry run lists exactly what " +
-			"would be deleted (it reads the target: a read-only probe).",
+			"complete sets (with manifest.json) count; incomplete ones are deleted once older than `grace` (at least 1h). " +
+			"The newest complete set is never deleted, and a policy with no keep rule is an error. prune deletes only " +
+			"what runner can prove it wrote — a folder with a manifest.json or the .runner-set marker s3put writes " +
+			"first — and refuses a target that holds anything else, naming it (a target one level too high). A damaged " +
+			"set is reported and kept unless `remove_damaged: true`. Temp files and S3 multipart uploads that killed " +
+			"runs left under the target, older than `grace`, are removed. A dry run lists exactly what would be deleted " +
+			"(it reads the target: a read-only probe).",
 		Outputs: []tasktype.Output{
 			{Name: "kept", Type: "list of string", Doc: "Names of the sets kept, oldest first."},
 			{Name: "deleted", Type: "list of string", Doc: "Names of the sets deleted."},
 			{Name: "objects", Type: "integer", Doc: "Objects deleted."},
+			{Name: "damaged", Type: "list of string", Doc: "Names of the damaged sets found (kept unless remove_damaged)."},
+			{Name: "abandoned", Type: "list of string", Doc: "Temp files and multipart uploads of killed runs that were removed."},
 		},
 		Check: func(p *PruneParams) error {
-			_, err := (backupset.Policy{Last: p.KeepLast, Daily: p.KeepDaily, Weekly: p.KeepWeekly, Monthly: p.KeepMonthly}).Apply(nil, time.Time{})
+			_, err := p.policy().Apply(nil, time.Time{})
 			if err != nil {
 				return err
+			}
+			if p.Grace < minGrace {
+				return fmt.Errorf("grace %s: a set younger than that may still be uploading; use at least %s", p.Grace, minGrace)
 			}
 			_, err = objstore.Parse(p.Target)
 			return err
 		},
 		Plan: func(ctx context.Context, env *tasktype.Env, p *PruneParams) (tasktype.Plan, error) {
-			decisions, _, err := pruneDecisions(ctx, env, p)
+			decisions, _, _, err := pruneDecisions(ctx, env, p)
 			if err != nil {
 				return tasktype.Plan{}, err
 			}
@@ -70,52 +85,122 @@ func init() {
 	})
 }
 
-func pruneDecisions(ctx context.Context, env *tasktype.Env, p *PruneParams) ([]backupset.Decision, objstore.Store, error) {
+func (p *PruneParams) policy() backupset.Policy {
+	return backupset.Policy{Last: p.KeepLast, Daily: p.KeepDaily, Weekly: p.KeepWeekly, Monthly: p.KeepMonthly, Grace: p.Grace, RemoveDamaged: p.RemoveDamaged}
+}
+
+func pruneDecisions(ctx context.Context, env *tasktype.Env, p *PruneParams) ([]backupset.Decision, objstore.Store, string, error) {
 	store, prefix, err := openTarget(ctx, env, p.Target, p.options(), "")
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, "", err
 	}
-	sets, err := backupset.List(ctx, store, prefix)
+	listing, err := backupset.List(ctx, store, prefix)
 	if err != nil {
-		return nil, nil, fmt.Errorf("list backup sets under %s: %w", p.Target, err)
+		return nil, nil, "", fmt.Errorf("list backup sets under %s: %w", p.Target, err)
 	}
-	policy := backupset.Policy{Last: p.KeepLast, Daily: p.KeepDaily, Weekly: p.KeepWeekly, Monthly: p.KeepMonthly, Grace: p.Grace}
-	decisions, err := policy.Apply(sets, time.Now())
-	return decisions, store, err
+	if err := refuseForeign(p.Target, listing); err != nil {
+		return nil, nil, "", err
+	}
+	decisions, err := p.policy().Apply(listing.Sets, time.Now())
+	return decisions, store, prefix, err
+}
+
+// refuseForeign refuses a target that holds what runner did not write: a
+// target one level too high (a bucket root, a shared folder) would
+// otherwise have its unrelated folders deleted as "incomplete sets".
+func refuseForeign(target string, l *backupset.Listing) error {
+	foreign := l.Foreign()
+	if len(foreign) == 0 {
+		return nil
+	}
+	hint := ""
+	for _, s := range l.Sets {
+		if s.Runners() {
+			continue
+		}
+		for _, o := range s.Objects {
+			if strings.HasSuffix(o.Key, "/"+backupset.ManifestName) && strings.Count(strings.TrimPrefix(o.Key, s.Prefix), "/") == 1 {
+				hint = fmt.Sprintf("; %s holds backup sets itself: is target one level too high (%s%s)?", s.Name+"/", strings.TrimSuffix(target, "/")+"/", s.Name+"/")
+				break
+			}
+		}
+		if hint != "" {
+			break
+		}
+	}
+	shown := foreign
+	if len(shown) > 10 {
+		shown = append(shown[:10:10], fmt.Sprintf("… and %d more", len(foreign)-10))
+	}
+	return fmt.Errorf("refusing to prune %s: it holds %d things runner did not write as backup sets (no manifest.json, no %s): %s%s. "+
+		"prune deletes only runner's sets; point target at the folder that holds only them, or move these away",
+		target, len(foreign), backupset.MarkerName, strings.Join(shown, ", "), hint)
 }
 
 func runPrune(ctx context.Context, env *tasktype.Env, p *PruneParams) (tasktype.Outputs, error) {
-	decisions, store, err := pruneDecisions(ctx, env, p)
+	decisions, store, prefix, err := pruneDecisions(ctx, env, p)
 	if err != nil {
 		return nil, err
 	}
-	kept, deleted := []string{}, []string{}
+	kept, deleted, damaged := []string{}, []string{}, []string{}
 	objects := 0
 	for _, d := range decisions {
+		if d.Set.Damaged != nil {
+			damaged = append(damaged, d.Set.Name)
+		}
 		if d.Keep {
 			kept = append(kept, d.Set.Name)
 			fmt.Fprintf(env.Log, "keep   %s (%s)\n", d.Set.Name, strings.Join(d.Reasons, ", "))
 			continue
 		}
-		// The manifest goes first: a half-deleted set is then incomplete,
-		// never mistaken for a complete one.
-		var keys []string
-		manifest := d.Set.Prefix + backupset.ManifestName
-		for _, o := range d.Set.Objects {
-			if o.Key == manifest {
-				if err := store.Delete(ctx, []string{manifest}); err != nil {
-					return nil, fmt.Errorf("delete set %s: %w", d.Set.Name, err)
-				}
-				continue
-			}
-			keys = append(keys, o.Key)
-		}
-		if err := store.Delete(ctx, keys); err != nil {
-			return nil, fmt.Errorf("delete set %s: %w", d.Set.Name, err)
+		if err := deleteSet(ctx, store, d.Set); err != nil {
+			return nil, err
 		}
 		objects += len(d.Set.Objects)
 		deleted = append(deleted, d.Set.Name)
 		fmt.Fprintf(env.Log, "delete %s (%d objects)\n", d.Set.Name, len(d.Set.Objects))
 	}
-	return tasktype.Outputs{"kept": kept, "deleted": deleted, "objects": objects}, nil
+	// What killed runs left is worth removing, not worth failing for: the
+	// sets are pruned already.
+	abandoned, err := store.RemoveAbandoned(ctx, prefix, time.Now().Add(-p.Grace))
+	if err != nil {
+		fmt.Fprintf(env.Log, "warning: could not remove what killed runs left under %s: %v\n", p.Target, err)
+	}
+	if abandoned == nil {
+		abandoned = []string{}
+	}
+	for _, a := range abandoned {
+		fmt.Fprintf(env.Log, "removed %s, left by a killed run\n", a)
+	}
+	return tasktype.Outputs{"kept": kept, "deleted": deleted, "objects": objects, "damaged": damaged, "abandoned": abandoned}, nil
+}
+
+// deleteSet deletes a set's objects: the manifest first, so that a
+// half-deleted set is incomplete, never mistaken for a complete one; the
+// marker last, so that it is still runner's to finish deleting.
+func deleteSet(ctx context.Context, store objstore.Store, s *backupset.Set) error {
+	manifest, marker := s.Prefix+backupset.ManifestName, s.Prefix+backupset.MarkerName
+	var rest []string
+	hasMarker := false
+	for _, o := range s.Objects {
+		switch o.Key {
+		case manifest:
+			if err := store.Delete(ctx, []string{manifest}); err != nil {
+				return fmt.Errorf("delete set %s: %w", s.Name, err)
+			}
+		case marker:
+			hasMarker = true
+		default:
+			rest = append(rest, o.Key)
+		}
+	}
+	if err := store.Delete(ctx, rest); err != nil {
+		return fmt.Errorf("delete set %s: %w", s.Name, err)
+	}
+	if hasMarker {
+		if err := store.Delete(ctx, []string{marker}); err != nil {
+			return fmt.Errorf("delete set %s: %w", s.Name, err)
+		}
+	}
+	return nil
 }

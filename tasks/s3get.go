@@ -7,16 +7,19 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
 	"strings"
 	"sync"
 
+	"github.com/novelfactory/runner/engine/atomicfile"
 	"github.com/novelfactory/runner/engine/tasktype"
 	"github.com/novelfactory/runner/tasks/internal/backupset"
 	"github.com/novelfactory/runner/tasks/internal/objstore"
 	"github.com/novelfactory/runner/tasks/internal/parallel"
+	"github.com/novelfactory/runner/tasks/internal/zipsafe"
 )
 
 // S3GetParams are the params of the s3get task.
@@ -107,35 +110,50 @@ func findSet(ctx context.Context, env *tasktype.Env, storep *objstore.Store, pre
 		if errors.Is(err, objstore.ErrNotExist) {
 			return nil, fmt.Errorf("%s has no manifest.json: it is not a complete backup set (use latest: true on the folder above it)", p.From)
 		}
+		if err == nil {
+			var listed []objstore.Object
+			if listed, err = store.List(ctx, prefix); err == nil {
+				err = m.Matches(listed, prefix)
+			}
+		}
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("the set at %s is damaged: %w", p.From, err)
 		}
 		return &backupset.Set{Name: path.Base(strings.TrimSuffix(prefix, "/")), Prefix: prefix, Manifest: m}, nil
 	}
-	sets, err := backupset.List(ctx, store, prefix)
+	listing, err := backupset.List(ctx, store, prefix)
 	if err != nil {
 		return nil, fmt.Errorf("list backup sets under %s: %w", p.From, err)
 	}
+	sets := listing.Sets
 	var passed []string
 	for i := len(sets) - 1; i >= 0; i-- {
 		s := sets[i]
 		if p.Set != "" && s.Name != p.Set {
 			continue
 		}
-		if !s.Complete() {
-			if p.Set != "" {
-				return nil, fmt.Errorf("set %s under %s is incomplete (no manifest.json): its backup did not finish", p.Set, p.From)
-			}
-			passed = append(passed, s.Name)
+		switch {
+		case s.Damaged != nil && p.Set != "":
+			return nil, fmt.Errorf("set %s under %s is damaged: %w", p.Set, p.From, s.Damaged)
+		case s.Damaged != nil:
+			passed = append(passed, fmt.Sprintf("%s (damaged: %v)", s.Name, s.Damaged))
+			continue
+		case !s.Complete() && p.Set != "":
+			return nil, fmt.Errorf("set %s under %s is incomplete (no manifest.json): its backup did not finish", p.Set, p.From)
+		case !s.Complete():
+			passed = append(passed, s.Name+" (incomplete: no manifest.json)")
 			continue
 		}
 		if len(passed) > 0 {
-			fmt.Fprintf(env.Log, "newer sets %s are incomplete (no manifest.json): using %s, the newest complete set\n", strings.Join(passed, ", "), s.Name)
+			fmt.Fprintf(env.Log, "passed over newer sets: %s; using %s, the newest complete set\n", strings.Join(passed, "; "), s.Name)
 		}
 		return s, nil
 	}
 	if p.Set != "" {
 		return nil, fmt.Errorf("no set %s under %s", p.Set, p.From)
+	}
+	if len(passed) > 0 {
+		return nil, fmt.Errorf("no complete backup set under %s; passed over: %s", p.From, strings.Join(passed, "; "))
 	}
 	return nil, fmt.Errorf("no complete backup set under %s", p.From)
 }
@@ -151,9 +169,16 @@ func runS3Get(ctx context.Context, env *tasktype.Env, p *S3GetParams) (tasktype.
 		return nil, err
 	}
 	dest := env.Path(p.Dest)
-	if err := os.MkdirAll(dest, 0o755); err != nil {
+	if err := os.MkdirAll(dest, 0o777); err != nil {
 		return nil, fmt.Errorf("s3get: %w", err)
 	}
+	// Every file goes in through root: no link in dest can lead a
+	// download elsewhere.
+	root, err := os.OpenRoot(dest)
+	if err != nil {
+		return nil, fmt.Errorf("s3get: %w", err)
+	}
+	defer root.Close()
 	setURL := strings.TrimSuffix(p.From, "/") + "/"
 	switch {
 	case p.Latest || p.Set != "":
@@ -165,11 +190,11 @@ func runS3Get(ctx context.Context, env *tasktype.Env, p *S3GetParams) (tasktype.
 
 	// Download everything into temporary files and verify it all before
 	// renaming anything: a corrupt object leaves dest as it was.
-	type done struct{ tmp, final string }
+	type done struct{ tmp, name string }
 	var staged []done
 	defer func() {
 		for _, d := range staged {
-			os.Remove(d.tmp)
+			root.Remove(d.tmp)
 		}
 	}()
 	var total, got int64
@@ -179,29 +204,27 @@ func runS3Get(ctx context.Context, env *tasktype.Env, p *S3GetParams) (tasktype.
 	files := make([]string, 0, len(set.Manifest.Objects))
 	paths := map[string]any{}
 	for _, o := range set.Manifest.Objects {
-		if strings.Contains("/"+o.Key+"/", "/../") || path.IsAbs(o.Key) {
-			return nil, fmt.Errorf("manifest of %s lists %q, which would land outside %s", setURL, o.Key, dest)
+		name, err := placeIn(root, o.Key)
+		if err != nil {
+			return nil, fmt.Errorf("s3get %s into %s: %w", setURL, dest, err)
 		}
-		final := filepath.Join(dest, filepath.FromSlash(o.Key))
+		final := filepath.Join(dest, name)
 		files = append(files, final)
 		paths[o.Key] = final
-		if sum, err := fileSHA256(ctx, final); err == nil && sum == o.SHA256 {
+		if sum, err := rootSHA256(ctx, root, name); err == nil && sum == o.SHA256 {
 			fmt.Fprintf(env.Log, "already here: %s\n", o.Key)
 			got += o.Size
 			continue
 		}
-		os.MkdirAll(filepath.Dir(final), 0o755)
-		// Temporary files of a download that was killed (kill -9 leaves them).
-		if stale, _ := filepath.Glob(filepath.Join(filepath.Dir(final), "."+filepath.Base(final)+".tmp-*")); len(stale) > 0 {
-			for _, s := range stale {
-				os.Remove(s)
-			}
+		if err := root.MkdirAll(filepath.Dir(name), 0o777); err != nil {
+			return nil, fmt.Errorf("s3get: %w", err)
 		}
-		tmp, err := os.CreateTemp(filepath.Dir(final), "."+filepath.Base(final)+".tmp-")
+		// Temporary files of a download that was killed go first.
+		tmp, tmpName, err := atomicfile.CreateTempIn(root, name)
 		if err != nil {
 			return nil, fmt.Errorf("s3get: %w", err)
 		}
-		staged = append(staged, done{tmp.Name(), final})
+		staged = append(staged, done{tmpName, name})
 		base := got
 		sum, err := download(ctx, store, set.Prefix+o.Key, o.Size, tmp, partSize, p.Concurrency, func(n int64) { env.Progress.Progress(base+n, total) })
 		if cerr := tmp.Close(); err == nil {
@@ -217,7 +240,7 @@ func runS3Get(ctx context.Context, env *tasktype.Env, p *S3GetParams) (tasktype.
 		fmt.Fprintf(env.Log, "verified: %s (%s)\n", o.Key, humanBytes(o.Size))
 	}
 	for _, d := range staged {
-		if err := os.Rename(d.tmp, d.final); err != nil {
+		if err := root.Rename(d.tmp, d.name); err != nil {
 			return nil, fmt.Errorf("s3get: %w", err)
 		}
 	}
@@ -314,4 +337,45 @@ func download(ctx context.Context, store objstore.Store, key string, size int64,
 		return "", err
 	}
 	return hex.EncodeToString(h.Sum(nil)), f.Sync()
+}
+
+// placeIn checks where an object of a set goes in dest (root): a path
+// inside it that crosses no link, and is no link or folder itself. It
+// returns the path in the OS's form.
+func placeIn(root *os.Root, key string) (string, error) {
+	clean, err := zipsafe.CleanName(key)
+	if err != nil || clean != key {
+		return "", fmt.Errorf("the manifest lists %q, which is not a path inside dest", key)
+	}
+	name := filepath.FromSlash(clean)
+	parts := strings.Split(clean, "/")
+	for i := range parts {
+		p := filepath.Join(parts[:i+1]...)
+		info, err := root.Lstat(p)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			return name, nil // nothing below it exists either
+		case err != nil:
+			return "", err
+		case info.Mode()&fs.ModeSymlink != 0:
+			return "", fmt.Errorf("%s is a symlink in dest: s3get does not write through links", p)
+		case p == name && !info.Mode().IsRegular():
+			return "", fmt.Errorf("%s is in dest and is not a file", p)
+		}
+	}
+	return name, nil
+}
+
+// rootSHA256 hashes the file at name in root.
+func rootSHA256(ctx context.Context, root *os.Root, name string) (string, error) {
+	f, err := root.Open(name)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, &ctxReader{ctx: ctx, r: f}); err != nil {
+		return "", fmt.Errorf("hash %s: %w", name, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }

@@ -51,7 +51,7 @@ func TestS3GetTakesTheNewestCompleteSetAndVerifiesIt(t *testing.T) {
 			if out["set"] != to+"20261122/" {
 				t.Fatalf("set %v", out["set"])
 			}
-			if target == "file" && !strings.Contains(log, "newer sets 20261129 are incomplete (no manifest.json): using 20261122") {
+			if target == "file" && !strings.Contains(log, "passed over newer sets: 20261129 (incomplete: no manifest.json); using 20261122") {
 				t.Errorf("log does not say which set was passed over:\n%s", log)
 			}
 			for name, data := range want {

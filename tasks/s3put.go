@@ -23,8 +23,10 @@ import (
 type S3PutParams struct {
 	// Files to upload (paths or globs, relative to the recipe); each goes to the target under its base name.
 	Files []string `yaml:"files" json:"files"`
-	// Or a directory: every file under it, keys keeping their relative paths.
+	// Or a directory: every file under it, keys keeping their relative paths (symlinks are followed).
 	Src string `yaml:"src" json:"src"`
+	// Accept a src with no file in it; without it an empty source is an error, never an empty backup set.
+	AllowEmpty bool `yaml:"allow_empty" json:"allow_empty"`
 	// Where to: s3://bucket/prefix/ or file://folder/ (the same semantics, no account needed).
 	To string `yaml:"to" json:"to" required:"true"`
 	// Write manifest.json last, listing every object with its size and SHA-256: the upload becomes a complete backup set.
@@ -44,8 +46,9 @@ func init() {
 		Doc: "Uploads `files` (or everything under `src`) to `to`, an s3:// prefix (aws-sdk-go-v2, the standard credential " +
 			"chain, custom endpoints) or a file:// folder with the same semantics. Every object is sent with its SHA-256, " +
 			"which the store checks, and keeps it in its metadata; an object already there with the same SHA-256 is not sent " +
-			"again. Large files go in parallel multipart uploads, read from disk as they are sent. Last, manifest.json lists " +
-			"every object: a prefix without it is an incomplete set, never restored nor counted by prune. Errors say what " +
+			"again. Large files go in parallel multipart uploads, read from disk as they are sent. A set starts with a " +
+			".runner-set marker (so prune knows the folder is runner's) and ends with manifest.json, which lists every " +
+			"object: a prefix without it is an incomplete set, never restored nor counted by prune. Errors say what " +
 			"to do (wrong region, bad signature, missing bucket, denied access, expired credentials); network faults and " +
 			"5xx are retried.",
 		Outputs: []tasktype.Output{
@@ -121,16 +124,17 @@ func putFiles(env *tasktype.Env, p *S3PutParams) ([]putFile, error) {
 		return nil
 	}
 	if p.Src != "" {
-		entries, err := fileset.Walk(env.Path(p.Src), fileset.Options{})
+		entries, err := fileset.Walk(env.Path(p.Src), fileset.Options{Links: fileset.FollowLinks})
 		if err != nil {
 			return nil, err
 		}
 		for _, e := range entries {
-			if e.Info.Mode().IsRegular() {
-				if err := add(e.Path, e.Rel); err != nil {
-					return nil, err
-				}
+			if err := add(e.Path, e.Rel); err != nil {
+				return nil, err
 			}
+		}
+		if len(out) == 0 && !p.AllowEmpty {
+			return nil, fmt.Errorf("upload %s: no files: an empty backup set is refused (set allow_empty: true if an empty source is expected)", env.Path(p.Src))
 		}
 		return out, nil
 	}
@@ -167,7 +171,15 @@ func runS3Put(ctx context.Context, env *tasktype.Env, p *S3PutParams) (tasktype.
 	for _, f := range files {
 		total += f.size
 	}
-	manifest := &backupset.Manifest{Version: 1, Recipe: env.Recipe, Run: env.RunID, Created: time.Now().UTC()}
+	manifest := &backupset.Manifest{Version: backupset.ManifestVersion, Recipe: env.Recipe, Run: env.RunID, Created: time.Now().UTC()}
+	if p.Manifest {
+		// First the marker: prune may delete the folder as runner's while
+		// it is incomplete, and nothing else.
+		marker := &backupset.Marker{Version: backupset.ManifestVersion, Recipe: env.Recipe, Run: env.RunID, Started: manifest.Created}
+		if _, err := backupset.WriteMarker(ctx, store, prefix, marker); err != nil {
+			return nil, err
+		}
+	}
 	var keys []string
 	uploaded, unchanged := 0, 0
 	for _, f := range files {

@@ -2,6 +2,8 @@ package tasks_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"net/http/httptest"
 	"os"
@@ -92,15 +94,21 @@ func TestS3PutRejectsAmbiguousInput(t *testing.T) {
 	}
 }
 
-// makeSet writes a set under root/weekly/NAME, complete unless incomplete.
+// makeSet writes a set under root/weekly/NAME as s3put does — marker,
+// object, manifest — complete unless incomplete (a run that stopped
+// before its manifest).
 func makeSet(t *testing.T, root, name string, created time.Time, incomplete bool) {
 	t.Helper()
 	dir := filepath.Join(root, "weekly", name)
 	os.MkdirAll(dir, 0o755)
+	os.WriteFile(filepath.Join(dir, backupset.MarkerName), []byte(`{"version":1}`), 0o644)
 	os.WriteFile(filepath.Join(dir, "graph.dump"), []byte(name), 0o644)
-	os.Chtimes(filepath.Join(dir, "graph.dump"), created, created)
+	for _, f := range []string{"graph.dump", backupset.MarkerName} {
+		os.Chtimes(filepath.Join(dir, f), created, created)
+	}
 	if !incomplete {
-		data, _ := json.Marshal(backupset.Manifest{Version: 1, Created: created, Objects: []backupset.Entry{{Key: "graph.dump", Size: int64(len(name))}}})
+		sum := sha256.Sum256([]byte(name))
+		data, _ := json.Marshal(backupset.Manifest{Version: 1, Created: created, Objects: []backupset.Entry{{Key: "graph.dump", Size: int64(len(name)), SHA256: hex.EncodeToString(sum[:])}}})
 		os.WriteFile(filepath.Join(dir, "manifest.json"), data, 0o644)
 	}
 }
@@ -116,7 +124,7 @@ func TestPruneDeletesByPolicyAndSaysWhatItWouldDo(t *testing.T) {
 	with := map[string]any{"target": "file://weekly/", "keep_last": 3}
 
 	plan := planTask(t, "prune", root, with)
-	if !strings.HasPrefix(plan, "would delete 4 of 8 sets") || !strings.Contains(plan, "crashed (1 objects)") || strings.Contains(plan, "running") {
+	if !strings.HasPrefix(plan, "would delete 4 of 8 sets") || !strings.Contains(plan, "crashed (2 objects)") || strings.Contains(plan, "running") {
 		t.Fatalf("plan: %s", plan)
 	}
 	if entries, _ := os.ReadDir(filepath.Join(root, "weekly")); len(entries) != 8 {
@@ -126,7 +134,7 @@ func TestPruneDeletesByPolicyAndSaysWhatItWouldDo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(out["kept"].([]string)) != 4 || len(out["deleted"].([]string)) != 4 || out["objects"] != 7 {
+	if len(out["kept"].([]string)) != 4 || len(out["deleted"].([]string)) != 4 || out["objects"] != 11 {
 		t.Fatalf("outputs %v", out)
 	}
 	entries, _ := os.ReadDir(filepath.Join(root, "weekly"))

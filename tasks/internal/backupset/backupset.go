@@ -1,8 +1,12 @@
 // Package backupset defines atomic backup sets on an object store: a run
-// uploads its objects under one prefix and then, last, a manifest.json that
-// lists every object with its size and SHA-256. A set without its manifest
-// is incomplete: it is never restored nor counted for retention. The
-// package also decides, restic-style, which sets a retention policy keeps.
+// writes a marker (.runner-set) under one prefix, uploads its objects, and
+// then, last, a manifest.json that lists every object with its size and
+// SHA-256. A set without its manifest is incomplete: it is never restored
+// nor counted for retention. A manifest that cannot be read, or that does
+// not match the objects listed beside it, makes its set damaged: reported
+// and passed over, never a reason to stop. A folder with neither marker
+// nor manifest is not runner's. The package also decides, restic-style,
+// which sets a retention policy keeps.
 package backupset
 
 import (
@@ -14,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path"
 	"sort"
 	"strings"
 	"time"
@@ -24,9 +29,24 @@ import (
 // ManifestName is the object that completes a set.
 const ManifestName = "manifest.json"
 
+// MarkerName is the object a run writes into a set before anything else:
+// it proves that runner made the folder, so that prune may delete it
+// while it is still incomplete. Folders with neither marker nor manifest
+// are never runner's to delete.
+const MarkerName = ".runner-set"
+
+// ManifestVersion is the manifest version this runner writes and reads.
+//
+// Compatibility rule: within a version, fields are only ever added, and a
+// reader ignores fields it does not know (a manifest of a newer runner of
+// the same version reads fine). A change an older runner could misread
+// bumps the version; a runner reports a set of another version as one it
+// cannot read, and passes over it.
+const ManifestVersion = 1
+
 // Manifest describes a complete set.
 type Manifest struct {
-	Version int       `json:"version"` // 1
+	Version int       `json:"version"` // ManifestVersion
 	Recipe  string    `json:"recipe"`
 	Run     string    `json:"run"`
 	Created time.Time `json:"created"`
@@ -40,62 +60,116 @@ type Entry struct {
 	SHA256 string `json:"sha256"`
 }
 
-// Set is one backup set found under a target prefix.
+// Marker is the content of a set's marker object.
+type Marker struct {
+	Version int       `json:"version"`
+	Recipe  string    `json:"recipe"`
+	Run     string    `json:"run"`
+	Started time.Time `json:"started"`
+}
+
+// Set is one folder found under a target prefix.
 type Set struct {
 	Name     string    // the set's folder under the target prefix
 	Prefix   string    // full key prefix of the set, ending in "/"
-	Manifest *Manifest // nil: incomplete
-	Time     time.Time // the manifest's creation, or the newest object's time
-	Objects  []objstore.Object
+	Manifest *Manifest // nil: incomplete or damaged
+	// Damaged says why a manifest that is there cannot be trusted:
+	// unreadable, of another version, or not matching the objects.
+	Damaged error
+	Marked  bool      // the set has runner's marker
+	Time    time.Time // the manifest's creation, or the newest object's time
+	Objects []objstore.Object
 }
 
-// Complete reports whether the set has its manifest.
+// Complete reports whether the set has a sound manifest.
 func (s *Set) Complete() bool { return s.Manifest != nil }
 
-// List finds the sets directly under prefix (prefix/NAME/...), oldest first.
-func List(ctx context.Context, store objstore.Store, prefix string) ([]*Set, error) {
+// Runners reports whether runner can prove it wrote the folder: it holds
+// a manifest (sound or not) or the marker.
+func (s *Set) Runners() bool { return s.Manifest != nil || s.Damaged != nil || s.Marked }
+
+// Listing is what lies under a target prefix.
+type Listing struct {
+	Sets  []*Set            // every folder, oldest first
+	Loose []objstore.Object // objects beside the folders, in none
+}
+
+// Foreign names what runner cannot prove it wrote: folders without
+// manifest or marker, and loose objects.
+func (l *Listing) Foreign() []string {
+	var out []string
+	for _, s := range l.Sets {
+		if !s.Runners() {
+			out = append(out, s.Name+"/")
+		}
+	}
+	for _, o := range l.Loose {
+		out = append(out, o.Key)
+	}
+	return out
+}
+
+// List finds the sets directly under prefix (prefix/NAME/...), oldest
+// first. A manifest that cannot be read or does not match the objects
+// marks its set as damaged; it never stops the listing.
+func List(ctx context.Context, store objstore.Store, prefix string) (*Listing, error) {
 	objects, err := store.List(ctx, prefix)
 	if err != nil {
 		return nil, err
 	}
 	byName := map[string]*Set{}
-	var sets []*Set
+	l := &Listing{}
 	for _, o := range objects {
 		rest := strings.TrimPrefix(o.Key, prefix)
 		name, _, nested := strings.Cut(rest, "/")
 		if !nested || name == "" {
-			continue // an object beside the sets, not in one
+			l.Loose = append(l.Loose, o)
+			continue
 		}
 		s := byName[name]
 		if s == nil {
 			s = &Set{Name: name, Prefix: prefix + name + "/"}
 			byName[name] = s
-			sets = append(sets, s)
+			l.Sets = append(l.Sets, s)
 		}
 		s.Objects = append(s.Objects, o)
 		if o.Modified.After(s.Time) {
 			s.Time = o.Modified
 		}
 	}
-	for _, s := range sets {
+	for _, s := range l.Sets {
+		hasManifest := false
 		for _, o := range s.Objects {
-			if o.Key != s.Prefix+ManifestName {
-				continue
+			switch o.Key {
+			case s.Prefix + MarkerName:
+				s.Marked = true
+			case s.Prefix + ManifestName:
+				hasManifest = true
 			}
-			m, err := ReadManifest(ctx, store, o.Key)
-			if err != nil {
-				return nil, fmt.Errorf("set %s: %w", s.Name, err)
-			}
-			s.Manifest, s.Time = m, m.Created
 		}
+		if !hasManifest {
+			continue
+		}
+		m, err := ReadManifest(ctx, store, s.Prefix+ManifestName)
+		if err == nil {
+			err = m.Matches(s.Objects, s.Prefix)
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			s.Damaged = err
+			continue
+		}
+		s.Manifest, s.Time = m, m.Created
 	}
-	sort.SliceStable(sets, func(i, j int) bool {
-		if !sets[i].Time.Equal(sets[j].Time) {
-			return sets[i].Time.Before(sets[j].Time)
+	sort.SliceStable(l.Sets, func(i, j int) bool {
+		if !l.Sets[i].Time.Equal(l.Sets[j].Time) {
+			return l.Sets[i].Time.Before(l.Sets[j].Time)
 		}
-		return sets[i].Name < sets[j].Name
+		return l.Sets[i].Name < l.Sets[j].Name
 	})
-	return sets, nil
+	return l, nil
 }
 
 // ReadManifest reads and checks a manifest.
@@ -105,30 +179,107 @@ func ReadManifest(ctx context.Context, store objstore.Store, key string) (*Manif
 		return nil, err
 	}
 	defer r.Close()
-	data, err := io.ReadAll(io.LimitReader(r, 64<<20))
+	const limit = 64 << 20
+	data, err := io.ReadAll(io.LimitReader(r, limit+1))
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", key, err)
 	}
-	var m Manifest
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&m); err != nil {
-		return nil, fmt.Errorf("read %s: not a manifest: %w", key, err)
+	if len(data) > limit {
+		return nil, fmt.Errorf("read %s: over 64 MiB, not a manifest", key)
 	}
-	if m.Version != 1 {
-		return nil, fmt.Errorf("read %s: manifest version %d, this runner reads 1", key, m.Version)
+	var probe struct {
+		Version int `json:"version"`
+	}
+	if err := json.Unmarshal(data, &probe); err != nil {
+		return nil, fmt.Errorf("read %s: not a manifest (%v)", key, err)
+	}
+	if probe.Version != ManifestVersion {
+		return nil, fmt.Errorf("read %s: manifest version %d; this runner reads version %d (a newer runner wrote it: upgrade runner to restore it)", key, probe.Version, ManifestVersion)
+	}
+	var m Manifest
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, fmt.Errorf("read %s: not a manifest (%v)", key, err)
+	}
+	if err := m.validate(); err != nil {
+		return nil, fmt.Errorf("read %s: %w", key, err)
 	}
 	return &m, nil
 }
 
+// validate checks what a reader relies on before it trusts an entry: a
+// key inside the set, listed once; a size that can be; a SHA-256.
+func (m *Manifest) validate() error {
+	if len(m.Objects) == 0 {
+		return errors.New("the manifest lists no object")
+	}
+	seen := map[string]bool{}
+	for _, o := range m.Objects {
+		clean := path.Clean(o.Key)
+		switch {
+		case o.Key == "" || clean != o.Key || path.IsAbs(o.Key) || clean == ".." || strings.HasPrefix(clean, "../") || strings.Contains(o.Key, `\`):
+			return fmt.Errorf("the manifest lists %q, which is not a key inside the set", o.Key)
+		case o.Key == ManifestName || o.Key == MarkerName:
+			return fmt.Errorf("the manifest lists itself or the marker (%q)", o.Key)
+		case seen[o.Key]:
+			return fmt.Errorf("the manifest lists %q twice", o.Key)
+		case o.Size < 0:
+			return fmt.Errorf("the manifest gives %q a negative size (%d)", o.Key, o.Size)
+		case !isSHA256(o.SHA256):
+			return fmt.Errorf("the manifest gives %q no SHA-256 (%q)", o.Key, o.SHA256)
+		}
+		seen[o.Key] = true
+	}
+	return nil
+}
+
+// Matches checks the manifest against the objects the store listed under
+// the set's prefix: every object it names is there, with its size. A
+// reader checks this before it allocates or downloads anything.
+func (m *Manifest) Matches(listed []objstore.Object, prefix string) error {
+	sizes := make(map[string]int64, len(listed))
+	for _, o := range listed {
+		sizes[o.Key] = o.Size
+	}
+	for _, o := range m.Objects {
+		size, ok := sizes[prefix+o.Key]
+		switch {
+		case !ok:
+			return fmt.Errorf("the manifest lists %s, which is missing", o.Key)
+		case size != o.Size:
+			return fmt.Errorf("%s is %d bytes in the store; the manifest says %d", o.Key, size, o.Size)
+		}
+	}
+	return nil
+}
+
+func isSHA256(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	for _, c := range s {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
 // WriteManifest puts the manifest of a set, completing it.
 func WriteManifest(ctx context.Context, store objstore.Store, setPrefix string, m *Manifest) (string, error) {
-	data, err := json.MarshalIndent(m, "", "  ")
+	return writeJSON(ctx, store, setPrefix+ManifestName, m)
+}
+
+// WriteMarker puts the marker of a set, before anything else of it.
+func WriteMarker(ctx context.Context, store objstore.Store, setPrefix string, m *Marker) (string, error) {
+	return writeJSON(ctx, store, setPrefix+MarkerName, m)
+}
+
+func writeJSON(ctx context.Context, store objstore.Store, key string, v any) (string, error) {
+	data, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
-		return "", fmt.Errorf("encode manifest: %w", err)
+		return "", fmt.Errorf("encode %s: %w", key, err)
 	}
 	data = append(data, '\n')
-	key := setPrefix + ManifestName
 	if err := store.Put(ctx, key, bytesSource{bytes.NewReader(data)}, sha256Hex(data), nil); err != nil {
 		return "", fmt.Errorf("write %s: %w", key, err)
 	}
@@ -143,6 +294,7 @@ func (b bytesSource) Size() int64 { return b.Reader.Size() }
 type Policy struct {
 	Last, Daily, Weekly, Monthly int
 	Grace                        time.Duration // incomplete sets younger than this are left alone
+	RemoveDamaged                bool          // damaged sets older than Grace go too; else they stay
 }
 
 // ErrNoPolicy is returned for a policy that keeps nothing on purpose.
@@ -155,12 +307,14 @@ type Decision struct {
 	Reasons []string // "last", "daily 2026-11-29", "newest complete", "incomplete, within grace", …
 }
 
-// Apply decides, for sets sorted oldest first, which to keep. Complete
-// sets: the newest Last ones; for the newest Daily days (Weekly ISO weeks,
-// Monthly months) that have a set, the newest set of that day (week,
-// month); and always the newest complete set, whatever the policy says.
-// Incomplete sets count for nothing: they are deleted once older than the
-// grace period, measured from now.
+// Apply decides, for runner's sets sorted oldest first, which to keep.
+// Complete sets: the newest Last ones; for the newest Daily days (Weekly
+// ISO weeks, Monthly months) that have a set, the newest set of that day
+// (week, month); and always the newest complete set, whatever the policy
+// says. Incomplete sets count for nothing: they are deleted once older
+// than the grace period, measured from now. Damaged sets count for
+// nothing either, and stay unless RemoveDamaged. A set runner cannot
+// prove it wrote is always kept (callers refuse to prune such a target).
 func (p Policy) Apply(sets []*Set, now time.Time) ([]Decision, error) {
 	if p.Last <= 0 && p.Daily <= 0 && p.Weekly <= 0 && p.Monthly <= 0 {
 		return nil, ErrNoPolicy
@@ -168,10 +322,18 @@ func (p Policy) Apply(sets []*Set, now time.Time) ([]Decision, error) {
 	decisions := make([]Decision, len(sets))
 	var complete []int // newest first
 	for i := len(sets) - 1; i >= 0; i-- {
-		decisions[i].Set = sets[i]
-		if sets[i].Complete() {
+		s := sets[i]
+		decisions[i].Set = s
+		switch {
+		case s.Complete():
 			complete = append(complete, i)
-		} else if now.Sub(sets[i].Time) < p.Grace {
+		case !s.Runners():
+			decisions[i].Keep = true
+			decisions[i].Reasons = []string{"not written by runner (no manifest.json, no " + MarkerName + ")"}
+		case s.Damaged != nil && !p.RemoveDamaged:
+			decisions[i].Keep = true
+			decisions[i].Reasons = []string{"damaged: " + s.Damaged.Error() + " (remove_damaged: true deletes it)"}
+		case now.Sub(s.Time) < p.Grace:
 			decisions[i].Keep = true
 			decisions[i].Reasons = []string{"incomplete, within the grace period (a run may still be writing it)"}
 		}

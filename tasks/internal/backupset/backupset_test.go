@@ -28,7 +28,9 @@ func sets(specs ...string) []*backupset.Set {
 			}
 		}
 		s := &backupset.Set{Name: name, Time: now.Add(-time.Duration(hours) * time.Hour)}
-		if !incomplete {
+		if incomplete {
+			s.Marked = true // a run of runner's that did not finish
+		} else {
 			s.Manifest = &backupset.Manifest{Version: 1, Created: s.Time}
 		}
 		out = append([]*backupset.Set{s}, out...) // oldest first

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/novelfactory/runner/engine/atomicfile"
 )
@@ -94,7 +95,7 @@ func (s *FileStore) List(ctx context.Context, prefix string) ([]Object, error) {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		if d.IsDir() || strings.HasPrefix(d.Name(), ".") && strings.Contains(d.Name(), ".tmp-") {
+		if d.IsDir() || atomicfile.IsTempName(d.Name()) {
 			return nil
 		}
 		rel, _ := filepath.Rel(s.Root, p)
@@ -146,6 +147,39 @@ func (s *FileStore) Delete(_ context.Context, keys []string) error {
 		}
 	}
 	return nil
+}
+
+// RemoveAbandoned removes the temp files under prefix that no live put
+// holds: those of a put that was killed. The lock, not the age, tells: a
+// live put holds its temp file's lock.
+func (s *FileStore) RemoveAbandoned(ctx context.Context, prefix string, _ time.Time) ([]string, error) {
+	var removed []string
+	err := filepath.WalkDir(s.Root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) && p == s.Root {
+				return filepath.SkipAll
+			}
+			return err
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if d.IsDir() || !d.Type().IsRegular() || !atomicfile.IsTempName(d.Name()) {
+			return nil
+		}
+		rel, _ := filepath.Rel(s.Root, p)
+		if key := filepath.ToSlash(rel); !strings.HasPrefix(key, prefix) {
+			return nil
+		}
+		if atomicfile.Stale(p) && os.Remove(p) == nil {
+			removed = append(removed, p)
+		}
+		return nil
+	})
+	if err != nil {
+		return removed, fmt.Errorf("look for abandoned temp files in %s: %w", s, err)
+	}
+	return removed, nil
 }
 
 // ctxReader stops a copy when its context ends and reports progress.

@@ -45,6 +45,11 @@ type Store interface {
 	OpenRange(ctx context.Context, key string, offset, length int64) (io.ReadCloser, error)
 	// Delete removes objects; a key without an object is not an error.
 	Delete(ctx context.Context, keys []string) error
+	// RemoveAbandoned removes what puts under prefix that never finished
+	// left behind, when started before before: S3 multipart uploads, a
+	// folder's temp files that no live writer holds. It returns what it
+	// removed.
+	RemoveAbandoned(ctx context.Context, prefix string, before time.Time) ([]string, error)
 	// String names the store as a URL, for messages.
 	String() string
 }

@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
@@ -309,6 +310,34 @@ func (s *S3Store) Delete(ctx context.Context, keys []string) error {
 		}
 	}
 	return nil
+}
+
+// RemoveAbandoned aborts the multipart uploads under prefix that were
+// started before before: those of killed runs, whose parts are billed
+// until aborted.
+func (s *S3Store) RemoveAbandoned(ctx context.Context, prefix string, before time.Time) ([]string, error) {
+	var removed []string
+	in := &s3.ListMultipartUploadsInput{Bucket: aws.String(s.bucket), Prefix: aws.String(prefix)}
+	for {
+		page, err := s.client.ListMultipartUploads(ctx, in)
+		if err != nil {
+			return removed, s.hint(ctx, fmt.Sprintf("list unfinished uploads under s3://%s/%s", s.bucket, prefix), err)
+		}
+		for _, u := range page.Uploads {
+			if u.Initiated != nil && !u.Initiated.Before(before) {
+				continue // may still be going on
+			}
+			_, err := s.client.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{Bucket: aws.String(s.bucket), Key: u.Key, UploadId: u.UploadId})
+			if err != nil && !isNotFound(err) {
+				return removed, s.hint(ctx, fmt.Sprintf("abort the unfinished upload of %s", aws.ToString(u.Key)), err)
+			}
+			removed = append(removed, fmt.Sprintf("s3://%s/%s (an upload started %s)", s.bucket, aws.ToString(u.Key), aws.ToTime(u.Initiated).UTC().Format(time.RFC3339)))
+		}
+		if !aws.ToBool(page.IsTruncated) {
+			return removed, nil
+		}
+		in.KeyMarker, in.UploadIdMarker = page.NextKeyMarker, page.NextUploadIdMarker
+	}
 }
 
 // unsignedPayload signs a body-carrying request with UNSIGNED-PAYLOAD.
