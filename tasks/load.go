@@ -31,7 +31,9 @@ func init() {
 			"--from-path` (the dump is staged as DIR/DB.dump and checked with `--info` first) — installed or in a one-off " +
 			"container of the server's image; the server must be stopped (Community edition). postgres: creates the " +
 			"database when missing, then `pg_restore --clean --if-exists --no-owner`. sqlite: a verified copy renamed " +
-			"into place. A target that already holds data is replaced only with `overwrite: true`.",
+			"into place, keeping the old file's mode. A target that already holds data is replaced only with " +
+			"`overwrite: true`; for sqlite only an absent file, an empty one or a database without tables counts as " +
+			"empty — a file that is not SQLite (a mistyped path), an encrypted or a damaged database is refused.",
 		Outputs: []tasktype.Output{
 			{Name: "database", Type: "string", Doc: "The database loaded (a postgres URL without its password)."},
 		},

@@ -141,3 +141,58 @@ func TestLoadNeo4jInAOneOffContainer(t *testing.T) {
 		})
 	}
 }
+
+// TestLoadSQLiteRefusesATargetThatIsNotAnEmptyDatabase: a mistyped path to
+// another file, an encrypted or a damaged database was replaced without
+// overwrite, and the new file was 0600.
+func TestLoadSQLiteRefusesATargetThatIsNotAnEmptyDatabase(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(dir, "dump.db")
+	db, _ := sql.Open("sqlite", src)
+	db.Exec(`CREATE TABLE characters (name TEXT); INSERT INTO characters VALUES ('하윤')`)
+	db.Close()
+	damaged, _ := os.ReadFile(src)
+	for i := 100; i < len(damaged); i++ {
+		damaged[i] = 0xff
+	}
+	for name, content := range map[string][]byte{
+		"a manuscript at a mistyped path": []byte("# 제1화\n\n새벽 네 시."),
+		"an encrypted database":           append([]byte{0x8a, 0x13, 0x5c, 0x02}, make([]byte, 4092)...),
+		"a damaged database":              damaged,
+	} {
+		t.Run(name, func(t *testing.T) {
+			target := filepath.Join(dir, "target.db")
+			os.WriteFile(target, content, 0o640)
+			_, _, err := runTaskEnv(context.Background(), t, "load", dir, nil, map[string]any{"kind": "sqlite", "src": "dump.db", "database": target})
+			if err == nil || !strings.Contains(err.Error(), "refusing to replace it") && !strings.Contains(err.Error(), "set overwrite: true") {
+				t.Fatalf("err = %v", err)
+			}
+			if got, _ := os.ReadFile(target); string(got) != string(content) {
+				t.Fatal("the target was replaced")
+			}
+			if _, _, err := runTaskEnv(context.Background(), t, "load", dir, nil, map[string]any{"kind": "sqlite", "src": "dump.db", "database": target, "overwrite": true}); err != nil {
+				t.Fatalf("with overwrite: %v", err)
+			}
+			if info, _ := os.Stat(target); info.Mode().Perm() != 0o640 {
+				t.Errorf("mode %v after replacing, want the old file's 0640", info.Mode().Perm())
+			}
+		})
+	}
+	// An empty file and a database without tables may be written.
+	for name, prepare := range map[string]func(string){
+		"an empty file":   func(p string) { os.WriteFile(p, nil, 0o644) },
+		"an empty schema": func(p string) { db, _ := sql.Open("sqlite", p); db.Exec("PRAGMA user_version = 1"); db.Close() },
+		"no file":         func(string) {},
+	} {
+		t.Run(name, func(t *testing.T) {
+			target := filepath.Join(t.TempDir(), "story.db")
+			prepare(target)
+			if _, _, err := runTaskEnv(context.Background(), t, "load", dir, nil, map[string]any{"kind": "sqlite", "src": "dump.db", "database": target}); err != nil {
+				t.Fatal(err)
+			}
+			if info, _ := os.Stat(target); info.Mode().Perm()&0o044 == 0 {
+				t.Errorf("mode %v: a new database should be readable as any new file is", info.Mode().Perm())
+			}
+		})
+	}
+}

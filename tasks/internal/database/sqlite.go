@@ -3,13 +3,17 @@ package database
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
 
 	_ "modernc.org/sqlite" // the pure-Go SQLite driver "sqlite"
+
+	"github.com/novelfactory/runner/engine/atomicfile"
 )
 
 // SQLiteDump writes a consistent copy of a live SQLite database: VACUUM
@@ -25,7 +29,10 @@ func SQLiteDump(ctx context.Context, src, dest string) error {
 		return fmt.Errorf("open %s: %w", src, err)
 	}
 	defer db.Close()
-	tmp := filepath.Join(filepath.Dir(dest), "."+filepath.Base(dest)+".tmp-"+fmt.Sprint(os.Getpid()))
+	// VACUUM INTO makes the file itself: a name of our own, after the
+	// temp files a killed dump left.
+	atomicfile.RemoveStale(filepath.Dir(dest), atomicfile.TempPrefix(dest))
+	tmp := filepath.Join(filepath.Dir(dest), atomicfile.TempPrefix(dest)+fmt.Sprint(os.Getpid()))
 	os.Remove(tmp)
 	defer os.Remove(tmp)
 	if _, err := db.ExecContext(ctx, "VACUUM INTO ?", tmp); err != nil {
@@ -58,26 +65,46 @@ func checkSQLite(ctx context.Context, path string) error {
 }
 
 // SQLiteLoad replaces the database file dest with a verified copy of the
-// dump src. A dest that holds tables is replaced only when overwrite is set.
+// dump src. Without overwrite only an absent dest, an empty file or an
+// SQLite database without tables is written: anything else — a database
+// with data, a file that is not SQLite (a mistyped path), an encrypted or
+// damaged one — is refused. A replaced file keeps its mode.
 func SQLiteLoad(ctx context.Context, src, dest string, overwrite bool) error {
 	if err := checkSQLite(ctx, src); err != nil {
 		return fmt.Errorf("the dump is damaged: %w", err)
 	}
-	if !overwrite {
-		if n, err := sqliteTables(ctx, dest); err == nil && n > 0 {
-			return fmt.Errorf("%s already holds %d tables: set overwrite: true to replace it", dest, n)
+	mode := os.FileMode(0o644)
+	if info, err := os.Stat(dest); err == nil {
+		if !info.Mode().IsRegular() {
+			return fmt.Errorf("%s is not a file", dest)
 		}
+		mode = info.Mode().Perm()
+		if !overwrite && info.Size() > 0 {
+			n, err := sqliteTables(ctx, dest)
+			switch {
+			case err != nil:
+				return fmt.Errorf("%s is not an empty SQLite database (%v): refusing to replace it; check the path, or set overwrite: true", dest, err)
+			case n > 0:
+				return fmt.Errorf("%s already holds %d tables: set overwrite: true to replace it", dest, n)
+			}
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("load into %s: %w", dest, err)
 	}
 	in, err := os.Open(src)
 	if err != nil {
 		return err
 	}
 	defer in.Close()
-	tmp, err := os.CreateTemp(filepath.Dir(dest), "."+filepath.Base(dest)+".tmp-")
+	tmp, err := atomicfile.CreateTemp(dest)
 	if err != nil {
 		return err
 	}
 	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(mode); err != nil {
+		tmp.Close()
+		return err
+	}
 	if _, err := io.Copy(tmp, in); err != nil {
 		tmp.Close()
 		return fmt.Errorf("copy %s: %w", src, err)
@@ -96,9 +123,18 @@ func SQLiteLoad(ctx context.Context, src, dest string, overwrite bool) error {
 	return os.Rename(tmp.Name(), dest)
 }
 
+// sqliteTables counts the tables of the database at path, or fails for a
+// file that is not an SQLite database.
 func sqliteTables(ctx context.Context, path string) (int, error) {
-	if _, err := os.Stat(path); err != nil {
+	head := make([]byte, 16)
+	f, err := os.Open(path)
+	if err != nil {
 		return 0, err
+	}
+	_, err = io.ReadFull(f, head)
+	f.Close()
+	if err != nil || string(head) != "SQLite format 3\x00" {
+		return 0, errors.New("no SQLite header")
 	}
 	db, err := sql.Open("sqlite", "file:"+url.PathEscape(path)+"?mode=ro")
 	if err != nil {
