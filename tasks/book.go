@@ -23,6 +23,8 @@ type BookParams struct {
 	Book string `yaml:"book" json:"book"`
 	// Episode files (relative to src) that make the book, in reading order; natural order of every .md when empty.
 	Order []string `yaml:"order" json:"order"`
+	// Folders whose files may be read besides the project (src's folder and its parent): episodes, images, book.yaml and the cover and css it names must resolve inside one of these, symlinks followed, else they are refused.
+	AllowRead []string `yaml:"allow_read" json:"allow_read"`
 	// Title of the book; book.yaml's, else the project folder's name.
 	Title string `yaml:"title" json:"title"`
 	// Subtitle of the book.
@@ -60,10 +62,15 @@ type BookParams struct {
 // loadBook reads the manuscript the params describe.
 func (p *BookParams) loadBook(ctx context.Context, env *tasktype.Env) (*manuscript.Book, error) {
 	path := func(s string) string { return optPath(env, s) }
+	allow := make([]string, len(p.AllowRead))
+	for i, dir := range p.AllowRead {
+		allow[i] = env.Path(dir)
+	}
 	return manuscript.Load(ctx, manuscript.Options{
 		Src:        env.Path(p.Src),
 		Order:      p.Order,
 		BookFile:   path(p.Book),
+		AllowRead:  allow,
 		HardBreaks: p.HardLineBreaks,
 		Meta: manuscript.Metadata{
 			Title: p.Title, Subtitle: p.Subtitle, Author: p.Author, Authors: p.Authors, Language: p.Language,

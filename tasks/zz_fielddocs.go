@@ -4,6 +4,7 @@ package tasks
 
 // fieldDocs maps "Struct.Field" to the field's doc comment.
 var fieldDocs = map[string]string{
+	"BookParams.AllowRead":         "Folders whose files may be read besides the project (src's folder and its parent): episodes, images, book.yaml and the cover and css it names must resolve inside one of these, symlinks followed, else they are refused.",
 	"BookParams.Author":            "Author of the book.",
 	"BookParams.Authors":           "Further authors.",
 	"BookParams.Book":              "book.yaml with the book's metadata; looked for beside src and in its parent folder when empty.",

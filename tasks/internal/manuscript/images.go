@@ -19,7 +19,7 @@ import (
 
 // Image is one picture the book embeds.
 type Image struct {
-	// Path is the file on disk.
+	// Path is the file on disk, every link in it resolved.
 	Path string
 	// Name is its path inside the book, e.g. images/img-001.png.
 	Name string
@@ -116,7 +116,9 @@ func (b *Book) addImage(ch *Chapter, dest string) (*Image, error) {
 
 // locate looks for an image where authors mean it: beside the episode, then
 // from the episodes folder and the project folder (for paths written from the
-// project's root, also with a leading /), then as an absolute path.
+// project's root, also with a leading /), then as an absolute path. It
+// returns the first one found inside the read scope, resolved; one found only
+// outside it is refused, naming it.
 func (b *Book) locate(ch *Chapter, name string) (string, error) {
 	name = filepath.FromSlash(name)
 	var candidates []string
@@ -127,14 +129,21 @@ func (b *Book) locate(ch *Chapter, name string) (string, error) {
 	} else {
 		candidates = append(candidates, filepath.Join(filepath.Dir(ch.Path), name), filepath.Join(b.Root, name), filepath.Join(filepath.Dir(b.Root), name))
 	}
+	var refused error
 	for _, c := range candidates {
-		if fileExists(c) {
-			abs, err := filepath.Abs(c)
-			if err != nil {
-				return "", err
-			}
-			return abs, nil
+		if !fileExists(c) {
+			continue
 		}
+		real, err := b.scope.check(c)
+		if err == nil {
+			return real, nil
+		}
+		if refused == nil {
+			refused = err
+		}
+	}
+	if refused != nil {
+		return "", refused
 	}
 	return "", fmt.Errorf("%w (looked in %s)", errNotFound, strings.Join(dedupe(candidates), ", "))
 }

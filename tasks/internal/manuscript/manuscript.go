@@ -1,6 +1,9 @@
 // Package manuscript reads a book from Markdown episodes: which files, in what
 // order, with which titles, parts, metadata and images. It is the part that
 // md2epub and md2pdf share; each renders the parsed episodes its own way.
+// Whatever it finds by itself it reads only from inside the project and the
+// folders the recipe allows (see readScope), never through a link that leads
+// elsewhere.
 package manuscript
 
 import (
@@ -38,6 +41,9 @@ type Options struct {
 	Meta Metadata
 	// HardBreaks turns every line break inside a paragraph into a line break.
 	HardBreaks bool
+	// AllowRead lists folders whose files the manuscript may read besides the
+	// project folder (Src's folder and its parent); see readScope.
+	AllowRead []string
 }
 
 // Book is a loaded manuscript.
@@ -57,6 +63,7 @@ type Book struct {
 
 	images map[string]*Image // by resolved path
 	refs   map[string]*Image // by the ref written into the episodes' AST
+	scope  *readScope        // where the files the manuscript finds may be
 }
 
 // Chapter is one episode.
@@ -93,7 +100,11 @@ func Load(ctx context.Context, opt Options) (*Book, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := &Book{Root: root, images: map[string]*Image{}, refs: map[string]*Image{}}
+	scope, err := newReadScope(root, opt.AllowRead)
+	if err != nil {
+		return nil, err
+	}
+	b := &Book{Root: root, images: map[string]*Image{}, refs: map[string]*Image{}, scope: scope}
 	if err := b.loadMetadata(opt); err != nil {
 		return nil, err
 	}
@@ -106,7 +117,8 @@ func Load(ctx context.Context, opt Options) (*Book, error) {
 		parsers <- Markdown(opt.HardBreaks)
 	}
 	err = parallel.Do(ctx, len(files), workers, func(_ context.Context, i int) error {
-		ch, err := b.readChapter(files[i])
+		// A src that is one file was named by the recipe: it is read as given.
+		ch, err := b.readChapter(files[i], files[i] == opt.Src)
 		if err != nil || ch == nil {
 			return err
 		}
@@ -196,15 +208,26 @@ func findEpisodes(opt Options) (string, []string, error) {
 		if !info.IsDir() {
 			return filepath.Dir(root), []string{root}, nil
 		}
-		err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		// WalkDir does not enter a src that is a link to a folder (episodes
+		// kept on another disk), so walk where it leads and name the files
+		// under src.
+		real, err := filepath.EvalSymlinks(root)
+		if err != nil {
+			return "", nil, fmt.Errorf("episodes folder: %w", err)
+		}
+		err = filepath.WalkDir(real, func(path string, d fs.DirEntry, err error) error {
 			if err != nil {
 				return err
 			}
-			if d.IsDir() && path != root && strings.HasPrefix(d.Name(), ".") {
+			if d.IsDir() && path != real && strings.HasPrefix(d.Name(), ".") {
 				return filepath.SkipDir
 			}
 			if !d.IsDir() && strings.EqualFold(filepath.Ext(path), ".md") {
-				files = append(files, path)
+				rel, err := filepath.Rel(real, path)
+				if err != nil {
+					return err
+				}
+				files = append(files, filepath.Join(root, rel))
 			}
 			return nil
 		})
@@ -234,9 +257,18 @@ func findEpisodes(opt Options) (string, []string, error) {
 	return root, files, nil
 }
 
-// readChapter reads one episode and its front matter; nil means a draft.
-func (b *Book) readChapter(path string) (*Chapter, error) {
-	data, err := os.ReadFile(path)
+// readChapter reads one episode and its front matter; nil means a draft. An
+// episode the recipe did not name itself must resolve inside the read scope.
+func (b *Book) readChapter(path string, named bool) (*Chapter, error) {
+	read := path
+	if !named {
+		real, err := b.scope.check(path)
+		if err != nil {
+			return nil, fmt.Errorf("episode: %w", err)
+		}
+		read = real
+	}
+	data, err := os.ReadFile(read)
 	if err != nil {
 		return nil, fmt.Errorf("read episode: %w", err)
 	}

@@ -77,20 +77,26 @@ func (m *Metadata) URN() string {
 	return "urn:uuid:" + uuid.NewSHA1(uuid.NameSpaceURL, []byte("runner-book:"+name)).String()
 }
 
-// loadMetadata merges recipe values over book.yaml, and fills defaults.
+// loadMetadata merges recipe values over book.yaml, and fills defaults. A
+// book.yaml found beside src, and the cover and css any book.yaml names, must
+// be inside the read scope; what the recipe names is read as given.
 func (b *Book) loadMetadata(opt Options) error {
-	file := opt.BookFile
+	file, read := opt.BookFile, opt.BookFile
 	if file == "" {
 		for _, dir := range []string{b.Root, filepath.Dir(b.Root)} {
 			if p := filepath.Join(dir, "book.yaml"); fileExists(p) {
-				file = p
+				real, err := b.scope.check(p)
+				if err != nil {
+					return fmt.Errorf("book metadata: %w", err)
+				}
+				file, read = p, real
 				break
 			}
 		}
 	}
 	var fromFile Metadata
 	if file != "" {
-		data, err := os.ReadFile(file)
+		data, err := os.ReadFile(read)
 		if err != nil {
 			return fmt.Errorf("read book metadata: %w", err)
 		}
@@ -142,9 +148,26 @@ func (b *Book) loadMetadata(opt Options) error {
 	if m.Date != "" && !validDate(m.Date) {
 		return fmt.Errorf("date %q: use YYYY, YYYY-MM or YYYY-MM-DD", m.Date)
 	}
-	for _, p := range []*string{&m.Cover, &m.CSS} {
-		if *p != "" && !fileExists(*p) {
-			return fmt.Errorf("%s: no such file", *p)
+	for _, f := range []struct {
+		field    string
+		path     *string
+		fromFile bool
+	}{
+		{"cover", &m.Cover, opt.Meta.Cover == ""},
+		{"css", &m.CSS, opt.Meta.CSS == ""},
+	} {
+		if *f.path == "" {
+			continue
+		}
+		if !fileExists(*f.path) {
+			return fmt.Errorf("%s: no such file", *f.path)
+		}
+		if f.fromFile {
+			real, err := b.scope.check(*f.path)
+			if err != nil {
+				return fmt.Errorf("%s: %s: %w", file, f.field, err)
+			}
+			*f.path = real
 		}
 	}
 	b.Meta = m
