@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"strings"
 	"time"
 
 	"github.com/novelfactory/runner/engine/diag"
@@ -156,15 +155,17 @@ func Apply(ctx context.Context, opt Options) (Result, error) {
 		return plan(ctx, r, opt, sched, masker)
 	}
 
-	unlock, err := store.Lock(strings.TrimSuffix(filepath.Base(abs), filepath.Ext(abs)))
+	lock, err := state.LockRecipe(abs, runID, masker)
 	if err != nil {
 		var le *state.LockedError
-		if errors.As(err, &le) {
+		var oe *state.OrphansError
+		if errors.As(err, &le) || errors.As(err, &oe) {
 			return Result{Code: ExitLocked}, err
 		}
 		return Result{Code: ExitFailed}, err
 	}
-	defer unlock()
+	defer lock.Unlock()
+	sched.Processes = lock
 
 	run := &state.Run{ID: runID, Recipe: abs, Name: r.Name, Digest: r.Digest, Started: started}
 	if previous != nil {

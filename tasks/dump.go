@@ -64,9 +64,11 @@ func runDump(ctx context.Context, env *tasktype.Env, p *DumpParams) (tasktype.Ou
 	var err error
 	switch p.Kind {
 	case "neo4j":
-		err = p.admin().Dump(ctx, p.Database, dest, env.Environ, env.Log)
+		admin := p.admin()
+		admin.Procs = env.Processes
+		err = admin.Dump(ctx, p.Database, dest, env.Environ, env.Log)
 	case "postgres":
-		err = database.Postgres{PgDump: p.PgDump}.Dump(ctx, p.Database, dest, env.Environ, env.Log)
+		err = database.Postgres{PgDump: p.PgDump, Procs: env.Processes}.Dump(ctx, p.Database, dest, env.Environ, env.Log)
 	case "sqlite":
 		err = database.SQLiteDump(ctx, env.Path(p.Database), dest)
 	}

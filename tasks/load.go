@@ -56,9 +56,11 @@ func init() {
 			var err error
 			switch p.Kind {
 			case "neo4j":
-				err = p.admin().Load(ctx, p.Database, src, p.Overwrite, env.Environ, env.Log)
+				admin := p.admin()
+				admin.Procs = env.Processes
+				err = admin.Load(ctx, p.Database, src, p.Overwrite, env.Environ, env.Log)
 			case "postgres":
-				err = database.Postgres{}.Load(ctx, p.Database, src, p.Overwrite, env.Environ, env.Log)
+				err = database.Postgres{Procs: env.Processes}.Load(ctx, p.Database, src, p.Overwrite, env.Environ, env.Log)
 			case "sqlite":
 				dest := env.Path(p.Database)
 				if err = os.MkdirAll(filepath.Dir(dest), 0o755); err == nil {

@@ -38,7 +38,9 @@ func init() {
 		Doc: "Runs `SHELL -c RUN` in the recipe's directory (or `dir`), with the process environment, the recipe's `env` " +
 			"and the task's `env`. Both output streams go to the task log as they come; stdout is also kept as the " +
 			"`stdout` output (trimmed, up to 1 MiB). A non-zero exit fails the task, quoting the last lines of stderr. " +
-			"On timeout or interrupt the command's whole process group gets SIGTERM, then SIGKILL after 5s.",
+			"On timeout or interrupt the command's whole process group gets SIGTERM, then SIGKILL after 5s; processes the " +
+			"command leaves running in the background are stopped the same way when it ends (as GitHub Actions does — " +
+			"a daemon must detach with setsid), and the command is killed with runner if runner itself is killed.",
 		Outputs: []tasktype.Output{
 			{Name: "stdout", Type: "string", Doc: "What the command printed on stdout, trimmed."},
 			{Name: "exit_code", Type: "integer", Doc: "The command's exit code (0 when the task succeeds)."},
@@ -80,7 +82,7 @@ func runShell(ctx context.Context, env *tasktype.Env, p *ShellParams) (tasktype.
 	stderr := proc.NewTail(stderrLines)
 	cmd.Stdout = io.MultiWriter(env.Log, stdout)
 	cmd.Stderr = io.MultiWriter(env.Log, stderr)
-	err := cmd.Run()
+	err := proc.Run(ctx, cmd, env.Processes)
 	code := 0
 	if cmd.ProcessState != nil {
 		code = cmd.ProcessState.ExitCode()

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -106,3 +107,7 @@ func readPID(t *testing.T, fifo string) int {
 }
 
 func alive(pid int) bool { return syscall.Kill(pid, 0) == nil }
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+func fmtSscan(s string, v any) (int, error) { return fmt.Sscan(strings.TrimSpace(s), v) }

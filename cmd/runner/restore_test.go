@@ -150,7 +150,7 @@ func TestRestoreRefusesACorruptSetAndPassesOverAnIncompleteOne(t *testing.T) {
 	// Without its manifest, the newest set is incomplete: the one before is restored, and the log says so.
 	os.Remove(filepath.Join(offsite, "20261122/manifest.json"))
 	res = runner(t, dir, baseEnv(), "apply", "recipes/restore.yaml", "--set", "dest="+fresh)
-	if res.code != 0 || !strings.Contains(res.stdout, "newer sets 20261122 are incomplete (no manifest.json): using 20261115") ||
+	if res.code != 0 || !strings.Contains(res.stdout, "passed over newer sets: 20261122 (incomplete: no manifest.json); using 20261115") ||
 		!strings.Contains(res.stdout, "RESTORED: set file://../build/offsite/weekly/20261115/") {
 		t.Fatalf("exit %d\n%s", res.code, res.stdout)
 	}

@@ -29,6 +29,24 @@ type Options struct {
 	Scope    *eval.Scope    // vars, env, run info and helpers; tasks are filled in
 	Environ  []string       // environment for the tasks' processes
 	Masker   *secret.Masker // masks errors and logs
+	// Processes hears of the process groups tasks start; may be nil.
+	Processes ProcessRecorder
+}
+
+// ProcessRecorder keeps track of the process groups tasks run (see
+// state.Lock).
+type ProcessRecorder interface {
+	Started(task string, pgid int, command string) (ended func())
+}
+
+// taskProcesses is a task's view of the ProcessRecorder.
+type taskProcesses struct {
+	r    ProcessRecorder
+	task string
+}
+
+func (p taskProcesses) Started(pgid int, command string) func() {
+	return p.r.Started(p.task, pgid, command)
 }
 
 // unit is one runnable instance: a task, or one item of a for_each task.
@@ -416,6 +434,9 @@ func (x *execution) work(ctx context.Context, u *unit, p prepared) {
 		Logger:   logs.logger,
 		Progress: &progress{x: x, task: u.id},
 		Secrets:  x.opt.Masker,
+	}
+	if x.opt.Processes != nil {
+		env.Processes = taskProcesses{x.opt.Processes, u.id}
 	}
 	var (
 		out tasktype.Outputs

@@ -1,52 +1,267 @@
 package state
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
+
+	"github.com/novelfactory/runner/engine/atomicfile"
+	"github.com/novelfactory/runner/engine/procgroup"
+	"github.com/novelfactory/runner/engine/secret"
 )
 
 // LockedError says another live run holds the recipe's lock.
 type LockedError struct {
 	Recipe string
-	Holder string // what the holder wrote: pid and start time
+	Holder string // who holds it: pid, run and start time
 }
 
 func (e *LockedError) Error() string {
 	return fmt.Sprintf("another run of %s is in progress (%s); wait for it to finish", e.Recipe, e.Holder)
 }
 
-// Lock takes the lock of the recipe called name. It uses flock(2): the
-// kernel drops the lock when its holder dies, even by kill -9, so a stale
-// lock of a dead process is simply taken over. Call the returned function
-// to release it.
-func (s *Store) Lock(name string) (func(), error) {
-	dir := filepath.Join(s.Dir, "locks")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("create lock folder: %w", err)
+// OrphansError says the last run of the recipe ended — its runner was
+// killed — while processes its tasks started still run: starting the
+// recipe again would run the same steps twice at once.
+type OrphansError struct {
+	Recipe string
+	Run    string
+	PID    int // the runner that is gone
+	Groups []Group
+}
+
+func (e *OrphansError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "run %s of %s ended (runner, pid %d, was killed) but processes its tasks started still run:", e.Run, e.Recipe, e.PID)
+	for _, g := range e.Groups {
+		fmt.Fprintf(&b, "\n  task %s: process group %d (%s)", g.Task, g.PGID, g.Command)
 	}
-	path := filepath.Join(dir, name+".lock")
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	fmt.Fprintf(&b, "\nthey may still be writing; wait for them to end, or stop them with `kill -TERM -- -%d`, then run again", e.Groups[0].PGID)
+	return b.String()
+}
+
+// Holder is what the holder file of a lock says: which run holds the
+// recipe, and the process groups its tasks are running.
+type Holder struct {
+	PID    int       `json:"pid"`
+	Run    string    `json:"run,omitempty"`
+	Since  time.Time `json:"since"`
+	BootID string    `json:"boot_id,omitempty"`
+	Groups []Group   `json:"groups,omitempty"`
+}
+
+// Group is a process group a task runs.
+type Group struct {
+	PGID    int    `json:"pgid"`
+	Start   uint64 `json:"start"` // its leader's start, in clock ticks since boot
+	Task    string `json:"task"`
+	Command string `json:"command"` // masked, shortened
+}
+
+// Lock is a run's hold on its recipe. It is a flock(2) on a lock file
+// beside the recipe — keyed by the recipe file itself, whatever state
+// folder the run uses — which the kernel drops when its holder dies, even
+// by kill -9; and a holder file that lists the process groups the run's
+// tasks are running, so that the next run can tell whether a killed
+// runner left them behind.
+type Lock struct {
+	Recipe string // the recipe's name, for messages
+	file   *os.File
+	path   string // of the holder file
+	masker *secret.Masker
+	mu     sync.Mutex
+	holder Holder
+}
+
+// LockPath is the lock file of the recipe at path: .runner/locks/NAME.lock
+// in the folder of the recipe file (links resolved), or in the user's
+// runtime folder, under a hash of the recipe's path, when that folder
+// cannot be written.
+func LockPath(recipe string) (string, error) {
+	abs, err := filepath.Abs(recipe)
 	if err != nil {
-		return nil, fmt.Errorf("open lock %s: %w", path, err)
+		return "", err
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		holder, _ := os.ReadFile(path)
-		f.Close()
-		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return nil, &LockedError{Recipe: name, Holder: strings.TrimSpace(string(holder))}
-		}
+	if real, err := filepath.EvalSymlinks(abs); err == nil {
+		abs = real
+	}
+	dir := filepath.Join(filepath.Dir(abs), ".runner", "locks")
+	if err := os.MkdirAll(dir, 0o755); err == nil && writable(dir) {
+		return filepath.Join(dir, filepath.Base(abs)+".lock"), nil
+	}
+	dir, err = runtimeDir()
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256([]byte(abs))
+	return filepath.Join(dir, filepath.Base(abs)+"-"+hex.EncodeToString(sum[:8])+".lock"), nil
+}
+
+// LockRecipe takes the lock of the recipe file at path for run. It fails
+// with *LockedError while another run holds it, and with *OrphansError
+// while processes of a killed run of it still run. masker masks the
+// command lines kept in the holder file.
+func LockRecipe(path, run string, masker *secret.Masker) (*Lock, error) {
+	name := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
+	lockPath, err := LockPath(path)
+	if err != nil {
 		return nil, fmt.Errorf("lock %s: %w", path, err)
 	}
-	if err := f.Truncate(0); err == nil {
-		fmt.Fprintf(f, "pid %d since %s", os.Getpid(), time.Now().Format(time.RFC3339))
+	f, err := os.OpenFile(lockPath, os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("open lock %s: %w", lockPath, err)
 	}
-	return func() {
-		syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+	l := &Lock{Recipe: name, file: f, path: strings.TrimSuffix(lockPath, ".lock") + ".holder.json", masker: masker}
+	last, _ := readHolder(l.path)
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		f.Close()
-	}, nil
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil, &LockedError{Recipe: name, Holder: describe(last)}
+		}
+		return nil, fmt.Errorf("lock %s: %w", lockPath, err)
+	}
+	// The lock is ours: its last holder is gone. Did it leave processes?
+	atomicfile.RemoveStale(filepath.Dir(l.path), atomicfile.TempPrefix(l.path)) // of its last write, if killed in it
+	if last != nil {
+		if alive := aliveGroups(last); len(alive) > 0 {
+			l.release()
+			return nil, &OrphansError{Recipe: name, Run: last.Run, PID: last.PID, Groups: alive}
+		}
+	}
+	l.holder = Holder{PID: os.Getpid(), Run: run, Since: time.Now().UTC(), BootID: procgroup.BootID()}
+	if err := l.save(); err != nil {
+		l.release()
+		return nil, err
+	}
+	return l, nil
+}
+
+// Started records a process group of task (see tasktype.Processes).
+func (l *Lock) Started(task string, pgid int, command string) (ended func()) {
+	if len(command) > 200 {
+		command = command[:200] + "…"
+	}
+	g := Group{PGID: pgid, Start: procgroup.StartTime(pgid), Task: task, Command: l.masker.String(command)}
+	l.mu.Lock()
+	l.holder.Groups = append(l.holder.Groups, g)
+	l.save()
+	l.mu.Unlock()
+	return func() {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		for i, h := range l.holder.Groups {
+			if h.PGID == pgid {
+				l.holder.Groups = append(l.holder.Groups[:i], l.holder.Groups[i+1:]...)
+				break
+			}
+		}
+		l.save()
+	}
+}
+
+// Unlock releases the lock; the holder file then says no process runs.
+func (l *Lock) Unlock() {
+	l.mu.Lock()
+	l.holder.Groups = nil
+	l.save()
+	l.mu.Unlock()
+	l.release()
+}
+
+func (l *Lock) release() {
+	syscall.Flock(int(l.file.Fd()), syscall.LOCK_UN)
+	l.file.Close()
+}
+
+// save writes the holder file; the caller holds l.mu (or is alone). A
+// failure to save means a killed run's leftovers might go unnoticed, not
+// that the run is wrong: LockRecipe reports it, later saves ignore it.
+func (l *Lock) save() error {
+	data, err := json.MarshalIndent(l.holder, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := atomicfile.Replace(l.path, append(data, '\n'), 0o644); err != nil {
+		return fmt.Errorf("write lock holder: %w", err)
+	}
+	return nil
+}
+
+func readHolder(path string) (*Holder, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var h Holder
+	if err := json.Unmarshal(data, &h); err != nil {
+		return nil, err
+	}
+	return &h, nil
+}
+
+func describe(h *Holder) string {
+	if h == nil {
+		return "holder unknown"
+	}
+	s := fmt.Sprintf("pid %d", h.PID)
+	if h.Run != "" {
+		s += ", run " + h.Run
+	}
+	return s + " since " + h.Since.Local().Format(time.RFC3339)
+}
+
+// aliveGroups returns the groups of a gone holder that still run. A group
+// is the holder's when the machine has not rebooted since and, if its
+// leader still lives, the leader started when recorded (a process group
+// id is not reused while the group has members).
+func aliveGroups(h *Holder) []Group {
+	if h.BootID == "" || h.BootID != procgroup.BootID() {
+		return nil
+	}
+	var alive []Group
+	for _, g := range h.Groups {
+		if !procgroup.Alive(g.PGID) {
+			continue
+		}
+		if start := procgroup.StartTime(g.PGID); start != 0 && g.Start != 0 && start != g.Start {
+			continue // the leader's pid now belongs to another process
+		}
+		alive = append(alive, g)
+	}
+	return alive
+}
+
+func writable(dir string) bool {
+	return syscall.Access(dir, 2 /* W_OK */) == nil
+}
+
+// runtimeDir is the user's own folder for locks: $XDG_RUNTIME_DIR/runner,
+// else runner-UID in the temp folder, made private and checked to be ours.
+func runtimeDir() (string, error) {
+	dir := os.Getenv("XDG_RUNTIME_DIR")
+	if dir != "" {
+		dir = filepath.Join(dir, "runner")
+	} else {
+		dir = filepath.Join(os.TempDir(), fmt.Sprintf("runner-%d", os.Getuid()))
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", err
+	}
+	info, err := os.Lstat(dir)
+	if err != nil {
+		return "", err
+	}
+	st, ok := info.Sys().(*syscall.Stat_t)
+	if !info.IsDir() || !ok || int(st.Uid) != os.Getuid() || info.Mode().Perm()&0o022 != 0 {
+		return "", fmt.Errorf("%s is not a private folder of this user: remove it", dir)
+	}
+	return dir, nil
 }

@@ -1,84 +1,186 @@
 package state_test
 
 import (
+	"bufio"
 	"errors"
-	"io"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/novelfactory/runner/engine/procgroup"
 	"github.com/novelfactory/runner/engine/secret"
 	"github.com/novelfactory/runner/engine/state"
 )
 
+// recipeFile writes an empty recipe file at dir/name.
+func recipeFile(t *testing.T, dir, name string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	os.MkdirAll(filepath.Dir(p), 0o755)
+	if err := os.WriteFile(p, []byte("version: 1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 func TestLockIsExclusiveAndReleased(t *testing.T) {
-	s := &state.Store{Dir: t.TempDir(), Masker: secret.New()}
-	unlock, err := s.Lock("weekly-backup")
+	dir := t.TempDir()
+	weekly := recipeFile(t, dir, "weekly-backup.yaml")
+	l, err := state.LockRecipe(weekly, "run-1", secret.New())
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = s.Lock("weekly-backup")
+	_, err = state.LockRecipe(weekly, "run-2", secret.New())
 	var le *state.LockedError
-	if !errors.As(err, &le) || !strings.Contains(le.Holder, "pid ") {
+	if !errors.As(err, &le) || !strings.Contains(le.Holder, "pid ") || !strings.Contains(le.Holder, "run-1") {
 		t.Fatalf("second lock: %v", err)
 	}
-	if other, err := s.Lock("restore"); err != nil {
+	if other, err := state.LockRecipe(recipeFile(t, dir, "restore.yaml"), "run-3", secret.New()); err != nil {
 		t.Fatalf("another recipe's lock: %v", err)
 	} else {
-		other()
+		other.Unlock()
 	}
-	unlock()
-	again, err := s.Lock("weekly-backup")
+	l.Unlock()
+	again, err := state.LockRecipe(weekly, "run-4", secret.New())
 	if err != nil {
 		t.Fatalf("lock after release: %v", err)
 	}
-	again()
+	again.Unlock()
 }
 
-// TestLockHelperProcess is not a test: TestLockOfADeadProcessIsTakenOver
-// runs the test binary again with RUNNER_LOCK_HELPER set, to hold a lock in
-// another process.
+// TestTheLockIsTheRecipeFiles: it was keyed by the recipe's file name in
+// the state folder, so two recipes of the same name in one state folder
+// blocked each other, and the same recipe with another --state-dir ran
+// alongside itself. A link to the recipe is the recipe.
+func TestTheLockIsTheRecipeFiles(t *testing.T) {
+	dir := t.TempDir()
+	a := recipeFile(t, dir, "genre-a/backup.yaml")
+	b := recipeFile(t, dir, "genre-b/backup.yaml")
+	la, err := state.LockRecipe(a, "run-a", secret.New())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer la.Unlock()
+	lb, err := state.LockRecipe(b, "run-b", secret.New())
+	if err != nil {
+		t.Fatalf("a recipe of the same name elsewhere: %v", err)
+	}
+	lb.Unlock()
+	link := filepath.Join(dir, "link.yaml")
+	os.Symlink(a, link)
+	var le *state.LockedError
+	if _, err := state.LockRecipe(link, "run-c", secret.New()); !errors.As(err, &le) {
+		t.Fatalf("the same recipe through a link: %v", err)
+	}
+}
+
+// TestLockHelperProcess is not a test: other tests run the test binary
+// again with RUNNER_LOCK_HELPER set, to hold a lock in another process —
+// and, with RUNNER_LOCK_CHILD, to start a process group that ignores
+// SIGTERM and record it, as a task does.
 func TestLockHelperProcess(t *testing.T) {
-	dir := os.Getenv("RUNNER_LOCK_HELPER")
-	if dir == "" {
+	recipe := os.Getenv("RUNNER_LOCK_HELPER")
+	if recipe == "" {
 		return
 	}
-	if _, err := (&state.Store{Dir: dir, Masker: secret.New()}).Lock("r"); err != nil {
+	masker := secret.New()
+	masker.Add("s3cr3t-t0ken")
+	l, err := state.LockRecipe(recipe, "run-helper", masker)
+	if err != nil {
 		os.Exit(1)
+	}
+	if os.Getenv("RUNNER_LOCK_CHILD") != "" {
+		child := exec.Command("sh", "-c", "trap '' TERM; exec sleep 3600")
+		child.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		if err := child.Start(); err != nil {
+			os.Exit(1)
+		}
+		l.Started("middle", child.Process.Pid, "sh -c sleep 3600 --token=s3cr3t-t0ken")
+		os.Stdout.WriteString(strconv.Itoa(child.Process.Pid) + "\n")
 	}
 	os.Stdout.WriteString("locked\n")
 	time.Sleep(time.Hour) // until killed
 }
 
-// TestLockOfADeadProcessIsTakenOver holds the lock in a child process that
-// then dies by SIGKILL, as a crashed run would; the lock is free at once.
-func TestLockOfADeadProcessIsTakenOver(t *testing.T) {
-	dir := t.TempDir()
+// holdInHelper runs TestLockHelperProcess and returns it once it holds the
+// lock, with the pid of the process group it started (or 0).
+func holdInHelper(t *testing.T, recipe string, child bool) (*exec.Cmd, int) {
+	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestLockHelperProcess$")
-	cmd.Env = append(os.Environ(), "RUNNER_LOCK_HELPER="+dir)
+	cmd.Env = append(os.Environ(), "RUNNER_LOCK_HELPER="+recipe)
+	if child {
+		cmd.Env = append(cmd.Env, "RUNNER_LOCK_CHILD=1")
+	}
 	out, _ := cmd.StdoutPipe()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	buf := make([]byte, 7)
-	if _, err := io.ReadFull(out, buf); err != nil || string(buf) != "locked\n" {
-		t.Fatalf("helper: %q %v", buf, err)
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	sc := bufio.NewScanner(out)
+	pgid := 0
+	for sc.Scan() {
+		if sc.Text() == "locked" {
+			return cmd, pgid
+		}
+		pgid, _ = strconv.Atoi(sc.Text())
 	}
-	s := &state.Store{Dir: dir, Masker: secret.New()}
-	if _, err := s.Lock("r"); err == nil {
+	t.Fatal("the helper did not take the lock")
+	return nil, 0
+}
+
+// TestLockOfADeadProcessIsTakenOver holds the lock in a child process that
+// then dies by SIGKILL, as a crashed run would; the lock is free at once.
+func TestLockOfADeadProcessIsTakenOver(t *testing.T) {
+	recipe := recipeFile(t, t.TempDir(), "r.yaml")
+	cmd, _ := holdInHelper(t, recipe, false)
+	if _, err := state.LockRecipe(recipe, "run-2", secret.New()); err == nil {
 		t.Fatal("lock taken while another process holds it")
 	}
 	cmd.Process.Signal(syscall.SIGKILL)
 	cmd.Wait()
-	unlock, err := s.Lock("r")
+	l, err := state.LockRecipe(recipe, "run-2", secret.New())
 	if err != nil {
 		t.Fatalf("lock of a dead process not taken over: %v", err)
 	}
-	unlock()
+	l.Unlock()
+}
+
+// TestALockIsNotTakenOverWhileAKilledRunsProcessesRun: kill -9 of runner
+// freed the lock at once, and --resume started the same step while the
+// orphan still ran.
+func TestALockIsNotTakenOverWhileAKilledRunsProcessesRun(t *testing.T) {
+	recipe := recipeFile(t, t.TempDir(), "r.yaml")
+	cmd, pgid := holdInHelper(t, recipe, true)
+	defer syscall.Kill(-pgid, syscall.SIGKILL)
+	cmd.Process.Signal(syscall.SIGKILL)
+	cmd.Wait()
+	_, err := state.LockRecipe(recipe, "run-2", secret.New())
+	var oe *state.OrphansError
+	if !errors.As(err, &oe) || len(oe.Groups) != 1 || oe.Groups[0].PGID != pgid || oe.Run != "run-helper" {
+		t.Fatalf("lock over a killed run's live processes: %v", err)
+	}
+	if msg := err.Error(); !strings.Contains(msg, "task middle: process group") || !strings.Contains(msg, fmt.Sprintf("kill -TERM -- -%d", pgid)) || strings.Contains(msg, "s3cr3t") {
+		t.Errorf("message:\n%s", msg)
+	}
+	lockPath, _ := state.LockPath(recipe)
+	if holder := readAll(t, strings.TrimSuffix(lockPath, ".lock")+".holder.json"); !strings.Contains(holder, "sleep 3600") || strings.Contains(holder, "s3cr3t") {
+		t.Errorf("the holder file keeps the command masked:\n%s", holder)
+	}
+	syscall.Kill(-pgid, syscall.SIGKILL)
+	for procgroup.Alive(pgid) {
+		time.Sleep(10 * time.Millisecond) // until the kernel has ended it
+	}
+	l, err := state.LockRecipe(recipe, "run-2", secret.New())
+	if err != nil {
+		t.Fatalf("lock once the processes ended: %v", err)
+	}
+	l.Unlock()
 }
 
 func TestRunsAreListedOldestFirstAndResumeFindsTheLastUnfinished(t *testing.T) {
@@ -141,4 +243,13 @@ func TestLoadAppliesTheJournalOverStateJSON(t *testing.T) {
 	if got, _ := s.Load(run.ID); got.Task("dump").Status != state.Running {
 		t.Errorf("old journal entries survived a new journal: %s", got.Task("dump").Status)
 	}
+}
+
+func readAll(t *testing.T, path string) string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
 }

@@ -39,6 +39,15 @@ type Progress interface {
 	Progress(done, total int64)
 }
 
+// Processes hears of the process groups a task starts, so that a run that
+// is killed while they run is known on the next start (and its recipe is
+// not started again over them).
+type Processes interface {
+	// Started records the process group pgid running command; the
+	// returned function is called once the group has ended.
+	Started(pgid int, command string) (ended func())
+}
+
 // Env is what a running task may use from its surroundings.
 type Env struct {
 	RunID    string // the run's id, as in state and logs
@@ -50,6 +59,8 @@ type Env struct {
 	Logger   *slog.Logger // structured log lines, into the same task log
 	Progress Progress     // may be used for long transfers; never nil
 	Secrets  *secret.Masker
+	// Processes records the process groups the task starts; nil keeps no record.
+	Processes Processes
 }
 
 // Path resolves p against the task's directory unless it is absolute.

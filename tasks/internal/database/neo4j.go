@@ -9,15 +9,18 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+
+	"github.com/novelfactory/runner/engine/tasktype"
 )
 
 // Neo4jAdmin runs neo4j-admin: the installed command, or a one-off
 // container of the official image on the server's data volume.
 type Neo4jAdmin struct {
-	Command []string // argv of neo4j-admin when it is installed; ["neo4j-admin"] by default
-	Image   string   // e.g. neo4j:5.26-community: run neo4j-admin in a one-off container of it
-	Volume  string   // the server's data volume or folder, mounted at /data in the container
-	Docker  string   // the docker command; "docker" by default
+	Command []string           // argv of neo4j-admin when it is installed; ["neo4j-admin"] by default
+	Image   string             // e.g. neo4j:5.26-community: run neo4j-admin in a one-off container of it
+	Volume  string             // the server's data volume or folder, mounted at /data in the container
+	Docker  string             // the docker command; "docker" by default
+	Procs   tasktype.Processes // hears of the processes started; may be nil
 }
 
 // Describe says how neo4j-admin is run, for plans.
@@ -56,7 +59,7 @@ func (a Neo4jAdmin) argv(dir string, args ...string) []string {
 
 // Version asks neo4j-admin for its version: "4.4.30", "5.26.0".
 func (a Neo4jAdmin) Version(ctx context.Context, environ []string) (major int, full string, err error) {
-	out, err := run(ctx, a.argv("", "--version"), environ, io.Discard)
+	out, err := run(ctx, a.argv("", "--version"), environ, io.Discard, a.Procs)
 	if err != nil {
 		return 0, "", fmt.Errorf("ask neo4j-admin for its version: %w", err)
 	}
@@ -100,7 +103,7 @@ func (a Neo4jAdmin) Dump(ctx context.Context, database, dest string, environ []s
 		return fmt.Errorf("neo4j-admin %s: runner drives 4.4 and 5.x", version)
 	}
 	fmt.Fprintf(log, "neo4j-admin %s: %s\n", version, strings.Join(args, " "))
-	if _, err := run(ctx, a.argv(tmp, args...), environ, log); err != nil {
+	if _, err := run(ctx, a.argv(tmp, args...), environ, log, a.Procs); err != nil {
 		return neo4jHint(database, a, err)
 	}
 	out := filepath.Join(tmp, database+".dump")
@@ -188,7 +191,7 @@ func (a Neo4jAdmin) Load(ctx context.Context, database, src string, overwrite bo
 		if a.Image != "" {
 			inside = "/backups"
 		}
-		if _, err := run(ctx, a.argv(dir, "database", "load", "--info", database, "--from-path="+inside), environ, log); err != nil {
+		if _, err := run(ctx, a.argv(dir, "database", "load", "--info", database, "--from-path="+inside), environ, log, a.Procs); err != nil {
 			return fmt.Errorf("load %s: the dump does not check out: %w", database, err)
 		}
 		args = []string{"database", "load", database, "--from-path=" + inside}
@@ -208,7 +211,7 @@ func (a Neo4jAdmin) Load(ctx context.Context, database, src string, overwrite bo
 		return fmt.Errorf("neo4j-admin %s: runner drives 4.4 and 5.x", version)
 	}
 	fmt.Fprintf(log, "neo4j-admin %s: %s\n", version, strings.Join(args, " "))
-	if _, err := run(ctx, a.argv(dir, args...), environ, log); err != nil {
+	if _, err := run(ctx, a.argv(dir, args...), environ, log, a.Procs); err != nil {
 		var ee *ExitError
 		if errors.As(err, &ee) && strings.Contains(strings.ToLower(ee.Output), "already exists") {
 			return fmt.Errorf("load %s: %w\nthe database already exists: set overwrite: true to replace it", database, err)

@@ -8,13 +8,16 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/novelfactory/runner/engine/tasktype"
 )
 
 // Postgres runs PostgreSQL's client tools.
 type Postgres struct {
-	PgDump    string // "pg_dump" by default
-	PgRestore string // "pg_restore" by default
-	Psql      string // "psql" by default
+	PgDump    string             // "pg_dump" by default
+	PgRestore string             // "pg_restore" by default
+	Psql      string             // "psql" by default
+	Procs     tasktype.Processes // hears of the processes started; may be nil
 }
 
 // splitPassword takes the password out of a postgres:// URL: it is passed
@@ -49,7 +52,7 @@ func (p Postgres) Dump(ctx context.Context, dsn, dest string, environ []string, 
 	tmp.Close()
 	defer os.Remove(tmp.Name())
 	args := []string{bin, "--format=custom", "--no-password", "--file=" + tmp.Name(), "--dbname=" + dsn}
-	if _, err := run(ctx, args, environ, log); err != nil {
+	if _, err := run(ctx, args, environ, log, p.Procs); err != nil {
 		if strings.Contains(err.Error(), "password authentication failed") || strings.Contains(err.Error(), "no password supplied") {
 			return fmt.Errorf("dump postgres: %w\ncheck the user and password in the database URL", err)
 		}
@@ -64,7 +67,7 @@ func (p Postgres) Dump(ctx context.Context, dsn, dest string, environ []string, 
 // psqlValue runs one query with psql and returns its single value.
 func (p Postgres) psqlValue(ctx context.Context, dsn, query string, environ []string) (string, error) {
 	dsn, environ = splitPassword(dsn, environ)
-	out, err := run(ctx, []string{firstOf(p.Psql, "psql"), "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "--no-password", "--dbname=" + dsn, "-c", query}, environ, io.Discard)
+	out, err := run(ctx, []string{firstOf(p.Psql, "psql"), "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "--no-password", "--dbname=" + dsn, "-c", query}, environ, io.Discard, p.Procs)
 	return strings.TrimSpace(out), err
 }
 
@@ -113,7 +116,7 @@ func (p Postgres) Load(ctx context.Context, dsn, src string, overwrite bool, env
 	}
 	target, environ := splitPassword(dsn, environ)
 	args := []string{firstOf(p.PgRestore, "pg_restore"), "--clean", "--if-exists", "--no-owner", "--no-password", "--exit-on-error", "--dbname=" + target, src}
-	if _, err := run(ctx, args, environ, log); err != nil {
+	if _, err := run(ctx, args, environ, log, p.Procs); err != nil {
 		return fmt.Errorf("load postgres: %w", err)
 	}
 	return nil

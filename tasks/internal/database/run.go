@@ -8,19 +8,20 @@ import (
 	"os/exec"
 	"strings"
 
+	"github.com/novelfactory/runner/engine/tasktype"
 	"github.com/novelfactory/runner/tasks/internal/proc"
 )
 
 // run runs argv with environ, streaming its output to log, and returns its
 // combined output's last lines with the error.
-func run(ctx context.Context, argv []string, environ []string, log io.Writer) (string, error) {
+func run(ctx context.Context, argv []string, environ []string, log io.Writer, procs tasktype.Processes) (string, error) {
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	proc.Configure(cmd)
 	cmd.Env = environ
 	tail := proc.NewTail(30)
 	cmd.Stdout = io.MultiWriter(log, tail)
 	cmd.Stderr = io.MultiWriter(log, tail)
-	err := cmd.Run()
+	err := proc.Run(ctx, cmd, procs)
 	if err != nil && ctx.Err() != nil {
 		return tail.String(), ctx.Err()
 	}
