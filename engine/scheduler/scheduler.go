@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"time"
 
@@ -315,8 +316,9 @@ func (x *execution) activate(ctx context.Context, g *group) {
 	}
 	g.open = len(items)
 	x.mu.Unlock()
+	done := x.previousItems(t.ID)
 	for _, u := range g.units {
-		if prev := x.previous(u.id); prev != nil && sameItem(prev.Item, u.item) {
+		if prev := done.take(u.item); prev != nil {
 			x.mu.Lock()
 			u.st.Outputs, u.st.Attempts, u.st.Log = prev.Outputs, prev.Attempts, prev.Log
 			x.mu.Unlock()
@@ -345,7 +347,37 @@ func (x *execution) reuse(g *group, prev *state.Task) {
 	x.endGroup(g, state.Succeeded, "reused from run "+x.opt.Previous.ID)
 }
 
-func sameItem(a, b any) bool { return eval.Text(a) == eval.Text(b) }
+// itemRecords are the succeeded instances of a for_each task in the run
+// being resumed, by their item's text: a list that was reordered, grown or
+// shrunk since is matched by value, never by index.
+type itemRecords map[string][]*state.Task
+
+func (x *execution) previousItems(id string) itemRecords {
+	done := itemRecords{}
+	if x.opt.Previous == nil {
+		return done
+	}
+	prefix := id + "["
+	for _, st := range x.opt.Previous.Tasks {
+		if st.Status == state.Succeeded && strings.HasPrefix(st.ID, prefix) && strings.HasSuffix(st.ID, "]") {
+			key := eval.Text(st.Item)
+			done[key] = append(done[key], st)
+		}
+	}
+	return done
+}
+
+// take returns a succeeded record of item, once per record: a list with
+// the same item twice reuses two records, not one twice.
+func (r itemRecords) take(item any) *state.Task {
+	key := eval.Text(item)
+	list := r[key]
+	if len(list) == 0 {
+		return nil
+	}
+	r[key] = list[1:]
+	return list[0]
+}
 
 func asList(v any) ([]any, bool) {
 	switch l := v.(type) {

@@ -505,3 +505,35 @@ tasks:
 		t.Errorf("a plan ran tasks: %v", h.order)
 	}
 }
+
+// TestResumeMatchesForEachInstancesByValue: instances were matched by
+// index, so a list reordered since the failed run re-ran finished items.
+func TestResumeMatchesForEachInstancesByValue(t *testing.T) {
+	h := newHarness()
+	r := h.load(t, `version: 1
+tasks:
+  each:
+    uses: ok
+    for_each: [Cedar, Ember, Pilot, Ember]
+    with: {value: "zipped ${{ item }}"}
+`)
+	previous := &state.Run{ID: "earlier", Tasks: []*state.Task{
+		{ID: "each", Status: state.Failed},
+		{ID: "each[0]", Status: state.Succeeded, Item: "Pilot", Outputs: map[string]any{"value": "zipped Pilot earlier"}},
+		{ID: "each[1]", Status: state.Succeeded, Item: "Ember", Outputs: map[string]any{"value": "zipped Ember earlier"}},
+		{ID: "each[2]", Status: state.Failed, Item: "Cedar"},
+	}}
+	res := h.execute(context.Background(), t, r, scheduler.Options{Previous: previous, Jobs: 1})
+	// Cedar failed before; the second Ember is new; Pilot and the first
+	// Ember succeeded and are reused wherever they now stand.
+	if !reflect.DeepEqual(h.order, []string{"each[0]", "each[3]"}) {
+		t.Fatalf("ran %v, want each[0] (Cedar) and each[3] (the second Ember)", h.order)
+	}
+	outs := res.task(t, "each").Outputs.([]any)
+	want := []string{"zipped Cedar", "zipped Ember earlier", "zipped Pilot earlier", "zipped Ember"}
+	for i, w := range want {
+		if got := outs[i].(map[string]any)["value"]; got != w {
+			t.Errorf("instance %d: %v, want %q", i, got, w)
+		}
+	}
+}
