@@ -178,10 +178,12 @@ func Apply(ctx context.Context, opt Options) (Result, error) {
 	sched.Sink, sched.Store, sched.Run = sink, store, run
 	err = scheduler.Execute(ctx, r, sched)
 	closeSink()
+	if run.Finished != nil {
+		finish(opt, run, store, masker) // also when state failed: the tasks' own results
+	}
 	if err != nil {
 		return Result{Code: ExitFailed, Run: run}, err
 	}
-	finish(opt, run, store, masker)
 	code := ExitOK
 	switch run.Status {
 	case state.Failed:

@@ -26,11 +26,11 @@ type saver struct {
 	quit  chan struct{}
 	done  chan struct{}
 	once  sync.Once
-	err   error
+	fail  func(error) // hears of every failed write
 }
 
-func newSaver(store *state.Store, run *state.Run, mu *sync.Mutex) *saver {
-	s := &saver{store: store, run: run, mu: mu, poked: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{})}
+func newSaver(store *state.Store, run *state.Run, mu *sync.Mutex, fail func(error)) *saver {
+	s := &saver{store: store, run: run, mu: mu, poked: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{}), fail: fail}
 	go s.loop()
 	return s
 }
@@ -82,17 +82,16 @@ func (s *saver) save() {
 	if err == nil {
 		err = s.store.Write(s.run.ID, data)
 	}
-	if err != nil && s.err == nil {
-		s.err = err
+	if err != nil {
+		s.fail(err)
 	}
 }
 
-// stop writes the final state and returns the first error of any write.
-func (s *saver) stop() error {
+// stop writes the final state.
+func (s *saver) stop() {
 	s.once.Do(func() {
 		close(s.quit)
 		<-s.done
 		s.save()
 	})
-	return s.err
 }

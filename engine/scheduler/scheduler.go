@@ -87,8 +87,43 @@ type execution struct {
 	mu      sync.Mutex // guards the state in opt.Run against the state writer
 	saver   *saver
 	journal *state.Journal
-	jerr    error                  // the first journal write error
 	records map[string]*state.Task // opt.Run.Tasks by id
+
+	stateMu  sync.Mutex
+	stateErr error // the first failure to write state, a journal entry or a log
+}
+
+// StateError says the run's state could not be kept — state.json, the
+// journal or a task's log could not be written, most often because the
+// disk is full. It is runner's failure, not the tasks'.
+type StateError struct {
+	Dir string // the run's folder
+	Err error
+}
+
+func (e *StateError) Error() string {
+	return fmt.Sprintf("the run's state could not be written to %s: %v. The tasks' own results are above; no task was started after this. "+
+		"Free space there, then continue with --resume", e.Dir, e.Err)
+}
+
+func (e *StateError) Unwrap() error { return e.Err }
+
+// stateFailed records a failure to write state; the first one is kept.
+func (x *execution) stateFailed(err error) {
+	x.stateMu.Lock()
+	if x.stateErr == nil {
+		x.stateErr = err
+	}
+	x.stateMu.Unlock()
+}
+
+func (x *execution) stateFailure() error {
+	x.stateMu.Lock()
+	defer x.stateMu.Unlock()
+	if x.stateErr == nil {
+		return nil
+	}
+	return &StateError{Dir: x.opt.Store.RunDir(x.opt.Run.ID), Err: x.stateErr}
 }
 
 // record returns the state record of id in the run, adding one if needed.
@@ -141,15 +176,15 @@ func Execute(ctx context.Context, r *recipe.Recipe, opt Options) error {
 	run.Status = state.Running
 	if opt.Store != nil {
 		if err := opt.Store.Create(run); err != nil {
-			return err
+			return &StateError{Dir: opt.Store.RunDir(run.ID), Err: err}
 		}
 		j, err := opt.Store.OpenJournal(run.ID)
 		if err != nil {
-			return err
+			return &StateError{Dir: opt.Store.RunDir(run.ID), Err: err}
 		}
 		x.journal = j
 		defer j.Close()
-		x.saver = newSaver(opt.Store, run, &x.mu)
+		x.saver = newSaver(opt.Store, run, &x.mu, x.stateFailed)
 		defer x.saver.stop()
 	}
 	x.emit(Event{Type: RunStarted, Run: run.ID})
@@ -166,9 +201,13 @@ func Execute(ctx context.Context, r *recipe.Recipe, opt Options) error {
 	x.loop(ctx)
 
 	now := time.Now()
+	broken := x.stateFailure()
 	x.mu.Lock()
 	run.Finished = &now
 	run.Status = state.Succeeded
+	if broken != nil {
+		run.Status = state.Failed // what ran is recorded incompletely at best
+	}
 	for _, g := range x.groups {
 		if !g.st.Status.Terminal() {
 			g.st.Status, g.st.Reason = state.Cancelled, "the run was interrupted"
@@ -183,11 +222,9 @@ func Execute(ctx context.Context, r *recipe.Recipe, opt Options) error {
 	x.mu.Unlock()
 	x.emit(Event{Type: RunFinished, Run: run.ID, Status: run.Status, Duration: now.Sub(run.Started)})
 	if x.saver != nil {
-		if err := x.saver.stop(); err != nil {
-			return err
-		}
+		x.saver.stop()
 	}
-	return x.jerr
+	return x.stateFailure()
 }
 
 // selection marks the tasks --only asks for, with everything they need.
@@ -219,6 +256,11 @@ func (x *execution) loop(ctx context.Context) {
 			u := heap.Pop(&x.ready).(*unit)
 			if ctx.Err() != nil {
 				x.finishUnit(ctx, u, nil, state.Cancelled, nil, "the run was interrupted")
+				continue
+			}
+			if x.stateFailure() != nil {
+				// What runs now could not be recorded: stop starting tasks.
+				x.finishUnit(ctx, u, nil, state.Cancelled, nil, "not started: the run's state could not be written")
 				continue
 			}
 			prepared, ok := x.prepare(ctx, u)
@@ -606,8 +648,8 @@ func (x *execution) journalize(st *state.Task) {
 	x.mu.Lock()
 	copied := *st
 	x.mu.Unlock()
-	if err := x.journal.Append(&copied); err != nil && x.jerr == nil {
-		x.jerr = err
+	if err := x.journal.Append(&copied); err != nil {
+		x.stateFailed(err)
 	}
 }
 

@@ -54,13 +54,19 @@ type logSink struct {
 	part []byte
 }
 
+// Write never fails: a log that cannot be written (a full disk) is runner's
+// problem, reported as the run's, and must not become the task's — an
+// error here would close the command's output pipe and kill it with
+// SIGPIPE. The output still reaches the console as events.
 func (s *logSink) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.open()
 	if s.file != nil {
 		if _, err := s.file.Write(p); err != nil {
-			return 0, fmt.Errorf("write log of %s: %w", s.u.id, err)
+			s.file.Close()
+			s.file, s.err = nil, fmt.Errorf("write the log of %s: %w", s.u.id, err)
+			s.x.stateFailed(s.err)
 		}
 	}
 	s.part = append(s.part, p...)
@@ -105,7 +111,10 @@ func (s *logSink) open() {
 	}
 	rel := state.LogPath(s.u.id)
 	s.file, s.err = os.OpenFile(filepath.Join(s.x.opt.Store.RunDir(s.x.opt.Run.ID), rel), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if s.err == nil {
+	if s.err != nil {
+		s.file = nil
+		s.x.stateFailed(fmt.Errorf("open the log of %s: %w", s.u.id, s.err))
+	} else {
 		s.x.mu.Lock()
 		s.u.st.Log = rel
 		s.x.mu.Unlock()
@@ -120,9 +129,11 @@ func (s *logSink) close() error {
 		s.part = nil
 	}
 	if s.file != nil {
-		return s.file.Close()
+		if err := s.file.Close(); err != nil {
+			s.x.stateFailed(fmt.Errorf("close the log of %s: %w", s.u.id, err))
+		}
 	}
-	return s.err
+	return nil
 }
 
 // progress turns a task's progress reports into events, at most ten a second.
