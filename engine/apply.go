@@ -138,6 +138,15 @@ func Apply(ctx context.Context, opt Options) (Result, error) {
 		if previous.Recipe != abs {
 			return Result{Code: ExitUsage}, &UsageError{fmt.Errorf("resume: run %s is of %s, not %s", previous.ID, previous.Recipe, abs)}
 		}
+		if previous.Damaged != nil {
+			done := 0
+			for _, t := range previous.Tasks {
+				if t.Status == state.Succeeded {
+					done++
+				}
+			}
+			fmt.Fprintf(opt.Stderr, "warning: run %s: its state.json cannot be read (%v); recovered from its journal: %d tasks succeeded\n", previous.ID, previous.Damaged, done)
+		}
 	}
 	started := opt.Now()
 	runID := state.NewRunID(started)

@@ -265,15 +265,22 @@ func listRuns(c *cli.Context, stdout io.Writer) error {
 	fmt.Fprintln(tw, "RUN\tRECIPE\tSTARTED\tDURATION\tSTATUS")
 	n := 0
 	for _, r := range runs {
-		if recipe != "" && r.Recipe != recipe {
-			continue
+		if recipe != "" && r.Recipe != recipe && !(r.Damaged != nil && r.Recipe == "") {
+			continue // a run that cannot be read may be this recipe's: shown
 		}
 		n++
 		d := "running"
 		if r.Finished != nil {
 			d = report.Duration(r.Finished.Sub(r.Started))
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.ID, r.Name, r.Started.Local().Format(time.DateTime), d, r.Status)
+		status, name := string(r.Status), r.Name
+		switch {
+		case r.Damaged != nil && r.Recipe == "":
+			status, name, d = "damaged: "+r.Damaged.Error(), "?", "?"
+		case r.Damaged != nil:
+			status, d = "damaged, recovered from its journal", "?"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.ID, name, r.Started.Local().Format(time.DateTime), d, status)
 	}
 	tw.Flush()
 	if n == 0 {

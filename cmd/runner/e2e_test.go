@@ -47,8 +47,14 @@ tasks:
 // process, and the pid of the task's process (which sleeps until killed).
 func startBlocked(t *testing.T) (string, *exec.Cmd, int) {
 	t.Helper()
-	dir := t.TempDir()
+	return startBlockedIn(t, t.TempDir())
+}
+
+// startBlockedIn is startBlocked in a given folder.
+func startBlockedIn(t *testing.T, dir string) (string, *exec.Cmd, int) {
+	t.Helper()
 	writeFile(t, filepath.Join(dir, "r.yaml"), resumable)
+	os.Remove(filepath.Join(dir, "fifo"))
 	mkfifo(t, filepath.Join(dir, "fifo"))
 	cmd := exec.Command(runnerBin, "apply", "r.yaml", "--set", "dir="+dir)
 	cmd.Dir, cmd.Env = dir, baseEnv()
@@ -401,5 +407,34 @@ tasks:
 	}
 	if got := readFile(t, filepath.Join(work, "out.txt")); got != "hello 작가|hello 작가|elsewhere|show\n" {
 		t.Errorf("out.txt = %q", got)
+	}
+}
+
+// TestADamagedStateIsNamedAndRecoveredFromTheJournal: the newest run's
+// unreadable state.json hid it from `runner runs`, and --resume said the
+// run before it had "succeeded: nothing to resume".
+func TestADamagedStateIsNamedAndRecoveredFromTheJournal(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "r.yaml"), resumable)
+	if res := runner(t, dir, baseEnv(), "apply", "r.yaml", "--set", "dir="+dir, "--set", "slow=false"); res.code != 0 {
+		t.Fatalf("first run: %d\n%s", res.code, res.stderr)
+	}
+	_, cmd, child := startBlockedIn(t, dir)
+	cmd.Process.Signal(syscall.SIGKILL)
+	cmd.Wait()
+	syscall.Kill(child, syscall.SIGKILL)
+	killed := latestRun(t, filepath.Join(dir, ".runner"))
+	os.WriteFile(filepath.Join(dir, ".runner/runs", killed.ID, "state.json"), []byte(`{"id": "`+killed.ID+`", "tasks": [`), 0o644) // bit rot
+
+	list := runner(t, dir, baseEnv(), "runs", "r.yaml")
+	if !strings.Contains(list.stdout, killed.ID) || !strings.Contains(list.stdout, "damaged, recovered from its journal") {
+		t.Fatalf("runs:\n%s", list.stdout)
+	}
+	res := runner(t, dir, baseEnv(), "apply", "r.yaml", "--resume", "--set", "dir="+dir, "--set", "slow=false")
+	if res.code != 0 || !strings.Contains(res.stderr, "run "+killed.ID+": its state.json cannot be read") || !strings.Contains(res.stderr, "recovered from its journal: 1 tasks succeeded") {
+		t.Fatalf("resume: exit %d\n%s", res.code, res.stderr)
+	}
+	if n := lines(t, filepath.Join(dir, "first.count")); n != 2 {
+		t.Errorf("first ran %d times, want 2 (once per run: the resumed run reuses it)", n)
 	}
 }

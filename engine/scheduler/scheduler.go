@@ -178,7 +178,7 @@ func Execute(ctx context.Context, r *recipe.Recipe, opt Options) error {
 		if err := opt.Store.Create(run); err != nil {
 			return &StateError{Dir: opt.Store.RunDir(run.ID), Err: err}
 		}
-		j, err := opt.Store.OpenJournal(run.ID)
+		j, err := opt.Store.OpenJournal(run)
 		if err != nil {
 			return &StateError{Dir: opt.Store.RunDir(run.ID), Err: err}
 		}

@@ -28,12 +28,29 @@ type Journal struct {
 	masker *secret.Masker
 }
 
-// OpenJournal starts an empty journal for run id: a resumed run's old
-// journal has been folded into the state it was loaded from.
-func (s *Store) OpenJournal(id string) (*Journal, error) {
-	f, err := os.OpenFile(filepath.Join(s.RunDir(id), journalName), os.O_CREATE|os.O_WRONLY|os.O_TRUNC|os.O_APPEND, 0o644)
+// journalHeader is the first line of a journal: what a run is, so that it
+// can be recovered from its journal alone when its state.json is damaged.
+type journalHeader struct {
+	Run *Run `json:"run"`
+}
+
+// OpenJournal starts an empty journal for run, headed by the run's own
+// record (without its tasks): a resumed run's old journal has been folded
+// into the state it was loaded from.
+func (s *Store) OpenJournal(run *Run) (*Journal, error) {
+	f, err := os.OpenFile(filepath.Join(s.RunDir(run.ID), journalName), os.O_CREATE|os.O_WRONLY|os.O_TRUNC|os.O_APPEND, 0o644)
 	if err != nil {
-		return nil, fmt.Errorf("open journal of run %s: %w", id, err)
+		return nil, fmt.Errorf("open journal of run %s: %w", run.ID, err)
+	}
+	head := *run
+	head.Tasks = nil
+	data, err := json.Marshal(journalHeader{Run: &head})
+	if err == nil {
+		_, err = f.Write(append(s.Masker.Bytes(data), '\n'))
+	}
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("write journal of run %s: %w", run.ID, err)
 	}
 	return &Journal{f: f, masker: s.Masker}, nil
 }
@@ -58,23 +75,39 @@ func (j *Journal) Close() error { return j.f.Close() }
 
 // applyJournal replaces task records of run by the newer ones in its journal.
 func (s *Store) applyJournal(run *Run) error {
+	_, err := s.readJournal(run)
+	return err
+}
+
+// readJournal applies the journal of run to it and returns the run record
+// of the journal's header (nil when it has none: journals of runner
+// before 2026-12, or a journal cut before its first line).
+func (s *Store) readJournal(run *Run) (*Run, error) {
 	f, err := os.Open(filepath.Join(s.RunDir(run.ID), journalName))
 	if errors.Is(err, os.ErrNotExist) {
-		return nil
+		return nil, nil
 	}
 	if err != nil {
-		return fmt.Errorf("read journal of run %s: %w", run.ID, err)
+		return nil, fmt.Errorf("read journal of run %s: %w", run.ID, err)
 	}
 	defer f.Close()
 	index := make(map[string]int, len(run.Tasks))
 	for i, t := range run.Tasks {
 		index[t.ID] = i
 	}
+	var header *Run
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 64<<10), 64<<20)
-	for sc.Scan() {
+	for first := true; sc.Scan(); first = false {
+		if first {
+			var h journalHeader
+			if json.Unmarshal(sc.Bytes(), &h) == nil && h.Run != nil {
+				header = h.Run
+				continue
+			}
+		}
 		var t Task
-		if err := json.Unmarshal(sc.Bytes(), &t); err != nil {
+		if err := json.Unmarshal(sc.Bytes(), &t); err != nil || t.ID == "" {
 			break // a line cut short by a crash: everything before it stands
 		}
 		if i, ok := index[t.ID]; ok {
@@ -84,5 +117,5 @@ func (s *Store) applyJournal(run *Run) error {
 			run.Tasks = append(run.Tasks, &t)
 		}
 	}
-	return nil
+	return header, nil
 }

@@ -69,6 +69,11 @@ type Run struct {
 	Status   Status     `json:"status"`
 	Resumes  int        `json:"resumes,omitempty"`
 	Tasks    []*Task    `json:"tasks"`
+
+	// Damaged is why the run's state.json could not be read. The run was
+	// then recovered from its journal when Recipe is set; else only its
+	// id (and start, from the id) is known.
+	Damaged error `json:"-"`
 }
 
 // Task returns the state of task id, or nil.
@@ -154,18 +159,37 @@ func (s *Store) Write(id string, data []byte) error {
 	return nil
 }
 
-// Load reads the state of run id.
+// DamagedError says a run's state.json cannot be read and its journal
+// cannot stand in for it.
+type DamagedError struct {
+	ID  string
+	Err error
+}
+
+func (e *DamagedError) Error() string {
+	return fmt.Sprintf("run %s: its state.json cannot be read (%v), and its journal does not say what the run was", e.ID, e.Err)
+}
+
+func (e *DamagedError) Unwrap() error { return e.Err }
+
+// Load reads the state of run id. When state.json cannot be read, the run
+// is recovered from its journal — the runs's record heads it, and every
+// finished task follows — with Damaged saying why; when that is not
+// possible either, the error is a *DamagedError.
 func (s *Store) Load(id string) (*Run, error) {
-	data, err := os.ReadFile(filepath.Join(s.RunDir(id), "state.json"))
-	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("no run %s in %s", id, s.Dir)
-		}
-		return nil, fmt.Errorf("read state of run %s: %w", id, err)
+	if _, err := os.Stat(s.RunDir(id)); err != nil {
+		return nil, fmt.Errorf("no run %s in %s", id, s.Dir)
 	}
+	data, err := os.ReadFile(filepath.Join(s.RunDir(id), "state.json"))
 	var run Run
-	if err := json.Unmarshal(data, &run); err != nil {
-		return nil, fmt.Errorf("read state of run %s: %w", id, err)
+	if err == nil {
+		err = json.Unmarshal(data, &run)
+		if err == nil && run.ID != id {
+			err = fmt.Errorf("it is the state of run %q", run.ID)
+		}
+	}
+	if err != nil {
+		return s.recover(id, err)
 	}
 	if err := s.applyJournal(&run); err != nil {
 		return nil, err
@@ -173,8 +197,27 @@ func (s *Store) Load(id string) (*Run, error) {
 	return &run, nil
 }
 
-// List returns every run in the store, oldest first. Unreadable run folders
-// are skipped: one damaged state file must not hide the others.
+// recover rebuilds run id from its journal after reading state.json failed
+// with damage.
+func (s *Store) recover(id string, damage error) (*Run, error) {
+	if errors.Is(damage, os.ErrNotExist) {
+		damage = errors.New("state.json is missing")
+	}
+	run := &Run{ID: id}
+	header, err := s.readJournal(run)
+	if err != nil || header == nil {
+		return nil, &DamagedError{ID: id, Err: damage}
+	}
+	tasks := run.Tasks
+	*run = *header
+	run.ID, run.Tasks, run.Damaged = id, tasks, damage
+	run.Status, run.Finished = Failed, nil // how it ended is in the lost state.json
+	return run, nil
+}
+
+// List returns every run in the store, oldest first. A run whose
+// state.json cannot be read is listed too: recovered from its journal, or
+// with only its id, its start (from the id) and Damaged.
 func (s *Store) List() ([]*Run, error) {
 	entries, err := os.ReadDir(filepath.Join(s.Dir, "runs"))
 	if errors.Is(err, os.ErrNotExist) {
@@ -188,11 +231,14 @@ func (s *Store) List() ([]*Run, error) {
 		if !e.IsDir() || !IsRunID(e.Name()) {
 			continue
 		}
-		if r, err := s.Load(e.Name()); err == nil {
-			runs = append(runs, r)
+		r, err := s.Load(e.Name())
+		if err != nil {
+			started, _ := time.Parse("20060102T150405Z", e.Name()[:16])
+			r = &Run{ID: e.Name(), Started: started, Damaged: err}
 		}
+		runs = append(runs, r)
 	}
-	sort.Slice(runs, func(i, j int) bool { return runs[i].Started.Before(runs[j].Started) })
+	sort.SliceStable(runs, func(i, j int) bool { return runs[i].Started.Before(runs[j].Started) })
 	return runs, nil
 }
 
@@ -205,6 +251,12 @@ func (s *Store) LatestUnfinished(recipePath string) (*Run, error) {
 	}
 	for i := len(runs) - 1; i >= 0; i-- {
 		r := runs[i]
+		if r.Damaged != nil && r.Recipe == "" {
+			// It may be this recipe's newest run: resuming an older one
+			// would redo what it did, silently.
+			return nil, fmt.Errorf("%w; it may be the last run of %s, and what it did is lost: start a new run (without --resume), or resume an earlier run by its id (`runner runs` lists them)",
+				r.Damaged, filepath.Base(recipePath))
+		}
 		if r.Recipe != recipePath {
 			continue
 		}

@@ -193,7 +193,6 @@ func TestRunsAreListedOldestFirstAndResumeFindsTheLastUnfinished(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	os.MkdirAll(filepath.Join(s.Dir, "runs", "20261101T090000Z-abcdef"), 0o755) // damaged: no state.json
 	runs, err := s.List()
 	if err != nil || len(runs) != 3 || runs[0].Status != state.Failed {
 		t.Fatalf("runs: %v %v", runs, err)
@@ -207,6 +206,44 @@ func TestRunsAreListedOldestFirstAndResumeFindsTheLastUnfinished(t *testing.T) {
 	}
 }
 
+// TestADamagedNewestRunIsNamedOrRecovered: when the latest run's
+// state.json was unreadable it was skipped silently: `runner runs` hid it
+// and --resume said the run before it "succeeded: nothing to resume",
+// though the damaged run's journal recorded what had succeeded.
+func TestADamagedNewestRunIsNamedOrRecovered(t *testing.T) {
+	s := &state.Store{Dir: t.TempDir(), Masker: secret.New()}
+	t0 := time.Date(2026, 11, 1, 4, 0, 0, 0, time.UTC)
+	done := &state.Run{ID: state.NewRunID(t0), Recipe: "/r.yaml", Started: t0, Status: state.Succeeded}
+	s.Create(done)
+	damaged := &state.Run{ID: state.NewRunID(t0.Add(time.Hour)), Recipe: "/r.yaml", Name: "r", Started: t0.Add(time.Hour), Status: state.Running,
+		Tasks: []*state.Task{{ID: "dump", Status: state.Running}, {ID: "upload", Status: state.Pending}}}
+	s.Create(damaged)
+	j, _ := s.OpenJournal(damaged)
+	j.Append(&state.Task{ID: "dump", Status: state.Succeeded, Outputs: map[string]any{"path": "graph.dump"}})
+	j.Close()
+	stateJSON := filepath.Join(s.RunDir(damaged.ID), "state.json")
+	data, _ := os.ReadFile(stateJSON)
+	os.WriteFile(stateJSON, data[:len(data)/2], 0o644) // cut short
+
+	last, err := s.LatestUnfinished("/r.yaml")
+	if err != nil {
+		t.Fatalf("resume: %v", err)
+	}
+	if last.ID != damaged.ID || last.Damaged == nil || last.Task("dump").Status != state.Succeeded || last.Task("dump").Outputs.(map[string]any)["path"] != "graph.dump" {
+		t.Fatalf("recovered %s (damaged: %v): %+v", last.ID, last.Damaged, last.Task("dump"))
+	}
+	// Without a journal to recover from, the run is named, not passed over.
+	os.Remove(filepath.Join(s.RunDir(damaged.ID), "journal.jsonl"))
+	runs, _ := s.List()
+	if len(runs) != 2 || runs[1].ID != damaged.ID || runs[1].Damaged == nil || !runs[1].Started.Equal(damaged.Started) {
+		t.Fatalf("runs %v: the damaged run is not listed", runs)
+	}
+	_, err = s.LatestUnfinished("/r.yaml")
+	if err == nil || !strings.Contains(err.Error(), "run "+damaged.ID+": its state.json cannot be read") || strings.Contains(err.Error(), "nothing to resume") {
+		t.Fatalf("resume without a journal: %v", err)
+	}
+}
+
 func TestLoadAppliesTheJournalOverStateJSON(t *testing.T) {
 	s := &state.Store{Dir: t.TempDir(), Masker: secret.New()}
 	run := &state.Run{ID: state.NewRunID(time.Now()), Status: state.Running, Tasks: []*state.Task{
@@ -215,7 +252,7 @@ func TestLoadAppliesTheJournalOverStateJSON(t *testing.T) {
 	if err := s.Create(run); err != nil {
 		t.Fatal(err)
 	}
-	j, err := s.OpenJournal(run.ID)
+	j, err := s.OpenJournal(run)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -238,7 +275,7 @@ func TestLoadAppliesTheJournalOverStateJSON(t *testing.T) {
 		t.Errorf("each[0] %v, upload %s", got.Task("each[0]"), got.Task("upload").Status)
 	}
 	// A new execution of the run starts a new journal.
-	j, _ = s.OpenJournal(run.ID)
+	j, _ = s.OpenJournal(run)
 	j.Close()
 	if got, _ := s.Load(run.ID); got.Task("dump").Status != state.Running {
 		t.Errorf("old journal entries survived a new journal: %s", got.Task("dump").Status)
