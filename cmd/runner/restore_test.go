@@ -213,3 +213,48 @@ func TestRestoreResumesAfterKill9MidDownload(t *testing.T) {
 		t.Fatalf("%d episodes restored", len(got))
 	}
 }
+
+// TestAnEpisodesFolderOnAnotherDiskIsBackedUp: a project whose episodes
+// folder is a symlink (episodes kept on another disk) was zipped as "0
+// files", uploaded as a complete set, and the recipe printed PASS. Now it
+// is backed up and restored byte for byte; a project with no episodes
+// fails the backup instead of passing it.
+func TestAnEpisodesFolderOnAnotherDiskIsBackedUp(t *testing.T) {
+	dir := t.TempDir()
+	copyTree(t, dir)
+	episodes := filepath.Join(dir, "examples/factory/projects/Pilot/episodes")
+	elsewhere := filepath.Join(t.TempDir(), "disk2-Pilot-episodes")
+	if err := os.Rename(episodes, elsewhere); err != nil {
+		t.Fatal(err)
+	}
+	os.Symlink(elsewhere, episodes)
+	backup := runner(t, dir, baseEnv(), "apply", "recipes/weekly-backup.yaml")
+	if backup.code != 0 || !strings.Contains(backup.stdout, "PASS") {
+		t.Fatalf("backup: %d\n%s", backup.code, backup.stdout)
+	}
+	fresh := filepath.Join(t.TempDir(), "fresh")
+	if restore := runner(t, dir, baseEnv(), "apply", "recipes/restore.yaml", "--set", "dest="+fresh); restore.code != 0 {
+		t.Fatalf("restore: %d\n%s", restore.code, restore.stdout)
+	}
+	originals, _ := filepath.Glob(filepath.Join(elsewhere, "*.md"))
+	if len(originals) == 0 {
+		t.Fatal("no episodes in the example project")
+	}
+	for _, orig := range originals {
+		got, err := os.ReadFile(filepath.Join(fresh, "projects/Pilot/episodes", filepath.Base(orig)))
+		want, _ := os.ReadFile(orig)
+		if err != nil || !bytes.Equal(got, want) {
+			t.Errorf("%s: not restored byte for byte (%v)", filepath.Base(orig), err)
+		}
+	}
+
+	// An empty episodes folder is not a backup.
+	os.MkdirAll(filepath.Join(dir, "examples/factory/projects/Empty/episodes"), 0o755)
+	res := runner(t, dir, baseEnv(), "apply", "recipes/weekly-backup.yaml", "--set", "stamp=20261206")
+	if res.code != 1 || strings.Contains(res.stdout, "PASS") || !strings.Contains(res.stdout, "an empty backup is refused") {
+		t.Fatalf("backup with an empty project: %d\n%s", res.code, res.stdout)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "build/offsite/weekly/20261206/manifest.json")); err == nil {
+		t.Fatal("a set was completed without the empty project's episodes")
+	}
+}
