@@ -150,8 +150,8 @@ func recorded(t *testing.T, recipe string, pgid int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	holder := strings.TrimSuffix(lock, ".lock") + ".holder.json"
-	for !strings.Contains(readFileOrEmpty(holder), fmt.Sprintf(`"pgid": %d,`, pgid)) {
+	holder := strings.TrimSuffix(lock, ".lock") + ".holder"
+	for !strings.Contains(readFileOrEmpty(holder), fmt.Sprintf(`"pgid":%d,`, pgid)) {
 		time.Sleep(time.Millisecond)
 	}
 }

@@ -9,7 +9,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 )
@@ -85,24 +84,6 @@ func WriteFile(dest string, data []byte, perm os.FileMode) error {
 		return fmt.Errorf("write %s: %w", dest, err)
 	}
 	return f.Commit()
-}
-
-// Replace atomically replaces dest with data without syncing it: readers,
-// and a later process if this one is killed, see the old or the new
-// content — but a power cut may lose both. For small files rewritten
-// often, where an fsync each time would cost more than the file is worth.
-// Callers serialise their own calls for one dest.
-func Replace(dest string, data []byte, perm os.FileMode) error {
-	tmp := filepath.Join(filepath.Dir(dest), TempPrefix(dest)+strconv.Itoa(os.Getpid()))
-	if err := os.WriteFile(tmp, data, perm); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("write %s: %w", dest, err)
-	}
-	if err := os.Rename(tmp, dest); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("rename into %s: %w", dest, err)
-	}
-	return nil
 }
 
 // Copy atomically replaces dest with everything read from r.

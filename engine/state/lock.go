@@ -13,7 +13,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/novelfactory/runner/engine/atomicfile"
 	"github.com/novelfactory/runner/engine/procgroup"
 	"github.com/novelfactory/runner/engine/secret"
 )
@@ -48,14 +47,12 @@ func (e *OrphansError) Error() string {
 	return b.String()
 }
 
-// Holder is what the holder file of a lock says: which run holds the
-// recipe, and the process groups its tasks are running.
+// Holder is who holds a lock: the first line of the lock's holder file.
 type Holder struct {
 	PID    int       `json:"pid"`
 	Run    string    `json:"run,omitempty"`
 	Since  time.Time `json:"since"`
 	BootID string    `json:"boot_id,omitempty"`
-	Groups []Group   `json:"groups,omitempty"`
 }
 
 // Group is a process group a task runs.
@@ -66,19 +63,27 @@ type Group struct {
 	Command string `json:"command"` // masked, shortened
 }
 
+// holderEvent is a line of the holder file after the first: a process
+// group started, or one that ended.
+type holderEvent struct {
+	Started *Group `json:"started,omitempty"`
+	Ended   int    `json:"ended,omitempty"`
+}
+
 // Lock is a run's hold on its recipe. It is a flock(2) on a lock file
 // beside the recipe — keyed by the recipe file itself, whatever state
 // folder the run uses — which the kernel drops when its holder dies, even
-// by kill -9; and a holder file that lists the process groups the run's
-// tasks are running, so that the next run can tell whether a killed
-// runner left them behind.
+// by kill -9; and a holder file that says who holds it and, line by line,
+// which process groups its tasks start and see end, so that the next run
+// can tell whether a killed runner left processes behind. The holder file
+// is only appended to while the lock is held: a line costs one write, and
+// a line cut short by a kill is ignored.
 type Lock struct {
 	Recipe string // the recipe's name, for messages
 	file   *os.File
-	path   string // of the holder file
+	holder *os.File // the holder file, appended to
 	masker *secret.Masker
 	mu     sync.Mutex
-	holder Holder
 }
 
 // LockPath is the lock file of the recipe at path: .runner/locks/NAME.lock
@@ -119,27 +124,30 @@ func LockRecipe(path, run string, masker *secret.Masker) (*Lock, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open lock %s: %w", lockPath, err)
 	}
-	l := &Lock{Recipe: name, file: f, path: strings.TrimSuffix(lockPath, ".lock") + ".holder.json", masker: masker}
-	last, _ := readHolder(l.path)
+	holderPath := strings.TrimSuffix(lockPath, ".lock") + ".holder"
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		f.Close()
 		if errors.Is(err, syscall.EWOULDBLOCK) {
+			last, _ := readHolder(holderPath)
 			return nil, &LockedError{Recipe: name, Holder: describe(last)}
 		}
 		return nil, fmt.Errorf("lock %s: %w", lockPath, err)
 	}
+	l := &Lock{Recipe: name, file: f, masker: masker}
 	// The lock is ours: its last holder is gone. Did it leave processes?
-	atomicfile.RemoveStale(filepath.Dir(l.path), atomicfile.TempPrefix(l.path)) // of its last write, if killed in it
-	if last != nil {
-		if alive := aliveGroups(last); len(alive) > 0 {
+	if last, groups := readHolder(holderPath); last != nil {
+		if alive := aliveGroups(last, groups); len(alive) > 0 {
 			l.release()
 			return nil, &OrphansError{Recipe: name, Run: last.Run, PID: last.PID, Groups: alive}
 		}
 	}
-	l.holder = Holder{PID: os.Getpid(), Run: run, Since: time.Now().UTC(), BootID: procgroup.BootID()}
-	if err := l.save(); err != nil {
+	l.holder, err = os.OpenFile(holderPath, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|os.O_APPEND|syscall.O_NOFOLLOW, 0o644)
+	if err == nil {
+		err = l.append(Holder{PID: os.Getpid(), Run: run, Since: time.Now().UTC(), BootID: procgroup.BootID()})
+	}
+	if err != nil {
 		l.release()
-		return nil, err
+		return nil, fmt.Errorf("write lock holder %s: %w", holderPath, err)
 	}
 	return l, nil
 }
@@ -149,29 +157,17 @@ func (l *Lock) Started(task string, pgid int, command string) (ended func()) {
 	if len(command) > 200 {
 		command = command[:200] + "…"
 	}
-	g := Group{PGID: pgid, Start: procgroup.StartTime(pgid), Task: task, Command: l.masker.String(command)}
-	l.mu.Lock()
-	l.holder.Groups = append(l.holder.Groups, g)
-	l.save()
-	l.mu.Unlock()
-	return func() {
-		l.mu.Lock()
-		defer l.mu.Unlock()
-		for i, h := range l.holder.Groups {
-			if h.PGID == pgid {
-				l.holder.Groups = append(l.holder.Groups[:i], l.holder.Groups[i+1:]...)
-				break
-			}
-		}
-		l.save()
-	}
+	l.append(holderEvent{Started: &Group{PGID: pgid, Start: procgroup.StartTime(pgid), Task: task, Command: l.masker.String(command)}})
+	return func() { l.append(holderEvent{Ended: pgid}) }
 }
 
-// Unlock releases the lock; the holder file then says no process runs.
+// Unlock releases the lock.
 func (l *Lock) Unlock() {
 	l.mu.Lock()
-	l.holder.Groups = nil
-	l.save()
+	if l.holder != nil {
+		l.holder.Close()
+		l.holder = nil
+	}
 	l.mu.Unlock()
 	l.release()
 }
@@ -181,30 +177,54 @@ func (l *Lock) release() {
 	l.file.Close()
 }
 
-// save writes the holder file; the caller holds l.mu (or is alone). A
-// failure to save means a killed run's leftovers might go unnoticed, not
-// that the run is wrong: LockRecipe reports it, later saves ignore it.
-func (l *Lock) save() error {
-	data, err := json.MarshalIndent(l.holder, "", "  ")
+// append writes one line to the holder file. A failure means a killed
+// run's leftovers might go unnoticed, not that the run is wrong: only
+// LockRecipe reports it.
+func (l *Lock) append(v any) error {
+	data, err := json.Marshal(v)
 	if err != nil {
 		return err
 	}
-	if err := atomicfile.Replace(l.path, append(data, '\n'), 0o644); err != nil {
-		return fmt.Errorf("write lock holder: %w", err)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.holder == nil {
+		return nil
 	}
-	return nil
+	_, err = l.holder.Write(append(data, '\n'))
+	return err
 }
 
-func readHolder(path string) (*Holder, error) {
+// readHolder reads a holder file: who held the lock, and the process
+// groups it started and did not see end.
+func readHolder(path string) (*Holder, []Group) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, err
+		return nil, nil
 	}
+	lines := strings.Split(string(data), "\n")
 	var h Holder
-	if err := json.Unmarshal(data, &h); err != nil {
-		return nil, err
+	if json.Unmarshal([]byte(lines[0]), &h) != nil || h.PID == 0 {
+		return nil, nil
 	}
-	return &h, nil
+	var groups []Group
+	for _, line := range lines[1:] {
+		var e holderEvent
+		if json.Unmarshal([]byte(line), &e) != nil {
+			break // a line cut short by a kill: everything before it stands
+		}
+		switch {
+		case e.Started != nil:
+			groups = append(groups, *e.Started)
+		case e.Ended != 0:
+			for i, g := range groups {
+				if g.PGID == e.Ended {
+					groups = append(groups[:i], groups[i+1:]...)
+					break
+				}
+			}
+		}
+	}
+	return &h, groups
 }
 
 func describe(h *Holder) string {
@@ -222,12 +242,12 @@ func describe(h *Holder) string {
 // is the holder's when the machine has not rebooted since and, if its
 // leader still lives, the leader started when recorded (a process group
 // id is not reused while the group has members).
-func aliveGroups(h *Holder) []Group {
+func aliveGroups(h *Holder, groups []Group) []Group {
 	if h.BootID == "" || h.BootID != procgroup.BootID() {
 		return nil
 	}
 	var alive []Group
-	for _, g := range h.Groups {
+	for _, g := range groups {
 		if !procgroup.Alive(g.PGID) {
 			continue
 		}

@@ -169,7 +169,7 @@ func TestALockIsNotTakenOverWhileAKilledRunsProcessesRun(t *testing.T) {
 		t.Errorf("message:\n%s", msg)
 	}
 	lockPath, _ := state.LockPath(recipe)
-	if holder := readAll(t, strings.TrimSuffix(lockPath, ".lock")+".holder.json"); !strings.Contains(holder, "sleep 3600") || strings.Contains(holder, "s3cr3t") {
+	if holder := readAll(t, strings.TrimSuffix(lockPath, ".lock")+".holder"); !strings.Contains(holder, "sleep 3600") || strings.Contains(holder, "s3cr3t") {
 		t.Errorf("the holder file keeps the command masked:\n%s", holder)
 	}
 	syscall.Kill(-pgid, syscall.SIGKILL)
