@@ -201,7 +201,7 @@ func TestPruneRemovesWhatKilledUploadsLeft(t *testing.T) {
 	t.Run("file", func(t *testing.T) {
 		dir := t.TempDir()
 		backupSets(t, dir, nil, "file://offsite/weekly/", "20261122")
-		partial := filepath.Join(dir, "offsite/weekly/20261129/.graph.dump.tmp-2854021")
+		partial := filepath.Join(dir, "offsite/weekly/20261129/.graph.dump.tmp-2854021aa0bc")
 		os.MkdirAll(filepath.Dir(partial), 0o755)
 		os.WriteFile(partial, make([]byte, 1<<20), 0o644)
 		out, _, err := runTaskEnv(context.Background(), t, "prune", dir, nil, map[string]any{"target": "file://offsite/weekly/", "keep_last": 1})

@@ -8,6 +8,7 @@ import (
 
 	"github.com/novelfactory/runner/engine/tasktype"
 	"github.com/novelfactory/runner/tasks/internal/database"
+	"github.com/novelfactory/runner/tasks/internal/regfile"
 )
 
 // LoadParams are the params of the load task.
@@ -50,7 +51,7 @@ func init() {
 		},
 		Run: func(ctx context.Context, env *tasktype.Env, p *LoadParams) (tasktype.Outputs, error) {
 			src := env.Path(p.Src)
-			if _, err := os.Stat(src); err != nil {
+			if err := regfile.Check(src); err != nil {
 				return nil, fmt.Errorf("load: %w", err)
 			}
 			var err error

@@ -42,8 +42,10 @@ func init() {
 			"`keep_daily`, `keep_weekly` and `keep_monthly` each keep sets, and a set kept by any rule stays. Only " +
 			"complete sets (with manifest.json) count; incomplete ones are deleted once older than `grace` (at least 1h). " +
 			"The newest complete set is never deleted, and a policy with no keep rule is an error. prune deletes only " +
-			"what runner can prove it wrote — a folder with a manifest.json or the .runner-set marker s3put writes " +
-			"first — and refuses a target that holds anything else, naming it (a target one level too high). A damaged " +
+			"what runner can prove it wrote — folders with a manifest.json or the .runner-set marker s3put writes " +
+			"first, and in them the objects those list — and refuses a target that holds anything else, naming it (a " +
+			"target one level too high). Before deleting, it checks the newest set that stays (every object's size and " +
+			"SHA-256): one that is off is taken for damaged, so an older restorable set is never lost for it. A damaged " +
 			"set is reported and kept unless `remove_damaged: true`. Temp files and S3 multipart uploads that killed " +
 			"runs left under the target, older than `grace`, are removed. A dry run lists exactly what would be deleted " +
 			"(it reads the target: a read-only probe).",
@@ -101,8 +103,55 @@ func pruneDecisions(ctx context.Context, env *tasktype.Env, p *PruneParams) ([]b
 	if err := refuseForeign(p.Target, listing); err != nil {
 		return nil, nil, "", err
 	}
-	decisions, err := p.policy().Apply(listing.Sets, time.Now())
-	return decisions, store, prefix, err
+	// The newest complete set that stays must be restorable, or prune would
+	// delete the older ones that are: check its objects (size and SHA-256)
+	// and, if one is off, take it for damaged and decide again.
+	for {
+		decisions, err := p.policy().Apply(listing.Sets, time.Now())
+		if err != nil {
+			return nil, nil, "", err
+		}
+		newest := newestKept(decisions)
+		if newest == nil {
+			return decisions, store, prefix, nil
+		}
+		if err := verifySet(ctx, store, newest); err != nil {
+			if ctx.Err() != nil {
+				return nil, nil, "", ctx.Err()
+			}
+			newest.Damaged, newest.Manifest = err, nil
+			continue
+		}
+		return decisions, store, prefix, nil
+	}
+}
+
+// newestKept is the newest complete set the decisions keep.
+func newestKept(decisions []backupset.Decision) *backupset.Set {
+	for i := len(decisions) - 1; i >= 0; i-- {
+		if d := decisions[i]; d.Keep && d.Set.Complete() {
+			return d.Set
+		}
+	}
+	return nil
+}
+
+// verifySet checks every object of a complete set against its manifest:
+// the size, and the SHA-256 the store knows (an S3 object's metadata; a
+// file's content).
+func verifySet(ctx context.Context, store objstore.Store, s *backupset.Set) error {
+	for _, o := range s.Manifest.Objects {
+		obj, err := store.Stat(ctx, s.Prefix+o.Key)
+		switch {
+		case err != nil:
+			return fmt.Errorf("%s: %w", o.Key, err)
+		case obj.Size != o.Size:
+			return fmt.Errorf("%s is %d bytes; the manifest says %d", o.Key, obj.Size, o.Size)
+		case obj.SHA256 != "" && obj.SHA256 != o.SHA256:
+			return fmt.Errorf("%s has SHA-256 %s; the manifest says %s", o.Key, obj.SHA256, o.SHA256)
+		}
+	}
+	return nil
 }
 
 // refuseForeign refuses a target that holds what runner did not write: a
@@ -153,12 +202,16 @@ func runPrune(ctx context.Context, env *tasktype.Env, p *PruneParams) (tasktype.
 			fmt.Fprintf(env.Log, "keep   %s (%s)\n", d.Set.Name, strings.Join(d.Reasons, ", "))
 			continue
 		}
-		if err := deleteSet(ctx, store, d.Set); err != nil {
+		n, left, err := deleteSet(ctx, store, d.Set)
+		if err != nil {
 			return nil, err
 		}
-		objects += len(d.Set.Objects)
+		objects += n
 		deleted = append(deleted, d.Set.Name)
-		fmt.Fprintf(env.Log, "delete %s (%d objects)\n", d.Set.Name, len(d.Set.Objects))
+		fmt.Fprintf(env.Log, "delete %s (%d objects)\n", d.Set.Name, n)
+		for _, key := range left {
+			fmt.Fprintf(env.Log, "  left %s: runner did not write it (the set's marker is kept, so the folder stays runner's)\n", key)
+		}
 	}
 	// What killed runs left is worth removing, not worth failing for: the
 	// sets are pruned already.
@@ -175,32 +228,44 @@ func runPrune(ctx context.Context, env *tasktype.Env, p *PruneParams) (tasktype.
 	return tasktype.Outputs{"kept": kept, "deleted": deleted, "objects": objects, "damaged": damaged, "abandoned": abandoned}, nil
 }
 
-// deleteSet deletes a set's objects: the manifest first, so that a
-// half-deleted set is incomplete, never mistaken for a complete one; the
-// marker last, so that it is still runner's to finish deleting.
-func deleteSet(ctx context.Context, store objstore.Store, s *backupset.Set) error {
+// deleteSet deletes what runner wrote of a set: the manifest first, so
+// that a half-deleted set is incomplete, never mistaken for a complete
+// one; the marker last, so that the folder is runner's until the end. An
+// object runner cannot prove it wrote — one put there by hand — is left,
+// with the marker. It returns the objects deleted and those left.
+func deleteSet(ctx context.Context, store objstore.Store, s *backupset.Set) (int, []string, error) {
+	owned := s.Owned(ctx, store)
 	manifest, marker := s.Prefix+backupset.ManifestName, s.Prefix+backupset.MarkerName
-	var rest []string
-	hasMarker := false
+	var mine, left []string
+	hasManifest, hasMarker := false, false
 	for _, o := range s.Objects {
-		switch o.Key {
-		case manifest:
-			if err := store.Delete(ctx, []string{manifest}); err != nil {
-				return fmt.Errorf("delete set %s: %w", s.Name, err)
-			}
-		case marker:
+		switch {
+		case o.Key == manifest:
+			hasManifest = true
+		case o.Key == marker:
 			hasMarker = true
+		case owned[o.Key]:
+			mine = append(mine, o.Key)
 		default:
-			rest = append(rest, o.Key)
+			left = append(left, o.Key)
 		}
 	}
-	if err := store.Delete(ctx, rest); err != nil {
-		return fmt.Errorf("delete set %s: %w", s.Name, err)
+	n := 0
+	if hasManifest {
+		if err := store.Delete(ctx, []string{manifest}); err != nil {
+			return n, left, fmt.Errorf("delete set %s: %w", s.Name, err)
+		}
+		n++
 	}
-	if hasMarker {
+	if err := store.Delete(ctx, mine); err != nil {
+		return n, left, fmt.Errorf("delete set %s: %w", s.Name, err)
+	}
+	n += len(mine)
+	if hasMarker && len(left) == 0 {
 		if err := store.Delete(ctx, []string{marker}); err != nil {
-			return fmt.Errorf("delete set %s: %w", s.Name, err)
+			return n, left, fmt.Errorf("delete set %s: %w", s.Name, err)
 		}
+		n++
 	}
-	return nil
+	return n, left, nil
 }

@@ -14,11 +14,11 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/novelfactory/runner/engine/atomicfile"
 	"github.com/novelfactory/runner/engine/tasktype"
 	"github.com/novelfactory/runner/tasks/internal/backupset"
 	"github.com/novelfactory/runner/tasks/internal/objstore"
 	"github.com/novelfactory/runner/tasks/internal/parallel"
+	"github.com/novelfactory/runner/tasks/internal/staging"
 	"github.com/novelfactory/runner/tasks/internal/zipsafe"
 )
 
@@ -169,16 +169,20 @@ func runS3Get(ctx context.Context, env *tasktype.Env, p *S3GetParams) (tasktype.
 		return nil, err
 	}
 	dest := env.Path(p.Dest)
-	if err := os.MkdirAll(dest, 0o777); err != nil {
+	// dest, when it exists: every file goes in through root, and no link
+	// in it can lead a download elsewhere.
+	var root *os.Root
+	switch info, err := os.Stat(dest); {
+	case err == nil && !info.IsDir():
+		return nil, fmt.Errorf("s3get: dest %s is a file, not a folder", dest)
+	case err == nil:
+		if root, err = os.OpenRoot(dest); err != nil {
+			return nil, fmt.Errorf("s3get: %w", err)
+		}
+		defer root.Close()
+	case !errors.Is(err, fs.ErrNotExist):
 		return nil, fmt.Errorf("s3get: %w", err)
 	}
-	// Every file goes in through root: no link in dest can lead a
-	// download elsewhere.
-	root, err := os.OpenRoot(dest)
-	if err != nil {
-		return nil, fmt.Errorf("s3get: %w", err)
-	}
-	defer root.Close()
 	setURL := strings.TrimSuffix(p.From, "/") + "/"
 	switch {
 	case p.Latest || p.Set != "":
@@ -188,21 +192,21 @@ func runS3Get(ctx context.Context, env *tasktype.Env, p *S3GetParams) (tasktype.
 	}
 	fmt.Fprintf(env.Log, "set %s: %d objects, made by run %s of %s at %s\n", setURL, len(set.Manifest.Objects), set.Manifest.Run, set.Manifest.Recipe, set.Manifest.Created.Format("2006-01-02 15:04 MST"))
 
-	// Download everything into temporary files and verify it all before
-	// renaming anything: a corrupt object leaves dest as it was.
-	type done struct{ tmp, name string }
-	var staged []done
-	defer func() {
-		for _, d := range staged {
-			root.Remove(d.tmp)
-		}
-	}()
+	// Download everything into a folder beside dest and verify it all
+	// before anything goes into dest: a corrupt object leaves dest as it
+	// was — not even a new empty folder.
+	stage, err := staging.New(dest, "s3get")
+	if err != nil {
+		return nil, fmt.Errorf("s3get: %w", err)
+	}
+	defer stage.Close()
 	var total, got int64
 	for _, o := range set.Manifest.Objects {
 		total += o.Size
 	}
 	files := make([]string, 0, len(set.Manifest.Objects))
 	paths := map[string]any{}
+	var moves []string
 	for _, o := range set.Manifest.Objects {
 		name, err := placeIn(root, o.Key)
 		if err != nil {
@@ -211,23 +215,23 @@ func runS3Get(ctx context.Context, env *tasktype.Env, p *S3GetParams) (tasktype.
 		final := filepath.Join(dest, name)
 		files = append(files, final)
 		paths[o.Key] = final
-		if sum, err := rootSHA256(ctx, root, name); err == nil && sum == o.SHA256 {
-			fmt.Fprintf(env.Log, "already here: %s\n", o.Key)
-			got += o.Size
-			continue
+		if root != nil {
+			if sum, err := rootSHA256(ctx, root, name); err == nil && sum == o.SHA256 {
+				fmt.Fprintf(env.Log, "already here: %s\n", o.Key)
+				got += o.Size
+				continue
+			}
 		}
-		if err := root.MkdirAll(filepath.Dir(name), 0o777); err != nil {
+		if err := stage.Root.MkdirAll(filepath.Dir(name), 0o777); err != nil {
 			return nil, fmt.Errorf("s3get: %w", err)
 		}
-		// Temporary files of a download that was killed go first.
-		tmp, tmpName, err := atomicfile.CreateTempIn(root, name)
+		f, err := stage.Root.OpenFile(name, os.O_CREATE|os.O_EXCL|os.O_RDWR, 0o666)
 		if err != nil {
 			return nil, fmt.Errorf("s3get: %w", err)
 		}
-		staged = append(staged, done{tmpName, name})
 		base := got
-		sum, err := download(ctx, store, set.Prefix+o.Key, o.Size, tmp, partSize, p.Concurrency, func(n int64) { env.Progress.Progress(base+n, total) })
-		if cerr := tmp.Close(); err == nil {
+		sum, err := download(ctx, store, set.Prefix+o.Key, o.Size, f, partSize, p.Concurrency, func(n int64) { env.Progress.Progress(base+n, total) })
+		if cerr := f.Close(); err == nil {
 			err = cerr
 		}
 		if err != nil {
@@ -237,14 +241,25 @@ func runS3Get(ctx context.Context, env *tasktype.Env, p *S3GetParams) (tasktype.
 			return nil, fmt.Errorf("object %s%s is corrupt: its SHA-256 is %s, the manifest says %s; nothing was restored", setURL, o.Key, sum, o.SHA256)
 		}
 		got += o.Size
+		moves = append(moves, name)
 		fmt.Fprintf(env.Log, "verified: %s (%s)\n", o.Key, humanBytes(o.Size))
 	}
-	for _, d := range staged {
-		if err := root.Rename(d.tmp, d.name); err != nil {
+	if root == nil {
+		if err := stage.Replace(); err != nil {
 			return nil, fmt.Errorf("s3get: %w", err)
 		}
 	}
-	staged = nil
+	for _, name := range moves {
+		if root == nil {
+			break
+		}
+		if err := root.MkdirAll(filepath.Dir(name), 0o777); err != nil {
+			return nil, fmt.Errorf("s3get: %w", err)
+		}
+		if err := stage.Move(root, name); err != nil {
+			return nil, fmt.Errorf("s3get: %w", err)
+		}
+	}
 	m := set.Manifest
 	objects := make([]any, len(m.Objects))
 	for i, o := range m.Objects {
@@ -339,15 +354,18 @@ func download(ctx context.Context, store objstore.Store, key string, size int64,
 	return hex.EncodeToString(h.Sum(nil)), f.Sync()
 }
 
-// placeIn checks where an object of a set goes in dest (root): a path
-// inside it that crosses no link, and is no link or folder itself. It
-// returns the path in the OS's form.
+// placeIn checks where an object of a set goes in dest (root, or nil when
+// dest is new): a path inside it that crosses no link, and is no link or
+// folder itself. It returns the path in the OS's form.
 func placeIn(root *os.Root, key string) (string, error) {
 	clean, err := zipsafe.CleanName(key)
 	if err != nil || clean != key {
 		return "", fmt.Errorf("the manifest lists %q, which is not a path inside dest", key)
 	}
 	name := filepath.FromSlash(clean)
+	if root == nil {
+		return name, nil // a new dest: nothing in it yet
+	}
 	parts := strings.Split(clean, "/")
 	for i := range parts {
 		p := filepath.Join(parts[:i+1]...)

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/novelfactory/runner/tasks/internal/backupset"
 	"github.com/novelfactory/runner/tasks/internal/fileset"
 	"github.com/novelfactory/runner/tasks/internal/objstore"
+	"github.com/novelfactory/runner/tasks/internal/regfile"
 )
 
 // S3PutParams are the params of the s3put task.
@@ -116,6 +118,9 @@ func putFiles(env *tasktype.Env, p *S3PutParams) ([]putFile, error) {
 		if info.IsDir() {
 			return fmt.Errorf("upload %s: a directory; use src to upload a directory", path)
 		}
+		if !info.Mode().IsRegular() {
+			return fmt.Errorf("upload %s: %w", path, regfile.ErrNotRegular)
+		}
 		if other, dup := seen[rel]; dup {
 			return fmt.Errorf("%s and %s would both be stored as %q", other, path, rel)
 		}
@@ -124,7 +129,9 @@ func putFiles(env *tasktype.Env, p *S3PutParams) ([]putFile, error) {
 		return nil
 	}
 	if p.Src != "" {
-		entries, err := fileset.Walk(env.Path(p.Src), fileset.Options{Links: fileset.FollowLinks})
+		entries, err := fileset.Walk(env.Path(p.Src), fileset.Options{Links: fileset.FollowLinks, Skipped: func(rel, why string) {
+			fmt.Fprintf(env.Log, "left out %s: %s\n", rel, why)
+		}})
 		if err != nil {
 			return nil, err
 		}
@@ -173,10 +180,7 @@ func runS3Put(ctx context.Context, env *tasktype.Env, p *S3PutParams) (tasktype.
 	}
 	manifest := &backupset.Manifest{Version: backupset.ManifestVersion, Recipe: env.Recipe, Run: env.RunID, Created: time.Now().UTC()}
 	if p.Manifest {
-		// First the marker: prune may delete the folder as runner's while
-		// it is incomplete, and nothing else.
-		marker := &backupset.Marker{Version: backupset.ManifestVersion, Recipe: env.Recipe, Run: env.RunID, Started: manifest.Created}
-		if _, err := backupset.WriteMarker(ctx, store, prefix, marker); err != nil {
+		if err := markSet(ctx, store, prefix, p.To, files, &backupset.Marker{Version: backupset.ManifestVersion, Recipe: env.Recipe, Run: env.RunID, Started: manifest.Created}); err != nil {
 			return nil, err
 		}
 	}
@@ -218,9 +222,58 @@ func runS3Put(ctx context.Context, env *tasktype.Env, p *S3PutParams) (tasktype.
 	return out, nil
 }
 
+// markSet writes the set's marker before anything else, listing every key
+// the run will write — with those of earlier runs into the same set — so
+// that prune may delete them, and nothing else. A set needs a folder of
+// its own: one that holds objects runner did not write is refused.
+func markSet(ctx context.Context, store objstore.Store, prefix, to string, files []putFile, m *backupset.Marker) error {
+	existing, err := store.List(ctx, prefix)
+	if err != nil {
+		return err
+	}
+	keys := map[string]bool{}
+	if len(existing) > 0 {
+		set := &backupset.Set{Prefix: prefix, Objects: existing}
+		for _, o := range existing {
+			set.Marked = set.Marked || o.Key == prefix+backupset.MarkerName
+		}
+		if old, err := backupset.ReadManifest(ctx, store, prefix+backupset.ManifestName); err == nil {
+			set.Manifest = old // a set of runner's written before markers
+		}
+		owned := set.Owned(ctx, store)
+		var foreign []string
+		for _, o := range existing {
+			if !owned[o.Key] {
+				foreign = append(foreign, strings.TrimPrefix(o.Key, prefix))
+			}
+		}
+		if len(foreign) > 0 {
+			if len(foreign) > 5 {
+				foreign = append(foreign[:5:5], fmt.Sprintf("… and %d more", len(foreign)-5))
+			}
+			return fmt.Errorf("%s already holds %s, which runner did not write: a backup set needs a folder of its own (prune deletes a set's folder), so use another prefix",
+				to, strings.Join(foreign, ", "))
+		}
+		for key := range owned {
+			if rel := strings.TrimPrefix(key, prefix); rel != backupset.ManifestName && rel != backupset.MarkerName {
+				keys[rel] = true
+			}
+		}
+	}
+	for _, f := range files {
+		keys[f.key] = true
+	}
+	for k := range keys {
+		m.Keys = append(m.Keys, k)
+	}
+	sort.Strings(m.Keys)
+	_, err = backupset.WriteMarker(ctx, store, prefix, m)
+	return err
+}
+
 // putFileTo uploads one file and checks what the store now holds.
 func putFileTo(ctx context.Context, store objstore.Store, key string, f putFile, sum string, progress func(int64)) error {
-	file, err := os.Open(f.path)
+	file, err := regfile.Open(f.path)
 	if err != nil {
 		return fmt.Errorf("upload %s: %w", f.path, err)
 	}
@@ -274,7 +327,7 @@ func (f *fileSource) Size() int64 { return f.size }
 
 // fileSHA256 hashes a file, stopping when ctx ends.
 func fileSHA256(ctx context.Context, path string) (string, error) {
-	f, err := os.Open(path)
+	f, err := regfile.Open(path)
 	if err != nil {
 		return "", fmt.Errorf("hash %s: %w", path, err)
 	}

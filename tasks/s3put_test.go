@@ -101,7 +101,7 @@ func makeSet(t *testing.T, root, name string, created time.Time, incomplete bool
 	t.Helper()
 	dir := filepath.Join(root, "weekly", name)
 	os.MkdirAll(dir, 0o755)
-	os.WriteFile(filepath.Join(dir, backupset.MarkerName), []byte(`{"version":1}`), 0o644)
+	os.WriteFile(filepath.Join(dir, backupset.MarkerName), []byte(`{"version":1,"keys":["graph.dump"]}`), 0o644)
 	os.WriteFile(filepath.Join(dir, "graph.dump"), []byte(name), 0o644)
 	for _, f := range []string{"graph.dump", backupset.MarkerName} {
 		os.Chtimes(filepath.Join(dir, f), created, created)

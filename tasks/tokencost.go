@@ -3,13 +3,13 @@ package tasks
 import (
 	"context"
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/novelfactory/runner/engine/tasktype"
 	"github.com/novelfactory/runner/tasks/internal/decimal"
+	"github.com/novelfactory/runner/tasks/internal/regfile"
 	"github.com/novelfactory/runner/tasks/internal/tokens"
 )
 
@@ -98,7 +98,7 @@ func runTokencost(ctx context.Context, env *tasktype.Env, p *TokencostParams) (t
 	table, name := tokens.DefaultPrices(), "(runner's default)"
 	if p.Prices != "" {
 		name = env.Path(p.Prices)
-		if table, err = os.ReadFile(name); err != nil {
+		if table, err = regfile.ReadFile(name); err != nil {
 			return nil, fmt.Errorf("price table: %w", err)
 		}
 	}

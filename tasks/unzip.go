@@ -12,12 +12,14 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 	"unicode/utf8"
 
 	"golang.org/x/text/encoding/korean"
 
-	"github.com/novelfactory/runner/engine/atomicfile"
 	"github.com/novelfactory/runner/engine/tasktype"
+	"github.com/novelfactory/runner/tasks/internal/regfile"
+	"github.com/novelfactory/runner/tasks/internal/staging"
 	"github.com/novelfactory/runner/tasks/internal/zipsafe"
 )
 
@@ -45,8 +47,8 @@ func init() {
 			"and zip bombs (total size over `max_bytes`, a ratio over `max_ratio`, or an entry that expands beyond its " +
 			"declared size) are refused with the entries named. The archive is unpacked into a temporary folder and " +
 			"moved into place, never following a link of `dest` (the kernel confines every write to `dest`), so a failure " +
-			"leaves `dest` as it was; files already in `dest` with the same content are left alone, different ones follow " +
-			"`overwrite`. New folders get the umask's mode, as with Info-ZIP. Names flagged UTF-8 and legacy CP949 names " +
+			"leaves `dest` as it was (a new `dest` appears only when whole); files already in `dest` with the same content are " +
+			"left alone, different ones follow `overwrite`. New folders get the umask's mode, as with Info-ZIP. Names flagged UTF-8 and legacy CP949 names " +
 			"(Korean Windows zip tools) both come out as Hangul.",
 		Outputs: []tasktype.Output{
 			{Name: "path", Type: "string", Doc: "Absolute path of dest."},
@@ -54,6 +56,7 @@ func init() {
 			{Name: "bytes", Type: "integer", Doc: "Bytes unpacked."},
 			{Name: "written", Type: "integer", Doc: "Files written into dest (new or replaced)."},
 			{Name: "unchanged", Type: "integer", Doc: "Files already in dest with the same content."},
+			{Name: "kept", Type: "integer", Doc: "Files of dest that differ and were kept, being newer (overwrite: if_newer)."},
 		},
 		Check: func(p *UnzipParams) error {
 			if _, err := parseSize(p.MaxBytes); err != nil {
@@ -107,11 +110,14 @@ func checkEntries(zr *zip.Reader, maxBytes int64, maxRatio int, isLink func(stri
 		checked  = make([]zipsafe.Entry, len(zr.File))
 	)
 	for i, f := range zr.File {
-		checked[i] = zipsafe.Entry{Name: strings.ReplaceAll(entryName(f), `\`, "/")}
+		checked[i] = zipsafe.Entry{Name: strings.ReplaceAll(entryName(f), `\`, "/"), Dir: f.Mode().IsDir()}
 		mode := f.Mode()
 		switch {
 		case f.Flags&0x1 != 0:
 			problems = append(problems, fmt.Sprintf("%q: encrypted; encrypted entries are not supported (unpack it with a tool that knows the password)", checked[i].Name))
+			continue // its sizes say nothing of a bomb
+		case f.Flags&0x800 != 0 && !utf8.ValidString(f.Name):
+			problems = append(problems, fmt.Sprintf("%q: flagged UTF-8, but the name is not UTF-8", checked[i].Name))
 		case mode&(fs.ModeDevice|fs.ModeCharDevice|fs.ModeNamedPipe|fs.ModeSocket) != 0:
 			problems = append(problems, fmt.Sprintf("%q: a device, pipe or socket, not data", checked[i].Name))
 		case mode&fs.ModeSymlink != 0:
@@ -158,23 +164,17 @@ func readSmall(f *zip.File, max int64) (string, error) {
 	return string(data), nil
 }
 
-// Names of the temp folders unzip works in: beside a new dest, or inside
-// an existing one (so that every move stays within dest).
-const (
-	unzipTempInfix = ".unzip-"
-	mergeTempName  = ".runner-unzip-"
-)
-
 func runUnzip(ctx context.Context, env *tasktype.Env, p *UnzipParams) (tasktype.Outputs, error) {
 	src, dest := env.Path(p.Src), env.Path(p.Dest)
 	maxBytes, _ := parseSize(p.MaxBytes) // checked by Check
+	if err := regfile.Check(src); err != nil {
+		return nil, fmt.Errorf("unzip: %w", err)
+	}
 	zr, err := zip.OpenReader(src)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", src, err)
 	}
 	defer zr.Close()
-	// Temp folders of an unzip that was killed, beside dest.
-	atomicfile.RemoveStale(filepath.Dir(dest), "."+filepath.Base(dest)+unzipTempInfix)
 	var root *os.Root // dest, when it exists: every change to it goes through here
 	switch info, err := os.Stat(dest); {
 	case err == nil && !info.IsDir():
@@ -184,7 +184,6 @@ func runUnzip(ctx context.Context, env *tasktype.Env, p *UnzipParams) (tasktype.
 			return nil, fmt.Errorf("unzip %s: %w", src, err)
 		}
 		defer root.Close()
-		atomicfile.RemoveStale(dest, mergeTempName)
 	case !errors.Is(err, fs.ErrNotExist):
 		return nil, fmt.Errorf("unzip %s: %w", src, err)
 	}
@@ -200,63 +199,70 @@ func runUnzip(ctx context.Context, env *tasktype.Env, p *UnzipParams) (tasktype.
 		return nil, fmt.Errorf("unzip %s: %w", src, err)
 	}
 
-	// Unpack into a temp folder: beside dest when dest is new (then the
-	// folder is renamed into place), else inside it.
-	parent, prefix, perm := filepath.Dir(dest), "."+filepath.Base(dest)+unzipTempInfix, fs.FileMode(0o777)
-	if root != nil {
-		parent, prefix, perm = dest, mergeTempName, 0o700
-	} else if err := os.MkdirAll(parent, 0o777); err != nil {
-		return nil, fmt.Errorf("unzip %s: %w", src, err)
-	}
-	tmp, release, err := atomicfile.TempDir(parent, prefix, perm)
+	// Unpack into a temp folder beside dest; then rename it into place
+	// when dest is new, else move entry by entry.
+	stage, err := staging.New(dest, "unzip")
 	if err != nil {
 		return nil, fmt.Errorf("unzip %s: %w", src, err)
 	}
-	defer release()
-	defer os.RemoveAll(tmp)
+	defer stage.Close()
 	var declared int64
 	for _, e := range entries {
 		declared += int64(e.f.UncompressedSize64)
 	}
-	files, total, err := extractAll(ctx, env, entries, tmp, maxBytes, declared)
+	files, total, err := extractAll(ctx, env, entries, stage.Root, maxBytes, declared)
+	if err == nil {
+		err = stage.Sync()
+	}
 	if err != nil {
 		return nil, fmt.Errorf("unzip %s: %w", src, err)
 	}
-	var written, unchanged int
+	m := merge{}
 	if root == nil {
-		if err := os.Rename(tmp, dest); err != nil {
+		if err := stage.Replace(); err != nil {
 			return nil, fmt.Errorf("unzip %s: %w", src, err)
 		}
-		written = files
-	} else if written, unchanged, err = mergeInto(root, filepath.Base(tmp), entries, p.Overwrite); err != nil {
+		m.written = files
+	} else if err := m.into(root, stage, entries, p.Overwrite); err != nil {
 		return nil, fmt.Errorf("unzip %s into %s: %w", src, dest, err)
 	}
-	fmt.Fprintf(env.Log, "unzipped %d files (%s) into %s: %d written, %d unchanged\n", files, humanBytes(total), dest, written, unchanged)
-	return tasktype.Outputs{"path": dest, "files": files, "bytes": total, "written": written, "unchanged": unchanged}, nil
+	fmt.Fprintf(env.Log, "unzipped %d files (%s) into %s: %d written, %d unchanged", files, humanBytes(total), dest, m.written, m.unchanged)
+	if m.kept > 0 {
+		fmt.Fprintf(env.Log, ", %d kept (newer in dest)", m.kept)
+	}
+	fmt.Fprintln(env.Log)
+	return tasktype.Outputs{"path": dest, "files": files, "bytes": total, "written": m.written, "unchanged": m.unchanged, "kept": m.kept}, nil
 }
 
-// extractAll writes every entry under tmp, counting real bytes: an entry
-// that expands beyond its declared size is a bomb, whatever its header says.
-func extractAll(ctx context.Context, env *tasktype.Env, entries []entry, tmp string, maxBytes, declared int64) (int, int64, error) {
-	root, err := os.OpenRoot(tmp)
-	if err != nil {
-		return 0, 0, err
-	}
-	defer root.Close()
+// extractAll writes every entry into root (the staging folder), counting
+// real bytes: an entry that expands beyond its declared size is a bomb,
+// whatever its header says.
+func extractAll(ctx context.Context, env *tasktype.Env, entries []entry, root *os.Root, maxBytes, declared int64) (int, int64, error) {
 	var total int64
 	files := 0
+	made := map[string]bool{".": true}
+	mkdir := func(dir string) error {
+		if made[dir] {
+			return nil
+		}
+		if err := root.MkdirAll(dir, 0o777); err != nil {
+			return err
+		}
+		made[dir] = true
+		return nil
+	}
 	for _, e := range entries {
 		if err := ctx.Err(); err != nil {
 			return files, total, err
 		}
 		name := filepath.FromSlash(e.name)
 		if e.isDir() {
-			if err := root.MkdirAll(name, 0o777); err != nil {
+			if err := mkdir(name); err != nil {
 				return files, total, err
 			}
 			continue
 		}
-		if err := root.MkdirAll(filepath.Dir(name), 0o777); err != nil {
+		if err := mkdir(filepath.Dir(name)); err != nil {
 			return files, total, err
 		}
 		files++
@@ -299,11 +305,8 @@ func extractFile(ctx context.Context, root *os.Root, e entry, name string, room 
 	case errors.Is(err, zip.ErrFormat):
 		return n, fmt.Errorf("%s expands beyond its declared %d bytes, or its data is damaged (a zip bomb?)", e.name, declared)
 	}
-	if err == nil {
-		err = w.Sync()
-	}
 	if cerr := w.Close(); err == nil {
-		err = cerr
+		err = cerr // the data reaches the disk with the staging folder's one sync
 	}
 	if err != nil {
 		return n, fmt.Errorf("%s: %w", e.name, err)
@@ -327,83 +330,94 @@ func (c *ctxReader) Read(p []byte) (int, error) {
 	return c.r.Read(p)
 }
 
-// mergeInto moves the entries unpacked in root's folder tmp into root,
-// file by file, after every conflict has been found, so that a refusal
-// changes nothing. Nothing is written through a link: checkEntries refused
-// entries under links of dest, and root keeps every path inside dest.
-func mergeInto(root *os.Root, tmp string, entries []entry, overwrite string) (written, unchanged int, err error) {
-	type move struct{ name string }
-	var moves []move
-	var conflicts []string
+// merge counts what moving the staged entries into an existing dest did.
+type merge struct {
+	written, unchanged, kept int
+}
+
+// into moves the staged entries into dest (root), file by file, after
+// every conflict has been found, so that a refusal changes nothing.
+// Nothing is written through a link: checkEntries refused entries under
+// links of dest, and every move goes through root.
+func (m *merge) into(root *os.Root, stage *staging.Dir, entries []entry, overwrite string) error {
+	var moves []string
+	var differ, blocked []string
 	for _, e := range entries {
 		name := filepath.FromSlash(e.name)
 		old, err := root.Lstat(name)
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
 			if !e.isDir() {
-				moves = append(moves, move{name})
+				moves = append(moves, name)
 			}
 			continue
+		case errors.Is(err, syscall.ENOTDIR):
+			blocked = append(blocked, e.name+" (a folder above it is a file in the destination)")
+			continue
 		case err != nil:
-			return 0, 0, err
+			return err
 		case e.isDir() && old.IsDir():
 			continue
 		case e.isDir():
-			conflicts = append(conflicts, e.name+" (a file in the destination, a folder in the archive)")
+			blocked = append(blocked, e.name+" (a file in the destination, a folder in the archive)")
 			continue
 		case old.IsDir():
-			conflicts = append(conflicts, e.name+" (a folder in the destination)")
+			blocked = append(blocked, e.name+" (a folder in the destination, a file in the archive)")
 			continue
 		}
-		if same, err := sameContent(root, filepath.Join(tmp, name), name); err != nil {
-			return 0, 0, err
+		if same, err := sameContent(stage.Root, root, name); err != nil {
+			return err
 		} else if same {
-			unchanged++
+			m.unchanged++
 			continue
 		}
 		switch overwrite {
 		case "always":
-			moves = append(moves, move{name})
+			moves = append(moves, name)
 		case "if_newer":
 			if e.f.Modified.After(old.ModTime()) {
-				moves = append(moves, move{name})
+				moves = append(moves, name)
 			} else {
-				unchanged++
+				m.kept++
 			}
 		default:
-			conflicts = append(conflicts, e.name)
+			differ = append(differ, e.name)
 		}
 	}
-	if len(conflicts) > 0 {
-		return 0, 0, fmt.Errorf("%d files in the destination differ from the archive's (overwrite: never): %s; set overwrite: always or if_newer, or restore into an empty folder",
-			len(conflicts), strings.Join(conflicts, ", "))
+	if len(blocked) > 0 {
+		return fmt.Errorf("%d entries cannot be placed, whatever overwrite says: %s; move those away, or restore into an empty folder",
+			len(blocked), strings.Join(blocked, ", "))
+	}
+	if len(differ) > 0 {
+		return fmt.Errorf("%d files in the destination differ from the archive's (overwrite: never): %s; set overwrite: always or if_newer, or restore into an empty folder",
+			len(differ), strings.Join(differ, ", "))
 	}
 	for _, e := range entries {
 		if e.isDir() {
 			if err := root.MkdirAll(filepath.FromSlash(e.name), 0o777); err != nil {
-				return written, unchanged, err
+				return err
 			}
 		}
 	}
-	for _, m := range moves {
-		if err := root.MkdirAll(filepath.Dir(m.name), 0o777); err != nil {
-			return written, unchanged, err
+	for _, name := range moves {
+		if err := root.MkdirAll(filepath.Dir(name), 0o777); err != nil {
+			return err
 		}
-		if err := root.Rename(filepath.Join(tmp, m.name), m.name); err != nil {
-			return written, unchanged, err
+		if err := stage.Move(root, name); err != nil {
+			return err
 		}
-		written++
+		m.written++
 	}
-	return written, unchanged, nil
+	return nil
 }
 
-// sameContent compares two files of root byte for byte (links by target).
-func sameContent(root *os.Root, a, b string) (bool, error) {
-	ia, err := root.Lstat(a)
+// sameContent compares the staged file at name with dest's (links by target).
+func sameContent(staged, dest *os.Root, name string) (bool, error) {
+	ia, err := staged.Lstat(name)
 	if err != nil {
 		return false, err
 	}
-	ib, err := root.Lstat(b)
+	ib, err := dest.Lstat(name)
 	if err != nil {
 		return false, err
 	}
@@ -411,19 +425,19 @@ func sameContent(root *os.Root, a, b string) (bool, error) {
 		return false, nil
 	}
 	if ia.Mode()&fs.ModeSymlink != 0 {
-		ta, _ := root.Readlink(a)
-		tb, _ := root.Readlink(b)
+		ta, _ := staged.Readlink(name)
+		tb, _ := dest.Readlink(name)
 		return ta == tb, nil
 	}
 	if !ia.Mode().IsRegular() {
 		return false, nil
 	}
-	fa, err := root.Open(a)
+	fa, err := staged.Open(name)
 	if err != nil {
 		return false, err
 	}
 	defer fa.Close()
-	fb, err := root.Open(b)
+	fb, err := dest.Open(name)
 	if err != nil {
 		return false, err
 	}

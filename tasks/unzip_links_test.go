@@ -106,24 +106,40 @@ func TestUnzipHonoursTheUmask(t *testing.T) {
 func TestUnzipRemovesTheTempFoldersOfAKilledUnzip(t *testing.T) {
 	dir := t.TempDir()
 	makeZip(t, dir, zent{name: "a.md", data: []byte("x")})
-	for _, stale := range []string{".out.unzip-0123456789ab/a.md", "out/.runner-unzip-0123456789ab/a.md"} {
-		os.MkdirAll(filepath.Dir(filepath.Join(dir, stale)), 0o755)
-		os.WriteFile(filepath.Join(dir, stale), []byte("half"), 0o644)
-	}
+	stale := filepath.Join(dir, ".out.unzip-0123456789ab")
+	os.MkdirAll(stale, 0o755)
+	os.WriteFile(filepath.Join(stale, "a.md"), []byte("half"), 0o644)
 	if _, _, err := runTask(context.Background(), t, "unzip", dir, map[string]any{"src": "in.zip", "dest": "out"}); err != nil {
 		t.Fatal(err)
 	}
-	for _, stale := range []string{".out.unzip-0123456789ab", "out/.runner-unzip-0123456789ab"} {
-		if _, err := os.Stat(filepath.Join(dir, stale)); err == nil {
-			t.Errorf("%s is still there", stale)
-		}
-	}
-	os.RemoveAll(filepath.Join(dir, "out"))
-	os.MkdirAll(filepath.Join(dir, ".out.unzip-0123456789ab"), 0o755)
-	if _, _, err := runTask(context.Background(), t, "unzip", dir, map[string]any{"src": "in.zip", "dest": "out"}); err != nil {
-		t.Fatal(err)
+	if _, err := os.Stat(stale); err == nil {
+		t.Errorf("%s is still there", stale)
 	}
 	if entries, _ := os.ReadDir(dir); len(entries) != 2 {
 		t.Errorf("left in the parent: %v", entries)
+	}
+}
+
+// TestUnzipNeverRemovesAUsersFolderThatLooksLikeATempOne: the next unzip
+// deleted any folder of dest named .runner-unzip-…, however recent — one
+// the user made, or one an archive restored.
+func TestUnzipNeverRemovesAUsersFolderThatLooksLikeATempOne(t *testing.T) {
+	dir := t.TempDir()
+	makeZip(t, dir, zent{name: ".runner-unzip-deadbeef0000/precious.txt", data: []byte("from an archive")})
+	if _, _, err := runTask(context.Background(), t, "unzip", dir, map[string]any{"src": "in.zip", "dest": "out"}); err != nil {
+		t.Fatal(err)
+	}
+	os.MkdirAll(filepath.Join(dir, "out/.runner-unzip-notes"), 0o755)
+	os.WriteFile(filepath.Join(dir, "out/.runner-unzip-notes/n.txt"), []byte("mine"), 0o644)
+	os.WriteFile(filepath.Join(dir, "out/.a.md.tmp-0123456789ab"), []byte("mine too"), 0o644)
+	os.Remove(filepath.Join(dir, "in.zip"))
+	makeZip(t, dir, zent{name: "a.md", data: []byte("x")})
+	if _, _, err := runTask(context.Background(), t, "unzip", dir, map[string]any{"src": "in.zip", "dest": "out"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"out/.runner-unzip-deadbeef0000/precious.txt", "out/.runner-unzip-notes/n.txt", "out/.a.md.tmp-0123456789ab", "out/a.md"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("%s: %v", f, err)
+		}
 	}
 }

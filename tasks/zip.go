@@ -48,9 +48,9 @@ func init() {
 			"`reproducible: true` timestamps and modes are fixed, so the same input gives the same bytes. The archive " +
 			"is written to a temporary file and renamed into place: a failed run never leaves half a zip at `dest`. " +
 			"A `src` that is a symlink is followed. With `links: keep` a link inside `src` that leads inside `src` is " +
-			"stored as a relative link (unzip restores it); a link leading outside is an error naming it — set " +
+			"stored as a relative link (unzip restores it); a link leading outside, or to something the archive leaves out, is an error naming it — set " +
 			"`links: follow` to store what it points to. Links to nothing, sockets and pipes are left out and listed " +
-			"in the log. Every name and link is checked with unzip's rules before anything is written, and a source " +
+			"in the log; a link loop is an error. A file that changes while it is read is an error, never a torn copy. Every name and link is checked with unzip's rules before anything is written, and a source " +
 			"with no file is an error unless `allow_empty: true`.",
 		Outputs: []tasktype.Output{
 			{Name: "path", Type: "string", Doc: "Absolute path of the zip file."},
@@ -119,9 +119,10 @@ func zipEntries(env *tasktype.Env, p *ZipParams, log io.Writer) ([]fileset.Entry
 		}
 		out = append(out, e)
 	}
+	problems = append(problems, danglingOnRestore(out)...)
 	checked := make([]zipsafe.Entry, len(out))
 	for i, e := range out {
-		checked[i] = zipsafe.Entry{Name: e.Rel, Link: e.IsLink(), Target: e.Target}
+		checked[i] = zipsafe.Entry{Name: e.Rel, Dir: e.Info.IsDir(), Link: e.IsLink(), Target: e.Target}
 	}
 	_, bad := zipsafe.Check(checked, nil)
 	problems = append(problems, bad...)
@@ -129,7 +130,7 @@ func zipEntries(env *tasktype.Env, p *ZipParams, log io.Writer) ([]fileset.Entry
 		sort.Strings(problems)
 		return nil, fmt.Errorf("zip %s: unzip could not restore these, so nothing was packed:\n  %s", src, strings.Join(problems, "\n  "))
 	}
-	if fileset.Files(out) == 0 && !p.AllowEmpty {
+	if fileset.Regular(out) == 0 && !p.AllowEmpty {
 		filtered := ""
 		if len(p.Include) > 0 || len(p.Exclude) > 0 {
 			filtered = " that include/exclude select"
@@ -137,6 +138,30 @@ func zipEntries(env *tasktype.Env, p *ZipParams, log io.Writer) ([]fileset.Entry
 		return nil, fmt.Errorf("zip %s: no files%s: an empty backup is refused (set allow_empty: true if an empty source is expected)", src, filtered)
 	}
 	return out, nil
+}
+
+// danglingOnRestore names the kept links whose target is not in the
+// archive (excluded, not included, or no data: a pipe): restored, they
+// would lead nowhere.
+func danglingOnRestore(entries []fileset.Entry) []string {
+	in := map[string]bool{".": true}
+	for _, e := range entries {
+		rel := strings.TrimSuffix(e.Rel, "/")
+		in[rel] = true
+		for dir := path.Dir(rel); dir != "."; dir = path.Dir(dir) {
+			in[dir] = true
+		}
+	}
+	var problems []string
+	for _, e := range entries {
+		if !e.IsLink() {
+			continue
+		}
+		if to := zipsafe.Resolve(e.Rel, e.Target); !in[to] {
+			problems = append(problems, fmt.Sprintf("%q: a symlink to %s, which is not in the archive (left out by include/exclude, or not data): it would restore leading nowhere; exclude the link too, or include what it points to", e.Rel, to))
+		}
+	}
+	return problems
 }
 
 // linkInside returns the target to store for a kept link: the path from

@@ -100,20 +100,46 @@ func Copy(dest string, r io.Reader, perm os.FileMode) (int64, error) {
 	return n, f.Commit()
 }
 
-// tempInfix marks the name of a temp file: "." + base + tempInfix + random.
-const tempInfix = ".tmp-"
+// tempInfix marks the name of a temp file: "." + base + tempInfix + a
+// suffix of suffixLen hex digits. Only names of exactly that shape are
+// ever taken for temp files, so that a user's ".notes.tmp-old" is never
+// removed as one.
+const (
+	tempInfix = ".tmp-"
+	suffixLen = 12
+)
 
 // TempPrefix is the start of the names of dest's temp files.
 func TempPrefix(dest string) string { return "." + filepath.Base(dest) + tempInfix }
 
 // IsTemp reports whether path is a temp file of dest.
 func IsTemp(path, dest string) bool {
-	return filepath.Dir(path) == filepath.Dir(dest) && strings.HasPrefix(filepath.Base(path), TempPrefix(dest))
+	return filepath.Dir(path) == filepath.Dir(dest) && hasSuffix(filepath.Base(path), TempPrefix(dest))
 }
 
 // IsTempName reports whether a file name is that of some temp file.
 func IsTempName(name string) bool {
-	return strings.HasPrefix(name, ".") && strings.Contains(name, tempInfix)
+	i := strings.LastIndex(name, tempInfix)
+	return strings.HasPrefix(name, ".") && i > 0 && hasSuffix(name, name[:i+len(tempInfix)])
+}
+
+// hasSuffix reports whether name is prefix followed by a random suffix.
+func hasSuffix(name, prefix string) bool {
+	if len(name) != len(prefix)+suffixLen || !strings.HasPrefix(name, prefix) {
+		return false
+	}
+	for _, c := range name[len(prefix):] {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+func randomSuffix() string {
+	var b [suffixLen / 2]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }
 
 // CreateTemp creates a temp file for dest in dest's folder, after removing
@@ -123,44 +149,22 @@ func IsTempName(name string) bool {
 func CreateTemp(dest string) (*os.File, error) {
 	dir := filepath.Dir(dest)
 	RemoveStale(dir, TempPrefix(dest))
-	tmp, err := os.CreateTemp(dir, TempPrefix(dest)+"*")
-	if err != nil {
-		return nil, fmt.Errorf("create temp file for %s: %w", dest, err)
-	}
-	if err := lock(tmp); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return nil, fmt.Errorf("lock temp file for %s: %w", dest, err)
-	}
-	return tmp, nil
-}
-
-// CreateTempIn creates a locked temp file for name (a path inside root) in
-// name's folder, after removing the stale ones of name, and returns it
-// with its path inside root. Every path goes through root: a link in the
-// folder cannot lead the file elsewhere.
-func CreateTempIn(root *os.Root, name string) (*os.File, string, error) {
-	dir := filepath.Dir(name)
-	RemoveStale(filepath.Join(root.Name(), dir), TempPrefix(name))
 	for range 100 {
-		var b [6]byte
-		rand.Read(b[:])
-		tmp := filepath.Join(dir, TempPrefix(name)+hex.EncodeToString(b[:]))
-		f, err := root.OpenFile(tmp, os.O_CREATE|os.O_EXCL|os.O_RDWR, 0o644)
+		tmp, err := os.OpenFile(filepath.Join(dir, TempPrefix(dest)+randomSuffix()), os.O_CREATE|os.O_EXCL|os.O_RDWR, 0o600)
 		if errors.Is(err, fs.ErrExist) {
 			continue
 		}
 		if err != nil {
-			return nil, "", fmt.Errorf("create temp file for %s: %w", name, err)
+			return nil, fmt.Errorf("create temp file for %s: %w", dest, err)
 		}
-		if err := lock(f); err != nil {
-			f.Close()
-			root.Remove(tmp)
-			return nil, "", fmt.Errorf("lock temp file for %s: %w", name, err)
+		if err := lock(tmp); err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+			return nil, fmt.Errorf("lock temp file for %s: %w", dest, err)
 		}
-		return f, tmp, nil
+		return tmp, nil
 	}
-	return nil, "", fmt.Errorf("create temp file for %s: no free name", name)
+	return nil, fmt.Errorf("create temp file for %s: no free name", dest)
 }
 
 // TempDir creates a locked temp folder in parent, named prefix + random,
@@ -170,9 +174,7 @@ func CreateTempIn(root *os.Root, name string) (*os.File, string, error) {
 func TempDir(parent, prefix string, perm os.FileMode) (path string, release func(), err error) {
 	RemoveStale(parent, prefix)
 	for range 100 {
-		var b [6]byte
-		rand.Read(b[:])
-		path = filepath.Join(parent, prefix+hex.EncodeToString(b[:]))
+		path = filepath.Join(parent, prefix+randomSuffix())
 		if err = os.Mkdir(path, perm); !errors.Is(err, fs.ErrExist) {
 			break
 		}
@@ -193,9 +195,10 @@ func TempDir(parent, prefix string, perm os.FileMode) (path string, release func
 	return path, func() { f.Close() }, nil
 }
 
-// RemoveStale removes the files and folders in dir whose names start with
-// prefix and that no live process holds: temp files and folders of a run
-// that was killed. It returns the paths it removed.
+// RemoveStale removes the files and folders in dir named prefix and a
+// random suffix (as CreateTemp and TempDir name them) that no live process
+// holds: temp files and folders of a run that was killed. It returns the
+// paths it removed.
 func RemoveStale(dir, prefix string) []string {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -203,7 +206,7 @@ func RemoveStale(dir, prefix string) []string {
 	}
 	var removed []string
 	for _, e := range entries {
-		if !strings.HasPrefix(e.Name(), prefix) {
+		if !hasSuffix(e.Name(), prefix) {
 			continue
 		}
 		p := filepath.Join(dir, e.Name())
@@ -220,7 +223,7 @@ func RemoveStale(dir, prefix string) []string {
 // Stale reports whether the temp file or folder at path is held by no live
 // process.
 func Stale(path string) bool {
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return false
 	}

@@ -55,7 +55,7 @@ func TestCommitReplacesWhole(t *testing.T) {
 func TestStaleTempFilesGoLiveOnesStay(t *testing.T) {
 	dir := t.TempDir()
 	dest := filepath.Join(dir, "episodes.zip")
-	stale := filepath.Join(dir, ".episodes.zip.tmp-123456")
+	stale := filepath.Join(dir, ".episodes.zip.tmp-0123456789ab")
 	os.WriteFile(stale, []byte("half of a zip from a killed run"), 0o644)
 	other := filepath.Join(dir, ".other.zip.tmp-1")
 	os.WriteFile(other, []byte("another file's temp"), 0o644)
@@ -80,5 +80,23 @@ func TestStaleTempFilesGoLiveOnesStay(t *testing.T) {
 	}
 	if !atomicfile.IsTemp(live.Name(), dest) || atomicfile.IsTemp(dest, dest) {
 		t.Error("IsTemp does not tell temp files from the destination")
+	}
+}
+
+// TestOnlyNamesOfTheTempShapeAreEverRemoved: a user's ".x.tmp-notes" (or a
+// folder an archive restored) is not a temp file, whatever its name starts
+// with.
+func TestOnlyNamesOfTheTempShapeAreEverRemoved(t *testing.T) {
+	dir := t.TempDir()
+	dest := filepath.Join(dir, "episodes.zip")
+	mine := filepath.Join(dir, ".episodes.zip.tmp-notes")
+	os.WriteFile(mine, []byte("a user's file"), 0o644)
+	f, err := atomicfile.Create(dest, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Abort()
+	if _, err := os.Stat(mine); err != nil {
+		t.Fatal("a user's file was taken for a stale temp file")
 	}
 }

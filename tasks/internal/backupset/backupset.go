@@ -35,6 +35,10 @@ const ManifestName = "manifest.json"
 // are never runner's to delete.
 const MarkerName = ".runner-set"
 
+// maxClockSkew is how far in the future a manifest's creation may be
+// before the set is taken for damaged.
+const maxClockSkew = 24 * time.Hour
+
 // ManifestVersion is the manifest version this runner writes and reads.
 //
 // Compatibility rule: within a version, fields are only ever added, and a
@@ -60,12 +64,53 @@ type Entry struct {
 	SHA256 string `json:"sha256"`
 }
 
-// Marker is the content of a set's marker object.
+// Marker is the content of a set's marker object. Keys lists every object
+// the runs that wrote into the set meant to write (relative to the set),
+// before they wrote any: prune deletes those, and nothing else.
 type Marker struct {
 	Version int       `json:"version"`
 	Recipe  string    `json:"recipe"`
 	Run     string    `json:"run"`
 	Started time.Time `json:"started"`
+	Keys    []string  `json:"keys"`
+}
+
+// ReadMarker reads the marker of the set at setPrefix.
+func ReadMarker(ctx context.Context, store objstore.Store, setPrefix string) (*Marker, error) {
+	r, err := store.Open(ctx, setPrefix+MarkerName)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	data, err := io.ReadAll(io.LimitReader(r, 64<<20))
+	if err != nil {
+		return nil, fmt.Errorf("read %s%s: %w", setPrefix, MarkerName, err)
+	}
+	var m Marker
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, fmt.Errorf("read %s%s: not a marker (%v)", setPrefix, MarkerName, err)
+	}
+	return &m, nil
+}
+
+// Owned returns the keys of the set's objects that runner wrote, as far as
+// it can prove it: the manifest and the marker, the objects a sound
+// manifest lists, and the objects the marker (when readable) lists.
+func (s *Set) Owned(ctx context.Context, store objstore.Store) map[string]bool {
+	owned := map[string]bool{s.Prefix + ManifestName: true, s.Prefix + MarkerName: true}
+	if s.Manifest != nil {
+		for _, o := range s.Manifest.Objects {
+			owned[s.Prefix+o.Key] = true
+		}
+	}
+	if s.Marked {
+		if m, err := ReadMarker(ctx, store, s.Prefix); err == nil {
+			for _, k := range m.Keys {
+				owned[s.Prefix+k] = true
+			}
+		}
+	}
+	return owned
 }
 
 // Set is one folder found under a target prefix.
@@ -153,6 +198,12 @@ func List(ctx context.Context, store objstore.Store, prefix string) (*Listing, e
 		m, err := ReadManifest(ctx, store, s.Prefix+ManifestName)
 		if err == nil {
 			err = m.Matches(s.Objects, s.Prefix)
+		}
+		if err == nil && m.Created.After(time.Now().Add(maxClockSkew)) {
+			// A clock wrong by years would make this set the newest for
+			// ever: restored instead of the real newest, never pruned.
+			err = fmt.Errorf("created %s, in the future of this machine's clock (%s): a wrong clock where it was written, or here",
+				m.Created.UTC().Format(time.RFC3339), time.Now().UTC().Format(time.RFC3339))
 		}
 		if err != nil {
 			if ctx.Err() != nil {

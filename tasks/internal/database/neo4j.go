@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/novelfactory/runner/engine/tasktype"
+	"github.com/novelfactory/runner/tasks/internal/regfile"
 )
 
 // Neo4jAdmin runs neo4j-admin: the installed command, or a one-off
@@ -225,7 +226,7 @@ func (a Neo4jAdmin) Load(ctx context.Context, database, src string, overwrite bo
 }
 
 func copyFile(src, dest string) error {
-	in, err := os.Open(src)
+	in, err := regfile.Open(src)
 	if err != nil {
 		return err
 	}

@@ -14,6 +14,7 @@ import (
 	_ "modernc.org/sqlite" // the pure-Go SQLite driver "sqlite"
 
 	"github.com/novelfactory/runner/engine/atomicfile"
+	"github.com/novelfactory/runner/tasks/internal/regfile"
 )
 
 // SQLiteDump writes a consistent copy of a live SQLite database: VACUUM
@@ -81,6 +82,10 @@ func SQLiteLoad(ctx context.Context, src, dest string, overwrite bool) error {
 		mode = info.Mode().Perm()
 		if !overwrite && info.Size() > 0 {
 			n, err := sqliteTables(ctx, dest)
+			if err == nil && n == 0 {
+				// "No tables" may be a damaged schema over rows still on disk.
+				err = checkSQLite(ctx, dest)
+			}
 			switch {
 			case err != nil:
 				return fmt.Errorf("%s is not an empty SQLite database (%v): refusing to replace it; check the path, or set overwrite: true", dest, err)
@@ -91,7 +96,7 @@ func SQLiteLoad(ctx context.Context, src, dest string, overwrite bool) error {
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("load into %s: %w", dest, err)
 	}
-	in, err := os.Open(src)
+	in, err := regfile.Open(src)
 	if err != nil {
 		return err
 	}
@@ -127,7 +132,7 @@ func SQLiteLoad(ctx context.Context, src, dest string, overwrite bool) error {
 // file that is not an SQLite database.
 func sqliteTables(ctx context.Context, path string) (int, error) {
 	head := make([]byte, 16)
-	f, err := os.Open(path)
+	f, err := regfile.Open(path)
 	if err != nil {
 		return 0, err
 	}

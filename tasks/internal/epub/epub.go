@@ -17,7 +17,6 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
-	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -26,6 +25,7 @@ import (
 	"github.com/klauspost/compress/flate"
 	"github.com/novelfactory/runner/tasks/internal/manuscript"
 	"github.com/novelfactory/runner/tasks/internal/parallel"
+	"github.com/novelfactory/runner/tasks/internal/regfile"
 	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/ast"
 	"github.com/yuin/goldmark/renderer"
@@ -139,7 +139,7 @@ func (bw *bookWriter) plan() error {
 		bw.fontName, bw.fontType = "fonts/body"+ext, t
 	}
 	if bw.opt.CSS != "" {
-		extra, err := os.ReadFile(bw.opt.CSS)
+		extra, err := regfile.ReadFile(bw.opt.CSS)
 		if err != nil {
 			return fmt.Errorf("stylesheet: %w", err)
 		}
@@ -228,7 +228,7 @@ func (bw *bookWriter) add(name string, data []byte) error {
 }
 
 func (bw *bookWriter) addFile(name, path string, compress bool) error {
-	f, err := os.Open(path)
+	f, err := regfile.Open(path)
 	if err != nil {
 		return fmt.Errorf("add %s: %w", path, err)
 	}
@@ -254,7 +254,7 @@ func (bw *bookWriter) addCover() error {
 	if bw.cover.mediaType != "image/jpeg" {
 		return bw.addFile("EPUB/"+bw.cover.name, bw.cover.path, true)
 	}
-	data, err := os.ReadFile(bw.cover.path)
+	data, err := regfile.ReadFile(bw.cover.path)
 	if err != nil {
 		return fmt.Errorf("cover: %w", err)
 	}

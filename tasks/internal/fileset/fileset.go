@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -162,22 +163,25 @@ func (w *walker) link(path, rel string, info fs.FileInfo, above []fileID) error 
 		return fmt.Errorf("read link %s: %w", path, err)
 	}
 	real, rerr := filepath.EvalSymlinks(path)
+	switch {
+	case rerr == nil:
+	case errors.Is(rerr, fs.ErrNotExist):
+		real = "" // it leads nowhere
+	case errors.Is(rerr, syscall.ELOOP) || strings.Contains(rerr.Error(), "too many links"):
+		return fmt.Errorf("%s is a symlink loop (%s): it leads nowhere, ever", path, target)
+	default:
+		return fmt.Errorf("follow link %s: %w", path, rerr)
+	}
 	if w.opt.Links == KeepLinks {
 		if len(w.opt.Include) > 0 && !matchAny(w.opt.Include, rel) {
 			return nil
 		}
-		if rerr != nil {
-			real = ""
-		}
 		w.out = append(w.out, Entry{Rel: rel, Path: path, Info: info, Target: target, Real: real})
 		return nil
 	}
-	if rerr != nil {
-		if errors.Is(rerr, fs.ErrNotExist) {
-			w.skipped(rel, "a symlink to nothing ("+target+")")
-			return nil
-		}
-		return fmt.Errorf("follow link %s: %w", path, rerr)
+	if real == "" {
+		w.skipped(rel, "a symlink to nothing ("+target+")")
+		return nil
 	}
 	to, err := os.Stat(real)
 	if err != nil {
@@ -251,4 +255,26 @@ func Files(entries []Entry) int {
 		}
 	}
 	return n
+}
+
+// Regular counts the regular files among entries: the data.
+func Regular(entries []Entry) int {
+	n := 0
+	for _, e := range entries {
+		if e.Info.Mode().IsRegular() {
+			n++
+		}
+	}
+	return n
+}
+
+// Excluded reports whether rel, or a folder above it, matches a glob of
+// opt.Exclude (what Walk leaves out whatever the include globs say).
+func Excluded(opt Options, rel string) bool {
+	for p := rel; p != "." && p != ""; p = path.Dir(p) {
+		if matchAny(opt.Exclude, p) {
+			return true
+		}
+	}
+	return false
 }

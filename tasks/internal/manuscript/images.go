@@ -10,11 +10,12 @@ import (
 	_ "image/png"
 	"io"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/yuin/goldmark/ast"
+
+	"github.com/novelfactory/runner/tasks/internal/regfile"
 )
 
 // Image is one picture the book embeds.
@@ -149,7 +150,7 @@ func (b *Book) locate(ch *Chapter, name string) (string, error) {
 }
 
 func inspectImage(path string) (*Image, error) {
-	f, err := os.Open(path)
+	f, err := regfile.Open(path)
 	if err != nil {
 		return nil, err
 	}

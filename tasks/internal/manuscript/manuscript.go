@@ -21,6 +21,7 @@ import (
 
 	"github.com/bmatcuk/doublestar/v4"
 	"github.com/novelfactory/runner/tasks/internal/parallel"
+	"github.com/novelfactory/runner/tasks/internal/regfile"
 	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/ast"
 	"github.com/yuin/goldmark/text"
@@ -268,7 +269,7 @@ func (b *Book) readChapter(path string, named bool) (*Chapter, error) {
 		}
 		read = real
 	}
-	data, err := os.ReadFile(read)
+	data, err := regfile.ReadFile(read)
 	if err != nil {
 		return nil, fmt.Errorf("read episode: %w", err)
 	}

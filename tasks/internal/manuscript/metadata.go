@@ -10,6 +10,8 @@ import (
 
 	"github.com/google/uuid"
 	"gopkg.in/yaml.v3"
+
+	"github.com/novelfactory/runner/tasks/internal/regfile"
 )
 
 // Metadata describes the book as a whole. Episode front matter never feeds it.
@@ -96,7 +98,7 @@ func (b *Book) loadMetadata(opt Options) error {
 	}
 	var fromFile Metadata
 	if file != "" {
-		data, err := os.ReadFile(read)
+		data, err := regfile.ReadFile(read)
 		if err != nil {
 			return fmt.Errorf("read book metadata: %w", err)
 		}

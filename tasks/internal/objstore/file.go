@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/novelfactory/runner/engine/atomicfile"
+	"github.com/novelfactory/runner/tasks/internal/regfile"
 )
 
 // FileStore keeps objects as files under Root, with S3's semantics: a put
@@ -69,7 +70,7 @@ func (s *FileStore) Stat(ctx context.Context, key string) (Object, error) {
 	if err != nil {
 		return Object{}, fmt.Errorf("stat %s: %w", p, err)
 	}
-	f, err := os.Open(p)
+	f, err := regfile.Open(p)
 	if err != nil {
 		return Object{}, fmt.Errorf("open %s: %w", p, err)
 	}
@@ -123,7 +124,7 @@ func (s *FileStore) Open(_ context.Context, key string) (io.ReadCloser, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := os.Open(p)
+	f, err := regfile.Open(p)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%s: %w", key, ErrNotExist)
 	}

@@ -10,6 +10,8 @@ import (
 	"golang.org/x/image/font"
 	"golang.org/x/image/font/sfnt"
 	"golang.org/x/image/math/fixed"
+
+	"github.com/novelfactory/runner/tasks/internal/regfile"
 )
 
 // Face is a TrueType font the PDF embeds (as a subset of the glyphs used).
@@ -32,7 +34,7 @@ const fontHint = "install Debian's fonts-nanum (apt-get install fonts-nanum) or 
 // collections and CFF-flavoured .otf files are refused here, naming a font
 // that works, rather than failing later with "undefined font".
 func LoadFace(path string) (*Face, error) {
-	data, err := os.ReadFile(path)
+	data, err := regfile.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("font: %w", err)
 	}

@@ -9,12 +9,12 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/go-pdf/fpdf"
 	"github.com/novelfactory/runner/tasks/internal/manuscript"
+	"github.com/novelfactory/runner/tasks/internal/regfile"
 )
 
 // Info is the PDF's document information.
@@ -165,7 +165,7 @@ func registerImage(pdf *fpdf.Fpdf, done map[string]string, img *manuscript.Image
 	if name, ok := done[img.Path]; ok {
 		return name, nil
 	}
-	f, err := os.Open(img.Path)
+	f, err := regfile.Open(img.Path)
 	if err != nil {
 		return "", fmt.Errorf("image: %w", err)
 	}

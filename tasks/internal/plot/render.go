@@ -19,6 +19,8 @@ import (
 	"golang.org/x/image/font/sfnt"
 	"golang.org/x/image/math/fixed"
 	"golang.org/x/image/vector"
+
+	"github.com/novelfactory/runner/tasks/internal/regfile"
 )
 
 // SVG writes the scene as a standalone SVG document.
@@ -87,7 +89,7 @@ func LoadFont(path string) (*Font, error) {
 			return nil, fmt.Errorf("no CJK font found for the PNG chart (looked for %s); %s", strings.Join(defaultFonts, ", "), fontHint)
 		}
 	}
-	data, err := os.ReadFile(path)
+	data, err := regfile.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("font: %w", err)
 	}

@@ -15,7 +15,6 @@ import (
 	"hash/crc32"
 	"io"
 	"io/fs"
-	"os"
 	"path"
 	"runtime"
 	"strings"
@@ -26,6 +25,7 @@ import (
 	"github.com/klauspost/compress/flate"
 
 	"github.com/novelfactory/runner/tasks/internal/fileset"
+	"github.com/novelfactory/runner/tasks/internal/regfile"
 )
 
 // DefaultChunkSize is how much of a file one goroutine deflates at a time.
@@ -245,7 +245,7 @@ func read(ctx context.Context, entries []fileset.Entry, opt Options, jobs chan<-
 }
 
 func readFile(ctx context.Context, e fileset.Entry, opt Options, jobs chan<- *chunk, send func(item) bool, pool *sync.Pool, budget *budget, total *int64) error {
-	f, err := os.Open(e.Path)
+	f, err := regfile.Open(e.Path)
 	if err != nil {
 		return fmt.Errorf("open %s: %w", e.Path, err)
 	}
@@ -260,7 +260,8 @@ func readFile(ctx context.Context, e fileset.Entry, opt Options, jobs chan<- *ch
 	// budget is taken before reading and given back by the writer.
 	small := e.Info.Size() < int64(opt.ChunkSize)
 	// full reports whether a read filled its buffer: then more may follow
-	// (a file that grew while it was read is read to its end).
+	// (a file that grew while it was read is read to its end, and then
+	// refused: see below).
 	full := func(buf *[]byte, data []byte) bool { return len(data) == len(*buf) }
 	next := func() (*[]byte, []byte, error) {
 		var buf *[]byte
@@ -334,6 +335,14 @@ func readFile(ctx context.Context, e fileset.Entry, opt Options, jobs chan<- *ch
 			break
 		}
 		buf, cur = nextBuf, following
+	}
+	// A file written to while it was read would be stored torn — part old,
+	// part new: refuse it, as tar warns of a file that "changed as we read
+	// it".
+	if now, err := f.Stat(); err != nil {
+		return fmt.Errorf("stat %s: %w", e.Path, err)
+	} else if now.Size() != size || now.Size() != e.Info.Size() || !now.ModTime().Equal(e.Info.ModTime()) {
+		return fmt.Errorf("%s changed while it was zipped (%d bytes when listed, %d read, %d now): zip again when nothing writes to it", e.Path, e.Info.Size(), size, now.Size())
 	}
 	if !send(item{kind: fileEnd, crc: crc.Sum32(), size: uint64(size)}) {
 		return ctx.Err()

@@ -10,8 +10,10 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/novelfactory/runner/tasks/internal/fileset"
 	"github.com/novelfactory/runner/tasks/internal/pzip"
@@ -155,3 +157,29 @@ func TestCancellingEndsTheWrite(t *testing.T) {
 type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// TestAFileThatChangesWhileZippedIsRefused: a file truncated (or written)
+// while it was read was stored torn — part old, part new — and the zip
+// succeeded.
+func TestAFileThatChangesWhileZippedIsRefused(t *testing.T) {
+	for name, change := range map[string]func(string){
+		"truncated": func(p string) { os.Truncate(p, 1000) },
+		"grown":     func(p string) { f, _ := os.OpenFile(p, os.O_APPEND|os.O_WRONLY, 0); f.Write([]byte("more")); f.Close() },
+		"rewritten": func(p string) {
+			data, _ := os.ReadFile(p)
+			data[0] ^= 1
+			os.WriteFile(p, data, 0o644)
+			later := time.Now().Add(time.Minute)
+			os.Chtimes(p, later, later)
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			entries := incompressible(t, 3, 300_000)
+			change(entries[1].Path) // after it was listed, before it is read
+			_, err := pzip.Write(context.Background(), io.Discard, entries, pzip.Options{Level: 1, ChunkSize: 16 << 10})
+			if err == nil || !strings.Contains(err.Error(), "changed while it was zipped") {
+				t.Fatalf("err = %v", err)
+			}
+		})
+	}
+}

@@ -3,19 +3,20 @@ package tabular
 import (
 	"bytes"
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
+
+	"github.com/novelfactory/runner/tasks/internal/regfile"
 )
 
 // openHTML reads the data table of an HTML page saved as .xls (Naver
 // Series, Novelpia): the table with the most rows. Header cells spanning
 // columns above others are flattened as "group / column".
 func openHTML(path string, opt Options) (Table, error) {
-	data, err := os.ReadFile(path)
+	data, err := regfile.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}

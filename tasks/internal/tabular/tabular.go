@@ -11,11 +11,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"unicode/utf8"
 
 	"golang.org/x/text/encoding/korean"
+
+	"github.com/novelfactory/runner/tasks/internal/regfile"
 )
 
 // Options say how to read a table.
@@ -56,7 +57,7 @@ func Open(path string, opt Options) (Table, error) {
 	if opt.HeaderRow <= 0 {
 		opt.HeaderRow = 1
 	}
-	f, err := os.Open(path)
+	f, err := regfile.Open(path)
 	if err != nil {
 		return nil, err
 	}

@@ -4,10 +4,15 @@ import (
 	"fmt"
 
 	"github.com/xuri/excelize/v2"
+
+	"github.com/novelfactory/runner/tasks/internal/regfile"
 )
 
 // openXLSX reads an Excel workbook's sheet (Munpia, KakaoPage exports).
 func openXLSX(path string, opt Options) (Table, error) {
+	if err := regfile.Check(path); err != nil {
+		return nil, err
+	}
 	wb, err := excelize.OpenFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("open workbook %s: %w", path, err)

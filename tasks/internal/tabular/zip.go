@@ -8,11 +8,16 @@ import (
 	"os"
 	"path"
 	"strings"
+
+	"github.com/novelfactory/runner/tasks/internal/regfile"
 )
 
 // openZip reads the CSV files inside a zip (Ridi's daily download) as one
 // table; they must share a header.
 func openZip(file string, opt Options) (Table, error) {
+	if err := regfile.Check(file); err != nil {
+		return nil, err
+	}
 	zr, err := zip.OpenReader(file)
 	if err != nil {
 		return nil, fmt.Errorf("open zip %s: %w", file, err)

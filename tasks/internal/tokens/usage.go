@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	_ "time/tzdata" // time zones on machines without zoneinfo
 
 	"github.com/novelfactory/runner/tasks/internal/decimal"
+	"github.com/novelfactory/runner/tasks/internal/regfile"
 )
 
 // Record is one priced or priceable piece of usage.
@@ -34,7 +34,7 @@ type Record struct {
 // JSON Lines call log, or an OpenAI or Anthropic admin API usage or cost
 // export (one JSON page, or several, one per line).
 func Read(name string) ([]Record, string, error) {
-	data, err := os.ReadFile(name)
+	data, err := regfile.ReadFile(name)
 	if err != nil {
 		return nil, "", err
 	}

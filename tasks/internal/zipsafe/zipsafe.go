@@ -30,6 +30,7 @@ import (
 // Entry is what the rules need to know of an archive entry.
 type Entry struct {
 	Name   string // slash-separated, as stored (a directory may end in "/")
+	Dir    bool   // a folder
 	Link   bool   // a symbolic link
 	Target string // a link's target
 }
@@ -122,6 +123,7 @@ func Check(entries []Entry, isLink func(name string) bool) ([]string, []string) 
 	names := make([]string, len(entries))
 	seen := map[string]bool{}
 	links := map[string]bool{}
+	files := map[string]bool{} // names of entries that are not folders
 	bad := make([]bool, len(entries))
 	for i, e := range entries {
 		clean, err := CleanName(e.Name)
@@ -140,6 +142,9 @@ func Check(entries []Entry, isLink func(name string) bool) ([]string, []string) 
 		if e.Link {
 			links[clean] = true
 		}
+		if !e.Dir {
+			files[clean] = true
+		}
 	}
 	linked := func(p string) bool { return links[p] || isLink != nil && isLink(p) }
 	for i, e := range entries {
@@ -151,6 +156,10 @@ func Check(entries []Entry, isLink func(name string) bool) ([]string, []string) 
 		// not a link whose own folder is one.
 		if under := linkAbove(name, linked); under != "" {
 			problems = append(problems, fmt.Sprintf("%q: it lies under the symlink %q", name, under))
+			continue
+		}
+		if above := linkAbove(name, func(p string) bool { return files[p] }); above != "" {
+			problems = append(problems, fmt.Sprintf("%q: it lies under %q, which the archive also holds as a file", name, above))
 			continue
 		}
 		if isLink != nil && !e.Link && isLink(name) {

@@ -19,7 +19,7 @@ func TestCheck(t *testing.T) {
 		dest    []string // links already in the destination
 		want    string   // a part of the one problem, or "" for none
 	}{
-		{"plain files and folders pass", []zipsafe.Entry{file("a/b.md"), file("a/"), file("c")}, nil, ""},
+		{"plain files and folders pass", []zipsafe.Entry{file("a/b.md"), {Name: "a/", Dir: true}, file("c")}, nil, ""},
 		{"a link beside its target passes", []zipsafe.Entry{file("ep/1.md"), link("ep/latest.md", "1.md")}, nil, ""},
 		{"a link up and over passes", []zipsafe.Entry{file("ep/1.md"), link("x/latest.md", "../ep/1.md")}, nil, ""},
 		{"a link to its own folder passes", []zipsafe.Entry{link("l1", ".")}, nil, ""},
@@ -42,6 +42,9 @@ func TestCheck(t *testing.T) {
 		{"a file under a link already in dest is refused", []zipsafe.Entry{file("l1/x")}, []string{"l1"}, "under the symlink"},
 		{"a file where dest has a link is refused", []zipsafe.Entry{file("l1")}, []string{"l1"}, "same name"},
 		{"an empty target is refused", []zipsafe.Entry{link("l", "")}, nil, "empty target"},
+		{"a file that is also a folder is refused", []zipsafe.Entry{file("a"), file("a/b")}, nil, "also holds as a file"},
+		{"the same, the other way round", []zipsafe.Entry{file("a/b"), file("a")}, nil, "also holds as a file"},
+		{"a folder entry with files under it passes", []zipsafe.Entry{{Name: "a/", Dir: true}, file("a/b")}, nil, ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
