@@ -50,10 +50,11 @@ type Options struct {
 
 	Stdout      io.Writer
 	Stderr      io.Writer
-	Live        bool       // draw the live terminal view instead of plain lines
-	Width       func() int // terminal columns, for the live view
-	StepSummary string     // file to append the Markdown summary to (GITHUB_STEP_SUMMARY)
-	Environ     []string   // the process environment
+	Live        bool            // draw the live terminal view instead of plain lines
+	Width       func() int      // terminal columns, for the live view
+	StepSummary string          // file to append the Markdown summary to (GITHUB_STEP_SUMMARY)
+	Kill        <-chan struct{} // closed: kill the running tasks' processes at once (a second interrupt)
+	Environ     []string        // the process environment
 	Registry    *tasktype.Registry
 	Now         func() time.Time
 }
@@ -147,6 +148,9 @@ func Apply(ctx context.Context, opt Options) (Result, error) {
 			}
 			fmt.Fprintf(opt.Stderr, "warning: run %s: its state.json cannot be read (%v); recovered from its journal: %d tasks succeeded\n", previous.ID, previous.Damaged, done)
 		}
+		if previous.JournalDamage != nil {
+			fmt.Fprintf(opt.Stderr, "warning: run %s: %v\n", previous.ID, previous.JournalDamage)
+		}
 	}
 	started := opt.Now()
 	runID := state.NewRunID(started)
@@ -175,6 +179,17 @@ func Apply(ctx context.Context, opt Options) (Result, error) {
 	}
 	defer lock.Unlock()
 	sched.Processes = lock
+	if opt.Kill != nil {
+		done := make(chan struct{})
+		defer close(done)
+		go func() {
+			select {
+			case <-opt.Kill:
+				lock.KillAll()
+			case <-done:
+			}
+		}()
+	}
 
 	run := &state.Run{ID: runID, Recipe: abs, Name: r.Name, Digest: r.Digest, Started: started}
 	if previous != nil {

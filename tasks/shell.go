@@ -52,6 +52,9 @@ func init() {
 			return nil
 		},
 		Plan: func(_ context.Context, env *tasktype.Env, p *ShellParams) (tasktype.Plan, error) {
+			if env.Secrets != nil {
+				env.Secrets.AddEnviron(taskEnviron(p)) // the plan prints the params
+			}
 			return tasktype.Plan{Summary: fmt.Sprintf("would run %s -c %s in %s", p.Shell, quote(p.Run), dirOf(env, p.Dir))}, nil
 		},
 		Run: runShell,
@@ -70,13 +73,12 @@ func runShell(ctx context.Context, env *tasktype.Env, p *ShellParams) (tasktype.
 	proc.Configure(cmd)
 	cmd.Dir = dirOf(env, p.Dir)
 	cmd.Env = append([]string{}, env.Environ...)
-	keys := make([]string, 0, len(p.Env))
-	for k := range p.Env {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		cmd.Env = append(cmd.Env, k+"="+p.Env[k])
+	own := taskEnviron(p)
+	cmd.Env = append(cmd.Env, own...)
+	// The task's own env is environment too: secret-named values in it are
+	// masked like the process environment's.
+	if env.Secrets != nil {
+		env.Secrets.AddEnviron(own)
 	}
 	stdout := proc.NewCapture(maxStdout)
 	stderr := proc.NewTail(stderrLines)
@@ -106,6 +108,20 @@ func runShell(ctx context.Context, env *tasktype.Env, p *ShellParams) (tasktype.
 		return out, &tasktype.ClassifiedError{Class: tasktype.ClassExit, Err: errors.New(msg)}
 	}
 	return out, fmt.Errorf("start %s: %w", p.Shell, err)
+}
+
+// taskEnviron is the task's own env as KEY=VALUE, sorted.
+func taskEnviron(p *ShellParams) []string {
+	keys := make([]string, 0, len(p.Env))
+	for k := range p.Env {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		out[i] = k + "=" + p.Env[k]
+	}
+	return out
 }
 
 // quote renders a command line for a plan the way a shell would read it.

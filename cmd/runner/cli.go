@@ -41,10 +41,12 @@ func (e *exitCode) Error() string {
 }
 
 // run is main without the process: testable in-process.
-func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, environ []string) int {
+// kill, when closed, asks for the running tasks' processes to be killed at
+// once (a second interrupt).
+func run(ctx context.Context, kill <-chan struct{}, args []string, stdin io.Reader, stdout, stderr io.Writer, environ []string) int {
 	masker := secret.New()
 	masker.AddEnviron(environ)
-	app := newApp(stdin, stdout, stderr, environ)
+	app := newApp(stdin, stdout, stderr, environ, kill)
 	err := app.RunContext(ctx, normalizeArgs(args))
 	if err == nil {
 		return engine.ExitOK
@@ -77,7 +79,7 @@ func printError(w io.Writer, err error, m *secret.Masker) {
 	fmt.Fprintln(w, m.String("runner: "+err.Error()))
 }
 
-func newApp(stdin io.Reader, stdout, stderr io.Writer, environ []string) *cli.App {
+func newApp(stdin io.Reader, stdout, stderr io.Writer, environ []string, kill <-chan struct{}) *cli.App {
 	runFlags := []cli.Flag{
 		&cli.StringSliceFlag{Name: "set", Usage: "override a var: `NAME=VALUE` (repeatable; later wins)"},
 		&cli.StringSliceFlag{Name: "vars", Usage: "read var values from a YAML `FILE` (repeatable; --set wins)"},
@@ -96,6 +98,12 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer, environ []string) *cli.Ap
 			if c.NArg() != 1 {
 				return &exitCode{engine.ExitUsage, fmt.Errorf("%s takes exactly one recipe file, got %d arguments", c.Command.Name, c.NArg())}
 			}
+			if r := c.String("resume"); c.IsSet("resume") && r != "latest" && !state.IsRunID(r) {
+				return &exitCode{engine.ExitUsage, fmt.Errorf("--resume %q: give a run id as `runner runs` lists it (20261125T195851Z-3fa2c1), or --resume alone for the latest unfinished run", r)}
+			}
+			if c.Int("jobs") < 0 {
+				return &exitCode{engine.ExitUsage, fmt.Errorf("--jobs %d: give a number of tasks at once, 1 or more (0 or none: the number of CPUs)", c.Int("jobs"))}
+			}
 			output := c.String("output")
 			if output != engine.OutputText && output != engine.OutputJSON {
 				return &exitCode{engine.ExitUsage, fmt.Errorf("--output %q: use text or json", output)}
@@ -104,7 +112,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer, environ []string) *cli.Ap
 				Recipe: c.Args().First(), VarFiles: c.StringSlice("vars"), Sets: c.StringSlice("set"),
 				DryRun: dry || c.Bool("dry-run"), Jobs: c.Int("jobs"), Only: c.StringSlice("only"),
 				Resume: c.String("resume"), Workdir: c.String("workdir"), StateDir: c.String("state-dir"),
-				Output: output, Stdout: stdout, Stderr: stderr, Environ: environ,
+				Output: output, Stdout: stdout, Stderr: stderr, Environ: environ, Kill: kill,
 				StepSummary: lookup(environ, "GITHUB_STEP_SUMMARY"),
 			}
 			if f, ok := stdout.(*os.File); ok && term.IsTerminal(int(f.Fd())) && output == engine.OutputText &&
@@ -275,10 +283,14 @@ func listRuns(c *cli.Context, stdout io.Writer) error {
 		}
 		status, name := string(r.Status), r.Name
 		switch {
+		case errors.Is(r.Damaged, state.ErrNeverStarted):
+			status, name, d = "never started (stopped while it was created)", "?", "-"
 		case r.Damaged != nil && r.Recipe == "":
 			status, name, d = "damaged: "+r.Damaged.Error(), "?", "?"
 		case r.Damaged != nil:
 			status, d = "damaged, recovered from its journal", "?"
+		case r.JournalDamage != nil:
+			status += " (journal damaged)"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.ID, name, r.Started.Local().Format(time.DateTime), d, status)
 	}

@@ -338,7 +338,10 @@ tasks:
         echo "env token: $API_TOKEN"
         echo "var: ${{ vars.password }} dsn: ${{ vars.dsn }}"
         echo "to stderr: $API_TOKEN" >&2
+        echo "task env: $MY_API_KEY"
         exit 1
+      env:
+        MY_API_KEY: taskenvsecret77
 `)
 	summary := filepath.Join(dir, "summary.md")
 	env := baseEnv("API_TOKEN=tok-0123456789", "GITHUB_STEP_SUMMARY="+summary)
@@ -356,7 +359,7 @@ tasks:
 		return nil
 	})
 	for where, text := range texts {
-		for _, secret := range []string{"tok-0123456789", "hunter2-horse", "pw-in-url-77"} {
+		for _, secret := range []string{"tok-0123456789", "hunter2-horse", "pw-in-url-77", "taskenvsecret77"} {
 			if strings.Contains(text, secret) {
 				t.Errorf("%s contains %q:\n%s", where, secret, text)
 			}

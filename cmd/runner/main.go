@@ -8,17 +8,32 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/novelfactory/runner/engine"
 	_ "github.com/novelfactory/runner/tasks" // registers the built-in task types
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	go func() {
-		// After the first signal, a second one stops runner at once.
-		<-ctx.Done()
-		stop()
-	}()
-	code := run(ctx, os.Args, os.Stdin, os.Stdout, os.Stderr, os.Environ())
-	stop()
+	ctx, cancel := context.WithCancel(context.Background())
+	kill := make(chan struct{})
+	sigs := make(chan os.Signal, 3)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT)
+	// A write to a closed pipe (runner apply … | head) fails, instead of
+	// killing runner in the middle of a run: the run goes on, unseen.
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
+	go interrupts(sigs, cancel, kill)
+	code := run(ctx, kill, os.Args, os.Stdin, os.Stdout, os.Stderr, os.Environ())
 	os.Exit(code)
+}
+
+// interrupts handles SIGINT, SIGTERM, SIGHUP (a closed terminal) and
+// SIGQUIT alike. The first cancels the run: running tasks get SIGTERM,
+// then SIGKILL 5 s later, and state is saved. The second kills the tasks'
+// processes at once; state is still saved. A third ends runner at once.
+func interrupts(sigs <-chan os.Signal, cancel func(), kill chan<- struct{}) {
+	<-sigs
+	cancel()
+	<-sigs
+	close(kill)
+	<-sigs
+	os.Exit(engine.ExitInterrupted)
 }

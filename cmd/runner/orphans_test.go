@@ -160,3 +160,140 @@ func readFileOrEmpty(path string) string {
 	data, _ := os.ReadFile(path)
 	return string(data)
 }
+
+// TestASucceedingCommandWithABackgroundChildSucceeds: `sleep 100 & echo
+// bye` exited 0, but the task failed 5 s later with "WaitDelay expired
+// before I/O complete" (the background child held stdout), and with
+// retries the successful command ran again.
+func TestASucceedingCommandWithABackgroundChildSucceeds(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "r.yaml"), `version: 1
+tasks:
+  bg:
+    uses: shell
+    retry: {attempts: 3, delay: 10ms}
+    with:
+      run: sleep 100 & echo $! > child.pid; echo ran >> ran.count; echo bye
+`)
+	res := runner(t, dir, baseEnv(), "apply", "r.yaml")
+	if res.code != 0 || strings.Contains(res.stdout, "WaitDelay") || lines(t, filepath.Join(dir, "ran.count")) != 1 {
+		t.Fatalf("exit %d\n%s", res.code, res.stdout)
+	}
+	var child int
+	fmtSscan(readFile(t, filepath.Join(dir, "child.pid")), &child)
+	if running(child) {
+		syscall.Kill(child, syscall.SIGKILL)
+		t.Fatal("the background child outlived its task")
+	}
+}
+
+// TestAChildThatLeavesTheGroupIsStoppedToo: a child that made a process
+// group of its own (setpgid, not setsid) survived the timeout's kill.
+func TestAChildThatLeavesTheGroupIsStoppedToo(t *testing.T) {
+	for _, timeout := range []string{"1s", ""} {
+		dir := t.TempDir()
+		run := `perl -e 'setpgrp(0,0); $SIG{TERM}="IGNORE"; sleep 300' & echo $! > child.pid; `
+		if timeout != "" {
+			run += "wait"
+		}
+		recipe := "version: 1\ntasks:\n  escape:\n    uses: shell\n"
+		if timeout != "" {
+			recipe += "    timeout: " + timeout + "\n"
+		}
+		writeFile(t, filepath.Join(dir, "r.yaml"), recipe+"    with:\n      run: "+strconvQuote(run)+"\n")
+		runner(t, dir, baseEnv(), "apply", "r.yaml")
+		var child int
+		fmtSscan(readFile(t, filepath.Join(dir, "child.pid")), &child)
+		if running(child) {
+			syscall.Kill(child, syscall.SIGKILL)
+			t.Fatalf("timeout %q: the child in a process group of its own outlived its task", timeout)
+		}
+	}
+}
+
+// running reports whether process pid runs (a zombie does not).
+func running(pid int) bool {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	return err == nil && !strings.Contains(string(data), ") Z ")
+}
+
+func strconvQuote(s string) string { return fmt.Sprintf("%q", s) }
+
+// TestASecondSignalKillsTheTasksAndStillSavesState: a second SIGTERM
+// ended runner at once (exit 143) with no summary, the task's processes
+// that ignore SIGTERM kept running, and state.json stayed "running".
+// SIGHUP (a closed terminal) ended runner with no clean-up either.
+func TestASecondSignalKillsTheTasksAndStillSavesState(t *testing.T) {
+	for _, sigs := range [][]syscall.Signal{{syscall.SIGTERM, syscall.SIGTERM}, {syscall.SIGINT, syscall.SIGTERM}, {syscall.SIGHUP, syscall.SIGHUP}} {
+		dir := t.TempDir()
+		writeFile(t, filepath.Join(dir, "r.yaml"), `version: 1
+tasks:
+  stubborn:
+    uses: shell
+    with:
+      run: trap '' TERM; sleep 200 & echo $! > fifo; wait
+`)
+		mkfifo(t, filepath.Join(dir, "fifo"))
+		cmd := exec.Command(runnerBin, "apply", "r.yaml")
+		cmd.Dir, cmd.Env = dir, baseEnv()
+		var out strings.Builder
+		cmd.Stdout = &out
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		child := readPID(t, filepath.Join(dir, "fifo"))
+		recorded(t, filepath.Join(dir, "r.yaml"), mustPgid(t, child))
+		for _, sig := range sigs {
+			cmd.Process.Signal(sig)
+		}
+		err := cmd.Wait()
+		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 130 {
+			t.Errorf("%v: %v, want exit 130\n%s", sigs, err, out.String())
+		}
+		if running(child) {
+			syscall.Kill(child, syscall.SIGKILL)
+			t.Errorf("%v: the task's process outlived runner", sigs)
+		}
+		if run := latestRun(t, filepath.Join(dir, ".runner")); run.Status != state.Cancelled {
+			t.Errorf("%v: run %s, want cancelled", sigs, run.Status)
+		}
+	}
+}
+
+// TestAClosedStdoutDoesNotKillTheRun: `runner apply r.yaml | head -2`
+// killed runner with SIGPIPE (exit 141), its task with it, and left the
+// run "running".
+func TestAClosedStdoutDoesNotKillTheRun(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "r.yaml"), `version: 1
+tasks:
+  chatty:
+    uses: shell
+    with:
+      run: for i in $(seq 1 2000); do echo "line $i"; done; echo done > chatty.done
+`)
+	cmd := exec.Command(runnerBin, "apply", "r.yaml")
+	cmd.Dir, cmd.Env = dir, baseEnv()
+	stdout, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 10)
+	stdout.Read(buf) // as head does: a little, then the pipe closes
+	stdout.Close()
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("runner: %v", err)
+	}
+	if readFile(t, filepath.Join(dir, "chatty.done")) != "done\n" || latestRun(t, filepath.Join(dir, ".runner")).Status != state.Succeeded {
+		t.Fatal("the run did not finish")
+	}
+}
+
+func mustPgid(t *testing.T, pid int) int {
+	t.Helper()
+	pgid, err := syscall.Getpgid(pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pgid
+}

@@ -1,39 +1,132 @@
-// Package procgroup answers questions about process groups from the
-// kernel: is anything of a group still running, when did a process start,
-// and ends a group politely, then not. Linux only (it reads /proc). It
-// starts no process itself.
+// Package procgroup answers questions about a task's processes from the
+// kernel and ends them. A task's command starts its own session (setsid),
+// which is also its own process group; a process it starts stays in that
+// session even when it makes a process group of its own (setpgid), so the
+// session id — the command's pid — finds them all, unless one starts a
+// session of its own (a daemon that detaches on purpose). Linux only (it
+// reads /proc). It starts no process itself.
 package procgroup
 
 import (
 	"errors"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
 )
 
-// Alive reports whether any process of the group pgid is running. A
-// zombie — dead, waiting for a parent that may never reap it (a container
-// without an init) — does not count.
-func Alive(pgid int) bool {
-	if err := syscall.Kill(-pgid, 0); err != nil && !errors.Is(err, syscall.EPERM) {
-		return false
-	}
+// Alive reports whether any process of the session (or process group) id
+// is running. A zombie — dead, waiting for a parent that may never reap it
+// (a container without an init) — does not count. It reads every process
+// of the machine: for checks that are rare, such as taking a lock.
+func Alive(id int) bool { return len(Members(id)) > 0 }
+
+// Members returns the running processes whose session or process group is
+// id.
+func Members(id int) []int {
 	entries, err := os.ReadDir("/proc")
 	if err != nil {
-		return true // cannot tell: the kernel said it exists
+		if syscall.Kill(-id, 0) == nil {
+			return []int{id} // cannot look: the kernel said the group exists
+		}
+		return nil
 	}
+	var pids []int
 	for _, e := range entries {
 		pid, err := strconv.Atoi(e.Name())
 		if err != nil {
 			continue
 		}
-		if st, ok := readStat(pid); ok && st.pgrp == pgid && st.state != "Z" && st.state != "X" {
+		if st, ok := readStat(pid); ok && (st.session == id || st.pgrp == id) && running(st.state) {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
+// Leftovers reports, cheaply, whether anything of the session id may still
+// run once its leader has ended: a process of its group, or one that this
+// process adopted (runner is a child subreaper: the orphans of its tasks
+// become its children) and whose session is id.
+func Leftovers(id int) bool {
+	if err := syscall.Kill(-id, 0); err == nil || errors.Is(err, syscall.EPERM) {
+		return true
+	}
+	for _, pid := range adopted() {
+		if st, ok := readStat(pid); ok && st.session == id && running(st.state) {
 			return true
 		}
 	}
 	return false
+}
+
+// Signal sends sig to the process group id and to every process of the
+// session id outside it.
+func Signal(id int, sig syscall.Signal) {
+	syscall.Kill(-id, sig)
+	for _, pid := range Members(id) {
+		syscall.Kill(pid, sig)
+	}
+}
+
+// Stop ends the session id, if anything of it runs: SIGTERM, then SIGKILL
+// for what has not ended after grace; then it reaps what it adopted.
+func Stop(id int, grace time.Duration) {
+	if Alive(id) {
+		Signal(id, syscall.SIGTERM)
+		for deadline := time.Now().Add(grace); Alive(id) && time.Now().Before(deadline); {
+			time.Sleep(20 * time.Millisecond)
+		}
+		Kill(id)
+	}
+	Reap(id)
+}
+
+// Kill sends SIGKILL to everything of the session id, until nothing is
+// left (a process may fork while it is being killed), and reaps what it
+// adopted.
+func Kill(id int) {
+	for range 100 {
+		Signal(id, syscall.SIGKILL)
+		if !Alive(id) {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	Reap(id)
+}
+
+// Reap collects the exit of the adopted processes of session id that have
+// ended, so that they do not stay zombies while runner runs. It never
+// touches a child runner started itself: those lead their own session.
+func Reap(id int) {
+	for _, pid := range adopted() {
+		if st, ok := readStat(pid); ok && st.session == id && pid != id && !running(st.state) {
+			var ws syscall.WaitStatus
+			syscall.Wait4(pid, &ws, syscall.WNOHANG, nil)
+		}
+	}
+}
+
+// adopted returns this process's children: those it started and those it
+// adopted as a subreaper.
+func adopted() []int {
+	tasks, _ := filepath.Glob("/proc/self/task/*/children")
+	var pids []int
+	for _, t := range tasks {
+		data, err := os.ReadFile(t)
+		if err != nil {
+			continue
+		}
+		for _, f := range strings.Fields(string(data)) {
+			if pid, err := strconv.Atoi(f); err == nil {
+				pids = append(pids, pid)
+			}
+		}
+	}
+	return pids
 }
 
 // StartTime is the start of process pid in clock ticks since boot, or 0
@@ -46,19 +139,6 @@ func StartTime(pid int) uint64 {
 	return st.start
 }
 
-// Stop ends the group pgid, if anything of it runs: SIGTERM, then SIGKILL
-// when it has not ended after grace.
-func Stop(pgid int, grace time.Duration) {
-	if !Alive(pgid) {
-		return
-	}
-	syscall.Kill(-pgid, syscall.SIGTERM)
-	for deadline := time.Now().Add(grace); Alive(pgid) && time.Now().Before(deadline); {
-		time.Sleep(20 * time.Millisecond)
-	}
-	syscall.Kill(-pgid, syscall.SIGKILL)
-}
-
 // BootID identifies the machine's current boot: process ids and start
 // times mean nothing across a reboot.
 func BootID() string {
@@ -66,14 +146,16 @@ func BootID() string {
 	return strings.TrimSpace(string(data))
 }
 
+func running(state string) bool { return state != "Z" && state != "X" && state != "x" }
+
 type stat struct {
-	state string
-	pgrp  int
-	start uint64
+	state         string
+	pgrp, session int
+	start         uint64
 }
 
-// readStat reads /proc/PID/stat: state (field 3), process group (field 5)
-// and start time (field 22).
+// readStat reads /proc/PID/stat: state (field 3), process group (field 5),
+// session (field 6) and start time (field 22).
 func readStat(pid int) (stat, bool) {
 	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
@@ -90,6 +172,7 @@ func readStat(pid int) (stat, bool) {
 		return stat{}, false
 	}
 	pgrp, _ := strconv.Atoi(f[2])
+	session, _ := strconv.Atoi(f[3])
 	start, _ := strconv.ParseUint(f[19], 10, 64)
-	return stat{state: f[0], pgrp: pgrp, start: start}, true
+	return stat{state: f[0], pgrp: pgrp, session: session, start: start}, true
 }

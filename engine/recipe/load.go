@@ -203,7 +203,38 @@ func (l *loader) parseYAML(display string, data []byte) (*yaml.Node, bool) {
 		l.diags.Add(display, 1, 1, "the recipe is empty: it needs at least `version: 1` and `tasks:`")
 		return nil, false
 	}
+	if n := expanded(doc.Content[0], map[*yaml.Node]int{}); n > maxExpandedNodes {
+		l.diags.Add(display, 1, 1, "the YAML expands to over %d values through its aliases (*name): a YAML alias bomb? Write the values out", maxExpandedNodes)
+		return nil, false
+	}
 	return doc.Content[0], true
+}
+
+// maxExpandedNodes bounds what a file may expand to through aliases: each
+// alias repeats the node it names, so nine levels of nine aliases would be
+// 387 million values.
+const maxExpandedNodes = 1_000_000
+
+// expanded counts the values of n with every alias followed, stopping past
+// maxExpandedNodes; seen holds the counts of nodes already counted.
+func expanded(n *yaml.Node, seen map[*yaml.Node]int) int {
+	if c, ok := seen[n]; ok {
+		return c
+	}
+	seen[n] = maxExpandedNodes + 1 // an alias cycle counts as too many
+	total := 1
+	if n.Kind == yaml.AliasNode && n.Alias != nil {
+		total = expanded(n.Alias, seen)
+	}
+	for _, c := range n.Content {
+		total += expanded(c, seen)
+		if total > maxExpandedNodes {
+			total = maxExpandedNodes + 1
+			break
+		}
+	}
+	seen[n] = total
+	return total
 }
 
 // mapping checks that n is a map with only known keys, no duplicates, and

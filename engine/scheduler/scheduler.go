@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/novelfactory/runner/engine/dag"
@@ -102,8 +103,12 @@ type StateError struct {
 }
 
 func (e *StateError) Error() string {
+	fix := "Make the folder writable"
+	if errors.Is(e.Err, syscall.ENOSPC) || errors.Is(e.Err, syscall.EDQUOT) {
+		fix = "Free space there"
+	}
 	return fmt.Sprintf("the run's state could not be written to %s: %v. The tasks' own results are above; no task was started after this. "+
-		"Free space there, then continue with --resume", e.Dir, e.Err)
+		"%s, then continue with --resume", e.Dir, e.Err, fix)
 }
 
 func (e *StateError) Unwrap() error { return e.Err }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"syscall"
 
 	"github.com/novelfactory/runner/engine/secret"
 )
@@ -31,22 +32,23 @@ type Journal struct {
 // journalHeader is the first line of a journal: what a run is, so that it
 // can be recovered from its journal alone when its state.json is damaged.
 type journalHeader struct {
-	Run *Run `json:"run"`
+	Checksum string `json:"checksum"`
+	Run      *Run   `json:"run"`
 }
 
 // OpenJournal starts an empty journal for run, headed by the run's own
 // record (without its tasks): a resumed run's old journal has been folded
 // into the state it was loaded from.
 func (s *Store) OpenJournal(run *Run) (*Journal, error) {
-	f, err := os.OpenFile(filepath.Join(s.RunDir(run.ID), journalName), os.O_CREATE|os.O_WRONLY|os.O_TRUNC|os.O_APPEND, 0o644)
+	f, err := os.OpenFile(filepath.Join(s.RunDir(run.ID), journalName), os.O_CREATE|os.O_WRONLY|os.O_TRUNC|os.O_APPEND|syscall.O_NOFOLLOW, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("open journal of run %s: %w", run.ID, err)
 	}
 	head := *run
-	head.Tasks = nil
-	data, err := json.Marshal(journalHeader{Run: &head})
+	head.Tasks, head.Checksum = nil, ""
+	data, err := json.Marshal(journalHeader{Checksum: unsealed, Run: &head})
 	if err == nil {
-		_, err = f.Write(append(s.Masker.Bytes(data), '\n'))
+		_, err = f.Write(append(seal(s.Masker.Bytes(data)), '\n'))
 	}
 	if err != nil {
 		f.Close()
@@ -57,11 +59,13 @@ func (s *Store) OpenJournal(run *Run) (*Journal, error) {
 
 // Append records a finished task.
 func (j *Journal) Append(t *Task) error {
-	data, err := json.Marshal(t)
+	sealed := *t
+	sealed.Checksum = unsealed
+	data, err := json.Marshal(&sealed)
 	if err != nil {
 		return fmt.Errorf("encode journal entry for %s: %w", t.ID, err)
 	}
-	data = append(j.masker.Bytes(data), '\n')
+	data = append(seal(j.masker.Bytes(data)), '\n')
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if _, err := j.f.Write(data); err != nil {
@@ -98,7 +102,19 @@ func (s *Store) readJournal(run *Run) (*Run, error) {
 	var header *Run
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 64<<10), 64<<20)
+	line := 0
+	var bad error
 	for first := true; sc.Scan(); first = false {
+		line++
+		if bad != nil {
+			// A damaged line with more after it: not a crash's cut line.
+			run.JournalDamage = bad
+			break
+		}
+		if err := verify(sc.Bytes()); err != nil {
+			bad = fmt.Errorf("line %d of journal.jsonl: %w; what it and the lines after it recorded is run again", line, err)
+			continue
+		}
 		if first {
 			var h journalHeader
 			if json.Unmarshal(sc.Bytes(), &h) == nil && h.Run != nil {
@@ -108,8 +124,10 @@ func (s *Store) readJournal(run *Run) (*Run, error) {
 		}
 		var t Task
 		if err := json.Unmarshal(sc.Bytes(), &t); err != nil || t.ID == "" {
-			break // a line cut short by a crash: everything before it stands
+			bad = fmt.Errorf("line %d of journal.jsonl is not a task's record; what it and the lines after it recorded is run again", line)
+			continue // a line cut short by a crash, if it is the last
 		}
+		t.Checksum = ""
 		if i, ok := index[t.ID]; ok {
 			run.Tasks[i] = &t
 		} else {
@@ -117,5 +135,21 @@ func (s *Store) readJournal(run *Run) (*Run, error) {
 			run.Tasks = append(run.Tasks, &t)
 		}
 	}
+	if bad != nil && run.JournalDamage == nil && endsWithNewline(f) {
+		// The last line is whole yet unreadable: damage, not a crash.
+		run.JournalDamage = bad
+	}
 	return header, nil
+}
+
+// endsWithNewline reports whether the file's last byte is a newline: a
+// line a crash cut short has none.
+func endsWithNewline(f *os.File) bool {
+	info, err := f.Stat()
+	if err != nil || info.Size() == 0 {
+		return false
+	}
+	b := make([]byte, 1)
+	_, err = f.ReadAt(b, info.Size()-1)
+	return err == nil && b[0] == '\n'
 }

@@ -71,9 +71,9 @@ type holderEvent struct {
 }
 
 // Lock is a run's hold on its recipe. It is a flock(2) on a lock file
-// beside the recipe — keyed by the recipe file itself, whatever state
-// folder the run uses — which the kernel drops when its holder dies, even
-// by kill -9; and a holder file that says who holds it and, line by line,
+// beside the recipe — whatever state folder the run uses — and on the
+// recipe file itself (the same file by any name), which the kernel drops
+// when its holder dies, even by kill -9; and a holder file that says who holds it and, line by line,
 // which process groups its tasks start and see end, so that the next run
 // can tell whether a killed runner left processes behind. The holder file
 // is only appended to while the lock is held: a line costs one write, and
@@ -82,8 +82,10 @@ type Lock struct {
 	Recipe string // the recipe's name, for messages
 	file   *os.File
 	holder *os.File // the holder file, appended to
+	recipe *os.File // the recipe file, locked too
 	masker *secret.Masker
 	mu     sync.Mutex
+	live   map[int]bool // the process groups running now
 }
 
 // LockPath is the lock file of the recipe at path: .runner/locks/NAME.lock
@@ -133,7 +135,24 @@ func LockRecipe(path, run string, masker *secret.Masker) (*Lock, error) {
 		}
 		return nil, fmt.Errorf("lock %s: %w", lockPath, err)
 	}
-	l := &Lock{Recipe: name, file: f, masker: masker}
+	// The recipe file itself is locked too: the same file through a hard
+	// link, after a rename, or by a user who cannot write beside it (so
+	// whose lock file is elsewhere) is the same recipe.
+	recipeFile, err := os.Open(path)
+	if err == nil {
+		if err = syscall.Flock(int(recipeFile.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+			recipeFile.Close()
+		}
+	}
+	if err != nil {
+		syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+		f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil, &LockedError{Recipe: name, Holder: "a run of the same recipe file under another name — a link, a rename — or of a lock file since removed"}
+		}
+		return nil, fmt.Errorf("lock %s: %w", path, err)
+	}
+	l := &Lock{Recipe: name, file: f, recipe: recipeFile, masker: masker, live: map[int]bool{}}
 	// The lock is ours: its last holder is gone. Did it leave processes?
 	if last, groups := readHolder(holderPath); last != nil {
 		if alive := aliveGroups(last, groups); len(alive) > 0 {
@@ -157,8 +176,29 @@ func (l *Lock) Started(task string, pgid int, command string) (ended func()) {
 	if len(command) > 200 {
 		command = command[:200] + "…"
 	}
+	l.mu.Lock()
+	l.live[pgid] = true
+	l.mu.Unlock()
 	l.append(holderEvent{Started: &Group{PGID: pgid, Start: procgroup.StartTime(pgid), Task: task, Command: l.masker.String(command)}})
-	return func() { l.append(holderEvent{Ended: pgid}) }
+	return func() {
+		l.mu.Lock()
+		delete(l.live, pgid)
+		l.mu.Unlock()
+		l.append(holderEvent{Ended: pgid})
+	}
+}
+
+// KillAll kills, at once, every process of the groups running now.
+func (l *Lock) KillAll() {
+	l.mu.Lock()
+	ids := make([]int, 0, len(l.live))
+	for id := range l.live {
+		ids = append(ids, id)
+	}
+	l.mu.Unlock()
+	for _, id := range ids {
+		procgroup.Kill(id)
+	}
 }
 
 // Unlock releases the lock.
@@ -173,6 +213,8 @@ func (l *Lock) Unlock() {
 }
 
 func (l *Lock) release() {
+	syscall.Flock(int(l.recipe.Fd()), syscall.LOCK_UN)
+	l.recipe.Close()
 	syscall.Flock(int(l.file.Fd()), syscall.LOCK_UN)
 	l.file.Close()
 }

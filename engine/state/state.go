@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -38,6 +39,7 @@ func (s Status) Terminal() bool {
 
 // Task is the recorded state of one task (or one for_each instance).
 type Task struct {
+	Checksum string     `json:"checksum,omitempty"` // of a journal line (see checksum.go)
 	ID       string     `json:"id"`
 	Status   Status     `json:"status"`
 	Attempts int        `json:"attempts,omitempty"`
@@ -60,6 +62,7 @@ func (t *Task) Duration() time.Duration {
 
 // Run is the recorded state of one run of a recipe.
 type Run struct {
+	Checksum string     `json:"checksum,omitempty"` // of state.json (see checksum.go)
 	ID       string     `json:"id"`
 	Recipe   string     `json:"recipe"` // absolute path of the recipe file
 	Name     string     `json:"name"`
@@ -74,6 +77,9 @@ type Run struct {
 	// then recovered from its journal when Recipe is set; else only its
 	// id (and start, from the id) is known.
 	Damaged error `json:"-"`
+	// JournalDamage is why the journal could not be read to its end, when
+	// the damage is not the last line cut short by a crash.
+	JournalDamage error `json:"-"`
 }
 
 // Task returns the state of task id, or nil.
@@ -142,11 +148,13 @@ func (s *Store) Save(run *Run) error {
 // Encode renders run as state.json content, with secrets masked. Callers
 // that guard run with a lock hold it only for this, not for the disk write.
 func Encode(run *Run, m *secret.Masker) ([]byte, error) {
-	data, err := json.MarshalIndent(run, "", "  ")
+	sealed := *run
+	sealed.Checksum = unsealed
+	data, err := json.MarshalIndent(&sealed, "", "  ")
 	if err != nil {
 		return nil, fmt.Errorf("encode state of run %s: %w", run.ID, err)
 	}
-	return append(m.Bytes(data), '\n'), nil
+	return seal(append(m.Bytes(data), '\n')), nil
 }
 
 // Write atomically replaces the state.json of run id with data from Encode.
@@ -157,6 +165,20 @@ func (s *Store) Write(id string, data []byte) error {
 		return fmt.Errorf("save state of run %s: %w", id, err)
 	}
 	return nil
+}
+
+// ErrNeverStarted marks a run folder with neither state.json nor journal:
+// runner was stopped while it created the run, before any task started.
+var ErrNeverStarted = errors.New("never started: runner was stopped while it created the run, before any task ran")
+
+// neverStarted reports whether run id's folder has neither state nor journal.
+func (s *Store) neverStarted(id string) bool {
+	for _, name := range []string{"state.json", journalName} {
+		if _, err := os.Lstat(filepath.Join(s.RunDir(id), name)); !errors.Is(err, fs.ErrNotExist) {
+			return false
+		}
+	}
+	return true
 }
 
 // DamagedError says a run's state.json cannot be read and its journal
@@ -182,6 +204,9 @@ func (s *Store) Load(id string) (*Run, error) {
 	}
 	data, err := os.ReadFile(filepath.Join(s.RunDir(id), "state.json"))
 	var run Run
+	if err == nil {
+		err = verify(data)
+	}
 	if err == nil {
 		err = json.Unmarshal(data, &run)
 		if err == nil && run.ID != id {
@@ -234,6 +259,9 @@ func (s *Store) List() ([]*Run, error) {
 		r, err := s.Load(e.Name())
 		if err != nil {
 			started, _ := time.Parse("20060102T150405Z", e.Name()[:16])
+			if s.neverStarted(e.Name()) {
+				err = ErrNeverStarted
+			}
 			r = &Run{ID: e.Name(), Started: started, Damaged: err}
 		}
 		runs = append(runs, r)
@@ -251,6 +279,9 @@ func (s *Store) LatestUnfinished(recipePath string) (*Run, error) {
 	}
 	for i := len(runs) - 1; i >= 0; i-- {
 		r := runs[i]
+		if errors.Is(r.Damaged, ErrNeverStarted) {
+			continue // nothing ran: nothing to resume, nothing to lose
+		}
 		if r.Damaged != nil && r.Recipe == "" {
 			// It may be this recipe's newest run: resuming an older one
 			// would redo what it did, silently.

@@ -290,3 +290,86 @@ func readAll(t *testing.T, path string) string {
 	}
 	return string(data)
 }
+
+// TestTheLockFollowsTheFileNotItsName: a hard link, a rename while it
+// runs, a lock file removed while it runs, or a user whose lock file falls
+// elsewhere: all the same recipe.
+func TestTheLockFollowsTheFileNotItsName(t *testing.T) {
+	dir := t.TempDir()
+	a := recipeFile(t, dir, "a/r.yaml")
+	l, err := state.LockRecipe(a, "run-1", secret.New())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Unlock()
+	hard := filepath.Join(dir, "b", "r.yaml")
+	os.MkdirAll(filepath.Dir(hard), 0o755)
+	if err := os.Link(a, hard); err != nil {
+		t.Fatal(err)
+	}
+	var le *state.LockedError
+	if _, err := state.LockRecipe(hard, "run-2", secret.New()); !errors.As(err, &le) {
+		t.Fatalf("a hard link in another folder: %v", err)
+	}
+	renamed := filepath.Join(dir, "a", "renamed.yaml")
+	os.Rename(a, renamed)
+	if _, err := state.LockRecipe(renamed, "run-3", secret.New()); !errors.As(err, &le) {
+		t.Fatalf("the recipe renamed while it runs: %v", err)
+	}
+	os.RemoveAll(filepath.Join(dir, "a", ".runner"))
+	if _, err := state.LockRecipe(renamed, "run-4", secret.New()); !errors.As(err, &le) {
+		t.Fatalf("the lock folder removed while it runs: %v", err)
+	}
+}
+
+// TestDamageThatStillReadsAsJSONIsFound: a one-byte flip of the recipe's
+// path in state.json hid the run; a flipped status in the journal made a
+// succeeded task run again, and a flipped output was fed on, silently.
+func TestDamageThatStillReadsAsJSONIsFound(t *testing.T) {
+	s := &state.Store{Dir: t.TempDir(), Masker: secret.New()}
+	run := &state.Run{ID: state.NewRunID(time.Now()), Recipe: "/f/r.yaml", Started: time.Now(), Status: state.Running,
+		Tasks: []*state.Task{{ID: "a", Status: state.Running}, {ID: "b", Status: state.Pending}}}
+	s.Create(run)
+	j, _ := s.OpenJournal(run)
+	j.Append(&state.Task{ID: "a", Status: state.Succeeded, Outputs: map[string]any{"stdout": "A-out"}})
+	j.Append(&state.Task{ID: "b", Status: state.Failed})
+	j.Close()
+	flip := func(file, from, to string) {
+		p := filepath.Join(s.RunDir(run.ID), file)
+		data, _ := os.ReadFile(p)
+		os.WriteFile(p, []byte(strings.Replace(string(data), from, to, 1)), 0o644)
+	}
+	flip("state.json", `"recipe": "/f/r.yaml"`, `"recipe": "/f/s.yaml"`)
+	got, err := s.Load(run.ID)
+	if err != nil || got.Damaged == nil || got.Recipe != "/f/r.yaml" {
+		t.Fatalf("a flipped recipe path: damaged %v, recipe %q, %v", got.Damaged, got.Recipe, err)
+	}
+	flip("state.json", `"recipe": "/f/s.yaml"`, `"recipe": "/f/r.yaml"`)
+	flip("journal.jsonl", `"stdout":"A-out"`, `"stdout":"A-ouu"`)
+	got, _ = s.Load(run.ID)
+	if got.Damaged != nil || got.JournalDamage == nil || got.Task("a").Status == state.Succeeded {
+		t.Fatalf("a flipped output in the journal: state %v, journal %v, a %s", got.Damaged, got.JournalDamage, got.Task("a").Status)
+	}
+	flip("journal.jsonl", `"stdout":"A-ouu"`, `"stdout":"A-out"`)
+	flip("journal.jsonl", `"status":"failed"`, `"status":"failee"`) // the last line, whole
+	if got, _ = s.Load(run.ID); got.JournalDamage == nil || got.Task("a").Status != state.Succeeded {
+		t.Fatalf("a flipped status in the last line: journal %v, a %s", got.JournalDamage, got.Task("a").Status)
+	}
+}
+
+// TestARunStoppedWhileCreatedBlocksNothing: runner killed while it wrote
+// its first state left a run folder with only a temp file; `runs` called
+// it damaged and a plain --resume stopped on it.
+func TestARunStoppedWhileCreatedBlocksNothing(t *testing.T) {
+	s := &state.Store{Dir: t.TempDir(), Masker: secret.New()}
+	t0 := time.Date(2026, 11, 1, 4, 0, 0, 0, time.UTC)
+	failed := &state.Run{ID: state.NewRunID(t0), Recipe: "/r.yaml", Started: t0, Status: state.Failed}
+	s.Create(failed)
+	stopped := state.NewRunID(t0.Add(time.Hour))
+	os.MkdirAll(filepath.Join(s.RunDir(stopped), "logs"), 0o755)
+	os.WriteFile(filepath.Join(s.RunDir(stopped), ".state.json.tmp-0123456789ab"), nil, 0o644)
+	last, err := s.LatestUnfinished("/r.yaml")
+	if err != nil || last.ID != failed.ID {
+		t.Fatalf("resume: %v %v", last, err)
+	}
+}
