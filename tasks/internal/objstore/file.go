@@ -86,22 +86,8 @@ func (s *FileStore) Stat(ctx context.Context, key string) (Object, error) {
 // puts in progress are not objects.
 func (s *FileStore) List(ctx context.Context, prefix string) ([]Object, error) {
 	var out []Object
-	err := filepath.WalkDir(s.Root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) && p == s.Root {
-				return filepath.SkipAll
-			}
-			return err
-		}
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		if d.IsDir() || atomicfile.IsTempName(d.Name()) {
-			return nil
-		}
-		rel, _ := filepath.Rel(s.Root, p)
-		key := filepath.ToSlash(rel)
-		if !strings.HasPrefix(key, prefix) {
+	err := s.walk(ctx, prefix, func(_, key string, d fs.DirEntry) error {
+		if atomicfile.IsTempName(d.Name()) {
 			return nil
 		}
 		info, err := d.Info()
@@ -116,6 +102,30 @@ func (s *FileStore) List(ctx context.Context, prefix string) ([]Object, error) {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
 	return out, nil
+}
+
+// walk calls fn for every file under the root whose key starts with
+// prefix, with its path and key; a root that does not exist holds none.
+func (s *FileStore) walk(ctx context.Context, prefix string, fn func(path, key string, d fs.DirEntry) error) error {
+	return filepath.WalkDir(s.Root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) && p == s.Root {
+				return filepath.SkipAll
+			}
+			return err
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if d.IsDir() {
+			return nil
+		}
+		rel, _ := filepath.Rel(s.Root, p)
+		if key := filepath.ToSlash(rel); strings.HasPrefix(key, prefix) {
+			return fn(p, key, d)
+		}
+		return nil
+	})
 }
 
 // Open reads the file at key.
@@ -155,24 +165,8 @@ func (s *FileStore) Delete(_ context.Context, keys []string) error {
 // live put holds its temp file's lock.
 func (s *FileStore) RemoveAbandoned(ctx context.Context, prefix string, _ time.Time) ([]string, error) {
 	var removed []string
-	err := filepath.WalkDir(s.Root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) && p == s.Root {
-				return filepath.SkipAll
-			}
-			return err
-		}
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		if d.IsDir() || !d.Type().IsRegular() || !atomicfile.IsTempName(d.Name()) {
-			return nil
-		}
-		rel, _ := filepath.Rel(s.Root, p)
-		if key := filepath.ToSlash(rel); !strings.HasPrefix(key, prefix) {
-			return nil
-		}
-		if atomicfile.Stale(p) && os.Remove(p) == nil {
+	err := s.walk(ctx, prefix, func(p, _ string, d fs.DirEntry) error {
+		if d.Type().IsRegular() && atomicfile.IsTempName(d.Name()) && atomicfile.Stale(p) && os.Remove(p) == nil {
 			removed = append(removed, p)
 		}
 		return nil
