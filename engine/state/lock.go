@@ -12,6 +12,7 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"github.com/novelfactory/runner/engine/procgroup"
 	"github.com/novelfactory/runner/engine/secret"
@@ -173,13 +174,20 @@ func LockRecipe(path, run string, masker *secret.Masker) (*Lock, error) {
 
 // Started records a process group of task (see tasktype.Processes).
 func (l *Lock) Started(task string, pgid int, command string) (ended func()) {
+	// Masked first: a secret cut in two by the shortening would not be
+	// recognised.
+	command = l.masker.String(command)
 	if len(command) > 200 {
-		command = command[:200] + "…"
+		cut := 200
+		for cut > 0 && !utf8.RuneStart(command[cut]) {
+			cut--
+		}
+		command = command[:cut] + "…"
 	}
 	l.mu.Lock()
 	l.live[pgid] = true
 	l.mu.Unlock()
-	l.append(holderEvent{Started: &Group{PGID: pgid, Start: procgroup.StartTime(pgid), Task: task, Command: l.masker.String(command)}})
+	l.append(holderEvent{Started: &Group{PGID: pgid, Start: procgroup.StartTime(pgid), Task: task, Command: command}})
 	return func() {
 		l.mu.Lock()
 		delete(l.live, pgid)
