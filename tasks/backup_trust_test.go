@@ -14,6 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
+
+	"github.com/novelfactory/runner/tasks/internal/backupset"
 )
 
 // damage rewrites the manifest of a set in a file:// target.
@@ -201,15 +203,23 @@ func TestPruneRemovesWhatKilledUploadsLeft(t *testing.T) {
 	t.Run("file", func(t *testing.T) {
 		dir := t.TempDir()
 		backupSets(t, dir, nil, "file://offsite/weekly/", "20261122")
+		// A killed s3put: its marker (written first) and a partial object;
+		// beside it a user's file that only looks like a temp file.
 		partial := filepath.Join(dir, "offsite/weekly/20261129/.graph.dump.tmp-2854021aa0bc")
 		os.MkdirAll(filepath.Dir(partial), 0o755)
+		os.WriteFile(filepath.Join(filepath.Dir(partial), backupset.MarkerName), []byte(`{"version":1,"keys":["graph.dump"]}`), 0o644)
 		os.WriteFile(partial, make([]byte, 1<<20), 0o644)
+		lookalike := filepath.Join(dir, "offsite/weekly/20261129/.notes.txt.tmp-0123456789ab")
+		os.WriteFile(lookalike, []byte("a user's"), 0o644)
 		out, _, err := runTaskEnv(context.Background(), t, "prune", dir, nil, map[string]any{"target": "file://offsite/weekly/", "keep_last": 1})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if _, err := os.Stat(partial); err == nil || len(out["abandoned"].([]string)) != 1 {
 			t.Fatalf("the partial object is still there: %v", out)
+		}
+		if _, err := os.Stat(lookalike); err != nil {
+			t.Fatal("a file of no object runner writes was removed as a killed run's")
 		}
 	})
 	t.Run("s3", func(t *testing.T) {
@@ -230,8 +240,14 @@ func TestPruneRemovesWhatKilledUploadsLeft(t *testing.T) {
 			o.BaseEndpoint, o.UsePathStyle = aws.String(srv.URL), true
 			o.Credentials = aws.AnonymousCredentials{}
 		})
-		if _, err := client.CreateMultipartUpload(context.Background(), &s3.CreateMultipartUploadInput{Bucket: aws.String("factory"), Key: aws.String("weekly/20261129/graph.dump")}); err != nil {
+		if _, err := client.PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String("factory"), Key: aws.String("weekly/20261129/" + backupset.MarkerName),
+			Body: strings.NewReader(`{"version":1,"keys":["graph.dump"]}`)}); err != nil {
 			t.Fatal(err)
+		}
+		for _, key := range []string{"weekly/20261129/graph.dump", "weekly/20261129/someone-elses.bin"} {
+			if _, err := client.CreateMultipartUpload(context.Background(), &s3.CreateMultipartUploadInput{Bucket: aws.String("factory"), Key: aws.String(key)}); err != nil {
+				t.Fatal(err)
+			}
 		}
 		out, log, err := runTaskEnv(context.Background(), t, "prune", dir, env, map[string]any{"target": "s3://factory/weekly/", "keep_last": 1, "path_style": true})
 		if err != nil {
@@ -241,8 +257,8 @@ func TestPruneRemovesWhatKilledUploadsLeft(t *testing.T) {
 			t.Fatalf("abandoned %v\n%s", a, log)
 		}
 		left, _ := client.ListMultipartUploads(context.Background(), &s3.ListMultipartUploadsInput{Bucket: aws.String("factory")})
-		if len(left.Uploads) != 0 {
-			t.Fatalf("uploads left: %v", left.Uploads)
+		if len(left.Uploads) != 1 || aws.ToString(left.Uploads[0].Key) != "weekly/20261129/someone-elses.bin" {
+			t.Fatalf("uploads left: %v: only the one runner did not start should be", left.Uploads)
 		}
 	})
 }

@@ -7,8 +7,8 @@ import (
 	"path/filepath"
 
 	"github.com/novelfactory/runner/engine/tasktype"
+	"github.com/novelfactory/runner/internal/regfile"
 	"github.com/novelfactory/runner/tasks/internal/database"
-	"github.com/novelfactory/runner/tasks/internal/regfile"
 )
 
 // LoadParams are the params of the load task.

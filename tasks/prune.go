@@ -115,7 +115,7 @@ func pruneDecisions(ctx context.Context, env *tasktype.Env, p *PruneParams) ([]b
 		if newest == nil {
 			return decisions, store, prefix, nil
 		}
-		if err := verifySet(ctx, store, newest); err != nil {
+		if err := newest.Verify(ctx, store); err != nil {
 			if ctx.Err() != nil {
 				return nil, nil, "", ctx.Err()
 			}
@@ -131,24 +131,6 @@ func newestKept(decisions []backupset.Decision) *backupset.Set {
 	for i := len(decisions) - 1; i >= 0; i-- {
 		if d := decisions[i]; d.Keep && d.Set.Complete() {
 			return d.Set
-		}
-	}
-	return nil
-}
-
-// verifySet checks every object of a complete set against its manifest:
-// the size, and the SHA-256 the store knows (an S3 object's metadata; a
-// file's content).
-func verifySet(ctx context.Context, store objstore.Store, s *backupset.Set) error {
-	for _, o := range s.Manifest.Objects {
-		obj, err := store.Stat(ctx, s.Prefix+o.Key)
-		switch {
-		case err != nil:
-			return fmt.Errorf("%s: %w", o.Key, err)
-		case obj.Size != o.Size:
-			return fmt.Errorf("%s is %d bytes; the manifest says %d", o.Key, obj.Size, o.Size)
-		case obj.SHA256 != "" && obj.SHA256 != o.SHA256:
-			return fmt.Errorf("%s has SHA-256 %s; the manifest says %s", o.Key, obj.SHA256, o.SHA256)
 		}
 	}
 	return nil
@@ -215,7 +197,15 @@ func runPrune(ctx context.Context, env *tasktype.Env, p *PruneParams) (tasktype.
 	}
 	// What killed runs left is worth removing, not worth failing for: the
 	// sets are pruned already.
-	abandoned, err := store.RemoveAbandoned(ctx, prefix, time.Now().Add(-p.Grace))
+	owned := map[string]bool{}
+	for _, d := range decisions {
+		if d.Set.Runners() {
+			for key := range d.Set.Owned(ctx, store) {
+				owned[key] = true
+			}
+		}
+	}
+	abandoned, err := store.RemoveAbandoned(ctx, prefix, time.Now().Add(-p.Grace), func(key string) bool { return owned[key] })
 	if err != nil {
 		fmt.Fprintf(env.Log, "warning: could not remove what killed runs left under %s: %v\n", p.Target, err)
 	}

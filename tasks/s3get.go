@@ -144,6 +144,17 @@ func findSet(ctx context.Context, env *tasktype.Env, storep *objstore.Store, pre
 			passed = append(passed, s.Name+" (incomplete: no manifest.json)")
 			continue
 		}
+		if p.Latest {
+			// The newest set that is whole: check it before trusting it,
+			// so that a damaged one is passed over, not restored and failed.
+			if err := s.Verify(ctx, store); err != nil {
+				if ctx.Err() != nil {
+					return nil, ctx.Err()
+				}
+				passed = append(passed, fmt.Sprintf("%s (damaged: %v)", s.Name, err))
+				continue
+			}
+		}
 		if len(passed) > 0 {
 			fmt.Fprintf(env.Log, "passed over newer sets: %s; using %s, the newest complete set\n", strings.Join(passed, "; "), s.Name)
 		}
@@ -180,6 +191,13 @@ func runS3Get(ctx context.Context, env *tasktype.Env, p *S3GetParams) (tasktype.
 			return nil, fmt.Errorf("s3get: %w", err)
 		}
 		defer root.Close()
+		unlock, err := staging.Lock(ctx, root, func() {
+			fmt.Fprintf(env.Log, "waiting: another unzip or s3get is writing into %s\n", dest)
+		})
+		if err != nil {
+			return nil, fmt.Errorf("s3get: %w", err)
+		}
+		defer unlock()
 	case !errors.Is(err, fs.ErrNotExist):
 		return nil, fmt.Errorf("s3get: %w", err)
 	}
@@ -200,6 +218,9 @@ func runS3Get(ctx context.Context, env *tasktype.Env, p *S3GetParams) (tasktype.
 		return nil, fmt.Errorf("s3get: %w", err)
 	}
 	defer stage.Close()
+	for _, r := range stage.Removed {
+		fmt.Fprintf(env.Log, "removed %s, left by a killed run\n", r)
+	}
 	var total, got int64
 	for _, o := range set.Manifest.Objects {
 		total += o.Size
@@ -245,20 +266,12 @@ func runS3Get(ctx context.Context, env *tasktype.Env, p *S3GetParams) (tasktype.
 		fmt.Fprintf(env.Log, "verified: %s (%s)\n", o.Key, humanBytes(o.Size))
 	}
 	if root == nil {
-		if err := stage.Replace(); err != nil {
-			return nil, fmt.Errorf("s3get: %w", err)
-		}
+		err = stage.Replace()
+	} else {
+		err = stage.Apply(root, nil, moves)
 	}
-	for _, name := range moves {
-		if root == nil {
-			break
-		}
-		if err := root.MkdirAll(filepath.Dir(name), 0o777); err != nil {
-			return nil, fmt.Errorf("s3get: %w", err)
-		}
-		if err := stage.Move(root, name); err != nil {
-			return nil, fmt.Errorf("s3get: %w", err)
-		}
+	if err != nil {
+		return nil, fmt.Errorf("s3get into %s: %w; nothing was restored", dest, err)
 	}
 	m := set.Manifest
 	objects := make([]any, len(m.Objects))

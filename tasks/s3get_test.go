@@ -76,8 +76,14 @@ func TestS3GetRefusesACorruptObjectBeforeTouchingDest(t *testing.T) {
 	os.WriteFile(stored, data, 0o644)
 	dest := filepath.Join(dir, "restore")
 	os.Mkdir(dest, 0o755)
-	_, _, err := runTaskEnv(context.Background(), t, "s3get", dir, nil, map[string]any{"from": "file://offsite/weekly/", "latest": true, "dest": "restore"})
+	// By name: the download finds the object corrupt, naming it.
+	_, _, err := runTaskEnv(context.Background(), t, "s3get", dir, nil, map[string]any{"from": "file://offsite/weekly/20261122/", "dest": "restore"})
 	if err == nil || !strings.Contains(err.Error(), "object file://offsite/weekly/20261122/graph.dump is corrupt") {
+		t.Fatalf("got %v", err)
+	}
+	// The newest: the set is checked first and passed over, naming the object.
+	_, _, err = runTaskEnv(context.Background(), t, "s3get", dir, nil, map[string]any{"from": "file://offsite/weekly/", "latest": true, "dest": "restore"})
+	if err == nil || !strings.Contains(err.Error(), "20261122 (damaged: graph.dump has SHA-256") {
 		t.Fatalf("got %v", err)
 	}
 	if entries, _ := os.ReadDir(dest); len(entries) != 0 {

@@ -15,10 +15,10 @@ import (
 
 	"github.com/novelfactory/runner/engine/eval"
 	"github.com/novelfactory/runner/engine/tasktype"
+	"github.com/novelfactory/runner/internal/regfile"
 	"github.com/novelfactory/runner/tasks/internal/backupset"
 	"github.com/novelfactory/runner/tasks/internal/fileset"
 	"github.com/novelfactory/runner/tasks/internal/objstore"
-	"github.com/novelfactory/runner/tasks/internal/regfile"
 )
 
 // S3PutParams are the params of the s3put task.

@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/novelfactory/runner/engine/tasktype"
+	"github.com/novelfactory/runner/internal/regfile"
 	"github.com/novelfactory/runner/tasks/internal/decimal"
-	"github.com/novelfactory/runner/tasks/internal/regfile"
 	"github.com/novelfactory/runner/tasks/internal/tokens"
 )
 

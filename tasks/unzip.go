@@ -18,7 +18,7 @@ import (
 	"golang.org/x/text/encoding/korean"
 
 	"github.com/novelfactory/runner/engine/tasktype"
-	"github.com/novelfactory/runner/tasks/internal/regfile"
+	"github.com/novelfactory/runner/internal/regfile"
 	"github.com/novelfactory/runner/tasks/internal/staging"
 	"github.com/novelfactory/runner/tasks/internal/zipsafe"
 )
@@ -167,14 +167,20 @@ func readSmall(f *zip.File, max int64) (string, error) {
 func runUnzip(ctx context.Context, env *tasktype.Env, p *UnzipParams) (tasktype.Outputs, error) {
 	src, dest := env.Path(p.Src), env.Path(p.Dest)
 	maxBytes, _ := parseSize(p.MaxBytes) // checked by Check
-	if err := regfile.Check(src); err != nil {
+	// Opened once, as a regular file: what is checked is what is read.
+	f, err := regfile.Open(src)
+	if err != nil {
 		return nil, fmt.Errorf("unzip: %w", err)
 	}
-	zr, err := zip.OpenReader(src)
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("unzip: %w", err)
+	}
+	zr, err := zip.NewReader(f, info.Size())
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", src, err)
 	}
-	defer zr.Close()
 	var root *os.Root // dest, when it exists: every change to it goes through here
 	switch info, err := os.Stat(dest); {
 	case err == nil && !info.IsDir():
@@ -184,6 +190,14 @@ func runUnzip(ctx context.Context, env *tasktype.Env, p *UnzipParams) (tasktype.
 			return nil, fmt.Errorf("unzip %s: %w", src, err)
 		}
 		defer root.Close()
+		// What is checked in dest stays true until the entries are in.
+		unlock, err := staging.Lock(ctx, root, func() {
+			fmt.Fprintf(env.Log, "waiting: another unzip or s3get is writing into %s\n", dest)
+		})
+		if err != nil {
+			return nil, fmt.Errorf("unzip %s: %w", src, err)
+		}
+		defer unlock()
 	case !errors.Is(err, fs.ErrNotExist):
 		return nil, fmt.Errorf("unzip %s: %w", src, err)
 	}
@@ -194,7 +208,7 @@ func runUnzip(ctx context.Context, env *tasktype.Env, p *UnzipParams) (tasktype.
 			return err == nil && info.Mode()&fs.ModeSymlink != 0
 		}
 	}
-	entries, err := checkEntries(&zr.Reader, maxBytes, p.MaxRatio, isLink)
+	entries, err := checkEntries(zr, maxBytes, p.MaxRatio, isLink)
 	if err != nil {
 		return nil, fmt.Errorf("unzip %s: %w", src, err)
 	}
@@ -206,6 +220,9 @@ func runUnzip(ctx context.Context, env *tasktype.Env, p *UnzipParams) (tasktype.
 		return nil, fmt.Errorf("unzip %s: %w", src, err)
 	}
 	defer stage.Close()
+	for _, r := range stage.Removed {
+		fmt.Fprintf(env.Log, "removed %s, left by a killed run\n", r)
+	}
 	var declared int64
 	for _, e := range entries {
 		declared += int64(e.f.UncompressedSize64)
@@ -335,10 +352,10 @@ type merge struct {
 	written, unchanged, kept int
 }
 
-// into moves the staged entries into dest (root), file by file, after
-// every conflict has been found, so that a refusal changes nothing.
-// Nothing is written through a link: checkEntries refused entries under
-// links of dest, and every move goes through root.
+// into moves the staged entries into dest (root) after every conflict has
+// been found, so that a refusal changes nothing, and as one change (see
+// staging.Dir.Apply). Nothing is written through a link: checkEntries
+// refused entries under links of dest, and every move goes through root.
 func (m *merge) into(root *os.Root, stage *staging.Dir, entries []entry, overwrite string) error {
 	var moves []string
 	var differ, blocked []string
@@ -392,22 +409,16 @@ func (m *merge) into(root *os.Root, stage *staging.Dir, entries []entry, overwri
 		return fmt.Errorf("%d files in the destination differ from the archive's (overwrite: never): %s; set overwrite: always or if_newer, or restore into an empty folder",
 			len(differ), strings.Join(differ, ", "))
 	}
+	var dirs []string
 	for _, e := range entries {
 		if e.isDir() {
-			if err := root.MkdirAll(filepath.FromSlash(e.name), 0o777); err != nil {
-				return err
-			}
+			dirs = append(dirs, filepath.FromSlash(e.name))
 		}
 	}
-	for _, name := range moves {
-		if err := root.MkdirAll(filepath.Dir(name), 0o777); err != nil {
-			return err
-		}
-		if err := stage.Move(root, name); err != nil {
-			return err
-		}
-		m.written++
+	if err := stage.Apply(root, dirs, moves); err != nil {
+		return fmt.Errorf("%w; every change was undone: the destination is as it was", err)
 	}
+	m.written = len(moves)
 	return nil
 }
 

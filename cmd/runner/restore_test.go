@@ -140,13 +140,22 @@ func TestRestoreRefusesACorruptSetAndPassesOverAnIncompleteOne(t *testing.T) {
 	data[len(data)/2] ^= 0xff
 	os.WriteFile(zip, data, 0o644)
 	fresh := filepath.Join(t.TempDir(), "fresh")
-	res := runner(t, dir, baseEnv(), "apply", "recipes/restore.yaml", "--set", "dest="+fresh)
+	// Asked for by name, the corrupt set stops the restore before the
+	// destination exists, naming the object.
+	res := runner(t, dir, baseEnv(), "apply", "recipes/restore.yaml", "--set", "dest="+fresh, "--set", "set=20261122")
 	if res.code != 1 || !strings.Contains(res.stdout, "object file://../build/offsite/weekly/20261122/Pilot-episodes.zip is corrupt") {
 		t.Fatalf("exit %d\n%s", res.code, res.stdout)
 	}
 	if _, err := os.Stat(fresh); err == nil {
 		t.Fatal("a corrupt set touched the destination")
 	}
+	// The newest set is checked before it is trusted: passed over, saying why.
+	res = runner(t, dir, baseEnv(), "apply", "recipes/restore.yaml", "--set", "dest="+fresh)
+	if res.code != 0 || !strings.Contains(res.stdout, "20261122 (damaged: Pilot-episodes.zip has SHA-256") ||
+		!strings.Contains(res.stdout, "RESTORED: set file://../build/offsite/weekly/20261115/") {
+		t.Fatalf("exit %d\n%s", res.code, res.stdout)
+	}
+	os.RemoveAll(fresh)
 	// Without its manifest, the newest set is incomplete: the one before is restored, and the log says so.
 	os.Remove(filepath.Join(offsite, "20261122/manifest.json"))
 	res = runner(t, dir, baseEnv(), "apply", "recipes/restore.yaml", "--set", "dest="+fresh)

@@ -172,7 +172,7 @@ func CreateTemp(dest string) (*os.File, error) {
 // new folder would), for work that is renamed into place when done. Call
 // release when done with it (after the rename or the removal).
 func TempDir(parent, prefix string, perm os.FileMode) (path string, release func(), err error) {
-	RemoveStale(parent, prefix)
+	RemoveStaleDirs(parent, prefix)
 	for range 100 {
 		path = filepath.Join(parent, prefix+randomSuffix())
 		if err = os.Mkdir(path, perm); !errors.Is(err, fs.ErrExist) {
@@ -195,29 +195,46 @@ func TempDir(parent, prefix string, perm os.FileMode) (path string, release func
 	return path, func() { f.Close() }, nil
 }
 
-// RemoveStale removes the files and folders in dir named prefix and a
-// random suffix (as CreateTemp and TempDir name them) that no live process
-// holds: temp files and folders of a run that was killed. It returns the
-// paths it removed.
-func RemoveStale(dir, prefix string) []string {
+// RemoveStale removes the files in dir named prefix and a random suffix
+// (as CreateTemp names them) that no live process holds: temp files of a
+// run that was killed. It returns the paths it removed.
+func RemoveStale(dir, prefix string) []string { return removeStale(dir, prefix, false) }
+
+// RemoveStaleDirs removes the folders in dir named prefix and a random
+// suffix (as TempDir names them) that no live process holds, with what
+// they hold. A mount point is never removed, nor emptied.
+func RemoveStaleDirs(dir, prefix string) []string { return removeStale(dir, prefix, true) }
+
+func removeStale(dir, prefix string, dirs bool) []string {
 	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil
+	}
+	parent, err := os.Stat(dir)
 	if err != nil {
 		return nil
 	}
 	var removed []string
 	for _, e := range entries {
-		if !hasSuffix(e.Name(), prefix) {
-			continue
+		if !hasSuffix(e.Name(), prefix) || e.IsDir() != dirs || !e.IsDir() && !e.Type().IsRegular() {
+			continue // not ours: a link, a pipe, a file where a folder would be
 		}
 		p := filepath.Join(dir, e.Name())
-		if e.Type()&os.ModeSymlink != 0 || !e.Type().IsRegular() && !e.IsDir() {
-			continue // never ours
+		info, err := os.Lstat(p)
+		if err != nil || !sameDevice(info, parent) {
+			continue // a mount point
 		}
 		if Stale(p) && os.RemoveAll(p) == nil {
 			removed = append(removed, p)
 		}
 	}
 	return removed
+}
+
+func sameDevice(a, b os.FileInfo) bool {
+	sa, ok1 := a.Sys().(*syscall.Stat_t)
+	sb, ok2 := b.Sys().(*syscall.Stat_t)
+	return ok1 && ok2 && sa.Dev == sb.Dev
 }
 
 // Stale reports whether the temp file or folder at path is held by no live

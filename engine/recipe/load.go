@@ -20,6 +20,7 @@ import (
 	"github.com/novelfactory/runner/engine/eval"
 	"github.com/novelfactory/runner/engine/params"
 	"github.com/novelfactory/runner/engine/tasktype"
+	"github.com/novelfactory/runner/internal/regfile"
 )
 
 // Options are the inputs of Load besides the recipe file.
@@ -100,7 +101,7 @@ func (l *loader) at(file string, n *yaml.Node, format string, args ...any) {
 // loadFile parses one file into r. Tasks and vars of includes come first, so
 // that the including file's vars win and file order stays readable.
 func (l *loader) loadFile(r *Recipe, display, abs string, root bool) bool {
-	data, err := os.ReadFile(abs)
+	data, err := regfile.ReadFile(abs)
 	if err != nil {
 		var pe *os.PathError
 		if errors.As(err, &pe) {
@@ -356,7 +357,7 @@ func (l *loader) env(r *Recipe, file string, n *yaml.Node) {
 // recipe does not declare are added: a genre's settings file may serve
 // several recipes.
 func (l *loader) applyVarFile(r *Recipe, path string) {
-	data, err := os.ReadFile(path)
+	data, err := regfile.ReadFile(path)
 	if err != nil {
 		l.diags.Add(path, 0, 0, "cannot read vars file: %v", err)
 		return

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/novelfactory/runner/engine/diag"
@@ -228,5 +229,29 @@ func TestAYAMLAliasBombIsRefusedAtOnce(t *testing.T) {
 	_, err := recipe.Load(path, recipe.Options{Registry: testRegistry()})
 	if err == nil || !strings.Contains(err.Error(), "a YAML alias bomb?") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestARecipeOrVarsFileThatIsAPipeIsRefused: a recipe, --vars file or
+// include that is a named pipe hung runner for ever, deaf to SIGTERM.
+func TestARecipeOrVarsFileThatIsAPipeIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	pipe := filepath.Join(dir, "pipe.yaml")
+	if err := syscall.Mkfifo(pipe, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	good := writeRecipe(t, dir, "r.yaml", "version: 1\ntasks:\n  t:\n    uses: echo\n    with: {message: hi}\n")
+	included := writeRecipe(t, dir, "inc.yaml", "version: 1\ninclude: [pipe.yaml]\ntasks:\n  t:\n    uses: echo\n    with: {message: hi}\n")
+	for name, load := range map[string]func() error{
+		"recipe": func() error { _, err := recipe.Load(pipe, recipe.Options{Registry: testRegistry()}); return err },
+		"--vars": func() error {
+			_, err := recipe.Load(good, recipe.Options{Registry: testRegistry(), VarFiles: []string{pipe}})
+			return err
+		},
+		"include": func() error { _, err := recipe.Load(included, recipe.Options{Registry: testRegistry()}); return err },
+	} {
+		if err := load(); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+			t.Errorf("%s: %v", name, err)
+		}
 	}
 }

@@ -10,27 +10,36 @@ import (
 // State files carry their own SHA-256, so that damage that still reads as
 // JSON — one flipped byte in a recipe's path, a status, an output — is
 // found, not trusted. The checksum is the first field of the object,
-// "checksum"; it is computed over the file's bytes with the checksum's own
-// digits as zeros. Files without one (written before it existed) are read
-// as they are.
+// "checksum"; it is the SHA-256 of the run's id and the file's bytes with
+// the checksum's own digits as zeros — so a line copied from another run's
+// journal does not pass either. Files without one (written before it
+// existed) are read as they are.
 
 // unsealed is the checksum field's value while the checksum is computed.
 const unsealed = "0000000000000000000000000000000000000000000000000000000000000000"
 
-// seal replaces the zeros of the checksum field in data by the SHA-256 of
-// data.
-func seal(data []byte) []byte {
+// seal replaces the zeros of the checksum field in data by the checksum
+// of data for run.
+func seal(data []byte, run string) []byte {
 	i := checksumAt(data)
 	if i < 0 {
 		return data
 	}
-	sum := sha256.Sum256(data)
-	hex.Encode(data[i:i+len(unsealed)], sum[:])
+	sum := checksum(data, run)
+	hex.Encode(data[i:i+len(unsealed)], sum)
 	return data
 }
 
-// verify checks the checksum field of data, when it has one.
-func verify(data []byte) error {
+func checksum(data []byte, run string) []byte {
+	h := sha256.New()
+	h.Write([]byte(run))
+	h.Write([]byte{0})
+	h.Write(data)
+	return h.Sum(nil)
+}
+
+// verify checks the checksum field of data (of run), when it has one.
+func verify(data []byte, run string) error {
 	i := checksumAt(data)
 	if i < 0 {
 		return nil
@@ -38,8 +47,7 @@ func verify(data []byte) error {
 	want := string(data[i : i+len(unsealed)])
 	copied := bytes.Clone(data)
 	copy(copied[i:], unsealed)
-	sum := sha256.Sum256(copied)
-	if got := hex.EncodeToString(sum[:]); got != want {
+	if got := hex.EncodeToString(checksum(copied, run)); got != want {
 		return fmt.Errorf("its checksum does not match its content (damaged)")
 	}
 	return nil

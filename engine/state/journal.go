@@ -11,6 +11,7 @@ import (
 	"syscall"
 
 	"github.com/novelfactory/runner/engine/secret"
+	"github.com/novelfactory/runner/internal/regfile"
 )
 
 // journalName is the file, in a run's folder, that records finished tasks.
@@ -27,6 +28,7 @@ type Journal struct {
 	mu     sync.Mutex
 	f      *os.File
 	masker *secret.Masker
+	run    string // the run's id, in every line's checksum
 }
 
 // journalHeader is the first line of a journal: what a run is, so that it
@@ -48,24 +50,24 @@ func (s *Store) OpenJournal(run *Run) (*Journal, error) {
 	head.Tasks, head.Checksum = nil, ""
 	data, err := json.Marshal(journalHeader{Checksum: unsealed, Run: &head})
 	if err == nil {
-		_, err = f.Write(append(seal(s.Masker.Bytes(data)), '\n'))
+		_, err = f.Write(append(seal(data, run.ID), '\n'))
 	}
 	if err != nil {
 		f.Close()
 		return nil, fmt.Errorf("write journal of run %s: %w", run.ID, err)
 	}
-	return &Journal{f: f, masker: s.Masker}, nil
+	return &Journal{f: f, masker: s.Masker, run: run.ID}, nil
 }
 
 // Append records a finished task.
 func (j *Journal) Append(t *Task) error {
-	sealed := *t
+	sealed := maskedTask(t, j.masker)
 	sealed.Checksum = unsealed
 	data, err := json.Marshal(&sealed)
 	if err != nil {
 		return fmt.Errorf("encode journal entry for %s: %w", t.ID, err)
 	}
-	data = append(seal(j.masker.Bytes(data)), '\n')
+	data = append(seal(data, j.run), '\n')
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if _, err := j.f.Write(data); err != nil {
@@ -87,7 +89,7 @@ func (s *Store) applyJournal(run *Run) error {
 // of the journal's header (nil when it has none: journals of runner
 // before 2026-12, or a journal cut before its first line).
 func (s *Store) readJournal(run *Run) (*Run, error) {
-	f, err := os.Open(filepath.Join(s.RunDir(run.ID), journalName))
+	f, err := regfile.Open(filepath.Join(s.RunDir(run.ID), journalName))
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
@@ -111,7 +113,7 @@ func (s *Store) readJournal(run *Run) (*Run, error) {
 			run.JournalDamage = bad
 			break
 		}
-		if err := verify(sc.Bytes()); err != nil {
+		if err := verify(sc.Bytes(), run.ID); err != nil {
 			bad = fmt.Errorf("line %d of journal.jsonl: %w; what it and the lines after it recorded is run again", line, err)
 			continue
 		}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/novelfactory/runner/engine/procgroup"
 	"github.com/novelfactory/runner/engine/secret"
+	"github.com/novelfactory/runner/internal/regfile"
 )
 
 // LockedError says another live run holds the recipe's lock.
@@ -89,10 +90,10 @@ type Lock struct {
 	live   map[int]bool // the process groups running now
 }
 
-// LockPath is the lock file of the recipe at path: .runner/locks/NAME.lock
-// in the folder of the recipe file (links resolved), or in the user's
-// runtime folder, under a hash of the recipe's path, when that folder
-// cannot be written.
+// LockPath is the lock file of the recipe at path: in the user's runtime
+// folder (see runtimeDir), named by the recipe file's name and a hash of
+// its real path — never in the recipe's own folder, where a `git clean` or
+// an `rm -rf .runner` during a run would take it away.
 func LockPath(recipe string) (string, error) {
 	abs, err := filepath.Abs(recipe)
 	if err != nil {
@@ -101,11 +102,7 @@ func LockPath(recipe string) (string, error) {
 	if real, err := filepath.EvalSymlinks(abs); err == nil {
 		abs = real
 	}
-	dir := filepath.Join(filepath.Dir(abs), ".runner", "locks")
-	if err := os.MkdirAll(dir, 0o755); err == nil && writable(dir) {
-		return filepath.Join(dir, filepath.Base(abs)+".lock"), nil
-	}
-	dir, err = runtimeDir()
+	dir, err := runtimeDir()
 	if err != nil {
 		return "", err
 	}
@@ -139,7 +136,7 @@ func LockRecipe(path, run string, masker *secret.Masker) (*Lock, error) {
 	// The recipe file itself is locked too: the same file through a hard
 	// link, after a rename, or by a user who cannot write beside it (so
 	// whose lock file is elsewhere) is the same recipe.
-	recipeFile, err := os.Open(path)
+	recipeFile, err := regfile.Open(path)
 	if err == nil {
 		if err = syscall.Flock(int(recipeFile.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 			recipeFile.Close()
@@ -247,7 +244,7 @@ func (l *Lock) append(v any) error {
 // readHolder reads a holder file: who held the lock, and the process
 // groups it started and did not see end.
 func readHolder(path string) (*Holder, []Group) {
-	data, err := os.ReadFile(path)
+	data, err := regfile.ReadFile(path)
 	if err != nil {
 		return nil, nil
 	}
@@ -309,29 +306,29 @@ func aliveGroups(h *Holder, groups []Group) []Group {
 	return alive
 }
 
-func writable(dir string) bool {
-	return syscall.Access(dir, 2 /* W_OK */) == nil
-}
-
-// runtimeDir is the user's own folder for locks: $XDG_RUNTIME_DIR/runner,
-// else runner-UID in the temp folder, made private and checked to be ours.
+// runtimeDir is the user's own folder for locks: $XDG_RUNTIME_DIR/runner;
+// else /run/runner for root; else runner-UID in the temp folder. It is
+// made private and checked to be the user's.
 func runtimeDir() (string, error) {
 	dir := os.Getenv("XDG_RUNTIME_DIR")
-	if dir != "" {
+	switch {
+	case dir != "":
 		dir = filepath.Join(dir, "runner")
-	} else {
-		dir = filepath.Join(os.TempDir(), fmt.Sprintf("runner-%d", os.Getuid()))
+	case os.Geteuid() == 0 && syscall.Access("/run", 2 /* W_OK */) == nil:
+		dir = "/run/runner"
+	default:
+		dir = filepath.Join(os.TempDir(), fmt.Sprintf("runner-%d", os.Geteuid()))
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return "", err
+		return "", fmt.Errorf("make the lock folder: %w", err)
 	}
 	info, err := os.Lstat(dir)
 	if err != nil {
 		return "", err
 	}
 	st, ok := info.Sys().(*syscall.Stat_t)
-	if !info.IsDir() || !ok || int(st.Uid) != os.Getuid() || info.Mode().Perm()&0o022 != 0 {
-		return "", fmt.Errorf("%s is not a private folder of this user: remove it", dir)
+	if !info.IsDir() || !ok || int(st.Uid) != os.Geteuid() || info.Mode().Perm()&0o022 != 0 {
+		return "", fmt.Errorf("%s is not a private folder of this user: remove it (runner keeps its locks there)", dir)
 	}
 	return dir, nil
 }

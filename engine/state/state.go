@@ -17,6 +17,7 @@ import (
 
 	"github.com/novelfactory/runner/engine/atomicfile"
 	"github.com/novelfactory/runner/engine/secret"
+	"github.com/novelfactory/runner/internal/regfile"
 )
 
 // Status is where a task or a run stands.
@@ -150,11 +151,17 @@ func (s *Store) Save(run *Run) error {
 func Encode(run *Run, m *secret.Masker) ([]byte, error) {
 	sealed := *run
 	sealed.Checksum = unsealed
+	sealed.Tasks = make([]*Task, len(run.Tasks))
+	masked := make([]Task, len(run.Tasks))
+	for i, t := range run.Tasks {
+		masked[i] = maskedTask(t, m)
+		sealed.Tasks[i] = &masked[i]
+	}
 	data, err := json.MarshalIndent(&sealed, "", "  ")
 	if err != nil {
 		return nil, fmt.Errorf("encode state of run %s: %w", run.ID, err)
 	}
-	return seal(append(m.Bytes(data), '\n')), nil
+	return seal(append(data, '\n'), run.ID), nil
 }
 
 // Write atomically replaces the state.json of run id with data from Encode.
@@ -202,10 +209,10 @@ func (s *Store) Load(id string) (*Run, error) {
 	if _, err := os.Stat(s.RunDir(id)); err != nil {
 		return nil, fmt.Errorf("no run %s in %s", id, s.Dir)
 	}
-	data, err := os.ReadFile(filepath.Join(s.RunDir(id), "state.json"))
+	data, err := regfile.ReadFile(filepath.Join(s.RunDir(id), "state.json"))
 	var run Run
 	if err == nil {
-		err = verify(data)
+		err = verify(data, id)
 	}
 	if err == nil {
 		err = json.Unmarshal(data, &run)

@@ -316,9 +316,11 @@ func TestTheLockFollowsTheFileNotItsName(t *testing.T) {
 	if _, err := state.LockRecipe(renamed, "run-3", secret.New()); !errors.As(err, &le) {
 		t.Fatalf("the recipe renamed while it runs: %v", err)
 	}
-	os.RemoveAll(filepath.Join(dir, "a", ".runner"))
-	if _, err := state.LockRecipe(renamed, "run-4", secret.New()); !errors.As(err, &le) {
-		t.Fatalf("the lock folder removed while it runs: %v", err)
+	os.Rename(renamed, a)
+	lockPath, _ := state.LockPath(a)
+	os.Remove(lockPath)
+	if _, err := state.LockRecipe(a, "run-4", secret.New()); !errors.As(err, &le) {
+		t.Fatalf("the lock file removed while it runs: %v", err)
 	}
 }
 
@@ -371,5 +373,60 @@ func TestARunStoppedWhileCreatedBlocksNothing(t *testing.T) {
 	last, err := s.LatestUnfinished("/r.yaml")
 	if err != nil || last.ID != failed.ID {
 		t.Fatalf("resume: %v %v", last, err)
+	}
+}
+
+// TestMaskingNeverChangesWhatStateMeans: a secret that reads like a date
+// (CACHE_KEY=20261202) or a status (X_TOKEN=succeeded) was masked in the
+// encoded bytes: run ids became ***T…, statuses ***; every run read as
+// damaged, and a succeeded task ran again. Values are masked, not bytes.
+func TestMaskingNeverChangesWhatStateMeans(t *testing.T) {
+	m := secret.New()
+	m.Add("succeeded", time.Now().UTC().Format("20060102"))
+	s := &state.Store{Dir: t.TempDir(), Masker: m}
+	run := &state.Run{ID: state.NewRunID(time.Now()), Recipe: "/r.yaml", Started: time.Now(), Status: state.Running,
+		Tasks: []*state.Task{{ID: "a", Status: state.Succeeded, Outputs: map[string]any{"stdout": "it succeeded", "n": int64(1) << 60}}}}
+	if err := s.Create(run); err != nil {
+		t.Fatal(err)
+	}
+	j, _ := s.OpenJournal(run)
+	j.Append(&state.Task{ID: "b", Status: state.Succeeded, Outputs: map[string]any{"stdout": "succeeded too"}})
+	j.Close()
+	got, err := s.Load(run.ID)
+	if err != nil || got.Damaged != nil || got.JournalDamage != nil {
+		t.Fatalf("load: %v, damaged %v, journal %v", err, got.Damaged, got.JournalDamage)
+	}
+	a, b := got.Task("a"), got.Task("b")
+	if a.Status != state.Succeeded || b.Status != state.Succeeded || a.Outputs.(map[string]any)["stdout"] != "it ***" {
+		t.Fatalf("a %s %v, b %s", a.Status, a.Outputs, b.Status)
+	}
+	if n := a.Outputs.(map[string]any)["n"]; n != float64(1<<60) {
+		t.Errorf("a number output became %v", n)
+	}
+}
+
+// TestAJournalLineFromAnotherRunIsNotTrusted: a valid line appended from
+// another run's journal was taken as this run's, and its output fed on.
+func TestAJournalLineFromAnotherRunIsNotTrusted(t *testing.T) {
+	s := &state.Store{Dir: t.TempDir(), Masker: secret.New()}
+	var runs [2]*state.Run
+	for i := range runs {
+		runs[i] = &state.Run{ID: state.NewRunID(time.Now().Add(time.Duration(i) * time.Hour)), Recipe: "/r.yaml", Started: time.Now(), Status: state.Running,
+			Tasks: []*state.Task{{ID: "a", Status: state.Pending}}}
+		s.Create(runs[i])
+		j, _ := s.OpenJournal(runs[i])
+		if i == 0 {
+			j.Append(&state.Task{ID: "a", Status: state.Succeeded, Outputs: map[string]any{"stdout": "A-out-1"}})
+		}
+		j.Close()
+	}
+	other, _ := os.ReadFile(filepath.Join(s.RunDir(runs[0].ID), "journal.jsonl"))
+	lines := strings.SplitAfter(string(other), "\n")
+	f, _ := os.OpenFile(filepath.Join(s.RunDir(runs[1].ID), "journal.jsonl"), os.O_APPEND|os.O_WRONLY, 0)
+	f.WriteString(lines[1])
+	f.Close()
+	got, _ := s.Load(runs[1].ID)
+	if got.Task("a").Status == state.Succeeded || got.JournalDamage == nil {
+		t.Fatalf("a %s, journal damage %v", got.Task("a").Status, got.JournalDamage)
 	}
 }

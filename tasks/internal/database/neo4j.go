@@ -11,7 +11,7 @@ import (
 	"strings"
 
 	"github.com/novelfactory/runner/engine/tasktype"
-	"github.com/novelfactory/runner/tasks/internal/regfile"
+	"github.com/novelfactory/runner/internal/regfile"
 )
 
 // Neo4jAdmin runs neo4j-admin: the installed command, or a one-off

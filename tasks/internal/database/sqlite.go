@@ -14,7 +14,7 @@ import (
 	_ "modernc.org/sqlite" // the pure-Go SQLite driver "sqlite"
 
 	"github.com/novelfactory/runner/engine/atomicfile"
-	"github.com/novelfactory/runner/tasks/internal/regfile"
+	"github.com/novelfactory/runner/internal/regfile"
 )
 
 // SQLiteDump writes a consistent copy of a live SQLite database: VACUUM
@@ -71,9 +71,6 @@ func checkSQLite(ctx context.Context, path string) error {
 // with data, a file that is not SQLite (a mistyped path), an encrypted or
 // damaged one — is refused. A replaced file keeps its mode.
 func SQLiteLoad(ctx context.Context, src, dest string, overwrite bool) error {
-	if err := checkSQLite(ctx, src); err != nil {
-		return fmt.Errorf("the dump is damaged: %w", err)
-	}
 	mode := os.FileMode(0o644)
 	if info, err := os.Stat(dest); err == nil {
 		if !info.Mode().IsRegular() {
@@ -119,8 +116,9 @@ func SQLiteLoad(ctx context.Context, src, dest string, overwrite bool) error {
 		return err
 	}
 	tmp.Close()
+	// The copy is checked, not src: what is checked is what is loaded.
 	if err := checkSQLite(ctx, tmp.Name()); err != nil {
-		return err
+		return fmt.Errorf("the dump is damaged: %w", err)
 	}
 	// The old database's journal files belong to the old file.
 	os.Remove(dest + "-wal")

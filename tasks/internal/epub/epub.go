@@ -23,9 +23,9 @@ import (
 	"time"
 
 	"github.com/klauspost/compress/flate"
+	"github.com/novelfactory/runner/internal/regfile"
 	"github.com/novelfactory/runner/tasks/internal/manuscript"
 	"github.com/novelfactory/runner/tasks/internal/parallel"
-	"github.com/novelfactory/runner/tasks/internal/regfile"
 	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/ast"
 	"github.com/yuin/goldmark/renderer"

@@ -15,7 +15,7 @@ import (
 
 	"github.com/yuin/goldmark/ast"
 
-	"github.com/novelfactory/runner/tasks/internal/regfile"
+	"github.com/novelfactory/runner/internal/regfile"
 )
 
 // Image is one picture the book embeds.

@@ -9,13 +9,14 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/novelfactory/runner/engine/atomicfile"
-	"github.com/novelfactory/runner/tasks/internal/regfile"
+	"github.com/novelfactory/runner/internal/regfile"
 )
 
 // FileStore keeps objects as files under Root, with S3's semantics: a put
@@ -163,10 +164,18 @@ func (s *FileStore) Delete(_ context.Context, keys []string) error {
 // RemoveAbandoned removes the temp files under prefix that no live put
 // holds: those of a put that was killed. The lock, not the age, tells: a
 // live put holds its temp file's lock.
-func (s *FileStore) RemoveAbandoned(ctx context.Context, prefix string, _ time.Time) ([]string, error) {
+func (s *FileStore) RemoveAbandoned(ctx context.Context, prefix string, _ time.Time, ours func(key string) bool) ([]string, error) {
 	var removed []string
-	err := s.walk(ctx, prefix, func(p, _ string, d fs.DirEntry) error {
-		if d.Type().IsRegular() && atomicfile.IsTempName(d.Name()) && atomicfile.Stale(p) && os.Remove(p) == nil {
+	err := s.walk(ctx, prefix, func(p, key string, d fs.DirEntry) error {
+		if !d.Type().IsRegular() || !atomicfile.IsTempName(d.Name()) {
+			return nil
+		}
+		// .NAME.tmp-… is the temp file of the object NAME beside it.
+		name := strings.TrimPrefix(d.Name()[:strings.LastIndex(d.Name(), ".tmp-")], ".")
+		if !ours(path.Join(path.Dir(key), name)) {
+			return nil
+		}
+		if atomicfile.Stale(p) && os.Remove(p) == nil {
 			removed = append(removed, p)
 		}
 		return nil

@@ -46,10 +46,10 @@ type Store interface {
 	// Delete removes objects; a key without an object is not an error.
 	Delete(ctx context.Context, keys []string) error
 	// RemoveAbandoned removes what puts under prefix that never finished
-	// left behind, when started before before: S3 multipart uploads, a
-	// folder's temp files that no live writer holds. It returns what it
-	// removed.
-	RemoveAbandoned(ctx context.Context, prefix string, before time.Time) ([]string, error)
+	// left behind — S3 multipart uploads started before before, a folder's
+	// temp files that no live writer holds — of the keys for which ours
+	// says true. It returns what it removed.
+	RemoveAbandoned(ctx context.Context, prefix string, before time.Time, ours func(key string) bool) ([]string, error)
 	// String names the store as a URL, for messages.
 	String() string
 }

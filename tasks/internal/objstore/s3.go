@@ -315,7 +315,7 @@ func (s *S3Store) Delete(ctx context.Context, keys []string) error {
 // RemoveAbandoned aborts the multipart uploads under prefix that were
 // started before before: those of killed runs, whose parts are billed
 // until aborted.
-func (s *S3Store) RemoveAbandoned(ctx context.Context, prefix string, before time.Time) ([]string, error) {
+func (s *S3Store) RemoveAbandoned(ctx context.Context, prefix string, before time.Time, ours func(key string) bool) ([]string, error) {
 	var removed []string
 	in := &s3.ListMultipartUploadsInput{Bucket: aws.String(s.bucket), Prefix: aws.String(prefix)}
 	for {
@@ -324,8 +324,8 @@ func (s *S3Store) RemoveAbandoned(ctx context.Context, prefix string, before tim
 			return removed, s.hint(ctx, fmt.Sprintf("list unfinished uploads under s3://%s/%s", s.bucket, prefix), err)
 		}
 		for _, u := range page.Uploads {
-			if u.Initiated != nil && !u.Initiated.Before(before) {
-				continue // may still be going on
+			if u.Initiated != nil && !u.Initiated.Before(before) || !ours(aws.ToString(u.Key)) {
+				continue // may still be going on, or not runner's
 			}
 			_, err := s.client.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{Bucket: aws.String(s.bucket), Key: u.Key, UploadId: u.UploadId})
 			if err != nil && !isNotFound(err) {

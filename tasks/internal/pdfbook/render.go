@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/go-pdf/fpdf"
+	"github.com/novelfactory/runner/internal/regfile"
 	"github.com/novelfactory/runner/tasks/internal/manuscript"
-	"github.com/novelfactory/runner/tasks/internal/regfile"
 )
 
 // Info is the PDF's document information.

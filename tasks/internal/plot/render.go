@@ -20,7 +20,7 @@ import (
 	"golang.org/x/image/math/fixed"
 	"golang.org/x/image/vector"
 
-	"github.com/novelfactory/runner/tasks/internal/regfile"
+	"github.com/novelfactory/runner/internal/regfile"
 )
 
 // SVG writes the scene as a standalone SVG document.

@@ -15,6 +15,7 @@ import (
 	"hash/crc32"
 	"io"
 	"io/fs"
+	"os"
 	"path"
 	"runtime"
 	"strings"
@@ -24,8 +25,8 @@ import (
 
 	"github.com/klauspost/compress/flate"
 
+	"github.com/novelfactory/runner/internal/regfile"
 	"github.com/novelfactory/runner/tasks/internal/fileset"
-	"github.com/novelfactory/runner/tasks/internal/regfile"
 )
 
 // DefaultChunkSize is how much of a file one goroutine deflates at a time.
@@ -250,6 +251,13 @@ func readFile(ctx context.Context, e fileset.Entry, opt Options, jobs chan<- *ch
 		return fmt.Errorf("open %s: %w", e.Path, err)
 	}
 	defer f.Close()
+	// The file opened must be the one listed: a file (or a folder on its
+	// path) swapped for a link since would bring in what it points to.
+	if now, err := f.Stat(); err != nil {
+		return fmt.Errorf("stat %s: %w", e.Path, err)
+	} else if !os.SameFile(now, e.Info) {
+		return fmt.Errorf("%s changed while it was zipped (it is another file now, or a link): zip again when nothing changes the folder", e.Path)
+	}
 	store := opt.Level == 0 || Stored(e.Rel)
 	method := zip.Deflate
 	if store {

@@ -1,17 +1,23 @@
 // Package staging fills a temp folder beside a destination folder and then
-// puts what it holds in place, all at once: the whole folder renamed into
-// place when the destination is new, else file by file, never following a
-// link of the destination. unzip and s3get stage everything and verify it
-// before the destination sees anything, so a failure leaves it exactly as
-// it was — not even a new empty folder.
+// puts what it holds in place as one change: the whole folder renamed into
+// place when the destination is new, else file by file — never following
+// a link of the destination — with every move undone if one fails. unzip
+// and s3get stage everything and verify it before the destination sees
+// anything, so a failure leaves it exactly as it was: not even a new
+// empty folder, nor the parents made for it.
 package staging
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -19,40 +25,78 @@ import (
 )
 
 // Dir is a temp folder beside a destination, locked while in use so that a
-// later run removes it only once its run is gone.
+// later run removes it only once its run is gone. It holds the staged
+// entries (Root) and, during Apply, the files they replace.
 type Dir struct {
-	// Root is the temp folder; write the staged files through it.
+	// Root is where the entries are staged; write them through it.
 	Root    *os.Root
-	path    string
+	path    string // the temp folder
 	dest    string
+	made    []string // parents of dest made for it, outermost first
+	placed  bool     // the entries are in dest: the parents stay
 	release func()
+	// Removed lists the temp folders of killed runs that New removed.
+	Removed []string
 }
 
 // New creates the temp folder of dest (named "."+base(dest)+"."+kind+"-"
-// and a random suffix, beside it), after removing the ones killed runs left.
+// and a random suffix, beside it) after removing the ones killed runs
+// left, and the parents of dest that are missing (removed again by Close
+// unless the entries were put in place).
 func New(dest, kind string) (*Dir, error) {
+	d := &Dir{dest: dest}
 	parent := filepath.Dir(dest)
-	if err := os.MkdirAll(parent, 0o777); err != nil {
-		return nil, err
+	for p := parent; ; p = filepath.Dir(p) {
+		if _, err := os.Lstat(p); err == nil || p == filepath.Dir(p) {
+			break
+		}
+		d.made = append([]string{p}, d.made...)
 	}
-	path, release, err := atomicfile.TempDir(parent, "."+filepath.Base(dest)+"."+kind+"-", 0o777)
+	for _, p := range d.made {
+		if err := os.Mkdir(p, 0o777); err != nil && !errors.Is(err, fs.ErrExist) {
+			d.Close()
+			return nil, err
+		}
+	}
+	prefix := "." + filepath.Base(dest) + "." + kind + "-"
+	d.Removed = atomicfile.RemoveStaleDirs(parent, prefix)
+	path, release, err := atomicfile.TempDir(parent, prefix, 0o700)
 	if err != nil {
+		d.Close()
 		return nil, err
 	}
-	root, err := os.OpenRoot(path)
-	if err != nil {
-		release()
-		os.RemoveAll(path)
+	d.path, d.release = path, release
+	// The entries go in data/, made as any new folder is (0777 less the
+	// umask), which becomes dest when dest is new; replaced/ keeps what
+	// Apply moves aside.
+	for _, sub := range []string{"data", "replaced"} {
+		if err := os.Mkdir(filepath.Join(path, sub), 0o777); err != nil {
+			d.Close()
+			return nil, err
+		}
+	}
+	if d.Root, err = os.OpenRoot(filepath.Join(path, "data")); err != nil {
+		d.Close()
 		return nil, err
 	}
-	return &Dir{Root: root, path: path, dest: dest, release: release}, nil
+	return d, nil
 }
 
-// Close removes what is left of the temp folder.
+// Close removes what is left of the temp folder, and the parents New made
+// when the entries were not put in place.
 func (d *Dir) Close() {
-	d.Root.Close()
-	os.RemoveAll(d.path)
-	d.release()
+	if d.Root != nil {
+		d.Root.Close()
+	}
+	if d.path != "" {
+		os.RemoveAll(d.path)
+		d.release()
+	}
+	if !d.placed {
+		for i := len(d.made) - 1; i >= 0; i-- {
+			os.Remove(d.made[i]) // only when empty
+		}
+	}
 }
 
 // Sync flushes the file system of the staged files to disk: once for all
@@ -69,37 +113,140 @@ func (d *Dir) Sync() error {
 	return nil
 }
 
-// Replace renames the temp folder to the destination, which must not
-// exist: it appears whole, with the mode any new folder gets.
+// Replace renames the staged entries' folder to the destination, which
+// must not exist: it appears whole, with the mode any new folder gets.
 func (d *Dir) Replace() error {
-	if err := os.Rename(d.path, d.dest); err != nil {
+	if err := os.Rename(filepath.Join(d.path, "data"), d.dest); err != nil {
 		if errors.Is(err, fs.ErrExist) || errors.Is(err, unix.ENOTEMPTY) {
-			return fmt.Errorf("%s appeared while it was being filled", d.dest)
+			return fmt.Errorf("%s appeared while it was being filled; run again to add to it", d.dest)
 		}
 		return err
+	}
+	d.placed = true
+	return nil
+}
+
+// Lock takes an exclusive lock on the destination folder (dest), waiting
+// while another unzip or s3get writes into it, until ctx ends: what is
+// checked in dest before Apply stays true until Apply is done. Call the
+// returned function to release it.
+func Lock(ctx context.Context, dest *os.Root, waiting func()) (func(), error) {
+	f, err := dest.Open(".")
+	if err != nil {
+		return nil, err
+	}
+	for told := false; ; {
+		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if err == nil {
+			return func() { f.Close() }, nil
+		}
+		if !errors.Is(err, syscall.EWOULDBLOCK) {
+			f.Close()
+			return nil, fmt.Errorf("lock %s: %w", f.Name(), err)
+		}
+		if !told && waiting != nil {
+			waiting()
+			told = true
+		}
+		select {
+		case <-ctx.Done():
+			f.Close()
+			return nil, ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// Apply puts the staged entries in dest as one change: the folders dirs
+// and the parents of names are made where missing, and each staged file at
+// names is renamed into place by name (renameat, through folders opened in
+// dest, so no link on the way can lead it elsewhere; a link at the name is
+// replaced, never followed). A file it replaces is first moved aside.
+// When a move fails — another file system mounted inside dest, a file
+// that cannot be replaced — every move made so far is undone and the
+// folders made are removed: dest is as it was.
+func (d *Dir) Apply(dest *os.Root, dirs, names []string) (err error) {
+	aside, err := os.OpenRoot(filepath.Join(d.path, "replaced"))
+	if err != nil {
+		return err
+	}
+	defer aside.Close()
+	type step struct {
+		name     string
+		replaced string // where the file it replaced waits in aside, or ""
+	}
+	var done []step
+	var made []string
+	defer func() {
+		if err == nil {
+			d.placed = true
+			return
+		}
+		for i := len(done) - 1; i >= 0; i-- {
+			if s := done[i]; s.replaced != "" {
+				move(aside, s.replaced, dest, s.name) // back, over the new one
+			} else {
+				dest.Remove(s.name)
+			}
+		}
+		for i := len(made) - 1; i >= 0; i-- {
+			dest.Remove(made[i])
+		}
+	}()
+	mkdirs := func(dir string) error {
+		if dir == "." {
+			return nil
+		}
+		parts := strings.Split(dir, string(filepath.Separator))
+		for i := range parts {
+			p := filepath.Join(parts[:i+1]...)
+			if _, err := dest.Lstat(p); errors.Is(err, fs.ErrNotExist) {
+				if err := dest.Mkdir(p, 0o777); err != nil {
+					return err
+				}
+				made = append(made, p)
+			} else if err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for _, dir := range dirs {
+		if err := mkdirs(dir); err != nil {
+			return err
+		}
+	}
+	for i, name := range names {
+		if err := mkdirs(filepath.Dir(name)); err != nil {
+			return err
+		}
+		s := step{name: name}
+		if _, err := dest.Lstat(name); err == nil {
+			s.replaced = strconv.Itoa(i)
+			if err := move(dest, name, aside, s.replaced); err != nil {
+				return fmt.Errorf("move %s aside: %w", name, err)
+			}
+		}
+		done = append(done, s)
+		if err := move(d.Root, name, dest, name); err != nil {
+			return fmt.Errorf("move %s into place: %w", name, err)
+		}
 	}
 	return nil
 }
 
-// Move renames the staged file at name (a path in the temp folder) to the
-// same path in dest, whose folder must exist there. The folder is opened
-// through dest — os.Root keeps it inside — and the file is renamed into it
-// by name (renameat), so no link on the way can lead it elsewhere; a link
-// at the name itself is replaced, never followed.
-func (d *Dir) Move(dest *os.Root, name string) error {
-	from, err := d.Root.Open(filepath.Dir(name))
+// move renames from (a path in root src) to to (a path in root dst) by
+// name, through their folders opened in each root.
+func move(src *os.Root, from string, dst *os.Root, to string) error {
+	fromDir, err := src.Open(filepath.Dir(from))
 	if err != nil {
 		return err
 	}
-	defer from.Close()
-	to, err := dest.Open(filepath.Dir(name))
+	defer fromDir.Close()
+	toDir, err := dst.Open(filepath.Dir(to))
 	if err != nil {
 		return err
 	}
-	defer to.Close()
-	base := filepath.Base(name)
-	if err := unix.Renameat(int(from.Fd()), base, int(to.Fd()), base); err != nil {
-		return fmt.Errorf("move %s into place: %w", name, err)
-	}
-	return nil
+	defer toDir.Close()
+	return unix.Renameat(int(fromDir.Fd()), filepath.Base(from), int(toDir.Fd()), filepath.Base(to))
 }

@@ -9,7 +9,7 @@ import (
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
 
-	"github.com/novelfactory/runner/tasks/internal/regfile"
+	"github.com/novelfactory/runner/internal/regfile"
 )
 
 // openHTML reads the data table of an HTML page saved as .xls (Naver

@@ -16,7 +16,7 @@ import (
 
 	"golang.org/x/text/encoding/korean"
 
-	"github.com/novelfactory/runner/tasks/internal/regfile"
+	"github.com/novelfactory/runner/internal/regfile"
 )
 
 // Options say how to read a table.

@@ -5,15 +5,17 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
-	"github.com/novelfactory/runner/tasks/internal/regfile"
+	"github.com/novelfactory/runner/internal/regfile"
 )
 
 // openXLSX reads an Excel workbook's sheet (Munpia, KakaoPage exports).
 func openXLSX(path string, opt Options) (Table, error) {
-	if err := regfile.Check(path); err != nil {
+	f, err := regfile.Open(path)
+	if err != nil {
 		return nil, err
 	}
-	wb, err := excelize.OpenFile(path)
+	defer f.Close()
+	wb, err := excelize.OpenReader(f)
 	if err != nil {
 		return nil, fmt.Errorf("open workbook %s: %w", path, err)
 	}

@@ -9,20 +9,25 @@ import (
 	"path"
 	"strings"
 
-	"github.com/novelfactory/runner/tasks/internal/regfile"
+	"github.com/novelfactory/runner/internal/regfile"
 )
 
 // openZip reads the CSV files inside a zip (Ridi's daily download) as one
 // table; they must share a header.
 func openZip(file string, opt Options) (Table, error) {
-	if err := regfile.Check(file); err != nil {
+	f, err := regfile.Open(file)
+	if err != nil {
 		return nil, err
 	}
-	zr, err := zip.OpenReader(file)
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	zr, err := zip.NewReader(f, info.Size())
 	if err != nil {
 		return nil, fmt.Errorf("open zip %s: %w", file, err)
 	}
-	defer zr.Close()
 	var tables []*memTable
 	for _, f := range zr.File {
 		if f.FileInfo().IsDir() || strings.HasPrefix(path.Base(f.Name), ".") || strings.HasPrefix(f.Name, "__MACOSX/") {

@@ -12,8 +12,8 @@ import (
 	"time"
 	_ "time/tzdata" // time zones on machines without zoneinfo
 
+	"github.com/novelfactory/runner/internal/regfile"
 	"github.com/novelfactory/runner/tasks/internal/decimal"
-	"github.com/novelfactory/runner/tasks/internal/regfile"
 )
 
 // Record is one priced or priceable piece of usage.
