@@ -302,3 +302,26 @@ func outlived(t *testing.T, dir string) int {
 	syscall.Kill(child, syscall.SIGKILL)
 	return child
 }
+
+// TestADaemonThatKeepsTheOutputDoesNotFailTheTask: a process that starts
+// a session of its own (a daemon) is left alone — and when it keeps the
+// task's output open, runner stops reading after the grace period and
+// the task still succeeds ("WaitDelay expired" failed it before).
+func TestADaemonThatKeepsTheOutputDoesNotFailTheTask(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "r.yaml"), `version: 1
+tasks:
+  daemon:
+    uses: shell
+    with:
+      run: setsid sleep 60 & echo $! > child.pid; echo started
+`)
+	res := runner(t, dir, baseEnv(), "apply", "r.yaml")
+	child := outlived(t, dir) // kills it: it is a daemon on purpose
+	if res.code != 0 || !strings.Contains(res.stdout, "stopped reading after 5s") {
+		t.Fatalf("exit %d\n%s", res.code, res.stdout)
+	}
+	if child == 0 {
+		t.Error("the daemon (a session of its own) was stopped: it should be left alone")
+	}
+}

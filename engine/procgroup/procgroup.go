@@ -10,7 +10,6 @@ package procgroup
 import (
 	"errors"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -110,20 +109,18 @@ func Reap(id int) {
 	}
 }
 
-// adopted returns this process's children: those it started and those it
-// adopted as a subreaper.
+// adopted returns the children of this process's main thread: the
+// orphans it adopted as a subreaper (the kernel gives them to the thread
+// group's leader) and the children that thread started itself.
 func adopted() []int {
-	tasks, _ := filepath.Glob("/proc/self/task/*/children")
+	data, err := os.ReadFile("/proc/self/task/" + strconv.Itoa(os.Getpid()) + "/children")
+	if err != nil {
+		return nil
+	}
 	var pids []int
-	for _, t := range tasks {
-		data, err := os.ReadFile(t)
-		if err != nil {
-			continue
-		}
-		for _, f := range strings.Fields(string(data)) {
-			if pid, err := strconv.Atoi(f); err == nil {
-				pids = append(pids, pid)
-			}
+	for _, f := range strings.Fields(string(data)) {
+		if pid, err := strconv.Atoi(f); err == nil {
+			pids = append(pids, pid)
 		}
 	}
 	return pids

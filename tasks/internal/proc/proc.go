@@ -2,10 +2,12 @@ package proc
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"io"
+	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -21,7 +23,7 @@ const gracePeriod = 5 * time.Second
 
 // Configure makes cmd (built with exec.CommandContext) run in a session of
 // its own that dies with runner: on cancellation everything of the
-// session gets SIGTERM (Run sends SIGKILL after the grace period), and the
+// session gets SIGTERM (and SIGKILL after the grace period), and the
 // command gets SIGKILL from the kernel if runner itself is killed.
 func Configure(cmd *exec.Cmd) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Pdeathsig: syscall.SIGKILL}
@@ -32,9 +34,7 @@ func Configure(cmd *exec.Cmd) {
 		procgroup.Signal(cmd.Process.Pid, syscall.SIGTERM)
 		return nil
 	}
-	// After the grace period Wait kills the command and stops waiting for
-	// pipes that a process which left the session keeps open.
-	cmd.WaitDelay = gracePeriod
+	cmd.WaitDelay = gracePeriod // then Wait kills the command itself
 }
 
 // Run starts cmd (set up by Configure), records its session with procs
@@ -47,63 +47,101 @@ func Run(ctx context.Context, cmd *exec.Cmd, procs tasktype.Processes) error {
 	// Orphans of the command come back to runner, not to init, so that
 	// they can be found and stopped (see procgroup.Leftovers).
 	unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
-	if err := cmd.Start(); err != nil {
+	// The output goes through pipes of Run's own: Wait then returns when
+	// the command exits, even while something it left holds them open.
+	out, err := pipeOutput(cmd)
+	if err != nil {
 		return err
 	}
+	if err := cmd.Start(); err != nil {
+		out.close()
+		return err
+	}
+	out.started()
 	sid := cmd.Process.Pid
 	ended := func() {}
 	if procs != nil {
 		ended = procs.Started(sid, strings.Join(cmd.Args, " "))
 	}
 	defer ended()
-	// Stop the leftovers as soon as the command itself exits: they would
-	// otherwise keep its output pipes open, and the task from ending.
-	stopped := make(chan struct{})
-	exited, err := exitNotice(sid)
-	if err != nil {
-		close(stopped)
-	} else {
-		go func() {
-			defer close(stopped)
-			exited()
-			if ctx.Err() == nil && procgroup.Leftovers(sid) {
-				procgroup.Stop(sid, gracePeriod)
-			}
-		}()
-	}
 	err = cmd.Wait()
-	<-stopped
 	if ctx.Err() != nil {
 		procgroup.Kill(sid)
 	} else if procgroup.Leftovers(sid) {
 		procgroup.Stop(sid, gracePeriod)
 	}
 	procgroup.Reap(sid)
-	if errors.Is(err, exec.ErrWaitDelay) && cmd.ProcessState != nil && cmd.ProcessState.Success() {
+	if !out.wait(gracePeriod) && out.stderr != nil {
 		// A process that left the session (setsid: a daemon) still holds
-		// the output open; the command itself succeeded.
-		if cmd.Stderr != nil {
-			fmt.Fprintf(cmd.Stderr, "runner: a process the command started left its session and still holds its output open; stopped reading after %s\n", gracePeriod)
-		}
-		return nil
+		// the output open; the command itself is done.
+		fmt.Fprintf(out.stderr, "runner: a process the command started left its session and still holds its output open; stopped reading after %s\n", gracePeriod)
 	}
 	return err
 }
 
-// exitNotice returns a function that blocks until process pid has exited,
-// without reaping it (cmd.Wait does that): a pidfd becomes readable then.
-func exitNotice(pid int) (func(), error) {
-	fd, err := unix.PidfdOpen(pid, 0)
-	if err != nil {
-		return nil, err
-	}
-	return func() {
-		defer unix.Close(fd)
-		fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
-		for {
-			if _, err := unix.Poll(fds, -1); !errors.Is(err, unix.EINTR) {
-				return
-			}
+// output copies a command's output from pipes of Run's own to the writers
+// the caller gave.
+type output struct {
+	writers []*os.File // the pipes' write ends, given to the command
+	readers []*os.File
+	done    sync.WaitGroup
+	stderr  io.Writer // the caller's, for runner's own notes
+}
+
+// pipeOutput puts a pipe between cmd and each of its output writers that
+// is not a file already.
+func pipeOutput(cmd *exec.Cmd) (*output, error) {
+	o := &output{stderr: cmd.Stderr}
+	for _, w := range []*io.Writer{&cmd.Stdout, &cmd.Stderr} {
+		if *w == nil {
+			continue
 		}
-	}, nil
+		if _, ok := (*w).(*os.File); ok {
+			continue
+		}
+		pr, pw, err := os.Pipe()
+		if err != nil {
+			o.close()
+			return nil, err
+		}
+		dst := *w
+		*w = pw
+		o.writers, o.readers = append(o.writers, pw), append(o.readers, pr)
+		o.done.Add(1)
+		go func() {
+			defer o.done.Done()
+			io.Copy(dst, pr)
+		}()
+	}
+	return o, nil
+}
+
+// started closes the parent's write ends: the command has its own.
+func (o *output) started() {
+	for _, w := range o.writers {
+		w.Close()
+	}
+	o.writers = nil
+}
+
+// wait waits until every output has ended, for at most limit; then it
+// stops reading, and reports whether the outputs had ended.
+func (o *output) wait(limit time.Duration) bool {
+	done := make(chan struct{})
+	go func() { o.done.Wait(); close(done) }()
+	select {
+	case <-done:
+		o.close()
+		return true
+	case <-time.After(limit):
+		o.close()
+		<-done
+		return false
+	}
+}
+
+func (o *output) close() {
+	for _, f := range append(o.writers, o.readers...) {
+		f.Close()
+	}
 }
