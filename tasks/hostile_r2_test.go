@@ -170,3 +170,42 @@ func TestLatestPassesOverASetWithAFlippedSHA256(t *testing.T) {
 		t.Fatalf("%v %v\n%s", out["set"], err, log)
 	}
 }
+
+// TestUnzipsIntoNestedDestsDoNotMix: an unzip into dest and one into
+// dest/d9 at once both succeeded, and dest/d9 held files of both; the
+// lock covered only the exact folder.
+func TestUnzipsIntoNestedDestsDoNotMix(t *testing.T) {
+	dir := t.TempDir()
+	var outer, inner []zent
+	for i := range 300 {
+		outer = append(outer, zent{name: fmt.Sprintf("d9/f%03d.txt", i), data: []byte("outer")})
+		inner = append(inner, zent{name: fmt.Sprintf("f%03d.txt", i), data: []byte("inner")})
+	}
+	makeZip(t, dir, outer...)
+	os.Rename(filepath.Join(dir, "in.zip"), filepath.Join(dir, "outer.zip"))
+	makeZip(t, dir, inner...)
+	os.Rename(filepath.Join(dir, "in.zip"), filepath.Join(dir, "inner.zip"))
+	os.MkdirAll(filepath.Join(dir, "dest/d9"), 0o755)
+	for try := range 5 {
+		var wg sync.WaitGroup
+		for _, job := range [][2]string{{"outer.zip", "dest"}, {"inner.zip", "dest/d9"}} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if _, _, err := runTask(context.Background(), t, "unzip", dir, map[string]any{"src": job[0], "dest": job[1], "overwrite": "always"}); err != nil {
+					t.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+		seen := map[string]int{}
+		entries, _ := os.ReadDir(filepath.Join(dir, "dest/d9"))
+		for _, e := range entries {
+			data, _ := os.ReadFile(filepath.Join(dir, "dest/d9", e.Name()))
+			seen[string(data)]++
+		}
+		if len(seen) != 1 {
+			t.Fatalf("try %d: dest/d9 holds %v: a mix of both archives", try, seen)
+		}
+	}
+}

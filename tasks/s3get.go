@@ -191,7 +191,7 @@ func runS3Get(ctx context.Context, env *tasktype.Env, p *S3GetParams) (tasktype.
 			return nil, fmt.Errorf("s3get: %w", err)
 		}
 		defer root.Close()
-		unlock, err := staging.Lock(ctx, root, func() {
+		unlock, err := staging.Lock(ctx, dest, root, func() {
 			fmt.Fprintf(env.Log, "waiting: another unzip or s3get is writing into %s\n", dest)
 		})
 		if err != nil {

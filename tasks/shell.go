@@ -93,7 +93,10 @@ func runShell(ctx context.Context, env *tasktype.Env, p *ShellParams) (tasktype.
 	if err == nil {
 		return out, nil
 	}
-	if ctx.Err() != nil {
+	// A command that exited on its own failed by its exit status, even if
+	// the task's time ran out while runner read what it left behind.
+	exited := cmd.ProcessState != nil && cmd.ProcessState.Exited()
+	if ctx.Err() != nil && !exited {
 		return out, fmt.Errorf("%s: %w", p.Shell, ctx.Err())
 	}
 	var exitErr *exec.ExitError

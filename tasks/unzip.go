@@ -191,7 +191,7 @@ func runUnzip(ctx context.Context, env *tasktype.Env, p *UnzipParams) (tasktype.
 		}
 		defer root.Close()
 		// What is checked in dest stays true until the entries are in.
-		unlock, err := staging.Lock(ctx, root, func() {
+		unlock, err := staging.Lock(ctx, dest, root, func() {
 			fmt.Fprintf(env.Log, "waiting: another unzip or s3get is writing into %s\n", dest)
 		})
 		if err != nil {
@@ -416,7 +416,7 @@ func (m *merge) into(root *os.Root, stage *staging.Dir, entries []entry, overwri
 		}
 	}
 	if err := stage.Apply(root, dirs, moves); err != nil {
-		return fmt.Errorf("%w; every change was undone: the destination is as it was", err)
+		return err
 	}
 	m.written = len(moves)
 	return nil

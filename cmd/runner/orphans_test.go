@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -314,7 +315,12 @@ tasks:
   daemon:
     uses: shell
     with:
-      run: setsid sleep 60 & echo $! > child.pid; echo started
+      run: |
+        setsid sleep 60 & echo $! > child.pid
+        # A daemon detaches before the command ends: what is still in the
+        # task's session then is stopped with it.
+        while [ "$(cut -d' ' -f6 /proc/$!/stat)" = "$(cut -d' ' -f6 /proc/$$/stat)" ]; do sleep 0.01; done
+        echo started
 `)
 	res := runner(t, dir, baseEnv(), "apply", "r.yaml")
 	child := outlived(t, dir) // kills it: it is a daemon on purpose
@@ -323,5 +329,182 @@ tasks:
 	}
 	if child == 0 {
 		t.Error("the daemon (a session of its own) was stopped: it should be left alone")
+	}
+}
+
+// survivors lists the running processes whose name (as a process sets it
+// for itself: perl's $0, python's argv[0]) starts with mark.
+func survivors(mark string) []int {
+	entries, _ := os.ReadDir("/proc")
+	var pids []int
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if name, _ := os.ReadFile("/proc/" + e.Name() + "/comm"); strings.HasPrefix(string(name), mark) && liveProcess(pid) {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
+// lingering returns the processes named mark… that keep running: a
+// process killed a moment ago may still be on its way out, so it looks a
+// few times, 10 ms apart, and returns what every look found running.
+func lingering(mark string) []int {
+	var left []int
+	for range 20 {
+		if left = survivors(mark); len(left) == 0 {
+			return nil
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return left
+}
+
+// liveProcess reports whether pid runs: not a zombie, unless other
+// threads of it go on.
+func liveProcess(pid int) bool {
+	if running(pid) {
+		return true
+	}
+	tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	return err == nil && len(tasks) > 1
+}
+
+// TestEscapesOfEveryShapeAreStopped: a process that forks in a loop (each
+// generation in a new process group), a process whose main thread exited
+// while another thread goes on (a "zombie" leader that is alive), and a
+// process whose parent left the session while it stayed in it holding
+// stdout, all outlived their task.
+func TestEscapesOfEveryShapeAreStopped(t *testing.T) {
+	for name, run := range map[string]string{
+		"a fork loop": `perl -e '$0="runner-escape-loop"; $end=time+60; while(time<$end){ if(fork){exit 0} setpgrp(0,0); select(undef,undef,undef,0.001) }' &
+sleep 0.3; echo main-done`,
+		"a zombie leader with a live thread": `python3 -c 'import threading, ctypes, time
+libc = ctypes.CDLL(None); libc.prctl(15, b"runner-escape-t")
+t = threading.Thread(target=lambda: time.sleep(60)); t.start(); time.sleep(0.2); libc.syscall(60, 0)' >/dev/null 2>&1 &
+sleep 0.6; echo main-done`,
+		"a parent that left the session": `perl -MPOSIX -e 'my $pid = fork; if ($pid) { POSIX::setsid(); open(STDOUT,">/dev/null"); open(STDERR,">/dev/null"); sleep 60; exit } else { setpgrp(0,0); $0="runner-escape-session"; sleep 60 }' &
+sleep 0.5; echo main-done`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			writeFile(t, filepath.Join(dir, "r.yaml"), "version: 1\ntasks:\n  escape:\n    uses: shell\n    with:\n      run: "+strconvQuote(run)+"\n")
+			res := runner(t, dir, baseEnv(), "apply", "r.yaml")
+			left := lingering("runner-escape")
+			for _, pid := range left {
+				syscall.Kill(pid, syscall.SIGKILL)
+			}
+			if res.code != 0 || len(left) > 0 {
+				t.Fatalf("exit %d, %d processes outlived the task\n%s", res.code, len(left), res.stdout)
+			}
+			for _, pid := range survivors("perl") { // the setsid parent: a daemon, on purpose
+				if cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid)); strings.Contains(string(cmdline), "runner-escape") {
+					syscall.Kill(pid, syscall.SIGKILL)
+				}
+			}
+		})
+	}
+}
+
+// TestAnExitStatusIsNotATimeout: a command that exited with status 4, while
+// a detached process kept its output open past the task's timeout, was
+// reported as "timed out", so retry: on: [exit] did not retry it.
+func TestAnExitStatusIsNotATimeout(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "r.yaml"), `version: 1
+tasks:
+  t:
+    uses: shell
+    timeout: 2s
+    retry: {attempts: 2, delay: 10ms, on: [exit]}
+    with:
+      run: |
+        setsid sleep 30 &
+        echo $! >> holders.pid
+        echo ran >> ran.count
+        sleep 0.2; exit 4
+`)
+	res := runner(t, dir, baseEnv(), "apply", "r.yaml")
+	for _, line := range strings.Fields(readFile(t, filepath.Join(dir, "holders.pid"))) {
+		pid, _ := strconv.Atoi(line)
+		syscall.Kill(pid, syscall.SIGKILL)
+	}
+	if res.code != 1 || !strings.Contains(res.stdout, "command exited with status 4") || strings.Contains(res.stdout, "timed out") || lines(t, filepath.Join(dir, "ran.count")) != 2 {
+		t.Fatalf("exit %d, ran %d times\n%s", res.code, lines(t, filepath.Join(dir, "ran.count")), res.stdout)
+	}
+}
+
+// TestZombiesAreReapedWhileARunGoesOn: orphans that ended stayed zombies
+// until runner exited — 3,000 during one task here; a long run could use
+// up the process ids.
+func TestZombiesAreReapedWhileARunGoesOn(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "r.yaml"), `version: 1
+tasks:
+  spawner:
+    uses: shell
+    with:
+      shell: bash
+      run: 'for i in $(seq 1 500); do ( (exit 0) & ); done; touch spawned; sleep 300'
+`)
+	cmd := exec.Command(runnerBin, "apply", "r.yaml")
+	cmd.Dir, cmd.Env = dir, baseEnv()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Signal(syscall.SIGINT); cmd.Wait() }()
+	for _, err := os.Stat(filepath.Join(dir, "spawned")); err != nil; _, err = os.Stat(filepath.Join(dir, "spawned")) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	// The reaper runs every second: wait for it (a reaper that never runs
+	// fails this test by the test binary's timeout).
+	for zombies(cmd.Process.Pid) > 5 {
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// zombies counts the zombie children of pid.
+func zombies(pid int) int {
+	data, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", pid, pid))
+	n := 0
+	for _, c := range strings.Fields(string(data)) {
+		if stat, _ := os.ReadFile("/proc/" + c + "/stat"); strings.Contains(string(stat), ") Z ") {
+			n++
+		}
+	}
+	return n
+}
+
+// TestAResumedRunNeverFeedsOnAMaskedOutput: a task whose output held a
+// secret was reused on --resume, and the task after it received "***".
+func TestAResumedRunNeverFeedsOnAMaskedOutput(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "r.yaml"), `version: 1
+tasks:
+  a:
+    uses: shell
+    with:
+      run: echo "$API_TOKEN"
+  b:
+    needs: a
+    uses: shell
+    with:
+      run: |
+        if [ "${{ tasks.a.outputs.stdout }}" = "$API_TOKEN" ]; then echo got-the-token >> b.trace; else echo got-something-else >> b.trace; fi
+        [ -e go ] || exit 1
+`)
+	env := baseEnv("API_TOKEN=s3cr3t-tok-998877")
+	if res := runner(t, dir, env, "apply", "r.yaml"); res.code != 1 {
+		t.Fatalf("first run: %d", res.code)
+	}
+	writeFile(t, filepath.Join(dir, "go"), "")
+	if res := runner(t, dir, env, "apply", "r.yaml", "--resume"); res.code != 0 {
+		t.Fatalf("resume: %d\n%s", res.code, res.stdout)
+	}
+	if got := readFile(t, filepath.Join(dir, "b.trace")); got != "got-the-token\ngot-the-token\n" {
+		t.Fatalf("b saw:\n%s", got)
 	}
 }

@@ -10,10 +10,13 @@ package procgroup
 import (
 	"errors"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // Alive reports whether any process of the session (or process group) id
@@ -38,7 +41,7 @@ func Members(id int) []int {
 		if err != nil {
 			continue
 		}
-		if st, ok := readStat(pid); ok && (st.session == id || st.pgrp == id) && running(st.state) {
+		if st, ok := readStat(pid); ok && (st.session == id || st.pgrp == id) && alive(pid, st.state) {
 			pids = append(pids, pid)
 		}
 	}
@@ -54,7 +57,7 @@ func Leftovers(id int) bool {
 		return true
 	}
 	for _, pid := range adopted() {
-		if st, ok := readStat(pid); ok && st.session == id && running(st.state) {
+		if st, ok := readStat(pid); ok && st.session == id && alive(pid, st.state) {
 			return true
 		}
 	}
@@ -83,18 +86,51 @@ func Stop(id int, grace time.Duration) {
 	Reap(id)
 }
 
-// Kill sends SIGKILL to everything of the session id, until nothing is
-// left (a process may fork while it is being killed), and reaps what it
-// adopted.
+// Kill ends everything of the session id and reaps what it adopted. A
+// process that forks in a loop would outrun killing one generation after
+// another, so the session is first frozen: SIGSTOP to every member, again,
+// until two looks in a row find the same members, all stopped (a stopped
+// process forks no more, and one forked just before its parent stopped
+// shows in the second look); then SIGKILL to them all, until none is left.
 func Kill(id int) {
-	for range 100 {
-		Signal(id, syscall.SIGKILL)
-		if !Alive(id) {
+	var last []int
+	for range 1000 {
+		pids := Members(id)
+		if len(pids) == 0 {
 			break
 		}
-		time.Sleep(5 * time.Millisecond)
+		syscall.Kill(-id, syscall.SIGSTOP)
+		for _, pid := range pids {
+			syscall.Kill(pid, syscall.SIGSTOP)
+		}
+		if slices.Equal(pids, last) && stopped(pids) {
+			break
+		}
+		last = pids
+		time.Sleep(time.Millisecond) // the signals take effect
+	}
+	for range 1000 {
+		pids := Members(id)
+		if len(pids) == 0 {
+			break
+		}
+		syscall.Kill(-id, syscall.SIGKILL)
+		for _, pid := range pids {
+			syscall.Kill(pid, syscall.SIGKILL)
+		}
+		time.Sleep(time.Millisecond) // the kernel ends them
 	}
 	Reap(id)
+}
+
+// stopped reports whether every one of pids is stopped (or gone).
+func stopped(pids []int) bool {
+	for _, pid := range pids {
+		if st, ok := readStat(pid); ok && st.state != "T" && st.state != "t" && alive(pid, st.state) {
+			return false
+		}
+	}
+	return true
 }
 
 // Reap collects the exit of the adopted processes of session id that have
@@ -102,12 +138,37 @@ func Kill(id int) {
 // touches a child runner started itself: those lead their own session.
 func Reap(id int) {
 	for _, pid := range adopted() {
-		if st, ok := readStat(pid); ok && st.session == id && pid != id && !running(st.state) {
+		if st, ok := readStat(pid); ok && st.session == id && pid != id && !alive(pid, st.state) {
 			var ws syscall.WaitStatus
 			syscall.Wait4(pid, &ws, syscall.WNOHANG, nil)
 		}
 	}
 }
+
+// ReapOrphans collects the exit of every child of this process's main
+// thread that has ended and is not running's (a command runner started and
+// waits for itself): orphans of any session, which would otherwise stay
+// zombies until runner exits — a long run could use up the process ids. A
+// child that ended within a second of its start is left: it may be a
+// command runner has just started and not yet told running about.
+func ReapOrphans(running func(pid int) bool) {
+	var now unix.Timespec
+	if unix.ClockGettime(unix.CLOCK_BOOTTIME, &now) != nil {
+		return
+	}
+	ticks := uint64(now.Sec)*clockTicks + uint64(now.Nsec)/(1e9/clockTicks)
+	for _, pid := range adopted() {
+		st, ok := readStat(pid)
+		if !ok || alive(pid, st.state) || running(pid) || ticks-st.start < clockTicks {
+			continue
+		}
+		var ws syscall.WaitStatus
+		syscall.Wait4(pid, &ws, syscall.WNOHANG, nil)
+	}
+}
+
+// clockTicks is USER_HZ, the unit of /proc's times: 100 on Linux.
+const clockTicks = 100
 
 // adopted returns the children of this process's main thread: the
 // orphans it adopted as a subreaper (the kernel gives them to the thread
@@ -143,7 +204,18 @@ func BootID() string {
 	return strings.TrimSpace(string(data))
 }
 
-func running(state string) bool { return state != "Z" && state != "X" && state != "x" }
+// alive reports whether process pid, in state, still runs: not dead, not
+// a zombie — but a zombie leader whose other threads go on is alive.
+func alive(pid int, state string) bool {
+	switch state {
+	case "X", "x":
+		return false
+	case "Z":
+		tasks, err := os.ReadDir("/proc/" + strconv.Itoa(pid) + "/task")
+		return err == nil && len(tasks) > 1
+	}
+	return true
+}
 
 type stat struct {
 	state         string

@@ -39,6 +39,7 @@ type Options struct {
 // state.Lock).
 type ProcessRecorder interface {
 	Started(task string, pgid int, command string) (ended func())
+	Running(pid int) bool
 }
 
 // taskProcesses is a task's view of the ProcessRecorder.
@@ -50,6 +51,8 @@ type taskProcesses struct {
 func (p taskProcesses) Started(pgid int, command string) func() {
 	return p.r.Started(p.task, pgid, command)
 }
+
+func (p taskProcesses) Running(pid int) bool { return p.r.Running(pid) }
 
 // unit is one runnable instance: a task, or one item of a for_each task.
 type unit struct {
@@ -376,12 +379,14 @@ func (x *execution) activate(ctx context.Context, g *group) {
 	}
 }
 
-// previous returns the succeeded state of id in the run being resumed.
+// previous returns the succeeded state of id in the run being resumed,
+// unless what it recorded held a secret: a masked output is not the one
+// later tasks need, so such a task runs again.
 func (x *execution) previous(id string) *state.Task {
 	if x.opt.Previous == nil {
 		return nil
 	}
-	if st := x.opt.Previous.Task(id); st != nil && st.Status == state.Succeeded {
+	if st := x.opt.Previous.Task(id); st != nil && st.Status == state.Succeeded && !st.Masked {
 		return st
 	}
 	return nil
@@ -406,7 +411,7 @@ func (x *execution) previousItems(id string) itemRecords {
 	}
 	prefix := id + "["
 	for _, st := range x.opt.Previous.Tasks {
-		if st.Status == state.Succeeded && strings.HasPrefix(st.ID, prefix) && strings.HasSuffix(st.ID, "]") {
+		if st.Status == state.Succeeded && !st.Masked && strings.HasPrefix(st.ID, prefix) && strings.HasSuffix(st.ID, "]") {
 			key := eval.Text(st.Item)
 			done[key] = append(done[key], st)
 		}
@@ -571,7 +576,9 @@ func (x *execution) attempt(ctx context.Context, t *recipe.Task, env *tasktype.E
 		}
 	}()
 	out, err = p.typ.Run(actx, env, p.params)
-	if err != nil && ctx.Err() == nil && errors.Is(actx.Err(), context.DeadlineExceeded) {
+	// A command's own exit status stands, even when the time ran out while
+	// runner read what the command left behind.
+	if err != nil && ctx.Err() == nil && errors.Is(actx.Err(), context.DeadlineExceeded) && tasktype.Classify(err) != tasktype.ClassExit {
 		err = &tasktype.ClassifiedError{Class: tasktype.ClassTimeout, Err: fmt.Errorf("timed out after %s: %w", t.Timeout, err)}
 	}
 	return out, err

@@ -91,9 +91,10 @@ type Lock struct {
 }
 
 // LockPath is the lock file of the recipe at path: in the user's runtime
-// folder (see runtimeDir), named by the recipe file's name and a hash of
-// its real path — never in the recipe's own folder, where a `git clean` or
-// an `rm -rf .runner` during a run would take it away.
+// folder (see runtimeDir) — never in the recipe's own folder, where a `git
+// clean` or an `rm -rf .runner` during a run would take it away — named by
+// the recipe's file name and a hash of its folder's identity (device and
+// inode: the same through a link or a bind mount) and that name.
 func LockPath(recipe string) (string, error) {
 	abs, err := filepath.Abs(recipe)
 	if err != nil {
@@ -102,12 +103,26 @@ func LockPath(recipe string) (string, error) {
 	if real, err := filepath.EvalSymlinks(abs); err == nil {
 		abs = real
 	}
+	key := abs
+	if info, err := os.Stat(filepath.Dir(abs)); err == nil {
+		if st, ok := info.Sys().(*syscall.Stat_t); ok {
+			key = fmt.Sprintf("%d:%d/%s", st.Dev, st.Ino, filepath.Base(abs))
+		}
+	}
 	dir, err := runtimeDir()
 	if err != nil {
 		return "", err
 	}
-	sum := sha256.Sum256([]byte(abs))
-	return filepath.Join(dir, filepath.Base(abs)+"-"+hex.EncodeToString(sum[:8])+".lock"), nil
+	sum := sha256.Sum256([]byte(key))
+	name := filepath.Base(abs)
+	if len(name) > 64 { // file names have a limit: keep the hash whole
+		cut := 64
+		for cut > 0 && !utf8.RuneStart(name[cut]) {
+			cut--
+		}
+		name = name[:cut]
+	}
+	return filepath.Join(dir, name+"-"+hex.EncodeToString(sum[:8])+".lock"), nil
 }
 
 // LockRecipe takes the lock of the recipe file at path for run. It fails
@@ -191,6 +206,14 @@ func (l *Lock) Started(task string, pgid int, command string) (ended func()) {
 		l.mu.Unlock()
 		l.append(holderEvent{Ended: pgid})
 	}
+}
+
+// Running reports whether pid leads a process group of the run that has
+// not ended.
+func (l *Lock) Running(pid int) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.live[pid]
 }
 
 // KillAll kills, at once, every process of the groups running now.

@@ -14,49 +14,61 @@ import (
 // the file into one that means something else (or is not JSON at all).
 // Ids, statuses, times and paths are runner's own and kept as they are.
 
-// maskedTask returns a copy of t with the values a secret may be in masked.
+// maskedTask returns a copy of t with the values a secret may be in
+// masked. Outputs or an item that held a secret are marked Masked: what
+// is written down is not what later tasks saw, so a resumed run must not
+// reuse them.
 func maskedTask(t *Task, m *secret.Masker) Task {
 	out := *t
 	if m == nil {
 		return out
 	}
-	out.Outputs = maskValue(t.Outputs, m)
-	out.Item = maskValue(t.Item, m)
+	var changed [2]bool
+	out.Outputs, changed[0] = maskValue(t.Outputs, m)
+	out.Item, changed[1] = maskValue(t.Item, m)
+	out.Masked = t.Masked || changed[0] || changed[1]
 	out.Error = m.String(t.Error)
 	out.Reason = m.String(t.Reason)
 	return out
 }
 
-// maskValue masks every string (and map key) in v. Values of any other
-// shape go through JSON first, numbers kept exactly (json.Number).
-func maskValue(v any, m *secret.Masker) any {
+// maskValue masks every string (and map key) in v, and says whether that
+// changed anything. Values of any other shape go through JSON first,
+// numbers kept exactly (json.Number).
+func maskValue(v any, m *secret.Masker) (any, bool) {
 	switch v := v.(type) {
 	case nil, bool, int, int64, float64, json.Number:
-		return v
+		return v, false
 	case string:
-		return m.String(v)
+		masked := m.String(v)
+		return masked, masked != v
 	case []any:
-		out := make([]any, len(v))
+		out, changed := make([]any, len(v)), false
 		for i, x := range v {
-			out[i] = maskValue(x, m)
+			var c bool
+			out[i], c = maskValue(x, m)
+			changed = changed || c
 		}
-		return out
+		return out, changed
 	case map[string]any:
-		out := make(map[string]any, len(v))
+		out, changed := make(map[string]any, len(v)), false
 		for k, x := range v {
-			out[m.String(k)] = maskValue(x, m)
+			mk := m.String(k)
+			mv, c := maskValue(x, m)
+			out[mk] = mv
+			changed = changed || c || mk != k
 		}
-		return out
+		return out, changed
 	}
 	data, err := json.Marshal(v)
 	if err != nil {
-		return nil
+		return nil, true
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	var generic any
 	if dec.Decode(&generic) != nil {
-		return nil
+		return nil, true
 	}
 	return maskValue(generic, m)
 }

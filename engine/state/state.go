@@ -40,12 +40,15 @@ func (s Status) Terminal() bool {
 
 // Task is the recorded state of one task (or one for_each instance).
 type Task struct {
-	Checksum string     `json:"checksum,omitempty"` // of a journal line (see checksum.go)
-	ID       string     `json:"id"`
-	Status   Status     `json:"status"`
-	Attempts int        `json:"attempts,omitempty"`
-	Outputs  any        `json:"outputs,omitempty"`
-	Item     any        `json:"item,omitempty"` // the for_each item of an instance
+	Checksum string `json:"checksum,omitempty"` // of a journal line (see checksum.go)
+	ID       string `json:"id"`
+	Status   Status `json:"status"`
+	Attempts int    `json:"attempts,omitempty"`
+	Outputs  any    `json:"outputs,omitempty"`
+	Item     any    `json:"item,omitempty"` // the for_each item of an instance
+	// Masked says a secret was masked in the outputs or item written down:
+	// they are not what later tasks saw, and a resumed run runs it again.
+	Masked   bool       `json:"masked,omitempty"`
 	Started  *time.Time `json:"started,omitempty"`
 	Finished *time.Time `json:"finished,omitempty"`
 	Error    string     `json:"error,omitempty"`

@@ -430,3 +430,14 @@ func TestAJournalLineFromAnotherRunIsNotTrusted(t *testing.T) {
 		t.Fatalf("a %s, journal damage %v", got.Task("a").Status, got.JournalDamage)
 	}
 }
+
+// TestALongRecipeNameCanBeLocked: a legal 239-byte recipe name (78 Hangul
+// syllables) could not run as root: "file name too long" for its lock.
+func TestALongRecipeNameCanBeLocked(t *testing.T) {
+	name := strings.Repeat("백업", 39) + ".yaml"
+	l, err := state.LockRecipe(recipeFile(t, t.TempDir(), name), "run-1", secret.New())
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Unlock()
+}

@@ -46,6 +46,9 @@ type Processes interface {
 	// Started records the process group pgid running command; the
 	// returned function is called once the group has ended.
 	Started(pgid int, command string) (ended func())
+	// Running reports whether pid leads a command of the run that has not
+	// ended: one its starter waits for, which no one else may reap.
+	Running(pid int) bool
 }
 
 // Env is what a running task may use from its surroundings.

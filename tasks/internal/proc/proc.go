@@ -60,22 +60,49 @@ func Run(ctx context.Context, cmd *exec.Cmd, procs tasktype.Processes) error {
 	out.started()
 	sid := cmd.Process.Pid
 	ended := func() {}
+	running := func(pid int) bool { return pid == sid }
 	if procs != nil {
 		ended = procs.Started(sid, strings.Join(cmd.Args, " "))
+		running = procs.Running
 	}
 	defer ended()
+	// Orphans that end while the command runs are reaped as it goes: a
+	// long task that starts thousands of short-lived children must not
+	// leave thousands of zombies.
+	reaping := make(chan struct{})
+	go func() {
+		tick := time.NewTicker(time.Second)
+		defer tick.Stop()
+		for {
+			select {
+			case <-reaping:
+				return
+			case <-tick.C:
+				procgroup.ReapOrphans(running)
+			}
+		}
+	}()
 	err = cmd.Wait()
+	close(reaping)
 	if ctx.Err() != nil {
 		procgroup.Kill(sid)
 	} else if procgroup.Leftovers(sid) {
 		procgroup.Stop(sid, gracePeriod)
 	}
-	procgroup.Reap(sid)
+	// Something still holding the output may be of the session yet out of
+	// the cheap look's sight (its parent left the session): look at every
+	// process, once.
+	if !out.wait(100*time.Millisecond) && procgroup.Alive(sid) {
+		procgroup.Stop(sid, gracePeriod)
+	}
+	procgroup.ReapOrphans(running)
 	if !out.wait(gracePeriod) && out.stderr != nil {
 		// A process that left the session (setsid: a daemon) still holds
 		// the output open; the command itself is done.
+		out.stop()
 		fmt.Fprintf(out.stderr, "runner: a process the command started left its session and still holds its output open; stopped reading after %s\n", gracePeriod)
 	}
+	out.stop()
 	return err
 }
 
@@ -84,14 +111,18 @@ func Run(ctx context.Context, cmd *exec.Cmd, procs tasktype.Processes) error {
 type output struct {
 	writers []*os.File // the pipes' write ends, given to the command
 	readers []*os.File
-	done    sync.WaitGroup
-	stderr  io.Writer // the caller's, for runner's own notes
+	copying sync.WaitGroup
+	ended   chan struct{} // closed when every copy has ended
+	stderr  io.Writer     // the caller's, for runner's own notes
 }
 
 // pipeOutput puts a pipe between cmd and each of its output writers that
 // is not a file already.
 func pipeOutput(cmd *exec.Cmd) (*output, error) {
-	o := &output{stderr: cmd.Stderr}
+	o := &output{stderr: cmd.Stderr, ended: make(chan struct{})}
+	defer func() {
+		go func() { o.copying.Wait(); close(o.ended) }()
+	}()
 	for _, w := range []*io.Writer{&cmd.Stdout, &cmd.Stderr} {
 		if *w == nil {
 			continue
@@ -107,9 +138,9 @@ func pipeOutput(cmd *exec.Cmd) (*output, error) {
 		dst := *w
 		*w = pw
 		o.writers, o.readers = append(o.writers, pw), append(o.readers, pr)
-		o.done.Add(1)
+		o.copying.Add(1)
 		go func() {
-			defer o.done.Done()
+			defer o.copying.Done()
 			io.Copy(dst, pr)
 		}()
 	}
@@ -124,20 +155,22 @@ func (o *output) started() {
 	o.writers = nil
 }
 
-// wait waits until every output has ended, for at most limit; then it
-// stops reading, and reports whether the outputs had ended.
+// wait reports whether every output ends within limit (reading goes on).
 func (o *output) wait(limit time.Duration) bool {
-	done := make(chan struct{})
-	go func() { o.done.Wait(); close(done) }()
+	t := time.NewTimer(limit)
+	defer t.Stop()
 	select {
-	case <-done:
-		o.close()
+	case <-o.ended:
 		return true
-	case <-time.After(limit):
-		o.close()
-		<-done
+	case <-t.C:
 		return false
 	}
+}
+
+// stop stops reading and waits until the copies have ended.
+func (o *output) stop() {
+	o.close()
+	<-o.ended
 }
 
 func (o *output) close() {

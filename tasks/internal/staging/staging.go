@@ -126,35 +126,74 @@ func (d *Dir) Replace() error {
 	return nil
 }
 
-// Lock takes an exclusive lock on the destination folder (dest), waiting
-// while another unzip or s3get writes into it, until ctx ends: what is
-// checked in dest before Apply stays true until Apply is done. Call the
-// returned function to release it.
-func Lock(ctx context.Context, dest *os.Root, waiting func()) (func(), error) {
-	f, err := dest.Open(".")
+// Lock takes an exclusive lock on the destination folder (dest, at path),
+// and a shared one on each folder above it, waiting while another unzip or
+// s3get writes into it — or into a folder around it — until ctx ends: what
+// is checked in dest before Apply stays true until Apply is done, and a
+// restore into dest/sub waits for one into dest. Locks are taken from the
+// root down, so two runs never wait for each other. Call the returned
+// function to release them.
+func Lock(ctx context.Context, path string, dest *os.Root, waiting func()) (func(), error) {
+	var held []*os.File
+	release := func() {
+		for _, f := range held {
+			f.Close()
+		}
+	}
+	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, err
 	}
-	for told := false; ; {
-		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
-		if err == nil {
-			return func() { f.Close() }, nil
-		}
-		if !errors.Is(err, syscall.EWOULDBLOCK) {
-			f.Close()
-			return nil, fmt.Errorf("lock %s: %w", f.Name(), err)
-		}
-		if !told && waiting != nil {
-			waiting()
-			told = true
-		}
-		select {
-		case <-ctx.Done():
-			f.Close()
-			return nil, ctx.Err()
-		case <-time.After(50 * time.Millisecond):
+	var above []string
+	for p := filepath.Dir(abs); ; p = filepath.Dir(p) {
+		above = append([]string{p}, above...)
+		if p == filepath.Dir(p) {
+			break
 		}
 	}
+	told := false
+	take := func(f *os.File, how int) error {
+		for {
+			err := syscall.Flock(int(f.Fd()), how|syscall.LOCK_NB)
+			if err == nil {
+				return nil
+			}
+			if !errors.Is(err, syscall.EWOULDBLOCK) {
+				return fmt.Errorf("lock %s: %w", f.Name(), err)
+			}
+			if !told && waiting != nil {
+				waiting()
+				told = true
+			}
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+	}
+	for _, dir := range above {
+		f, err := os.Open(dir)
+		if err != nil {
+			continue // a folder that cannot be read cannot be locked, by anyone
+		}
+		held = append(held, f)
+		if err := take(f, syscall.LOCK_SH); err != nil {
+			release()
+			return nil, err
+		}
+	}
+	f, err := dest.Open(".")
+	if err != nil {
+		release()
+		return nil, err
+	}
+	held = append(held, f)
+	if err := take(f, syscall.LOCK_EX); err != nil {
+		release()
+		return nil, err
+	}
+	return release, nil
 }
 
 // Apply puts the staged entries in dest as one change: the folders dirs
@@ -182,15 +221,28 @@ func (d *Dir) Apply(dest *os.Root, dirs, names []string) (err error) {
 			d.placed = true
 			return
 		}
+		var left []string
 		for i := len(done) - 1; i >= 0; i-- {
-			if s := done[i]; s.replaced != "" {
-				move(aside, s.replaced, dest, s.name) // back, over the new one
-			} else {
-				dest.Remove(s.name)
+			s := done[i]
+			var uerr error
+			if s.replaced != "" {
+				uerr = move(aside, s.replaced, dest, s.name) // back, over the new one
+			} else if uerr = dest.Remove(s.name); errors.Is(uerr, fs.ErrNotExist) {
+				uerr = nil // it never got there
+			}
+			if uerr != nil {
+				left = append(left, fmt.Sprintf("%s (%v)", s.name, uerr))
 			}
 		}
 		for i := len(made) - 1; i >= 0; i-- {
-			dest.Remove(made[i])
+			if uerr := dest.Remove(made[i]); uerr != nil {
+				left = append(left, fmt.Sprintf("the folder %s (%v: something else wrote into it)", made[i], uerr))
+			}
+		}
+		if len(left) > 0 {
+			err = fmt.Errorf("%w; undoing the change failed for: %s", err, strings.Join(left, ", "))
+		} else {
+			err = fmt.Errorf("%w; every change was undone: the destination is as it was", err)
 		}
 	}()
 	mkdirs := func(dir string) error {
