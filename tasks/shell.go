@@ -89,7 +89,11 @@ func runShell(ctx context.Context, env *tasktype.Env, p *ShellParams) (tasktype.
 	if cmd.ProcessState != nil {
 		code = cmd.ProcessState.ExitCode()
 	}
-	out := tasktype.Outputs{"stdout": strings.TrimSpace(stdout.String()), "exit_code": code}
+	text := stdout.String()
+	if stdout.Truncated && env.Secrets != nil {
+		text = env.Secrets.Edges(text, false, true) // the cut may leave a piece of a secret
+	}
+	out := tasktype.Outputs{"stdout": strings.TrimSpace(text), "exit_code": code}
 	if err == nil {
 		return out, nil
 	}

@@ -177,3 +177,44 @@ func TestShellRejectsAnEmptyCommand(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+// containsPiece reports whether s holds 4 or more consecutive bytes of
+// secret.
+func containsPiece(s, secret string) bool {
+	for i := 0; i+4 <= len(secret); i++ {
+		if strings.Contains(s, secret[i:i+4]) {
+			return true
+		}
+	}
+	return false
+}
+
+// TestACutNeverLeavesAPieceOfASecret: stdout is kept up to 1 MiB and a
+// failure quotes the last 8 KiB of stderr; a secret that the cut split was
+// not recognised and its kept part stayed in clear.
+func TestACutNeverLeavesAPieceOfASecret(t *testing.T) {
+	const token = "tok-Zq81Wm44Xe09Lk27"
+	env := map[string]any{"API_TOKEN": token}
+	// stdout: the token straddles the 1 MiB limit.
+	out, _, err := runTask(context.Background(), t, "shell", t.TempDir(), map[string]any{
+		"env": env,
+		"run": `head -c 1048570 /dev/zero | tr '\0' x; printf '%s' "$API_TOKEN"`,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := out["stdout"].(string); containsPiece(got[len(got)-40:], token) {
+		t.Fatalf("stdout output ends with a piece of the secret: …%s", got[len(got)-40:])
+	}
+	// stderr: the last 8 KiB start inside the token.
+	_, _, err = runTask(context.Background(), t, "shell", t.TempDir(), map[string]any{
+		"env": env,
+		"run": `printf 'API=%s' "$API_TOKEN" >&2; head -c 8180 /dev/zero | tr '\0' y >&2; exit 1`,
+	})
+	if err == nil {
+		t.Fatal("the command failed, the task did not")
+	}
+	if containsPiece(err.Error(), token) {
+		t.Fatalf("the failure quotes a piece of the secret: %.200s", err)
+	}
+}

@@ -42,6 +42,7 @@ func IsSecretName(name string) bool {
 type Masker struct {
 	mu       sync.RWMutex
 	values   map[string]bool
+	list     []string // the values, longest first
 	replacer *strings.Replacer
 	longest  int
 }
@@ -51,9 +52,15 @@ func New() *Masker {
 	return &Masker{values: map[string]bool{}}
 }
 
+// minLinePart is the shortest line of a multi-line secret that is masked
+// on its own: shorter ones ("}", "==") are everywhere.
+const minLinePart = 4
+
 // Add registers secret values. Empty values are ignored. Each value is also
 // registered in its JSON-escaped and URL-escaped forms, so that it is masked
-// inside a state file or a URL too.
+// inside a state file or a URL too; and each line of a multi-line value (a
+// private key) on its own, as GitHub Actions does, because output arrives
+// line by line.
 func (m *Masker) Add(values ...string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -62,11 +69,21 @@ func (m *Masker) Add(values ...string) {
 		if strings.TrimSpace(v) == "" {
 			continue
 		}
-		quoted, _ := json.Marshal(v)
-		for _, form := range []string{v, string(quoted[1 : len(quoted)-1]), url.QueryEscape(v), url.PathEscape(v)} {
-			if !m.values[form] {
-				m.values[form] = true
-				changed = true
+		forms := []string{v}
+		if strings.ContainsAny(v, "\r\n") {
+			for _, line := range strings.FieldsFunc(v, func(r rune) bool { return r == '\n' || r == '\r' }) {
+				if line = strings.TrimSpace(line); len(line) >= minLinePart {
+					forms = append(forms, line)
+				}
+			}
+		}
+		for _, f := range forms {
+			quoted, _ := json.Marshal(f)
+			for _, form := range []string{f, string(quoted[1 : len(quoted)-1]), url.QueryEscape(f), url.PathEscape(f)} {
+				if !m.values[form] {
+					m.values[form] = true
+					changed = true
+				}
 			}
 		}
 	}
@@ -108,22 +125,99 @@ func (m *Masker) rebuild() {
 			m.longest = len(v)
 		}
 	}
+	m.list = vals
 	m.replacer = strings.NewReplacer(pairs...)
 }
 
-// String masks every known secret and every URL password in s.
+// String masks every known secret and every URL password in s. Secrets
+// that overlap in s ("abcdefgh" and "efghijklmnop" in "abcdefghijklmnop")
+// are masked as one stretch: replacing one would leave the rest of the
+// other in clear.
 func (m *Masker) String(s string) string {
 	if m == nil {
 		return s
 	}
 	m.mu.RLock()
-	r := m.replacer
+	r, list := m.replacer, m.list
 	m.mu.RUnlock()
-	if r != nil {
-		s = r.Replace(s)
+	if r != nil && r.Replace(s) != s { // a quick look: is any secret in s?
+		s = maskSpans(s, list)
 	}
 	if strings.Contains(s, "://") {
 		s = urlPassword.ReplaceAllString(s, "${1}"+Mask+"@")
+	}
+	return s
+}
+
+// maskSpans replaces every stretch of s that one or more secrets cover,
+// overlapping or not, by one Mask.
+func maskSpans(s string, secrets []string) string {
+	covered := make([]bool, len(s))
+	for _, v := range secrets {
+		for from := 0; ; {
+			i := strings.Index(s[from:], v)
+			if i < 0 {
+				break
+			}
+			for j := from + i; j < from+i+len(v); j++ {
+				covered[j] = true
+			}
+			from += i + 1
+		}
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		if !covered[i] {
+			b.WriteByte(s[i])
+			i++
+			continue
+		}
+		b.WriteString(Mask)
+		for i < len(s) && covered[i] {
+			i++
+		}
+	}
+	return b.String()
+}
+
+// Edges masks what may be left of a secret at the edges of a text cut
+// from a longer one — its start when start is set (a tail), its end when
+// end is set (a head): the longest piece there, of minLinePart bytes or
+// more, that a secret ends (or starts) with. s must be masked already.
+func (m *Masker) Edges(s string, start, end bool) string {
+	if m == nil {
+		return s
+	}
+	m.mu.RLock()
+	list := m.list
+	m.mu.RUnlock()
+	if start {
+		best := 0
+		for _, v := range list {
+			for n := min(len(v)-1, len(s)); n >= minLinePart && n > best; n-- {
+				if strings.HasPrefix(s, v[len(v)-n:]) {
+					best = n
+					break
+				}
+			}
+		}
+		if best > 0 {
+			s = Mask + s[best:]
+		}
+	}
+	if end {
+		best := 0
+		for _, v := range list {
+			for n := min(len(v)-1, len(s)); n >= minLinePart && n > best; n-- {
+				if strings.HasSuffix(s, v[:n]) {
+					best = n
+					break
+				}
+			}
+		}
+		if best > 0 {
+			s = s[:len(s)-best] + Mask
+		}
 	}
 	return s
 }

@@ -68,3 +68,55 @@ func TestWriterMasksVeryLongLinesInBoundedMemory(t *testing.T) {
 		t.Errorf("output has %d bytes, want %d", out.Len(), 2*len(long)+3)
 	}
 }
+
+// TestAMultiLineSecretIsMaskedLineByLine: a private key was masked only as
+// one whole string; output arriving line by line printed every line.
+func TestAMultiLineSecretIsMaskedLineByLine(t *testing.T) {
+	key := "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmU\nAAAAMwAAAAtzc2gtZWQyNTUxOQ\n=\n-----END OPENSSH PRIVATE KEY-----\n"
+	m := secret.New()
+	m.AddEnviron([]string{"SSH_PRIVATE_KEY=" + key})
+	var out bytes.Buffer
+	w := m.Writer(&out)
+	for _, line := range strings.SplitAfter(key, "\n") { // one write a line, as `cat` of a pipe gives
+		w.Write([]byte(line))
+	}
+	w.Write([]byte(strings.ReplaceAll(key, "\n", " "))) // and joined by spaces, as `tr` gives
+	w.Close()
+	for _, part := range []string{"b3BlbnNzaC1rZXktdjEAAAAABG5vbmU", "AAAAMwAAAAtzc2gtZWQyNTUxOQ", "PRIVATE KEY"} {
+		if strings.Contains(out.String(), part) {
+			t.Fatalf("%q printed in clear:\n%s", part, out.String())
+		}
+	}
+}
+
+// TestOverlappingSecretsAreMaskedWhole: with abcdefgh and efghijklmnop,
+// "abcdefghijklmnop" became "***ijklmnop": 8 characters of the second.
+func TestOverlappingSecretsAreMaskedWhole(t *testing.T) {
+	m := secret.New()
+	m.Add("abcdefgh", "efghijklmnop")
+	if got := m.String("X-abcdefghijklmnop-Y and efghijklmnop"); got != "X-***-Y and ***" {
+		t.Fatalf("got %q", got)
+	}
+}
+
+// TestWhatACutLeavesOfASecretIsMasked: no piece of 4 or more characters of
+// a secret survives where a text was cut.
+func TestWhatACutLeavesOfASecretIsMasked(t *testing.T) {
+	m := secret.New()
+	m.Add("s3cr3t-token-998877")
+	cases := []struct {
+		in         string
+		start, end bool
+		want       string
+	}{
+		{"en-998877 then the rest", true, false, "*** then the rest"},
+		{"the start, then s3cr3t-to", false, true, "the start, then ***"},
+		{"877 short pieces stay", true, false, "877 short pieces stay"},
+		{"nothing of it here", true, true, "nothing of it here"},
+	}
+	for _, c := range cases {
+		if got := m.Edges(c.in, c.start, c.end); got != c.want {
+			t.Errorf("Edges(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}

@@ -12,6 +12,7 @@ type Tail struct {
 	mu    sync.Mutex
 	lines int
 	buf   []byte
+	cut   bool // older bytes were dropped: the first line may be partial
 }
 
 // maxTailBytes bounds the memory a Tail uses whatever its line count.
@@ -27,17 +28,25 @@ func (t *Tail) Write(p []byte) (int, error) {
 	t.buf = append(t.buf, p...)
 	if len(t.buf) > 2*maxTailBytes {
 		t.buf = append(t.buf[:0], t.buf[len(t.buf)-maxTailBytes:]...)
+		t.cut = true
 	}
 	return len(p), nil
 }
 
-// String returns the kept lines, trimmed.
+// String returns the kept lines, trimmed. A line cut by the byte limit is
+// left out whole: what is left of a line may be what is left of a secret,
+// which masking would not recognise.
 func (t *Tail) String() string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	b := bytes.TrimRight(t.buf, "\n")
-	if len(b) > maxTailBytes {
-		b = b[len(b)-maxTailBytes:]
+	if len(b) > maxTailBytes || t.cut {
+		b = b[max(0, len(b)-maxTailBytes):]
+		if i := bytes.IndexByte(b, '\n'); i >= 0 {
+			b = b[i+1:]
+		} else {
+			b = nil // one line longer than the limit
+		}
 	}
 	lines := strings.Split(string(b), "\n")
 	if len(lines) > t.lines {
