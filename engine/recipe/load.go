@@ -378,7 +378,7 @@ func (l *loader) applyVarFile(r *Recipe, path string) {
 func (l *loader) applySet(r *Recipe, s string) {
 	name, value, ok := strings.Cut(s, "=")
 	if !ok || name == "" {
-		l.diags.Add("--set", 0, 0, "%q: write --set name=value", s)
+		l.diags.Add("--set", 0, 0, "--set takes NAME=VALUE; one argument has no NAME= (it is not repeated here: it may be a secret)")
 		return
 	}
 	v := r.Var(name)
@@ -387,7 +387,7 @@ func (l *loader) applySet(r *Recipe, s string) {
 		for i, v := range r.Vars {
 			names[i] = v.Name
 		}
-		l.diags.Add("--set", 0, 0, "%s: the recipe declares no var %q%s; declared vars: %s", s, name,
+		l.diags.Add("--set", 0, 0, "--set %s=…: the recipe declares no var %q%s; declared vars: %s", name, name,
 			diag.DidYouMean(name, names), strings.Join(names, ", "))
 		return
 	}
@@ -397,21 +397,21 @@ func (l *loader) applySet(r *Recipe, s string) {
 		case int:
 			n, err := strconv.Atoi(value)
 			if err != nil {
-				l.diags.Add("--set", 0, 0, "%s: var %q takes an integer", s, name)
+				l.diags.Add("--set", 0, 0, "--set %s=…: var %q takes an integer (the value is not repeated here: it may be a secret)", name, name)
 				return
 			}
 			typed = n
 		case float64:
 			f, err := strconv.ParseFloat(value, 64)
 			if err != nil {
-				l.diags.Add("--set", 0, 0, "%s: var %q takes a number", s, name)
+				l.diags.Add("--set", 0, 0, "--set %s=…: var %q takes a number (the value is not repeated here: it may be a secret)", name, name)
 				return
 			}
 			typed = f
 		case bool:
 			b, err := strconv.ParseBool(value)
 			if err != nil {
-				l.diags.Add("--set", 0, 0, "%s: var %q takes true or false", s, name)
+				l.diags.Add("--set", 0, 0, "--set %s=…: var %q takes true or false (the value is not repeated here: it may be a secret)", name, name)
 				return
 			}
 			typed = b

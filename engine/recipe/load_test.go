@@ -145,15 +145,23 @@ func TestSetRejectsUndeclaredAndMistypedVars(t *testing.T) {
 	dir := t.TempDir()
 	path := writeRecipe(t, dir, "r.yaml", "version: 1\nvars: {project: Pilot, jobs: 2}\ntasks:\n  t:\n    uses: echo\n    with: {message: hi}\n")
 	cases := map[string]string{
-		"projet=x":  `declares no var "projet" (did you mean "project"?)`,
-		"jobs=many": `var "jobs" takes an integer`,
-		"novalue":   `write --set name=value`,
+		"projet=x":                 `declares no var "projet" (did you mean "project"?)`,
+		"jobs=many":                `var "jobs" takes an integer`,
+		"novalue":                  `--set takes NAME=VALUE`,
+		"api_tokne=tok-0123456789": `declares no var "api_tokne"`,
+		"jobs=tok-0123456789":      `var "jobs" takes an integer`,
+		"tok-0123456789":           `--set takes NAME=VALUE`,
 	}
 	for set, fragment := range cases {
 		t.Run(set, func(t *testing.T) {
 			_, err := recipe.Load(path, recipe.Options{Registry: testRegistry(), Sets: []string{set}})
 			if err == nil || !strings.Contains(err.Error(), fragment) {
 				t.Fatalf("got %v, want …%s…", err, fragment)
+			}
+			// A misspelt secret var is not known to be a secret: its value is
+			// never repeated.
+			if strings.Contains(err.Error(), "tok-0123456789") || strings.Contains(err.Error(), "many") {
+				t.Fatalf("the value was echoed: %v", err)
 			}
 		})
 	}
