@@ -8,6 +8,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/novelfactory/runner/engine/diag"
+	"github.com/novelfactory/runner/internal/quote"
 )
 
 // IsExpression reports whether s is exactly one ${{ ... }} expression, whose
@@ -55,7 +56,7 @@ func (t *Type) Check(file string, n *yaml.Node, what string, out *diag.List) {
 			out.Add(file, n.Line, n.Column, "%s: expected a duration such as \"30s\" or \"5m\", got %s", what, nodeKind(n))
 		} else if !HasTemplate(n.Value) {
 			if _, err := time.ParseDuration(n.Value); err != nil {
-				out.Add(file, n.Line, n.Column, "%s: bad duration %q: use a number and a unit (ns, us, ms, s, m, h), e.g. \"90s\" or \"1h30m\"", what, n.Value)
+				out.Add(file, n.Line, n.Column, "%s: bad duration %s: use a number and a unit (ns, us, ms, s, m, h), e.g. \"90s\" or \"1h30m\"", what, quote.Text(n.Value))
 			}
 		}
 	case List:
@@ -101,8 +102,8 @@ func (t *Type) checkObject(file string, n *yaml.Node, what string, out *diag.Lis
 		switch {
 		case f == nil:
 			suggested[diag.Suggest(k.Value, t.FieldNames())] = true
-			out.Add(file, k.Line, k.Column, "%s: unknown param %q%s; known params: %s",
-				what, k.Value, diag.DidYouMean(k.Value, t.FieldNames()), strings.Join(t.FieldNames(), ", "))
+			out.Add(file, k.Line, k.Column, "%s: unknown param %s%s; known params: %s",
+				what, quote.Text(k.Value), diag.DidYouMean(k.Value, t.FieldNames()), strings.Join(t.FieldNames(), ", "))
 			continue
 		case seen[k.Value]:
 			out.Add(file, k.Line, k.Column, "%s: param %q appears twice", what, k.Value)
@@ -112,7 +113,7 @@ func (t *Type) checkObject(file string, n *yaml.Node, what string, out *diag.Lis
 		name := what + "." + f.Name
 		f.Type.Check(file, v, name, out)
 		if len(f.Enum) > 0 && v.Kind == yaml.ScalarNode && !HasTemplate(v.Value) && !contains(f.Enum, v.Value) {
-			out.Add(file, v.Line, v.Column, "%s: %q is not one of %s%s", name, v.Value,
+			out.Add(file, v.Line, v.Column, "%s: %s is not one of %s%s", name, quote.Text(v.Value),
 				strings.Join(f.Enum, ", "), diag.DidYouMean(v.Value, f.Enum))
 		}
 	}
@@ -153,15 +154,15 @@ func nodeKind(n *yaml.Node) string {
 		case "!!null":
 			return "nothing (null)"
 		case "!!str":
-			return fmt.Sprintf("the string %q", n.Value)
+			return "the string " + quote.Text(n.Value)
 		case "!!int":
-			return "the integer " + n.Value
+			return "the integer " + quote.Cut(n.Value)
 		case "!!float":
-			return "the number " + n.Value
+			return "the number " + quote.Cut(n.Value)
 		case "!!bool":
 			return "the boolean " + n.Value
 		}
-		return n.Value
+		return quote.Cut(n.Value)
 	}
 	return "an unexpected YAML node"
 }

@@ -2,6 +2,7 @@ package params
 
 import (
 	"fmt"
+	"github.com/novelfactory/runner/internal/quote"
 	"math"
 	"reflect"
 	"strconv"
@@ -106,7 +107,7 @@ func (t *Type) decode(v any, dst reflect.Value, path string) error {
 		}
 		for k := range m {
 			if t.Field(k) == nil {
-				return fmt.Errorf("%s: unknown param %q", path, k)
+				return fmt.Errorf("%s: unknown param %s", path, quote.Text(k))
 			}
 		}
 		for _, f := range t.Fields {
@@ -126,7 +127,7 @@ func (t *Type) decode(v any, dst reflect.Value, path string) error {
 			}
 			if len(f.Enum) > 0 {
 				if s := fmt.Sprint(fv); !contains(f.Enum, s) {
-					return fmt.Errorf("%s: %q is not one of %s", name, s, strings.Join(f.Enum, ", "))
+					return fmt.Errorf("%s: %s is not one of %s", name, quote.Text(s), strings.Join(f.Enum, ", "))
 				}
 			}
 		}
@@ -226,7 +227,7 @@ func toDuration(v any) (time.Duration, error) {
 	case string:
 		d, err := time.ParseDuration(strings.TrimSpace(x))
 		if err != nil {
-			return 0, fmt.Errorf("bad duration %q: use a number and a unit, e.g. \"90s\"", x)
+			return 0, fmt.Errorf("bad duration %s: use a number and a unit, e.g. \"90s\"", quote.Text(x))
 		}
 		return d, nil
 	}
@@ -238,11 +239,11 @@ func describeValue(v any) string {
 	case nil:
 		return "nothing (null)"
 	case string:
-		return fmt.Sprintf("the string %q", x)
+		return "the string " + quote.Text(x)
 	case map[string]any:
 		return "a map"
 	case []any:
 		return "a list"
 	}
-	return fmt.Sprintf("%T %v", v, v)
+	return fmt.Sprintf("%T %s", v, quote.Cut(fmt.Sprint(v)))
 }

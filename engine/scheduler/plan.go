@@ -9,6 +9,7 @@ import (
 	"github.com/novelfactory/runner/engine/eval"
 	"github.com/novelfactory/runner/engine/recipe"
 	"github.com/novelfactory/runner/engine/tasktype"
+	"github.com/novelfactory/runner/internal/quote"
 )
 
 // Would-be outcomes of a task in a plan.
@@ -122,7 +123,7 @@ func Plan(ctx context.Context, r *recipe.Recipe, opt Options) ([]PlannedTask, er
 			plan = append(plan, p)
 			continue
 		case !isList:
-			base.Would, base.Reason = WouldFail, fmt.Sprintf("for_each gave %s, not a list", eval.Text(v))
+			base.Would, base.Reason = WouldFail, fmt.Sprintf("for_each gave %s, not a list", quote.Cut(eval.Text(v)))
 			plan = append(plan, base)
 			continue
 		}

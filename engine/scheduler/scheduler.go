@@ -18,6 +18,7 @@ import (
 	"github.com/novelfactory/runner/engine/secret"
 	"github.com/novelfactory/runner/engine/state"
 	"github.com/novelfactory/runner/engine/tasktype"
+	"github.com/novelfactory/runner/internal/quote"
 )
 
 // Options configure one execution.
@@ -346,7 +347,7 @@ func (x *execution) activate(ctx context.Context, g *group) {
 	}
 	items, ok := asList(v)
 	if !ok {
-		x.endGroupErr(g, fmt.Errorf("for_each gave %s, not a list", eval.Text(v)))
+		x.endGroupErr(g, fmt.Errorf("for_each gave %s, not a list", quote.Cut(eval.Text(v))))
 		return
 	}
 	if len(items) == 0 {

@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strings"
 	"sync"
+
+	"github.com/novelfactory/runner/internal/quote"
 )
 
 // Mask is what a secret is replaced with.
@@ -143,6 +145,9 @@ func (m *Masker) String(s string) string {
 	if r != nil && r.Replace(s) != s { // a quick look: is any secret in s?
 		s = maskSpans(s, list)
 	}
+	if r != nil && strings.Contains(s, quote.CutNote) {
+		s = m.cutEdges(s)
+	}
 	if strings.Contains(s, "://") {
 		s = urlPassword.ReplaceAllString(s, "${1}"+Mask+"@")
 	}
@@ -221,6 +226,33 @@ func (m *Masker) Edges(s string, start, end bool) string {
 	}
 	return s
 }
+
+// cutEdges masks what is left of a secret just before each place where a
+// message cut a value short (quote.Text's "…" (N bytes in all)).
+func (m *Masker) cutEdges(s string) string {
+	var b strings.Builder
+	for {
+		i := strings.Index(s, quote.Ellipsis)
+		if i < 0 {
+			break
+		}
+		after := s[i+len(quote.Ellipsis):]
+		rest := strings.TrimPrefix(after, `"`)
+		if !cutNoteRe.MatchString(rest) {
+			b.WriteString(s[:i+len(quote.Ellipsis)])
+			s = after
+			continue
+		}
+		b.WriteString(m.Edges(s[:i], false, true))
+		b.WriteString(quote.Ellipsis)
+		s = after
+	}
+	b.WriteString(s)
+	return b.String()
+}
+
+// cutNoteRe matches the note quote puts after a cut value.
+var cutNoteRe = regexp.MustCompile(`^ \(\d+` + regexp.QuoteMeta(quote.CutNote))
 
 // Bytes masks b like String.
 func (m *Masker) Bytes(b []byte) []byte {

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/novelfactory/runner/engine/secret"
+	"github.com/novelfactory/runner/internal/quote"
 )
 
 func TestEnvironmentSecretsAreMaskedByName(t *testing.T) {
@@ -118,5 +119,21 @@ func TestWhatACutLeavesOfASecretIsMasked(t *testing.T) {
 		if got := m.Edges(c.in, c.start, c.end); got != c.want {
 			t.Errorf("Edges(%q) = %q, want %q", c.in, got, c.want)
 		}
+	}
+}
+
+// TestASecretCutByAQuotedValueIsMasked: messages quote at most 80
+// characters of a value; a secret the cut falls in is masked to the end.
+func TestASecretCutByAQuotedValueIsMasked(t *testing.T) {
+	m := secret.New()
+	m.Add("s3cr3t-token-998877")
+	msg := "for_each gave " + quote.Text(strings.Repeat("x", 70)+"s3cr3t-token-998877"+strings.Repeat("y", 100)) + ", not a list"
+	got := m.String(msg)
+	if strings.Contains(got, "s3cr") || !strings.Contains(got, `xxx***…" (189 bytes in all), not a list`) {
+		t.Fatalf("got %s", got)
+	}
+	// An ellipsis of the text itself is left alone.
+	if got := m.String("wait… s3cr3t-token-99 and more"); got != "wait… s3cr3t-token-99 and more" {
+		t.Fatalf("got %s", got)
 	}
 }
