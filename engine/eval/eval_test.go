@@ -147,3 +147,66 @@ func TestStrftime(t *testing.T) {
 		t.Errorf("got  %q\nwant %q", got, want)
 	}
 }
+
+// TestExpressionsCannotBuildGigabytes: expr-lang's memory budget counts
+// list elements, not bytes; repeat() nested, a string doubled in a reduce
+// or in lets, or replace() with a longer text asked for gigabytes and
+// killed runner with a Go out-of-memory dump.
+func TestExpressionsCannotBuildGigabytes(t *testing.T) {
+	bombs := []string{
+		`repeat(repeat("x", 999999), 10000)`,
+		`len(repeat(repeat("x", 999999), 40))`,
+		`repeat("x", 100000000)`,
+		`reduce(1..100, #acc + #acc, "xx")`,
+		`let a = repeat("x", 999999); let b = a+a+a+a+a+a+a+a; let c = b+b+b+b+b+b+b+b; let d = c+c+c+c+c+c+c+c; len(d)`,
+		`replace(replace(repeat("x", 1000), "x", repeat("y", 1000)), "y", repeat("z", 1000))`,
+		`replace(repeat("x", 100000), "", repeat("y", 1000))`,
+		`join(map(1..999999, repeat("x", 100)), "")`,
+		`join(map(1..999, "x"), repeat("-", 1000000))`,
+		`toJSON(map(1..999999, repeat("\u0001", 30)))`,
+		`let r = 1..999999; len(concat(r, r, r, r, r, r, r, r, r, r, r, r, r, r, r, r, r, r, r, r))`,
+		`let a = repeat("x", 999999); len(flatten([[a, a, a, a], [a, a, a, a], [a, a, a, a], [a, a, a, a], [a, a, a, a], [a, a, a, a], [a, a, a, a], [a, a, a, a], [a, a, a, a]]))`,
+		`let a = repeat("x", 999999); len(map(1..999, a + "y"))`,
+		`len(upper(repeat("x", 20000000)) + lower(repeat("x", 20000000)))`,
+	}
+	for _, src := range bombs {
+		e, err := eval.Compile(src)
+		if err != nil {
+			t.Fatalf("%s: %v", src, err)
+		}
+		if _, err := e.Eval(eval.NewScope(t.TempDir(), time.Now(), nil)); err == nil || !strings.Contains(err.Error(), "an expression may build") {
+			t.Errorf("%s: got %v, want a refusal", src, err)
+		}
+	}
+}
+
+// TestBoundedBuildersKeepExprLangsMeaning: the sized repeat, replace, join,
+// toJSON and concat give what expr-lang's own do.
+func TestBoundedBuildersKeepExprLangsMeaning(t *testing.T) {
+	cases := map[string]any{
+		`repeat("ab", 3)`:                      "ababab",
+		`replace("a-b-c", "-", "+")`:           "a+b+c",
+		`replace("a-b-c", "-", "+", 1)`:        "a+b-c",
+		`join(["a", "b"], ", ")`:               "a, b",
+		`join(["a", "b"])`:                     "ab",
+		`toJSON({"a": 1})`:                     "{\n  \"a\": 1\n}",
+		`len(concat([1, 2], [3]))`:             3,
+		`"a" + "b" + vars.name`:                "abPilot",
+		`1 + 2`:                                3,
+		`upper(vars.name + "-" + "x")`:         "PILOT-X",
+		`strftime(now(), "%Y") + "x" != ""`:    true,
+		`len(filter(["a", "bb"], len(#) > 1))`: 1,
+	}
+	for src, want := range cases {
+		e, err := eval.Compile(src)
+		if err != nil {
+			t.Fatalf("%s: %v", src, err)
+		}
+		s := eval.NewScope(t.TempDir(), time.Now(), nil)
+		s.Vars["name"] = "Pilot"
+		got, err := e.Eval(s)
+		if err != nil || got != want {
+			t.Errorf("%s = %#v, %v; want %#v", src, got, err, want)
+		}
+	}
+}

@@ -15,6 +15,8 @@ import (
 	"github.com/expr-lang/expr/file"
 	"github.com/expr-lang/expr/optimizer"
 	"github.com/expr-lang/expr/vm"
+
+	"github.com/novelfactory/runner/internal/quote"
 )
 
 // Ref is a reference from an expression to a task: tasks.<Task>.<Field>.<Key>.
@@ -61,6 +63,7 @@ type Compiler struct {
 func NewCompiler() *Compiler {
 	config := conf.CreateNew()
 	config.WithEnv(Scope{})
+	disableBuilders(config)
 	config.Check()
 	return &Compiler{config: config, cache: map[string]*Expr{}}
 }
@@ -138,13 +141,15 @@ func (e *Expr) Eval(s *Scope) (any, error) {
 			}
 		}
 	}
-	v, err := expr.Run(e.prog, *s)
+	sc := *s
+	newBudget().install(&sc)
+	v, err := expr.Run(e.prog, sc)
 	if err != nil {
 		var fe *file.Error
 		if errors.As(err, &fe) {
-			return nil, fmt.Errorf("evaluate %q: %s", e.Source, fe.Message)
+			return nil, fmt.Errorf("evaluate %s: %s", quote.Text(e.Source), fe.Message)
 		}
-		return nil, fmt.Errorf("evaluate %q: %w", e.Source, err)
+		return nil, fmt.Errorf("evaluate %s: %w", quote.Text(e.Source), err)
 	}
 	return v, nil
 }
@@ -169,7 +174,7 @@ func (e *Expr) Bool(s *Scope) (bool, error) {
 	case nil:
 		return false, nil
 	}
-	return false, fmt.Errorf("condition %q gave %s, not true or false", e.Source, Text(v))
+	return false, fmt.Errorf("condition %s gave %s, not true or false", quote.Text(e.Source), quote.Cut(Text(v)))
 }
 
 // Text renders a value the way it appears inside a string: strings as they

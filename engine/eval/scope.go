@@ -44,6 +44,17 @@ type Scope struct {
 	EnvOr    func(name, fallback string) string `expr:"env_or"`
 	Always   func() bool                        `expr:"always"`
 
+	// The builders below replace expr-lang's repeat, replace, join, toJSON
+	// and concat with versions that check, before building, what they would
+	// build against MaxBuild; Bound counts what other operations built.
+	// Eval sets them afresh for each evaluation.
+	Repeat  func(s string, n int) (string, error)              `expr:"repeat"`
+	Replace func(s, old, new string, n ...int) (string, error) `expr:"replace"`
+	Join    func(list any, glue ...string) (string, error)     `expr:"join"`
+	ToJSON  func(v any) (string, error)                        `expr:"toJSON"`
+	Concat  func(lists ...any) ([]any, error)                  `expr:"concat"`
+	Bound   func(v any) (any, error)                           `expr:"__bound"`
+
 	// Known, when set (dry runs), reports whether a task's outputs are known
 	// yet; an expression that reads unknown outputs evaluates to Unknown.
 	Known func(Ref) bool `expr:"-"`
