@@ -45,8 +45,11 @@ type Options struct {
 	Only     []string // task ids to run, with what they need
 	Resume   string   // "" for a new run, "latest", or a run id
 	Workdir  string
-	StateDir string // default: .runner beside the recipe
-	Output   string // text or json
+	// IncludeDirs are folders outside the recipe's own from which include:
+	// may read (--include-dir).
+	IncludeDirs []string
+	StateDir    string // default: .runner beside the recipe
+	Output      string // text or json
 
 	Stdout      io.Writer
 	Stderr      io.Writer
@@ -74,7 +77,7 @@ func (e *UsageError) Unwrap() error { return e.Err }
 
 // Load loads and validates a recipe with the options' var overrides.
 func Load(opt Options) (*recipe.Recipe, error) {
-	r, err := recipe.Load(opt.Recipe, recipe.Options{Registry: opt.Registry, VarFiles: opt.VarFiles, Sets: opt.Sets, Workdir: opt.Workdir})
+	r, err := recipe.Load(opt.Recipe, recipe.Options{Registry: opt.Registry, VarFiles: opt.VarFiles, Sets: opt.Sets, Workdir: opt.Workdir, IncludeDirs: opt.IncludeDirs})
 	if err != nil {
 		return nil, &UsageError{err}
 	}

@@ -8,7 +8,7 @@ import (
 
 // valueFlags are the flags that take a value as the next argument.
 var valueFlags = map[string]bool{
-	"--set": true, "--vars": true, "--jobs": true, "-j": true, "--only": true, "--output": true, "-o": true,
+	"--set": true, "--vars": true, "--include-dir": true, "--jobs": true, "-j": true, "--only": true, "--output": true, "-o": true,
 	"--workdir": true, "--state-dir": true, "--format": true, "-f": true,
 }
 

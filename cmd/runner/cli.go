@@ -83,6 +83,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer, environ []string, kill <-
 	runFlags := []cli.Flag{
 		&cli.StringSliceFlag{Name: "set", Usage: "override a var: `NAME=VALUE` (repeatable; later wins)"},
 		&cli.StringSliceFlag{Name: "vars", Usage: "read var values from a YAML `FILE` (repeatable; --set wins)"},
+		&cli.StringSliceFlag{Name: "include-dir", Usage: "let include: read recipes under `DIR` too, outside the recipe's folder (repeatable)"},
 		&cli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Usage: "run at most `N` tasks at once (default: number of CPUs)"},
 		&cli.StringSliceFlag{Name: "only", Usage: "run only task `ID` and what it needs (repeatable)"},
 		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: engine.OutputText, Usage: "`FORMAT` of the output: text or json"},
@@ -112,7 +113,8 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer, environ []string, kill <-
 				Recipe: c.Args().First(), VarFiles: c.StringSlice("vars"), Sets: c.StringSlice("set"),
 				DryRun: dry || c.Bool("dry-run"), Jobs: c.Int("jobs"), Only: c.StringSlice("only"),
 				Resume: c.String("resume"), Workdir: c.String("workdir"), StateDir: c.String("state-dir"),
-				Output: output, Stdout: stdout, Stderr: stderr, Environ: environ, Kill: kill,
+				IncludeDirs: c.StringSlice("include-dir"),
+				Output:      output, Stdout: stdout, Stderr: stderr, Environ: environ, Kill: kill,
 				StepSummary: lookup(environ, "GITHUB_STEP_SUMMARY"),
 			}
 			if f, ok := stdout.(*os.File); ok && term.IsTerminal(int(f.Fd())) && output == engine.OutputText &&
@@ -162,7 +164,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer, environ []string, kill <-
 				Name:      "validate",
 				Usage:     "check recipes: YAML, keys, params, needs, cycles, expressions; run nothing",
 				ArgsUsage: "RECIPE...",
-				Flags:     runFlags[:2],
+				Flags:     runFlags[:3],
 				Action: func(c *cli.Context) error {
 					if c.NArg() == 0 {
 						return &exitCode{engine.ExitUsage, errors.New("validate takes one or more recipe files")}
@@ -171,7 +173,8 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer, environ []string, kill <-
 					masker := secret.New()
 					masker.AddEnviron(environ)
 					for _, path := range c.Args().Slice() {
-						r, err := engine.Load(engine.Options{Recipe: path, VarFiles: c.StringSlice("vars"), Sets: c.StringSlice("set")})
+						r, err := engine.Load(engine.Options{Recipe: path, VarFiles: c.StringSlice("vars"), Sets: c.StringSlice("set"),
+							IncludeDirs: c.StringSlice("include-dir")})
 						if err != nil {
 							printError(stderr, err, masker)
 							code = engine.ExitUsage
@@ -191,12 +194,13 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer, environ []string, kill <-
 				ArgsUsage: "RECIPE",
 				Flags: []cli.Flag{
 					&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: report.GraphMermaid, Usage: "mermaid or dot"},
+					runFlags[2],
 				},
 				Action: func(c *cli.Context) error {
 					if c.NArg() != 1 {
 						return &exitCode{engine.ExitUsage, errors.New("graph takes exactly one recipe file")}
 					}
-					r, err := engine.Load(engine.Options{Recipe: c.Args().First()})
+					r, err := engine.Load(engine.Options{Recipe: c.Args().First(), IncludeDirs: c.StringSlice("include-dir")})
 					if err != nil {
 						return &exitCode{engine.ExitUsage, err}
 					}

@@ -20,6 +20,7 @@ import (
 	"github.com/novelfactory/runner/engine/eval"
 	"github.com/novelfactory/runner/engine/params"
 	"github.com/novelfactory/runner/engine/tasktype"
+	"github.com/novelfactory/runner/internal/quote"
 	"github.com/novelfactory/runner/internal/regfile"
 )
 
@@ -33,6 +34,9 @@ type Options struct {
 	Sets []string
 	// Workdir, when set, replaces the recipe's directory as the base of relative paths.
 	Workdir string
+	// IncludeDirs are folders, besides the recipe's own folder tree, from
+	// which include: may read recipe files (--include-dir).
+	IncludeDirs []string
 }
 
 var (
@@ -54,6 +58,16 @@ func Load(path string, opt Options) (*Recipe, error) {
 		return nil, fmt.Errorf("resolve %s: %w", path, err)
 	}
 	l := &loader{reg: opt.Registry, stack: map[string]bool{}, digest: sha256.New(), exprs: eval.NewCompiler()}
+	for _, d := range append([]string{filepath.Dir(abs)}, opt.IncludeDirs...) {
+		real, err := filepath.Abs(d)
+		if err == nil {
+			real, err = filepath.EvalSymlinks(real)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("resolve include folder %s: %w", d, err)
+		}
+		l.includeDirs = append(l.includeDirs, real)
+	}
 	r := &Recipe{Path: path, Dir: filepath.Dir(abs)}
 	if !l.loadFile(r, path, abs, true) {
 		l.diags.Sort()
@@ -92,6 +106,9 @@ type loader struct {
 	exprs  *eval.Compiler
 	// exprPos remembers where each compiled expression was written.
 	exprPos map[*eval.Expr]Pos
+	// includeDirs are the folders (symlinks resolved) that include: may
+	// read from: the recipe's own, then those of --include-dir.
+	includeDirs []string
 }
 
 func (l *loader) at(file string, n *yaml.Node, format string, args ...any) {
@@ -115,8 +132,10 @@ func (l *loader) loadFile(r *Recipe, display, abs string, root bool) bool {
 	if !ok {
 		return false
 	}
-	if doc.Kind != yaml.MappingNode {
-		l.at(display, doc, "a recipe must be a map with version and tasks, got %s", params.NodeKind(doc))
+	if !looksLikeRecipe(doc) {
+		// Its content is not quoted: a mistaken include or argument may be
+		// a password file or a .env.
+		l.diags.Add(display, 0, 0, "not a runner recipe: a recipe is a YAML map with version, vars, env, include or tasks (the file's content is not shown)")
 		return false
 	}
 	l.stack[abs] = true
@@ -127,7 +146,7 @@ func (l *loader) loadFile(r *Recipe, display, abs string, root bool) bool {
 		if v, ok := fields["version"]; !ok {
 			l.at(display, doc, "missing required key \"version\": add `version: 1` at the top")
 		} else if v.Kind != yaml.ScalarNode || v.Value != "1" {
-			l.at(display, v, "unsupported version %q: this runner reads version 1", v.Value)
+			l.at(display, v, "unsupported version %s: this runner reads version 1", quote.Text(v.Value))
 		}
 		r.Name = strings.TrimSuffix(filepath.Base(display), filepath.Ext(display))
 		if n, ok := fields["name"]; ok {
@@ -137,7 +156,7 @@ func (l *loader) loadFile(r *Recipe, display, abs string, root bool) bool {
 			r.Description = l.str(display, n, "description")
 		}
 	} else if v, ok := fields["version"]; ok && v.Value != "1" {
-		l.at(display, v, "unsupported version %q in included file: this runner reads version 1", v.Value)
+		l.at(display, v, "unsupported version %s in included file: this runner reads version 1", quote.Text(v.Value))
 	}
 	if n, ok := fields["include"]; ok {
 		l.includes(r, display, abs, n)
@@ -159,6 +178,20 @@ func (l *loader) loadFile(r *Recipe, display, abs string, root bool) bool {
 		l.at(display, doc, "missing required key \"tasks\": a recipe needs at least one task")
 	}
 	return true
+}
+
+// looksLikeRecipe says whether doc is a map with at least one of a
+// recipe's keys at the top.
+func looksLikeRecipe(doc *yaml.Node) bool {
+	if doc.Kind != yaml.MappingNode {
+		return false
+	}
+	for i := 0; i+1 < len(doc.Content); i += 2 {
+		if contains(topKeys, doc.Content[i].Value) {
+			return true
+		}
+	}
+	return false
 }
 
 var yamlLineRe = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
@@ -253,7 +286,7 @@ func (l *loader) mapping(file string, n *yaml.Node, what string, known []string)
 			continue
 		}
 		if known != nil && !contains(known, k.Value) {
-			l.at(file, k, "%s: unknown key %q%s; allowed keys: %s", what, k.Value,
+			l.at(file, k, "%s: unknown key %s%s; allowed keys: %s", what, quote.Text(k.Value),
 				diag.DidYouMean(k.Value, known), strings.Join(known, ", "))
 			continue
 		}
@@ -294,17 +327,23 @@ func (l *loader) includes(r *Recipe, display, abs string, n *yaml.Node) {
 		if p == "" {
 			continue
 		}
-		incAbs := p
+		incAbs, incDisplay := p, p // an absolute path stays absolute in messages
 		if !filepath.IsAbs(p) {
 			incAbs = filepath.Join(filepath.Dir(abs), p)
+			incDisplay = filepath.Join(filepath.Dir(display), p)
 		}
-		incDisplay := filepath.Join(filepath.Dir(display), p)
 		if l.stack[incAbs] {
 			l.at(display, c, "include cycle: %s includes itself through %s", display, p)
 			continue
 		}
-		if _, err := os.Stat(incAbs); err != nil {
+		real, err := filepath.EvalSymlinks(incAbs)
+		if err != nil {
 			l.at(display, c, "cannot include %s: %v", p, errors.Unwrap(err))
+			continue
+		}
+		if !l.mayInclude(real) {
+			l.at(display, c, "cannot include %s: it is outside the recipe's folder %s (symlinks followed); "+
+				"to allow recipes from its folder, run with --include-dir %s", p, l.includeDirs[0], filepath.Dir(real))
 			continue
 		}
 		before := len(l.diags)
@@ -312,6 +351,17 @@ func (l *loader) includes(r *Recipe, display, abs string, n *yaml.Node) {
 			l.at(display, c, "cannot include %s", p)
 		}
 	}
+}
+
+// mayInclude says whether the file at real (symlinks resolved) lies in the
+// recipe's folder tree or under an --include-dir.
+func (l *loader) mayInclude(real string) bool {
+	for _, d := range l.includeDirs {
+		if rel, err := filepath.Rel(d, real); err == nil && rel != ".." && !strings.HasPrefix(rel, "../") {
+			return true
+		}
+	}
+	return false
 }
 
 func (l *loader) vars(r *Recipe, file string, n *yaml.Node) {
@@ -695,7 +745,7 @@ func (l *loader) duration(file string, n *yaml.Node, what string) time.Duration 
 	}
 	d, err := time.ParseDuration(n.Value)
 	if err != nil {
-		l.at(file, n, "%s: bad duration %q: use a number and a unit (ms, s, m, h), e.g. \"90s\" or \"1h30m\"", what, n.Value)
+		l.at(file, n, "%s: bad duration %s: use a number and a unit (ms, s, m, h), e.g. \"90s\" or \"1h30m\"", what, quote.Text(n.Value))
 	}
 	return d
 }
