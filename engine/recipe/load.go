@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 
@@ -197,22 +198,29 @@ func looksLikeRecipe(doc *yaml.Node) bool {
 var yamlLineRe = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
 // parseYAML parses data, turning YAML syntax errors into positioned
-// diagnostics. Tabs in indentation get their own message: YAML's is cryptic.
+// diagnostics. A byte that is not UTF-8 and tabs in indentation get their
+// own messages: YAML's are cryptic or carry no line.
 func (l *loader) parseYAML(display string, data []byte) (*yaml.Node, bool) {
-	lines := bytes.Split(data, []byte("\n"))
-	bad := false
-	for i, line := range lines {
-		indent := line[:len(line)-len(bytes.TrimLeft(line, " \t"))]
-		if j := bytes.IndexByte(indent, '\t'); j >= 0 && len(bytes.TrimSpace(line)) > 0 {
-			l.diags.Add(display, i+1, j+1, "tab character in indentation: YAML indents with spaces only")
-			bad = true
-		}
-	}
-	if bad {
+	if line, col, b, ok := firstInvalidUTF8(data); !ok {
+		l.diags.Add(display, line, col, "byte 0x%02x is not UTF-8: save the file as UTF-8 (a recipe is YAML, which is Unicode text)", b)
 		return nil, false
 	}
+	lines := bytes.Split(data, []byte("\n"))
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
+		// A tab in indentation is the likeliest cause. Tabs inside a block
+		// scalar (a heredoc's <<-) are text and parse; they are not errors.
+		bad := false
+		for i, line := range lines {
+			indent := line[:len(line)-len(bytes.TrimLeft(line, " \t"))]
+			if j := bytes.IndexByte(indent, '\t'); j >= 0 && len(bytes.TrimSpace(line)) > 0 {
+				l.diags.Add(display, i+1, j+1, "tab character in indentation: YAML indents with spaces only")
+				bad = true
+			}
+		}
+		if bad {
+			return nil, false
+		}
 		msg := err.Error()
 		line, col := 0, 0
 		for _, m := range strings.Split(msg, "\n") {
@@ -237,11 +245,48 @@ func (l *loader) parseYAML(display string, data []byte) (*yaml.Node, bool) {
 		l.diags.Add(display, 1, 1, "the recipe is empty: it needs at least `version: 1` and `tasks:`")
 		return nil, false
 	}
-	if n := expanded(doc.Content[0], map[*yaml.Node]int{}); n > maxExpandedNodes {
-		l.diags.Add(display, 1, 1, "the YAML expands to over %d values through its aliases (*name): a YAML alias bomb? Write the values out", maxExpandedNodes)
+	c := &expansion{seen: map[*yaml.Node]int{}}
+	if c.count(doc.Content[0]) > maxExpandedNodes {
+		at := c.culprit
+		if at == nil { // no alias: a file of over a million values
+			l.diags.Add(display, 1, 1, "the recipe holds over %d values: too many for a recipe", maxExpandedNodes)
+			return nil, false
+		}
+		l.diags.Add(display, at.Line, at.Column, "the YAML expands to over %d values through its aliases, and this *%s (a copy of %s) goes over: a YAML alias bomb? Write the values out",
+			maxExpandedNodes, at.Value, anchorName(at))
 		return nil, false
 	}
 	return doc.Content[0], true
+}
+
+// anchorName is the &name an alias points at, for messages.
+func anchorName(alias *yaml.Node) string {
+	if alias.Alias != nil && alias.Alias.Anchor != "" {
+		return "&" + alias.Alias.Anchor
+	}
+	return "its anchor"
+}
+
+// firstInvalidUTF8 finds the first byte of data that is not UTF-8: its
+// line and column (in characters) and the byte itself.
+func firstInvalidUTF8(data []byte) (line, col int, b byte, ok bool) {
+	if utf8.Valid(data) {
+		return 0, 0, 0, true
+	}
+	line, col = 1, 1
+	for i := 0; i < len(data); {
+		r, size := utf8.DecodeRune(data[i:])
+		if r == utf8.RuneError && size <= 1 {
+			return line, col, data[i], false
+		}
+		if r == '\n' {
+			line, col = line+1, 1
+		} else {
+			col++
+		}
+		i += size
+	}
+	return 0, 0, 0, true
 }
 
 // maxExpandedNodes bounds what a file may expand to through aliases: each
@@ -249,25 +294,37 @@ func (l *loader) parseYAML(display string, data []byte) (*yaml.Node, bool) {
 // 387 million values.
 const maxExpandedNodes = 1_000_000
 
-// expanded counts the values of n with every alias followed, stopping past
-// maxExpandedNodes; seen holds the counts of nodes already counted.
-func expanded(n *yaml.Node, seen map[*yaml.Node]int) int {
-	if c, ok := seen[n]; ok {
-		return c
+// expansion counts the values of a document with every alias followed,
+// remembering the alias at which the count went over maxExpandedNodes.
+type expansion struct {
+	seen    map[*yaml.Node]int // counts of nodes already counted
+	culprit *yaml.Node
+}
+
+// count counts the values of n, stopping past maxExpandedNodes.
+func (c *expansion) count(n *yaml.Node) int {
+	if v, ok := c.seen[n]; ok {
+		return v
 	}
-	seen[n] = maxExpandedNodes + 1 // an alias cycle counts as too many
+	c.seen[n] = maxExpandedNodes + 1 // an alias cycle counts as too many
 	total := 1
 	if n.Kind == yaml.AliasNode && n.Alias != nil {
-		total = expanded(n.Alias, seen)
+		total = c.count(n.Alias)
 	}
-	for _, c := range n.Content {
-		total += expanded(c, seen)
+	for _, child := range n.Content {
+		total += c.count(child)
 		if total > maxExpandedNodes {
+			if c.culprit == nil && child.Kind == yaml.AliasNode {
+				c.culprit = child
+			}
 			total = maxExpandedNodes + 1
 			break
 		}
 	}
-	seen[n] = total
+	if total > maxExpandedNodes && c.culprit == nil && n.Kind == yaml.AliasNode {
+		c.culprit = n
+	}
+	c.seen[n] = total
 	return total
 }
 
@@ -393,8 +450,14 @@ func (l *loader) env(r *Recipe, file string, n *yaml.Node) {
 		l.at(file, n, "env must be a map of names to values, got %s", params.NodeKind(n))
 		return
 	}
+	seen := map[string]*yaml.Node{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
+		if first, ok := seen[k.Value]; ok {
+			l.at(file, k, "env %s appears twice (first at line %d): the second would silently win", k.Value, first.Line)
+			continue
+		}
+		seen[k.Value] = k
 		if v.Kind != yaml.ScalarNode {
 			l.at(file, v, "env %s must be a string, got %s", k.Value, params.NodeKind(v))
 			continue
@@ -509,6 +572,10 @@ func (l *loader) value(file string, n *yaml.Node, what string) eval.Value {
 	return eval.Literal(nil)
 }
 
+// commentHint follows an expression error in a plain scalar that YAML cut
+// at " #": the rest of the line became a comment.
+const commentHint = " (in YAML, \" #\" starts a comment: put the value in quotes)"
+
 // template compiles a string scalar's templates, reporting each bad one at
 // its own column.
 func (l *loader) template(file string, n *yaml.Node, what string) eval.Value {
@@ -516,8 +583,8 @@ func (l *loader) template(file string, n *yaml.Node, what string) eval.Value {
 	for _, e := range errs {
 		line, col := offsetPos(n, e.Offset)
 		msg := e.Msg
-		if strings.HasPrefix(msg, "unclosed") && n.Style == 0 {
-			msg += " (in YAML, \" #\" starts a comment: put the value in quotes)"
+		if n.Style == 0 && (strings.HasPrefix(msg, "unclosed") || n.LineComment != "") {
+			msg += commentHint
 		}
 		l.diags.Add(file, line, col, "%s: %s", what, msg)
 	}
@@ -533,6 +600,14 @@ func (l *loader) expr(file string, n *yaml.Node, what string) *eval.Expr {
 		return nil
 	}
 	src, shift := n.Value, 0
+	if t := strings.TrimSpace(src); strings.HasPrefix(t, "${{") && !strings.Contains(t, "}}") {
+		msg := "unclosed ${{: end the expression with }}"
+		if n.Style == 0 {
+			msg += commentHint
+		}
+		l.at(file, n, "%s: %s", what, msg)
+		return nil
+	}
 	if params.IsExpression(src) {
 		t := strings.TrimSpace(src)
 		inner := t[3 : len(t)-2]
@@ -543,7 +618,11 @@ func (l *loader) expr(file string, n *yaml.Node, what string) *eval.Expr {
 	if err != nil {
 		ce := err.(*eval.CompileError)
 		line, col := offsetPos(n, shift+ce.Col-1)
-		l.diags.Add(file, line, col, "%s: %s", what, ce.Msg)
+		msg := ce.Msg
+		if n.Style == 0 && n.LineComment != "" {
+			msg += commentHint
+		}
+		l.diags.Add(file, line, col, "%s: %s", what, msg)
 		return nil
 	}
 	l.remember(file, n, e)

@@ -1,0 +1,83 @@
+package recipe_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/novelfactory/runner/engine/recipe"
+)
+
+// load loads a recipe written to a temp dir as r.yaml.
+func load(t *testing.T, text string) error {
+	t.Helper()
+	path := writeRecipe(t, t.TempDir(), "r.yaml", text)
+	_, err := recipe.Load(path, recipe.Options{Registry: testRegistry()})
+	return err
+}
+
+// TestAnAliasBombIsReportedAtItsLine: the bomb was reported at 1:1.
+func TestAnAliasBombIsReportedAtItsLine(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("version: 1\nvars:\n  a0: &a0 [x, x, x, x, x, x, x, x, x]\n")
+	for i := 1; i <= 9; i++ {
+		fmt.Fprintf(&b, "  a%d: &a%d [", i, i)
+		for j := 0; j < 9; j++ {
+			if j > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "*a%d", i-1)
+		}
+		b.WriteString("]\n")
+	}
+	b.WriteString("tasks:\n  t:\n    uses: echo\n    with: {message: hi}\n")
+	err := load(t, b.String())
+	// a6 (line 9) is the first to hold over a million values: its third
+	// *a5 (column 17) goes over.
+	if err == nil || !strings.Contains(err.Error(), "r.yaml:9:17: the YAML expands to over 1000000 values through its aliases, and this *a5 (a copy of &a5) goes over") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestANonUTF8ByteIsReportedAtItsLine: "yaml: invalid leading UTF-8
+// octet" came with no line or column.
+func TestANonUTF8ByteIsReportedAtItsLine(t *testing.T) {
+	err := load(t, "version: 1\ntasks:\n  t:\n    uses: echo\n    with: {message: \"caf\xe9\"}\n")
+	if err == nil || !strings.Contains(err.Error(), "r.yaml:5:25: byte 0xe9 is not UTF-8") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestTabsInsideABlockScalarAreText: a heredoc's <<- needs tabs, and a
+// literal block scalar may hold them; runner rejected any line that began
+// with a tab.
+func TestTabsInsideABlockScalarAreText(t *testing.T) {
+	if err := load(t, "version: 1\ntasks:\n  t:\n    uses: echo\n    with:\n      message: |\n        cat <<-END\n        \tindented\n        \tEND\n"); err != nil {
+		t.Fatal(err)
+	}
+	// A tab that indents a key is still an error at its place.
+	err := load(t, "version: 1\ntasks:\n  t:\n\tuses: echo\n")
+	if err == nil || !strings.Contains(err.Error(), "r.yaml:4:1: tab character in indentation") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestTheCommentHintCoversIfAndForEach: `if: ${{ x == "a #b" }}` unquoted
+// is cut by YAML at " #"; the hint was given for with: templates only.
+func TestTheCommentHintCoversIfAndForEach(t *testing.T) {
+	for _, key := range []string{`if: ${{ vars.x == "a #b" }}`, `for_each: ${{ ["a", "b #c"] }}`, `if: vars.x == "a #b"`} {
+		err := load(t, "version: 1\nvars: {x: a}\ntasks:\n  t:\n    uses: echo\n    "+key+"\n    with: {message: hi}\n")
+		if err == nil || !strings.Contains(err.Error(), `r.yaml:6:`) || !strings.Contains(err.Error(), `" #" starts a comment: put the value in quotes`) {
+			t.Errorf("%s: err = %v", key, err)
+		}
+	}
+}
+
+// TestATopLevelEnvKeyTwiceIsAnError: it was accepted silently, the second
+// value winning; everywhere else a key twice is an error.
+func TestATopLevelEnvKeyTwiceIsAnError(t *testing.T) {
+	err := load(t, "version: 1\nenv:\n  REGION: ap-northeast-2\n  REGION: us-east-1\ntasks:\n  t:\n    uses: echo\n    with: {message: hi}\n")
+	if err == nil || !strings.Contains(err.Error(), "r.yaml:4:3: env REGION appears twice (first at line 3)") {
+		t.Fatalf("err = %v", err)
+	}
+}
