@@ -102,8 +102,8 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer, environ []string, kill <-
 			if r := c.String("resume"); c.IsSet("resume") && r != "latest" && !state.IsRunID(r) {
 				return &exitCode{engine.ExitUsage, fmt.Errorf("--resume %q: give a run id as `runner runs` lists it (20261125T195851Z-3fa2c1), or --resume alone for the latest unfinished run", r)}
 			}
-			if c.Int("jobs") < 0 {
-				return &exitCode{engine.ExitUsage, fmt.Errorf("--jobs %d: give a number of tasks at once, 1 or more (0 or none: the number of CPUs)", c.Int("jobs"))}
+			if c.IsSet("jobs") && c.Int("jobs") < 1 {
+				return &exitCode{engine.ExitUsage, fmt.Errorf("--jobs %d: give a number of tasks at once, 1 or more (leave --jobs out for the number of CPUs)", c.Int("jobs"))}
 			}
 			output := c.String("output")
 			if output != engine.OutputText && output != engine.OutputJSON {

@@ -33,3 +33,20 @@ func TestIncludeDirLetsARecipeIncludeOutsideItsFolder(t *testing.T) {
 		t.Errorf("apply left no state: %v", err)
 	}
 }
+
+// TestAbsurdNumbersAreUsageErrors: --jobs 0 and -1 silently meant "the
+// number of CPUs"; a negative retry delay was accepted.
+func TestAbsurdNumbersAreUsageErrors(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "r.yaml"), "version: 1\ntasks:\n  t:\n    uses: shell\n    with: {run: \"true\"}\n")
+	for _, jobs := range []string{"0", "-1"} {
+		res := runner(t, dir, baseEnv(), "apply", "r.yaml", "--jobs", jobs)
+		if res.code != 2 || !strings.Contains(res.stderr, "--jobs "+jobs+": give a number of tasks at once, 1 or more") {
+			t.Errorf("--jobs %s: exit %d\n%s", jobs, res.code, res.stderr)
+		}
+	}
+	writeFile(t, filepath.Join(dir, "neg.yaml"), "version: 1\ntasks:\n  t:\n    uses: shell\n    retry: {attempts: 3, delay: -5s}\n    with: {run: \"true\"}\n")
+	if res := runner(t, dir, baseEnv(), "validate", "neg.yaml"); res.code != 2 || !strings.Contains(res.stderr, "neg.yaml:5:33: task \"t\": retry.delay: -5s is negative") {
+		t.Errorf("delay -5s: exit %d\n%s", res.code, res.stderr)
+	}
+}

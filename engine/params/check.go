@@ -55,8 +55,10 @@ func (t *Type) Check(file string, n *yaml.Node, what string, out *diag.List) {
 		if !scalarWithTag(n, "!!str") {
 			out.Add(file, n.Line, n.Column, "%s: expected a duration such as \"30s\" or \"5m\", got %s", what, nodeKind(n))
 		} else if !HasTemplate(n.Value) {
-			if _, err := time.ParseDuration(n.Value); err != nil {
+			if d, err := time.ParseDuration(n.Value); err != nil {
 				out.Add(file, n.Line, n.Column, "%s: bad duration %s: use a number and a unit (ns, us, ms, s, m, h), e.g. \"90s\" or \"1h30m\"", what, quote.Text(n.Value))
+			} else if d < 0 {
+				out.Add(file, n.Line, n.Column, "%s: %s is negative: a duration is 0 or more", what, n.Value)
 			}
 		}
 	case List:

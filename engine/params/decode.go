@@ -229,6 +229,9 @@ func toDuration(v any) (time.Duration, error) {
 		if err != nil {
 			return 0, fmt.Errorf("bad duration %s: use a number and a unit, e.g. \"90s\"", quote.Text(x))
 		}
+		if d < 0 {
+			return 0, fmt.Errorf("%s is negative: a duration is 0 or more", quote.Text(x))
+		}
 		return d, nil
 	}
 	return 0, fmt.Errorf("expected a duration such as \"30s\", got %s", describeValue(v))

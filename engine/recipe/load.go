@@ -762,10 +762,7 @@ func (l *loader) task(file, dir string, k, n *yaml.Node) *Task {
 		l.retry(file, v, what, &t.Retry)
 	}
 	if v, ok := f["timeout"]; ok {
-		t.Timeout = l.duration(file, v, what+": timeout")
-		if t.Timeout < 0 {
-			l.at(file, v, "%s: timeout must be positive", what)
-		}
+		t.Timeout = l.duration(file, v, what+": timeout") // a negative one is an error there
 	}
 	if v, ok := f["continue_on_error"]; ok {
 		if v.Tag != "!!bool" {
@@ -800,6 +797,9 @@ func (l *loader) retry(file string, n *yaml.Node, what string, r *Retry) {
 	if v, ok := f["max_delay"]; ok {
 		r.MaxDelay = l.duration(file, v, what+": retry.max_delay")
 	}
+	if r.MaxDelay > 0 && r.MaxDelay < r.Delay {
+		l.at(file, f["max_delay"], "%s: retry.max_delay %s is shorter than retry.delay %s: the cap would cut even the first wait", what, r.MaxDelay, r.Delay)
+	}
 	if v, ok := f["backoff"]; ok {
 		b, err := strconv.ParseFloat(v.Value, 64)
 		if (v.Tag != "!!int" && v.Tag != "!!float") || err != nil || b < 1 {
@@ -825,6 +825,8 @@ func (l *loader) duration(file string, n *yaml.Node, what string) time.Duration 
 	d, err := time.ParseDuration(n.Value)
 	if err != nil {
 		l.at(file, n, "%s: bad duration %s: use a number and a unit (ms, s, m, h), e.g. \"90s\" or \"1h30m\"", what, quote.Text(n.Value))
+	} else if d < 0 {
+		l.at(file, n, "%s: %s is negative: a duration is 0 or more", what, n.Value)
 	}
 	return d
 }

@@ -81,3 +81,23 @@ func TestATopLevelEnvKeyTwiceIsAnError(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// TestRetryDurationsAreChecked: negative delay and max_delay were accepted
+// silently; a max_delay below the delay cut every wait.
+func TestRetryDurationsAreChecked(t *testing.T) {
+	cases := map[string]string{
+		"{attempts: 3, delay: -1m}":                `retry.delay: -1m is negative`,
+		"{attempts: 3, delay: 1s, max_delay: -1h}": `retry.max_delay: -1h is negative`,
+		"{attempts: 3, delay: 10s, max_delay: 5s}": `retry.max_delay 5s is shorter than retry.delay 10s`,
+		"{attempts: 3, delay: 1m, backoff: 0.5}":   `retry.backoff must be a number of at least 1`,
+	}
+	for retry, want := range cases {
+		err := load(t, "version: 1\ntasks:\n  t:\n    uses: echo\n    retry: "+retry+"\n    with: {message: hi}\n")
+		if err == nil || !strings.Contains(err.Error(), "r.yaml:5:") || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: err = %v, want …%s…", retry, err, want)
+		}
+	}
+	if err := load(t, "version: 1\ntasks:\n  t:\n    uses: echo\n    timeout: -1s\n    with: {message: hi}\n"); err == nil || !strings.Contains(err.Error(), "-1s is negative") {
+		t.Errorf("timeout -1s: err = %v", err)
+	}
+}

@@ -126,6 +126,10 @@ func Plan(ctx context.Context, r *recipe.Recipe, opt Options) ([]PlannedTask, er
 			base.Would, base.Reason = WouldFail, fmt.Sprintf("for_each gave %s, not a list", quote.Cut(eval.Text(v)))
 			plan = append(plan, base)
 			continue
+		case len(items) > MaxInstances:
+			base.Would, base.Reason = WouldFail, tooMany(len(items)).Error()
+			plan = append(plan, base)
+			continue
 		}
 		var all []any
 		complete := true

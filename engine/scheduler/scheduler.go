@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"strings"
 	"sync"
 	"syscall"
@@ -350,6 +351,10 @@ func (x *execution) activate(ctx context.Context, g *group) {
 		x.endGroupErr(g, fmt.Errorf("for_each gave %s, not a list", quote.Cut(eval.Text(v))))
 		return
 	}
+	if len(items) > MaxInstances {
+		x.endGroupErr(g, tooMany(len(items)))
+		return
+	}
 	if len(items) == 0 {
 		x.mu.Lock()
 		g.st.Outputs = []any{}
@@ -436,18 +441,32 @@ func asList(v any) ([]any, bool) {
 	switch l := v.(type) {
 	case []any:
 		return l, true
-	case []string:
-		out := make([]any, len(l))
-		for i, s := range l {
-			out[i] = s
-		}
-		return out, true
 	case map[string]any:
 		return nil, false
 	case nil:
 		return nil, true
 	}
-	return nil, false
+	// Any other slice: []string from glob(), []int from a range (1..3).
+	rv := reflect.ValueOf(v)
+	if rv.Kind() != reflect.Slice && rv.Kind() != reflect.Array {
+		return nil, false
+	}
+	out := make([]any, rv.Len())
+	for i := range out {
+		out[i] = rv.Index(i).Interface()
+	}
+	return out, true
+}
+
+// MaxInstances is how many instances one for_each may make. GitHub Actions
+// allows 256 jobs a matrix; a recipe's lists (projects, episodes, days)
+// are longer, but a million instances is a mistake, and each instance
+// costs a line of state.
+const MaxInstances = 10000
+
+// tooMany is the error of a for_each over more than MaxInstances items.
+func tooMany(n int) error {
+	return fmt.Errorf("for_each gave %d items: a task may have at most %d instances (split the list, or loop inside one task)", n, MaxInstances)
 }
 
 // scope returns the expression scope for an instance.
@@ -598,17 +617,28 @@ func retryable(on []string, err error) bool {
 	return false
 }
 
+// DefaultMaxDelay caps the wait between tries when a retry sets no
+// max_delay (or a delay longer than this: then the delay is the cap).
+const DefaultMaxDelay = time.Hour
+
 // Backoff is the wait after failed try number attempt (1-based): delay ×
 // backoff^(attempt-1), plus up to 25% random jitter so that many runs
-// retrying the same service spread out, capped at max_delay.
+// retrying the same service spread out, capped at max_delay (by default
+// DefaultMaxDelay, or the delay if that is longer). The cap holds after the
+// jitter, and however many tries: a wait never overflows into a negative
+// one, which would retry at once.
 func Backoff(r recipe.Retry, attempt int) time.Duration {
-	d := float64(r.Delay) * math.Pow(r.Backoff, float64(attempt-1))
-	d += d * 0.25 * rand.Float64()
-	if r.MaxDelay > 0 && d > float64(r.MaxDelay) {
-		d = float64(r.MaxDelay)
+	limit := r.MaxDelay
+	if limit <= 0 {
+		limit = max(DefaultMaxDelay, r.Delay)
 	}
-	if d > math.MaxInt64 {
-		d = math.MaxInt64
+	d := float64(r.Delay) * math.Pow(r.Backoff, float64(attempt-1))
+	if math.IsNaN(d) || d >= float64(limit) {
+		return limit
+	}
+	d += d * 0.25 * rand.Float64()
+	if d >= float64(limit) {
+		return limit
 	}
 	return time.Duration(d)
 }

@@ -3,6 +3,7 @@ package scheduler_test
 import (
 	"context"
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -209,6 +210,28 @@ func TestBackoffGrowsWithJitterUpToTheCap(t *testing.T) {
 	}
 }
 
+// TestBackoffNeverOverflows: delay 1m, backoff 10 and no max_delay gave a
+// negative wait from about the 18th try on (runner then retried at once,
+// hammering the failing service), and delay 0 with a huge factor gave NaN.
+func TestBackoffNeverOverflows(t *testing.T) {
+	for _, r := range []recipe.Retry{
+		{Delay: time.Minute, Backoff: 10},
+		{Delay: 0, Backoff: 1e300},
+		{Delay: 90 * time.Minute, Backoff: 2},
+		{Delay: time.Second, Backoff: 1e10, MaxDelay: time.Duration(math.MaxInt64)},
+	} {
+		limit := r.MaxDelay
+		if limit == 0 {
+			limit = max(scheduler.DefaultMaxDelay, r.Delay)
+		}
+		for attempt := 1; attempt <= 2000; attempt++ {
+			if d := scheduler.Backoff(r, attempt); d < 0 || d > limit {
+				t.Fatalf("%+v, try %d: wait %s, want 0 … %s", r, attempt, d, limit)
+			}
+		}
+	}
+}
+
 func TestTimeoutFailsTheAttempt(t *testing.T) {
 	h := newHarness()
 	r := h.load(t, `version: 1
@@ -303,6 +326,33 @@ tasks:
 	}
 	if st := res.task(t, "each"); st.Status != state.Succeeded || len(st.Outputs.([]any)) != 3 {
 		t.Errorf("each: %s %v", st.Status, st.Outputs)
+	}
+}
+
+// TestForEachTakesARange: for_each: ${{ 1..3 }} was refused as "not a
+// list"; a range of a million was accepted and made a million instances.
+func TestForEachTakesARange(t *testing.T) {
+	h := newHarness()
+	r := h.load(t, `version: 1
+tasks:
+  each:
+    uses: ok
+    for_each: ${{ 1..3 }}
+    with: {value: "${{ item }}"}
+  huge:
+    uses: ok
+    for_each: ${{ 1..999999 }}
+    with: {value: "${{ item }}"}
+`)
+	res := h.execute(context.Background(), t, r, scheduler.Options{})
+	if st := res.task(t, "each"); st.Status != state.Succeeded || len(st.Outputs.([]any)) != 3 {
+		t.Errorf("each: %s %v %s", st.Status, st.Outputs, st.Error)
+	}
+	if st := res.task(t, "each[2]"); st.Item != 3 {
+		t.Errorf("each[2]: item %v", st.Item)
+	}
+	if st := res.task(t, "huge"); st.Status != state.Failed || !strings.Contains(st.Error, "for_each gave 999999 items: a task may have at most 10000 instances") {
+		t.Errorf("huge: %s %q", st.Status, st.Error)
 	}
 }
 

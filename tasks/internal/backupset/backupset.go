@@ -387,7 +387,15 @@ type Decision struct {
 // nothing either, and stay unless RemoveDamaged. A set runner cannot
 // prove it wrote is always kept (callers refuse to prune such a target).
 func (p Policy) Apply(sets []*Set, now time.Time) ([]Decision, error) {
-	if p.Last <= 0 && p.Daily <= 0 && p.Weekly <= 0 && p.Monthly <= 0 {
+	for _, k := range []struct {
+		name string
+		n    int
+	}{{"keep_last", p.Last}, {"keep_daily", p.Daily}, {"keep_weekly", p.Weekly}, {"keep_monthly", p.Monthly}} {
+		if k.n < 0 {
+			return nil, fmt.Errorf("%s is %d: give a number of sets to keep, 0 or more", k.name, k.n)
+		}
+	}
+	if p.Last == 0 && p.Daily == 0 && p.Weekly == 0 && p.Monthly == 0 {
 		return nil, ErrNoPolicy
 	}
 	decisions := make([]Decision, len(sets))

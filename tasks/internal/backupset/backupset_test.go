@@ -89,3 +89,12 @@ func TestAPolicyThatWouldDeleteEverythingIsRefused(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+// TestANegativeKeepIsNamed: keep_last: -3 was reported as "no keep_* rule
+// is set".
+func TestANegativeKeepIsNamed(t *testing.T) {
+	_, err := (backupset.Policy{Last: -3, Daily: 7}).Apply(sets("h1", "h2"), now)
+	if err == nil || err.Error() != "keep_last is -3: give a number of sets to keep, 0 or more" {
+		t.Fatalf("got %v", err)
+	}
+}
