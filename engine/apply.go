@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"runtime"
 	"time"
@@ -18,6 +17,7 @@ import (
 	"github.com/novelfactory/runner/engine/secret"
 	"github.com/novelfactory/runner/engine/state"
 	"github.com/novelfactory/runner/engine/tasktype"
+	"github.com/novelfactory/runner/internal/regfile"
 )
 
 // Exit codes of runner, as the design specifies.
@@ -57,6 +57,7 @@ type Options struct {
 	Width       func() int      // terminal columns, for the live view
 	StepSummary string          // file to append the Markdown summary to (GITHUB_STEP_SUMMARY)
 	Kill        <-chan struct{} // closed: kill the running tasks' processes at once (a second interrupt)
+	Busy        *Busy           // marked while a run executes, for the signal handler
 	Environ     []string        // the process environment
 	Registry    *tasktype.Registry
 	Now         func() time.Time
@@ -181,6 +182,9 @@ func Apply(ctx context.Context, opt Options) (Result, error) {
 		return Result{Code: ExitFailed}, err
 	}
 	defer lock.Unlock()
+	if !opt.Busy.Start() {
+		return Result{Code: ExitInterrupted}, errors.New("interrupted before the run started")
+	}
 	sched.Processes = lock
 	if opt.Kill != nil {
 		done := make(chan struct{})
@@ -205,6 +209,7 @@ func Apply(ctx context.Context, opt Options) (Result, error) {
 	sched.Sink, sched.Store, sched.Run = sink, store, run
 	err = scheduler.Execute(ctx, r, sched)
 	closeSink()
+	opt.Busy.Stop() // the state is saved: an interrupt from here on ends runner at once
 	if run.Finished != nil {
 		finish(opt, run, store, masker) // also when state failed: the tasks' own results
 	}
@@ -317,7 +322,7 @@ func finish(opt Options, run *state.Run, store *state.Store, masker *secret.Mask
 	if opt.StepSummary == "" {
 		return
 	}
-	f, err := os.OpenFile(opt.StepSummary, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	f, err := regfile.OpenAppend(opt.StepSummary, 0o644) // never a pipe: it would block with the lock held
 	if err != nil {
 		fmt.Fprintf(opt.Stderr, "warning: cannot append to GITHUB_STEP_SUMMARY: %v\n", err)
 		return

@@ -43,10 +43,10 @@ func (e *exitCode) Error() string {
 // run is main without the process: testable in-process.
 // kill, when closed, asks for the running tasks' processes to be killed at
 // once (a second interrupt).
-func run(ctx context.Context, kill <-chan struct{}, args []string, stdin io.Reader, stdout, stderr io.Writer, environ []string) int {
+func run(ctx context.Context, sig signals, args []string, stdin io.Reader, stdout, stderr io.Writer, environ []string) int {
 	masker := secret.New()
 	masker.AddEnviron(environ)
-	app := newApp(stdin, stdout, stderr, environ, kill)
+	app := newApp(stdin, stdout, stderr, environ, sig)
 	err := app.RunContext(ctx, normalizeArgs(args))
 	if err == nil {
 		return engine.ExitOK
@@ -79,7 +79,7 @@ func printError(w io.Writer, err error, m *secret.Masker) {
 	fmt.Fprintln(w, m.String("runner: "+err.Error()))
 }
 
-func newApp(stdin io.Reader, stdout, stderr io.Writer, environ []string, kill <-chan struct{}) *cli.App {
+func newApp(stdin io.Reader, stdout, stderr io.Writer, environ []string, sig signals) *cli.App {
 	runFlags := []cli.Flag{
 		&cli.StringSliceFlag{Name: "set", Usage: "override a var: `NAME=VALUE` (repeatable; later wins)"},
 		&cli.StringSliceFlag{Name: "vars", Usage: "read var values from a YAML `FILE` (repeatable; --set wins)"},
@@ -114,7 +114,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer, environ []string, kill <-
 				DryRun: dry || c.Bool("dry-run"), Jobs: c.Int("jobs"), Only: c.StringSlice("only"),
 				Resume: c.String("resume"), Workdir: c.String("workdir"), StateDir: c.String("state-dir"),
 				IncludeDirs: c.StringSlice("include-dir"),
-				Output:      output, Stdout: stdout, Stderr: stderr, Environ: environ, Kill: kill,
+				Output:      output, Stdout: stdout, Stderr: stderr, Environ: environ, Kill: sig.kill, Busy: sig.busy,
 				StepSummary: lookup(environ, "GITHUB_STEP_SUMMARY"),
 			}
 			if f, ok := stdout.(*os.File); ok && term.IsTerminal(int(f.Fd())) && output == engine.OutputText &&

@@ -1,9 +1,13 @@
 package main
 
 import (
+	"bufio"
+	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -48,5 +52,63 @@ func TestAbsurdNumbersAreUsageErrors(t *testing.T) {
 	writeFile(t, filepath.Join(dir, "neg.yaml"), "version: 1\ntasks:\n  t:\n    uses: shell\n    retry: {attempts: 3, delay: -5s}\n    with: {run: \"true\"}\n")
 	if res := runner(t, dir, baseEnv(), "validate", "neg.yaml"); res.code != 2 || !strings.Contains(res.stderr, "neg.yaml:5:33: task \"t\": retry.delay: -5s is negative") {
 		t.Errorf("delay -5s: exit %d\n%s", res.code, res.stderr)
+	}
+}
+
+// TestAPipeAsTheStepSummaryNeverHangs: GITHUB_STEP_SUMMARY naming a named
+// pipe blocked runner for ever after the run, holding the recipe's lock.
+func TestAPipeAsTheStepSummaryNeverHangs(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "r.yaml"), "version: 1\ntasks:\n  t:\n    uses: shell\n    with: {run: \"true\"}\n")
+	fifo := filepath.Join(dir, "summary")
+	mkfifo(t, fifo)
+	res := runner(t, dir, baseEnv("GITHUB_STEP_SUMMARY="+fifo), "apply", "r.yaml")
+	if res.code != 0 || !strings.Contains(res.stderr, "warning: cannot append to GITHUB_STEP_SUMMARY: open "+fifo+": not a regular file") {
+		t.Fatalf("exit %d\n%s", res.code, res.stderr)
+	}
+	// The lock is free: the next run starts.
+	if res := runner(t, dir, baseEnv(), "apply", "r.yaml"); res.code != 0 {
+		t.Fatalf("second run: exit %d\n%s", res.code, res.stderr)
+	}
+}
+
+// TestTheFirstSIGTERMEndsRunnerWhenNothingIsRunning: with no run to wind
+// down (here: blocked writing a warning to a full stderr after the run),
+// the first SIGTERM only cancelled a context nothing watched.
+func TestTheFirstSIGTERMEndsRunnerWhenNothingIsRunning(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "r.yaml"), "version: 1\ntasks:\n  t:\n    uses: shell\n    with: {run: \"true\"}\n")
+	// stderr is a pipe filled to the brim: runner's warning about the
+	// summary will block.
+	fds := make([]int, 2)
+	if err := syscall.Pipe2(fds, syscall.O_NONBLOCK|syscall.O_CLOEXEC); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := syscall.Write(fds[1], make([]byte, 4096)); err != nil {
+			break
+		}
+	}
+	syscall.SetNonblock(fds[1], false)
+	errR, errW := os.NewFile(uintptr(fds[0]), "stderr-r"), os.NewFile(uintptr(fds[1]), "stderr-w")
+	defer errR.Close()
+	outR, outW, _ := os.Pipe()
+	cmd := exec.Command(runnerBin, "apply", "r.yaml")
+	cmd.Dir, cmd.Env = dir, baseEnv("GITHUB_STEP_SUMMARY="+dir) // a folder: refused with a warning
+	cmd.Stdout, cmd.Stderr = outW, errW
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	outW.Close()
+	errW.Close()
+	sc := bufio.NewScanner(outR)
+	for sc.Scan() && !strings.HasPrefix(sc.Text(), "run ") {
+	}
+	// The run is over and its state saved; runner is printing.
+	cmd.Process.Signal(syscall.SIGTERM)
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 130 {
+		t.Fatalf("after SIGTERM: %v, want exit status 130", err)
 	}
 }

@@ -23,6 +23,26 @@ func Open(path string) (*os.File, error) {
 	if err != nil {
 		return nil, &fs.PathError{Op: "open", Path: path, Err: err}
 	}
+	return checked(fd, path)
+}
+
+// OpenAppend opens path for appending, creating it with perm if missing,
+// when it is a regular file. A named pipe is refused without blocking (with
+// no reader, opening it fails at once; with one, it is not a regular file).
+func OpenAppend(path string, perm os.FileMode) (*os.File, error) {
+	fd, err := syscall.Open(path, syscall.O_WRONLY|syscall.O_APPEND|syscall.O_CREAT|syscall.O_NONBLOCK|syscall.O_CLOEXEC, uint32(perm.Perm()))
+	if err != nil {
+		if err == syscall.ENXIO { // a named pipe with no reader
+			err = ErrNotRegular
+		}
+		return nil, &fs.PathError{Op: "open", Path: path, Err: err}
+	}
+	return checked(fd, path)
+}
+
+// checked returns fd as a blocking *os.File if it is a regular file, and
+// closes it otherwise.
+func checked(fd int, path string) (*os.File, error) {
 	var st syscall.Stat_t
 	if err := syscall.Fstat(fd, &st); err != nil {
 		syscall.Close(fd)
