@@ -233,6 +233,9 @@ func Apply(ctx context.Context, opt Options) (Result, error) {
 // the recipe's env, and registers secret values with the masker.
 func prepareScope(r *recipe.Recipe, opt Options, masker *secret.Masker, runID string, started time.Time, abs string) (*eval.Scope, []string, error) {
 	envMap := eval.EnvironMap(opt.Environ)
+	if r.Location != nil {
+		started = started.In(r.Location) // now() and strftime keep the recipe's clock
+	}
 	scope := eval.NewScope(r.Dir, started, envMap)
 	scope.Run = eval.RunInfo{ID: runID, Dry: opt.DryRun, Recipe: abs, Started: started}
 	for _, v := range r.Vars {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	_ "time/tzdata" // timezone: works on machines without a zone database (slim CI images)
 
 	"github.com/novelfactory/runner/engine"
 	_ "github.com/novelfactory/runner/tasks" // registers the built-in task types

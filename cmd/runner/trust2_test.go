@@ -112,3 +112,55 @@ func TestTheFirstSIGTERMEndsRunnerWhenNothingIsRunning(t *testing.T) {
 		t.Fatalf("after SIGTERM: %v, want exit status 130", err)
 	}
 }
+
+// TestTheFactorysConventions: the graph dump is named after its kind
+// (neo4j-YYYYMMDD.dump; sqlite-… in the example), restore.yaml still takes
+// a set of the old graph-… shape, and weekly-backup.yaml backs up the
+// projects it is given, as the factory's script did with --project Pilot.
+func TestTheFactorysConventions(t *testing.T) {
+	dir := t.TempDir()
+	copyTree(t, dir)
+	offsite := filepath.Join(dir, "build/offsite/weekly")
+	res := runner(t, dir, baseEnv(), "apply", "recipes/weekly-backup.yaml", "--set", "stamp=20261129", "--set", "projects=Pilot")
+	if res.code != 0 {
+		t.Fatalf("backup: exit %d\n%s", res.code, res.stdout)
+	}
+	names := func(set string) string {
+		entries, _ := os.ReadDir(filepath.Join(offsite, set))
+		var out []string
+		for _, e := range entries {
+			out = append(out, e.Name())
+		}
+		return strings.Join(out, " ")
+	}
+	if got := names("20261129"); got != ".runner-set Pilot-episodes.zip manifest.json sqlite-20261129.db" {
+		t.Fatalf("the set holds %s", got)
+	}
+	// Every project when projects is empty; a project that does not exist fails the backup.
+	if res := runner(t, dir, baseEnv(), "apply", "recipes/weekly-backup.yaml", "--set", "stamp=20261130"); res.code != 0 {
+		t.Fatalf("backup of every project: exit %d\n%s", res.code, res.stdout)
+	}
+	if got := names("20261130"); got != ".runner-set Ember-episodes.zip Pilot-episodes.zip manifest.json sqlite-20261130.db" {
+		t.Fatalf("the set holds %s", got)
+	}
+	if res := runner(t, dir, baseEnv(), "apply", "recipes/weekly-backup.yaml", "--set", "stamp=20261201", "--set", "projects=Pilot, Nope"); res.code != 1 || !strings.Contains(res.stdout, "projects/Nope") {
+		t.Fatalf("backup of a missing project: exit %d\n%s", res.code, res.stdout)
+	}
+	// A set made before dumps were named by kind (graph-…) restores.
+	old := filepath.Join(dir, "recipes/old-backup.yaml")
+	data, _ := os.ReadFile(filepath.Join(dir, "recipes/weekly-backup.yaml"))
+	os.WriteFile(old, []byte(strings.Replace(string(data), "${{ vars.db_kind }}-${{ vars.stamp }}", "graph-${{ vars.stamp }}", 1)), 0o644)
+	if res := runner(t, dir, baseEnv(), "apply", "recipes/old-backup.yaml", "--set", "stamp=20261202"); res.code != 0 {
+		t.Fatalf("old-style backup: exit %d\n%s", res.code, res.stdout)
+	}
+	if got := names("20261202"); !strings.Contains(got, "graph-20261202.db") {
+		t.Fatalf("the old-style set holds %s", got)
+	}
+	fresh := filepath.Join(t.TempDir(), "fresh")
+	if res := runner(t, dir, baseEnv(), "apply", "recipes/restore.yaml", "--set", "dest="+fresh, "--set", "set=20261202"); res.code != 0 {
+		t.Fatalf("restore of the old-style set: exit %d\n%s", res.code, res.stdout)
+	}
+	if _, err := os.Stat(filepath.Join(fresh, "graph/story.db")); err != nil {
+		t.Fatal(err)
+	}
+}

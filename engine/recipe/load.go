@@ -41,7 +41,7 @@ type Options struct {
 }
 
 var (
-	topKeys  = []string{"version", "name", "description", "vars", "secrets", "env", "include", "tasks"}
+	topKeys  = []string{"version", "name", "description", "timezone", "vars", "secrets", "env", "include", "tasks"}
 	taskKeys = []string{"uses", "with", "needs", "if", "retry", "timeout", "for_each", "continue_on_error", "description"}
 	retryKey = []string{"attempts", "delay", "backoff", "max_delay", "on"}
 	idRe     = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_-]*$`)
@@ -156,8 +156,17 @@ func (l *loader) loadFile(r *Recipe, display, abs string, root bool) bool {
 		if n, ok := fields["description"]; ok {
 			r.Description = l.str(display, n, "description")
 		}
-	} else if v, ok := fields["version"]; ok && v.Value != "1" {
-		l.at(display, v, "unsupported version %s in included file: this runner reads version 1", quote.Text(v.Value))
+		r.Location = time.Local
+		if n, ok := fields["timezone"]; ok {
+			r.Location = l.timezone(display, n)
+		}
+	} else {
+		if v, ok := fields["version"]; ok && v.Value != "1" {
+			l.at(display, v, "unsupported version %s in included file: this runner reads version 1", quote.Text(v.Value))
+		}
+		if n, ok := fields["timezone"]; ok {
+			l.at(display, n, "timezone belongs in the main recipe, not in an included file: a run has one clock")
+		}
 	}
 	if n, ok := fields["include"]; ok {
 		l.includes(r, display, abs, n)
@@ -180,6 +189,27 @@ func (l *loader) loadFile(r *Recipe, display, abs string, root bool) bool {
 	}
 	return true
 }
+
+// timezone reads the recipe's timezone: an IANA name (Asia/Seoul, UTC).
+func (l *loader) timezone(file string, n *yaml.Node) *time.Location {
+	name := l.str(file, n, "timezone")
+	if name == "" {
+		return time.Local
+	}
+	if name == "Local" || strings.HasPrefix(name, "/") || strings.Contains(name, "..") {
+		l.at(file, n, "timezone %s: give an IANA zone name such as Asia/Seoul or UTC", quote.Text(name))
+		return time.Local
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		l.at(file, n, "timezone %s: no such zone%s; give an IANA name such as Asia/Seoul or UTC", quote.Text(name), diag.DidYouMean(name, commonZones))
+		return time.Local
+	}
+	return loc
+}
+
+// commonZones are offered when a timezone is misspelt.
+var commonZones = []string{"Asia/Seoul", "Asia/Tokyo", "Asia/Shanghai", "UTC", "Europe/London", "Europe/Berlin", "America/New_York", "America/Los_Angeles"}
 
 // looksLikeRecipe says whether doc is a map with at least one of a
 // recipe's keys at the top.

@@ -18,6 +18,9 @@ type Recipe struct {
 	Env         []*EnvEntry
 	Tasks       []*Task // in file order: the tie-break order of the graph
 	Digest      string  // sha256 of every file the recipe was read from
+	// Location is the time zone of now(), strftime and dated names: the
+	// recipe's timezone: key, else the machine's zone.
+	Location *time.Location
 
 	byID map[string]*Task
 }

@@ -101,3 +101,22 @@ func TestRetryDurationsAreChecked(t *testing.T) {
 		t.Errorf("timeout -1s: err = %v", err)
 	}
 }
+
+// TestTimezoneIsCheckedAtItsLine: a misspelt zone is an error with a
+// suggestion; the zone is the main recipe's alone.
+func TestTimezoneIsCheckedAtItsLine(t *testing.T) {
+	err := load(t, "version: 1\ntimezone: Asia/Seol\ntasks:\n  t:\n    uses: echo\n    with: {message: hi}\n")
+	if err == nil || !strings.Contains(err.Error(), `r.yaml:2:11: timezone "Asia/Seol": no such zone (did you mean "Asia/Seoul"?)`) {
+		t.Fatalf("err = %v", err)
+	}
+	dir := t.TempDir()
+	writeRecipe(t, dir, "inc.yaml", "version: 1\ntimezone: UTC\ntasks:\n  i:\n    uses: echo\n    with: {message: hi}\n")
+	path := writeRecipe(t, dir, "r.yaml", "version: 1\ntimezone: Asia/Seoul\ninclude: [inc.yaml]\ntasks:\n  t:\n    uses: echo\n    with: {message: hi}\n")
+	if _, err := recipe.Load(path, recipe.Options{Registry: testRegistry()}); err == nil || !strings.Contains(err.Error(), "inc.yaml:2:11: timezone belongs in the main recipe") {
+		t.Fatalf("err = %v", err)
+	}
+	r, err := recipe.Load(writeRecipe(t, t.TempDir(), "r.yaml", "version: 1\ntimezone: Asia/Seoul\ntasks:\n  t:\n    uses: echo\n    with: {message: hi}\n"), recipe.Options{Registry: testRegistry()})
+	if err != nil || r.Location.String() != "Asia/Seoul" {
+		t.Fatalf("%v, %v", r, err)
+	}
+}
