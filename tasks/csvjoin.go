@@ -247,13 +247,13 @@ func readTable(ctx context.Context, file string) (*smallTable, error) {
 	defer t.Close()
 	out := &smallTable{header: t.Header()}
 	var dec tabular.Decoder
-	err = t.Rows(ctx, 1, func(_ int, fields [][]byte, line int) error {
+	err = t.Rows(ctx, 1, func(_ int, fields [][]byte, at tabular.Pos) error {
 		row := make([]string, len(fields))
 		for i, f := range fields {
 			row[i] = string(dec.Decode(f, t.CP949()))
 		}
 		out.rows = append(out.rows, row)
-		out.lines = append(out.lines, line)
+		out.lines = append(out.lines, at.Line)
 		return nil
 	})
 	return out, err

@@ -343,7 +343,7 @@ func (p *Plan) runSource(ctx context.Context, src string, ws []*worker, res *Res
 	}
 	cp949 := t.CP949()
 	vms := make([]vm.VM, len(ws)) // one expression VM per worker
-	return t.Rows(ctx, len(ws), func(wi int, fields [][]byte, line int) error {
+	return t.Rows(ctx, len(ws), func(wi int, fields [][]byte, at tabular.Pos) error {
 		w := ws[wi]
 		w.rowsIn++
 		err := p.row(w, &vms[wi], cols, fields, cp949)
@@ -352,7 +352,7 @@ func (p *Plan) runSource(ctx context.Context, src string, ws []*worker, res *Res
 		}
 		var bad *badRow
 		if errors.As(err, &bad) {
-			msg := fmt.Sprintf("%s:%d: %s", src, line, bad.msg)
+			msg := fmt.Sprintf("%s: %s", at, bad.msg)
 			if p.spec.SkipBadRows {
 				w.skipped++
 				if w.first == "" {
@@ -362,7 +362,7 @@ func (p *Plan) runSource(ctx context.Context, src string, ws []*worker, res *Res
 			}
 			return errors.New(msg + " (on_bad_row: skip counts and skips such rows)")
 		}
-		return fmt.Errorf("%s:%d: %w", src, line, err)
+		return fmt.Errorf("%s: %w", at, err)
 	})
 }
 

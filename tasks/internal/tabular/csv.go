@@ -7,48 +7,55 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"sync"
 
 	"golang.org/x/text/encoding/korean"
+	"golang.org/x/text/transform"
 )
 
 // chunkSize is how much of a CSV file one worker parses at a time.
 const chunkSize = 4 << 20
 
-// csvTable streams a CSV file.
+// csvTable streams a CSV file, or a CSV entry of a zip.
 type csvTable struct {
-	f         *os.File
-	name      string
-	header    []string
-	delim     byte
-	cp949     bool
-	bodyStart int64 // offset of the first data row
-	bodyLine  int   // its line number
+	closer     io.Closer
+	body       io.Reader // the rest of the text, from the first data row on
+	name       string
+	header     []string
+	headerLine int
+	delim      byte
+	cp949      bool
+	bodyLine   int // the first data row's line
 }
 
-func openCSV(f *os.File, name string, head []byte, opt Options) (Table, error) {
-	t := &csvTable{f: f, name: name}
-	bom := bytes.HasPrefix(head, []byte("\xef\xbb\xbf"))
-	var err error
-	if bom {
-		t.cp949 = false
-	} else if t.cp949, err = detectEncoding(name, head, opt.Encoding); err != nil {
-		f.Close()
-		return nil, err
+// openCSV reads the header of a CSV table from src, which gives the text
+// from its first byte; head is its first bytes, to tell the encoding by.
+// With decode, CP949 text is decoded as it is read (zip entries);
+// otherwise fields are given as they are, and CP949 tells the caller to
+// decode them. closer is closed by Close.
+func openCSV(src io.Reader, closer io.Closer, name string, head []byte, opt Options, decode bool) (*csvTable, error) {
+	t := &csvTable{closer: closer, name: name}
+	if bytes.HasPrefix(head, []byte("\xef\xbb\xbf")) {
+		if _, err := io.CopyN(io.Discard, src, 3); err != nil {
+			return nil, fmt.Errorf("read %s: %w", name, err)
+		}
+	} else {
+		var err error
+		if t.cp949, err = detectEncoding(name, head, opt.Encoding); err != nil {
+			return nil, err
+		}
+		if t.cp949 && decode {
+			src = transform.NewReader(src, korean.EUCKR.NewDecoder())
+			t.cp949 = false
+		}
 	}
-	offset := int64(0)
-	if bom {
-		offset = 3
+	// Read the rows up to the header (and those skipped after it); the
+	// body is what the reader holds after them.
+	br, ok := src.(*bufio.Reader)
+	if !ok {
+		br = bufio.NewReaderSize(src, 64<<10)
 	}
-	// Read the rows up to the header (and those skipped after it) with a
-	// buffered reader, counting the bytes they take.
-	if _, err := f.Seek(offset, io.SeekStart); err != nil {
-		f.Close()
-		return nil, err
-	}
-	br := bufio.NewReaderSize(f, 64<<10)
 	line := 1
 	readRecord := func() ([]byte, error) {
 		var rec []byte
@@ -63,20 +70,18 @@ func openCSV(f *os.File, name string, head []byte, opt Options) (Table, error) {
 			}
 			line += bytes.Count(part, []byte("\n"))
 			if bytes.Count(rec, []byte(`"`))%2 == 0 || err != nil {
-				offset += int64(len(rec))
 				return rec, nil
 			}
 		}
 	}
 	for i := 1; i < opt.HeaderRow; i++ {
 		if _, err := readRecord(); err != nil {
-			f.Close()
 			return nil, fmt.Errorf("%s: no header row %d: %w", name, opt.HeaderRow, err)
 		}
 	}
+	t.headerLine = line
 	headerLine, err := readRecord()
 	if err != nil {
-		f.Close()
 		if errors.Is(err, io.EOF) {
 			return nil, fmt.Errorf("%s is empty: no header row", name)
 		}
@@ -98,7 +103,7 @@ func openCSV(f *os.File, name string, head []byte, opt Options) (Table, error) {
 			break
 		}
 	}
-	t.bodyStart, t.bodyLine = offset, line
+	t.body, t.bodyLine = br, line
 	return t, nil
 }
 
@@ -124,8 +129,9 @@ func sniffDelimiter(line []byte) byte {
 }
 
 func (t *csvTable) Header() []string { return t.header }
+func (t *csvTable) HeaderAt() Pos    { return Pos{t.name, t.headerLine} }
 func (t *csvTable) CP949() bool      { return t.cp949 }
-func (t *csvTable) Close() error     { return t.f.Close() }
+func (t *csvTable) Close() error     { return t.closer.Close() }
 func (t *csvTable) Format() string {
 	if t.cp949 {
 		return "csv (CP949)"
@@ -147,7 +153,6 @@ func (t *csvTable) Rows(ctx context.Context, workers int, fn RowFunc) error {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	pool := sync.Pool{New: func() any { b := make([]byte, 0, chunkSize+64<<10); return &b }}
 	chunks := make(chan chunk, workers)
 	errs := make(chan error, workers+1)
 	var wg sync.WaitGroup
@@ -157,18 +162,18 @@ func (t *csvTable) Rows(ctx context.Context, workers int, fn RowFunc) error {
 			defer wg.Done()
 			p := parser{delim: t.delim}
 			for c := range chunks {
-				if err := p.each(c.data, c.line, func(fields [][]byte, line int) error { return fn(w, fields, line) }); err != nil {
+				if err := p.each(c.data, c.line, func(fields [][]byte, line int) error { return fn(w, fields, Pos{t.name, line}) }); err != nil {
 					errs <- err
 					cancel()
 					for range chunks { // let the reader finish
 					}
 					return
 				}
-				pool.Put(c.buf)
+				putChunk(c.buf)
 			}
 		}(w)
 	}
-	readErr := t.produce(ctx, chunks, &pool)
+	readErr := t.produce(ctx, chunks)
 	close(chunks)
 	wg.Wait()
 	close(errs)
@@ -181,22 +186,30 @@ func (t *csvTable) Rows(ctx context.Context, workers int, fn RowFunc) error {
 	return ctx.Err()
 }
 
-// produce reads the file from the body on and sends chunks of whole records.
-func (t *csvTable) produce(ctx context.Context, out chan<- chunk, pool *sync.Pool) error {
-	if _, err := t.f.Seek(t.bodyStart, io.SeekStart); err != nil {
-		return err
+// chunkPool holds chunk buffers, shared by every table read (a zip of
+// many small entries reads them one after the other).
+var chunkPool = sync.Pool{New: func() any { b := make([]byte, 0, chunkSize+64<<10); return &b }}
+
+// putChunk returns a buffer to the pool, unless one long record grew it.
+func putChunk(b *[]byte) {
+	if cap(*b) <= 2*chunkSize {
+		chunkPool.Put(b)
 	}
+}
+
+// produce reads the body and sends chunks of whole records.
+func (t *csvTable) produce(ctx context.Context, out chan<- chunk) error {
 	line := t.bodyLine
 	var carry []byte
 	for {
-		bp := pool.Get().(*[]byte)
+		bp := chunkPool.Get().(*[]byte)
 		buf := append((*bp)[:0], carry...)
 		eof := false
 		for len(buf) < chunkSize && !eof {
 			if cap(buf)-len(buf) < 64<<10 {
 				buf = append(buf, make([]byte, 64<<10)...)[:len(buf)]
 			}
-			n, err := t.f.Read(buf[len(buf):cap(buf)])
+			n, err := t.body.Read(buf[len(buf):cap(buf)])
 			buf = buf[:len(buf)+n]
 			if errors.Is(err, io.EOF) {
 				eof = true
@@ -209,7 +222,7 @@ func (t *csvTable) produce(ctx context.Context, out chan<- chunk, pool *sync.Poo
 			end = recordBoundary(buf)
 			for end < 0 { // one record longer than the chunk: read more
 				more := make([]byte, 1<<20)
-				n, err := t.f.Read(more)
+				n, err := t.body.Read(more)
 				buf = append(buf, more[:n]...)
 				if errors.Is(err, io.EOF) {
 					eof, end = true, len(buf)
@@ -229,6 +242,8 @@ func (t *csvTable) produce(ctx context.Context, out chan<- chunk, pool *sync.Poo
 				return ctx.Err()
 			}
 			line += bytes.Count(buf[:end], []byte("\n"))
+		} else {
+			putChunk(bp)
 		}
 		if eof {
 			return nil

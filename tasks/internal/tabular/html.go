@@ -8,18 +8,12 @@ import (
 
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
-
-	"github.com/novelfactory/runner/internal/regfile"
 )
 
-// openHTML reads the data table of an HTML page saved as .xls (Naver
+// readHTML reads the data table of an HTML page saved as .xls (Naver
 // Series, Novelpia): the table with the most rows. Header cells spanning
 // columns above others are flattened as "group / column".
-func openHTML(path string, opt Options) (Table, error) {
-	data, err := regfile.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
+func readHTML(path string, data []byte, opt Options) (Table, error) {
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	cp949, err := detectEncoding(path, data, opt.Encoding)
 	if err != nil {

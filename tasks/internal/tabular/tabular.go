@@ -11,6 +11,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -33,15 +35,28 @@ type Options struct {
 	Sheet string
 }
 
+// Pos is where a row is: its file (for an entry of a zip, the zip's path
+// and the entry's name: "sales.zip/day1.csv") and its 1-based line (CSV)
+// or row number (spreadsheets, HTML).
+type Pos struct {
+	File string
+	Line int
+}
+
+// String writes the position as file:line.
+func (p Pos) String() string { return fmt.Sprintf("%s:%d", p.File, p.Line) }
+
 // RowFunc receives one data row. worker tells concurrent calls apart (each
 // worker's calls are sequential); fields are valid only during the call;
-// line is the row's 1-based line (CSV) or row number.
-type RowFunc func(worker int, fields [][]byte, line int) error
+// at is where the row is.
+type RowFunc func(worker int, fields [][]byte, at Pos) error
 
 // Table is an opened source.
 type Table interface {
 	// Header is the column names, in UTF-8.
 	Header() []string
+	// HeaderAt is where the header row is.
+	HeaderAt() Pos
 	// Format names what was read: "csv (UTF-8)", "csv (CP949)", "xlsx", "html", "zip/…".
 	Format() string
 	// CP949 says whether the fields given to RowFunc are CP949 bytes (decode them with Decode).
@@ -61,28 +76,64 @@ func Open(path string, opt Options) (Table, error) {
 	if err != nil {
 		return nil, err
 	}
+	t, err := open(f, path, opt)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return t, nil
+}
+
+func open(f *os.File, path string, opt Options) (Table, error) {
 	head := make([]byte, 64<<10)
 	n, err := io.ReadFull(f, head)
 	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
-		f.Close()
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
 	head = head[:n]
 	switch {
 	case bytes.HasPrefix(head, []byte("PK\x03\x04")):
-		f.Close()
 		if bytes.Contains(head, []byte("xl/")) || bytes.Contains(head, []byte("[Content_Types].xml")) {
-			return openXLSX(path, opt)
+			defer f.Close()
+			return openXLSX(f, path, opt)
 		}
-		return openZip(path, opt)
+		return openZip(f, path, opt)
 	case bytes.HasPrefix(head, []byte("\xd0\xcf\x11\xe0")):
-		f.Close()
 		return nil, fmt.Errorf("%s is a legacy binary Excel (.xls) workbook: open it and save it as .xlsx or CSV", path)
 	case looksLikeHTML(head):
-		f.Close()
-		return openHTML(path, opt)
+		defer f.Close()
+		rest, err := io.ReadAll(f)
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", path, err)
+		}
+		return readHTML(path, append(head, rest...), opt)
 	}
-	return openCSV(f, path, head, opt)
+	return openCSV(io.MultiReader(bytes.NewReader(head), f), f, path, head, opt, false)
+}
+
+// maxQuoted is how many characters of a value a message quotes.
+const maxQuoted = 80
+
+// Quote writes a value for a message, quoted as %q does; a value longer
+// than 80 characters is cut there, followed by "…" and its length, so
+// that a 10 MB field never makes a 10 MB message.
+func Quote(s string) string { return quoteStart(s, len(s)) }
+
+// QuoteBytes is Quote for bytes; only the part quoted is copied.
+func QuoteBytes(b []byte) string { return quoteStart(string(b[:min(len(b), 4*maxQuoted)]), len(b)) }
+
+// quoteStart quotes s, the start of a value of size bytes.
+func quoteStart(s string, size int) string {
+	cut, runes := 0, 0
+	for cut < len(s) && runes < maxQuoted {
+		_, n := utf8.DecodeRuneInString(s[cut:])
+		cut += n
+		runes++
+	}
+	if cut == size {
+		return strconv.Quote(s)
+	}
+	return fmt.Sprintf("%s… (%d bytes)", strconv.Quote(s[:cut]), size)
 }
 
 func looksLikeHTML(head []byte) bool {
@@ -170,15 +221,18 @@ func Unwrap(field []byte) []byte {
 	return f
 }
 
-// memTable is a table read whole (xlsx, html, zipped CSV): small files.
+// memTable is a table read whole (xlsx, html): small files.
 type memTable struct {
-	header []string
-	format string
-	rows   [][]string
-	lines  []int
+	name       string
+	header     []string
+	headerLine int
+	format     string
+	rows       [][]string
+	lines      []int
 }
 
 func (m *memTable) Header() []string { return m.header }
+func (m *memTable) HeaderAt() Pos    { return Pos{m.name, m.headerLine} }
 func (m *memTable) Format() string   { return m.format }
 func (m *memTable) CP949() bool      { return false }
 func (m *memTable) Close() error     { return nil }
@@ -195,7 +249,7 @@ func (m *memTable) Rows(ctx context.Context, _ int, fn RowFunc) error {
 		for _, c := range row {
 			fields = append(fields, []byte(c))
 		}
-		if err := fn(0, fields, m.lines[i]); err != nil {
+		if err := fn(0, fields, Pos{m.name, m.lines[i]}); err != nil {
 			return err
 		}
 	}
@@ -209,7 +263,10 @@ func fromRows(name, format string, rows [][]string, lines []int, opt Options) (*
 	if len(rows) < opt.HeaderRow {
 		return nil, fmt.Errorf("%s: no header row %d (the table has %d rows)", name, opt.HeaderRow, len(rows))
 	}
-	t := &memTable{format: format}
+	t := &memTable{name: name, format: format, headerLine: opt.HeaderRow}
+	if lines != nil {
+		t.headerLine = lines[opt.HeaderRow-1]
+	}
 	for _, h := range rows[opt.HeaderRow-1] {
 		t.header = append(t.header, strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
 	}

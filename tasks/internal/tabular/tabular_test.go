@@ -20,12 +20,12 @@ func rows(t *testing.T, name, content string, opt Options) (Table, []string) {
 	}
 	t.Cleanup(func() { tb.Close() })
 	var out []string
-	err = tb.Rows(context.Background(), 1, func(_ int, fields [][]byte, line int) error {
+	err = tb.Rows(context.Background(), 1, func(_ int, fields [][]byte, at Pos) error {
 		var fs []string
 		for _, f := range fields {
 			fs = append(fs, string(f))
 		}
-		out = append(out, strings.Join(fs, "|")+"@"+itoa(line))
+		out = append(out, strings.Join(fs, "|")+"@"+itoa(at.Line))
 		return nil
 	})
 	if err != nil {

@@ -2,19 +2,17 @@ package tabular
 
 import (
 	"fmt"
+	"io"
+	"os"
 
 	"github.com/xuri/excelize/v2"
-
-	"github.com/novelfactory/runner/internal/regfile"
 )
 
 // openXLSX reads an Excel workbook's sheet (Munpia, KakaoPage exports).
-func openXLSX(path string, opt Options) (Table, error) {
-	f, err := regfile.Open(path)
-	if err != nil {
-		return nil, err
+func openXLSX(f *os.File, path string, opt Options) (Table, error) {
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
-	defer f.Close()
 	wb, err := excelize.OpenReader(f)
 	if err != nil {
 		return nil, fmt.Errorf("open workbook %s: %w", path, err)
