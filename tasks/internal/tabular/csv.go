@@ -57,20 +57,31 @@ func openCSV(src io.Reader, closer io.Closer, name string, head []byte, opt Opti
 		br = bufio.NewReaderSize(src, 64<<10)
 	}
 	line := 1
+	// Before the header is read the delimiter may be unknown: a quote
+	// then opens a field after any of the delimiters sniffed.
+	split := splitter{delim: opt.Delimiter}
 	readRecord := func() ([]byte, error) {
 		var rec []byte
+		quoted := false
 		for {
 			part, err := br.ReadSlice('\n')
+			from := len(rec)
 			rec = append(rec, part...)
 			if errors.Is(err, bufio.ErrBufferFull) {
+				if len(rec) > maxRecord {
+					return nil, fmt.Errorf("%s:%d: no record ends within %d MiB: is it a table?", name, line, maxRecord>>20)
+				}
 				continue
 			}
 			if err != nil && (len(rec) == 0 || !errors.Is(err, io.EOF)) {
 				return rec, err
 			}
-			line += bytes.Count(part, []byte("\n"))
-			if bytes.Count(rec, []byte(`"`))%2 == 0 || err != nil {
+			if !split.quotedAfter(rec, from, &quoted) || err != nil {
+				line += bytes.Count(rec, []byte("\n"))
 				return rec, nil
+			}
+			if len(rec) > maxRecord {
+				return nil, fmt.Errorf("%s:%d: no record ends within %d MiB: a quoted field that is never closed?", name, line, maxRecord>>20)
 			}
 		}
 	}
@@ -91,9 +102,14 @@ func openCSV(src io.Reader, closer io.Closer, name string, head []byte, opt Opti
 	if t.delim == 0 {
 		t.delim = sniffDelimiter(headerLine)
 	}
-	var p parser
-	p.delim = t.delim
+	if i := bytes.IndexByte(headerLine, '\r'); i >= 0 && i+1 < len(headerLine) && headerLine[i+1] != '\n' {
+		return nil, fmt.Errorf("%s:%d: the lines end in a carriage return alone (classic Mac text): save the file with LF or CRLF line ends", name, t.headerLine)
+	}
+	p := parser{name: name, delim: t.delim}
 	fields, _, _ := p.record(headerLine, 0)
+	if p.open {
+		return nil, p.errOpen(t.headerLine)
+	}
 	var dec Decoder
 	for _, fld := range fields {
 		t.header = append(t.header, strings.TrimSpace(string(dec.Decode(fld, t.cp949))))
@@ -140,13 +156,17 @@ func (t *csvTable) Format() string {
 }
 
 type chunk struct {
+	seq  int // the chunk's place in the file
 	data []byte
 	line int
 	buf  *[]byte
 }
 
 // Rows reads the body in chunks that end at record boundaries and parses
-// them on workers goroutines.
+// them on workers goroutines. When rows fail, the error of the first
+// failing chunk in the file is returned: a chunk after a bad record may
+// fail for that record's sake (see parser.each), and would name the wrong
+// line.
 func (t *csvTable) Rows(ctx context.Context, workers int, fn RowFunc) error {
 	if workers < 1 {
 		workers = 1
@@ -154,31 +174,42 @@ func (t *csvTable) Rows(ctx context.Context, workers int, fn RowFunc) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	chunks := make(chan chunk, workers)
-	errs := make(chan error, workers+1)
+	var (
+		mu       sync.Mutex
+		firstErr error
+		errSeq   int
+	)
 	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
 		go func(w int) {
 			defer wg.Done()
-			p := parser{delim: t.delim}
+			p := parser{name: t.name, delim: t.delim}
 			for c := range chunks {
-				if err := p.each(c.data, c.line, func(fields [][]byte, line int) error { return fn(w, fields, Pos{t.name, line}) }); err != nil {
-					errs <- err
-					cancel()
-					for range chunks { // let the reader finish
-					}
-					return
+				mu.Lock()
+				after := firstErr != nil && c.seq > errSeq
+				mu.Unlock()
+				if after {
+					continue // let the reader finish
 				}
+				err := p.each(c.data, c.line, func(fields [][]byte, line int) error { return fn(w, fields, Pos{t.name, line}) })
 				putChunk(c.buf)
+				if err != nil {
+					mu.Lock()
+					if firstErr == nil || c.seq < errSeq {
+						firstErr, errSeq = err, c.seq
+					}
+					mu.Unlock()
+					cancel()
+				}
 			}
 		}(w)
 	}
 	readErr := t.produce(ctx, chunks)
 	close(chunks)
 	wg.Wait()
-	close(errs)
-	if err := <-errs; err != nil {
-		return err
+	if firstErr != nil {
+		return firstErr
 	}
 	if readErr != nil && !errors.Is(readErr, context.Canceled) {
 		return readErr
@@ -201,7 +232,7 @@ func putChunk(b *[]byte) {
 func (t *csvTable) produce(ctx context.Context, out chan<- chunk) error {
 	line := t.bodyLine
 	var carry []byte
-	for {
+	for seq := 0; ; seq++ {
 		bp := chunkPool.Get().(*[]byte)
 		buf := append((*bp)[:0], carry...)
 		eof := false
@@ -221,6 +252,9 @@ func (t *csvTable) produce(ctx context.Context, out chan<- chunk) error {
 		if !eof {
 			end = recordBoundary(buf)
 			for end < 0 { // one record longer than the chunk: read more
+				if len(buf) > maxRecord {
+					return fmt.Errorf("%s:%d: no record ends within %d MiB from here: a quoted field that is never closed?", t.name, line, maxRecord>>20)
+				}
 				more := make([]byte, 1<<20)
 				n, err := t.body.Read(more)
 				buf = append(buf, more[:n]...)
@@ -237,7 +271,7 @@ func (t *csvTable) produce(ctx context.Context, out chan<- chunk) error {
 		*bp = buf
 		if end > 0 {
 			select {
-			case out <- chunk{data: buf[:end], line: line, buf: bp}:
+			case out <- chunk{seq: seq, data: buf[:end], line: line, buf: bp}:
 			case <-ctx.Done():
 				return ctx.Err()
 			}
@@ -251,9 +285,33 @@ func (t *csvTable) produce(ctx context.Context, out chan<- chunk) error {
 	}
 }
 
-// recordBoundary is the offset just after the last newline of buf that is
-// outside quotes, or -1. buf starts at a record boundary, so a newline is
-// outside quotes when an even number of quotes comes before it.
+// maxRecord is the longest record read: a quoted field left open would
+// otherwise make the rest of the file one record, held in memory.
+var maxRecord = 64 << 20
+
+// splitter follows quotes exactly as the parser reads them: a quote opens
+// a quoted field only at the start of a field; in one, a doubled quote is
+// a quote and a single one closes it; any other quote is a character like
+// the rest. A newline outside a quoted field ends a record. It reads the
+// rows up to the header, byte by byte; the body is cut by recordBoundary.
+type splitter struct {
+	delim byte // 0 while the delimiter is unknown: any of , tab ; |
+}
+
+func (s splitter) isDelim(c byte) bool {
+	if s.delim == 0 {
+		return c == ',' || c == '\t' || c == ';' || c == '|'
+	}
+	return c == s.delim
+}
+
+// recordBoundary is the offset just after the last newline of buf that
+// is outside quotes, or -1. buf starts at a record boundary, so a newline
+// is outside quotes when an even number of quotes comes before it — when
+// every record has an even number of quotes, as every well-formed one has.
+// The parser refuses a record with an odd number (a stray quote), and
+// says so when a chunk ends inside a quoted field, so a wrong boundary
+// is an error, never rows cut in two.
 func recordBoundary(buf []byte) int {
 	total := bytes.Count(buf, []byte(`"`))
 	after := 0
@@ -271,11 +329,41 @@ func recordBoundary(buf []byte) int {
 	}
 }
 
+// quotedAfter follows the quotes of rec[from:] — rec starts a record and
+// ends with a newline or the text — and says whether rec ends inside a
+// quoted field; quoted carries the state from one call to the next.
+func (s splitter) quotedAfter(rec []byte, from int, quoted *bool) bool {
+	for i := from; ; i++ {
+		j := bytes.IndexByte(rec[i:], '"')
+		if j < 0 {
+			return *quoted
+		}
+		i += j
+		switch {
+		case *quoted && i+1 < len(rec) && rec[i+1] == '"':
+			i++ // a doubled quote
+		case *quoted:
+			*quoted = false
+		case i == 0 || s.isDelim(rec[i-1]):
+			*quoted = true
+		}
+	}
+}
+
 // parser splits records into fields, reusing its buffers.
 type parser struct {
+	name    string // the file, for messages
 	delim   byte
 	fields  [][]byte
 	scratch []byte
+	open    bool // the last record ended inside a quoted field
+	quotes  int  // the quotes in the last record, when it had a stray one
+	stray   int  // the 1-based field of the last record's first stray quote, or 0
+}
+
+// errOpen is the error for a record whose quoted field is never closed.
+func (p *parser) errOpen(line int) error {
+	return fmt.Errorf("%s:%d: a quoted field starts in this record and is never closed (a \" at the start of a field opens one)", p.name, line)
 }
 
 // each calls fn for every record of data (which holds whole records).
@@ -283,6 +371,12 @@ func (p *parser) each(data []byte, line int, fn func([][]byte, int) error) error
 	pos := 0
 	for pos < len(data) {
 		fields, next, lines := p.record(data, pos)
+		if p.open {
+			return p.errOpen(line)
+		}
+		if p.quotes%2 == 1 {
+			return fmt.Errorf("%s:%d: column %d: a quote (\") inside a field that is not in quotes, and an odd number of quotes in the row, so where rows end cannot be told: put the field in quotes and double its quote (\"5\"\" screen\")", p.name, line, p.stray)
+		}
 		if !(len(fields) == 1 && len(bytes.TrimSpace(fields[0])) == 0) { // blank line
 			if err := fn(fields, line); err != nil {
 				return err
@@ -297,6 +391,7 @@ func (p *parser) each(data []byte, line int, fn func([][]byte, int) error) error
 // record parses the record at data[pos:], returning its fields, the offset
 // of the next record and the number of newlines it spans.
 func (p *parser) record(data []byte, pos int) ([][]byte, int, int) {
+	p.open, p.quotes, p.stray = false, 0, 0
 	p.fields = p.fields[:0]
 	p.scratch = p.scratch[:0]
 	nl := bytes.IndexByte(data[pos:], '\n')
@@ -379,19 +474,31 @@ func (p *parser) quoted(data []byte, pos int) ([][]byte, int, int) {
 	var bounds []int
 	lines := 1
 	i := pos
+	// A quote where none belongs is kept as a character, and counted.
+	bare := func() {
+		p.quotes++
+		if p.stray == 0 {
+			p.stray = len(bounds)/2 + 1
+		}
+	}
 	for {
 		start := len(p.scratch)
 		if i < len(data) && data[i] == '"' {
 			i++
+			p.open = true
+			p.quotes++
 			for i < len(data) {
 				c := data[i]
 				if c == '"' {
 					if i+1 < len(data) && data[i+1] == '"' {
 						p.scratch = append(p.scratch, '"')
+						p.quotes += 2
 						i += 2
 						continue
 					}
 					i++
+					p.open = false
+					p.quotes++
 					break
 				}
 				if c == '\n' {
@@ -402,6 +509,9 @@ func (p *parser) quoted(data []byte, pos int) ([][]byte, int, int) {
 			}
 			// Anything between the closing quote and the delimiter is kept.
 			for i < len(data) && data[i] != p.delim && data[i] != '\n' {
+				if data[i] == '"' {
+					bare()
+				}
 				if data[i] != '\r' {
 					p.scratch = append(p.scratch, data[i])
 				}
@@ -409,6 +519,9 @@ func (p *parser) quoted(data []byte, pos int) ([][]byte, int, int) {
 			}
 		} else {
 			for i < len(data) && data[i] != p.delim && data[i] != '\n' {
+				if data[i] == '"' {
+					bare()
+				}
 				p.scratch = append(p.scratch, data[i])
 				i++
 			}
