@@ -5,13 +5,13 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"strings"
 
 	"github.com/novelfactory/runner/engine/atomicfile"
 	"github.com/novelfactory/runner/engine/tasktype"
 	"github.com/novelfactory/runner/tasks/internal/datefmt"
 	"github.com/novelfactory/runner/tasks/internal/decimal"
 	"github.com/novelfactory/runner/tasks/internal/plot"
+	"github.com/novelfactory/runner/tasks/internal/tabular"
 )
 
 // ChartParams are the params of the chart task.
@@ -82,35 +82,42 @@ func chartData(ctx context.Context, file, x string, columns []string, labels map
 	if err != nil {
 		return c, nil, err
 	}
+	cols := tabular.NewColumns(t.header, t.at, nil)
 	xi := 0
 	if x != "" {
-		if xi = indexOf(t.header, x); xi < 0 {
-			return c, nil, fmt.Errorf("%s: no column %q; it has %s", file, x, strings.Join(t.header, ", "))
+		if xi, err = cols.Find(x, "x"); err != nil {
+			return c, nil, err
+		} else if xi < 0 {
+			return c, nil, fmt.Errorf("%s: no column %s; it has %s", file, tabular.Quote(x), cols.List())
 		}
 	}
-	var cols []int
+	var series []int
 	if len(columns) == 0 {
 		for i := range t.header {
 			if i != xi {
-				cols = append(cols, i)
+				series = append(series, i)
 			}
 		}
 	}
 	for _, name := range columns {
-		i := indexOf(t.header, name)
-		if i < 0 {
-			return c, nil, fmt.Errorf("%s: no column %q; it has %s", file, name, strings.Join(t.header, ", "))
+		i, err := cols.Find(name, "columns")
+		if err != nil {
+			return c, nil, err
+		} else if i < 0 {
+			return c, nil, fmt.Errorf("%s: no column %s; it has %s", file, tabular.Quote(name), cols.List())
 		}
-		cols = append(cols, i)
+		series = append(series, i)
 	}
-	for _, ci := range cols {
-		name := t.header[ci]
+	for _, ci := range series {
+		name := cols.Key(ci) // 금액#2 when two columns are called 금액
 		if l, ok := labels[name]; ok {
+			name = l
+		} else if l, ok := labels[t.header[ci]]; ok {
 			name = l
 		}
 		c.Series = append(c.Series, plot.Series{Name: name})
 	}
-	exact := make([][]decimal.Dec, len(cols))
+	exact := make([][]decimal.Dec, len(series))
 	for ri, r := range t.rows {
 		if xi >= len(r) {
 			return c, nil, fmt.Errorf("%s:%d: no value in the date column", file, t.lines[ri])
@@ -120,7 +127,7 @@ func chartData(ctx context.Context, file, x string, columns []string, labels map
 			return c, nil, fmt.Errorf("%s:%d: %q is not a date", file, t.lines[ri], r[xi])
 		}
 		c.Dates = append(c.Dates, day)
-		for si, ci := range cols {
+		for si, ci := range series {
 			v := math.NaN()
 			var d decimal.Dec
 			if ci < len(r) {

@@ -202,39 +202,53 @@ func runCsvjoin(ctx context.Context, env *tasktype.Env, p *CsvjoinParams) (taskt
 	return tasktype.Outputs{"path": dest, "rows": len(out), "updated": len(values)}, nil
 }
 
-// readKeyed sums a column of a CSV file by its key column.
+// readKeyed sums a column of a table by its key column, streaming: memory
+// grows with the keys, not the rows.
 func readKeyed(ctx context.Context, file, on, column string) (map[string]decimal.Dec, error) {
-	t, err := readTable(ctx, file)
+	t, err := tabular.Open(file, tabular.Options{})
 	if err != nil {
 		return nil, err
 	}
-	ki, vi := indexOf(t.header, on), indexOf(t.header, column)
+	defer t.Close()
+	cols := tabular.NewColumns(t.Header(), t.HeaderAt(), nil)
+	ki, err := cols.Find(on, "on")
+	if err != nil {
+		return nil, err
+	}
+	vi, err := cols.Find(column, "column")
+	if err != nil {
+		return nil, err
+	}
 	if ki < 0 || vi < 0 {
-		return nil, fmt.Errorf("%s: needs columns %q and %q; it has %s", file, on, column, strings.Join(t.header, ", "))
+		return nil, fmt.Errorf("%s: needs columns %s and %s; it has %s", file, tabular.Quote(on), tabular.Quote(column), cols.List())
 	}
 	out := map[string]decimal.Dec{}
-	for i, r := range t.rows {
-		if ki >= len(r) || vi >= len(r) {
-			return nil, fmt.Errorf("%s:%d: the row has %d columns", file, t.lines[i], len(r))
+	var dec tabular.Decoder
+	err = t.Rows(ctx, 1, func(_ int, fields [][]byte, at tabular.Pos) error {
+		if ki >= len(fields) || vi >= len(fields) {
+			return fmt.Errorf("%s: the row has %d columns", at, len(fields))
 		}
-		key := strings.TrimSpace(r[ki])
+		key := strings.TrimSpace(string(dec.Decode(fields[ki], t.CP949())))
 		if iso, ok := datefmt.Normalize(key); ok {
 			key = iso
 		}
-		d, _, err := decimal.Parse(r[vi])
+		raw := string(dec.Decode(fields[vi], t.CP949()))
+		d, _, err := decimal.Parse(raw)
 		if err != nil {
-			return nil, fmt.Errorf("%s:%d: column %s: %v", file, t.lines[i], column, err)
+			return fmt.Errorf("%s: column %s: %v", at, column, err)
 		}
 		if out[key], err = out[key].Add(d); err != nil {
-			return nil, fmt.Errorf("%s:%d: %w", file, t.lines[i], err)
+			return fmt.Errorf("%s: %w", at, err)
 		}
-	}
-	return out, nil
+		return nil
+	})
+	return out, err
 }
 
-// smallTable is a CSV read whole.
+// smallTable is a CSV read whole (a ledger: a row a day).
 type smallTable struct {
 	header []string
+	at     tabular.Pos // where the header is
 	rows   [][]string
 	lines  []int
 }
@@ -245,7 +259,7 @@ func readTable(ctx context.Context, file string) (*smallTable, error) {
 		return nil, err
 	}
 	defer t.Close()
-	out := &smallTable{header: t.Header()}
+	out := &smallTable{header: t.Header(), at: t.HeaderAt()}
 	var dec tabular.Decoder
 	err = t.Rows(ctx, 1, func(_ int, fields [][]byte, at tabular.Pos) error {
 		row := make([]string, len(fields))
@@ -257,13 +271,4 @@ func readTable(ctx context.Context, file string) (*smallTable, error) {
 		return nil
 	})
 	return out, err
-}
-
-func indexOf(list []string, s string) int {
-	for i, x := range list {
-		if x == s {
-			return i
-		}
-	}
-	return -1
 }

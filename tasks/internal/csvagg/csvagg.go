@@ -85,7 +85,8 @@ func Compile(spec Spec) (*Plan, error) {
 			return nil, fmt.Errorf("where: %w", err)
 		}
 		p.where = prog
-		p.names = append(p.names, variables(spec.Where)...)
+		names, dynamic := variables(spec.Where)
+		p.names, p.dynamic = append(p.names, names...), p.dynamic || dynamic
 	}
 	for _, g := range spec.Groups {
 		var prog *vm.Program
@@ -94,14 +95,28 @@ func Compile(spec Spec) (*Plan, error) {
 			if prog, err = expr.Compile(g.Expr, exprOptions(false)...); err != nil {
 				return nil, fmt.Errorf("group_by %s: %w", g.Name, err)
 			}
-			p.names = append(p.names, variables(g.Expr)...)
+			names, dynamic := variables(g.Expr)
+			p.names, p.dynamic = append(p.names, names...), p.dynamic || dynamic
 		}
 		p.groupProgs = append(p.groupProgs, prog)
 	}
+	out := map[string]bool{}
+	for _, g := range spec.Groups {
+		if out[g.Name] {
+			return nil, fmt.Errorf("group_by: %s twice", tabular.Quote(g.Name))
+		}
+		out[g.Name] = true
+	}
 	for _, a := range spec.Aggs {
 		if !contains(Functions, a.Fn) {
-			return nil, fmt.Errorf("aggregate %s: unknown function %q; use %s", a.Column, a.Fn, strings.Join(Functions, ", "))
+			return nil, fmt.Errorf("aggregate %s: unknown function %s; use %s", a.Column, tabular.Quote(a.Fn), strings.Join(Functions, ", "))
 		}
+		// The output would have two columns of one name (group_by: [금액]
+		// with aggregate: {금액: count}), and sort: could not tell them apart.
+		if out[a.Out] {
+			return nil, fmt.Errorf("aggregate %s: the output would have two columns named %s: give the group another name (\"%s 값 = %s\")", a.Column, tabular.Quote(a.Out), a.Out, a.Column)
+		}
+		out[a.Out] = true
 	}
 	return p, nil
 }
@@ -113,14 +128,17 @@ type Plan struct {
 	groupProgs []*vm.Program
 	// names are the column names the expressions read, checked against each source's header.
 	names []string
+	// dynamic says an expression reads row other than as row["name"]: every column is given.
+	dynamic bool
 }
 
 // variables lists the names an expression reads as variables (not the
-// functions it calls).
-func variables(code string) []string {
+// functions it calls), and says whether it reads row other than as
+// row["a name"] (row[x], len(row)), so that it needs every column.
+func variables(code string) ([]string, bool) {
 	tree, err := parser.Parse(code)
 	if err != nil {
-		return nil
+		return nil, true
 	}
 	// Walk visits children first, so the functions called are found in a
 	// first pass and left out in the second.
@@ -128,27 +146,37 @@ func variables(code string) []string {
 	ast.Walk(&tree.Node, v)
 	v.collect = true
 	ast.Walk(&tree.Node, v)
-	return v.names
+	return v.names, v.rows > v.static
 }
 
 type varVisitor struct {
 	collect bool
 	names   []string
 	calls   map[ast.Node]bool
+	// rows counts the uses of row; static those of them as row["name"].
+	rows, static int
 }
 
 func (v *varVisitor) Visit(node *ast.Node) {
+	if !v.collect {
+		if n, ok := (*node).(*ast.CallNode); ok {
+			v.calls[n.Callee] = true
+		}
+		return
+	}
 	switch n := (*node).(type) {
-	case *ast.CallNode:
-		v.calls[n.Callee] = true
 	case *ast.MemberNode: // row["판매 금액"]
-		if id, ok := n.Node.(*ast.IdentifierNode); ok && id.Value == "row" && v.collect {
+		if id, ok := n.Node.(*ast.IdentifierNode); ok && id.Value == "row" {
 			if key, ok := n.Property.(*ast.StringNode); ok {
 				v.names = append(v.names, key.Value)
+				v.static++
 			}
 		}
 	case *ast.IdentifierNode:
-		if v.collect && !v.calls[n] && n.Value != "row" {
+		switch {
+		case n.Value == "row":
+			v.rows++
+		case !v.calls[n]:
 			v.names = append(v.names, n.Value)
 		}
 	}
@@ -271,27 +299,33 @@ type columns struct {
 	where  bool
 	names  []string
 	needed int // the highest column index a row must have
+	// vars are the columns the expressions read, by the names they use.
+	vars []exprVar
 }
 
-func (p *Plan) resolve(src string, header []string) (*columns, error) {
-	names := make([]string, len(header))
-	index := map[string]int{}
-	for i, h := range header {
-		if to, ok := p.spec.Renames[h]; ok {
-			h = to
-		}
-		names[i] = h
-		if _, dup := index[h]; !dup {
-			index[h] = i
-		}
+type exprVar struct {
+	name string
+	col  int
+}
+
+func (p *Plan) resolve(t tabular.Table) (*columns, error) {
+	src := t.HeaderAt().File
+	renames := p.spec.Renames
+	if renames == nil {
+		renames = map[string]string{}
 	}
-	c := &columns{names: names, where: p.where != nil}
+	cols := tabular.NewColumns(t.Header(), t.HeaderAt(), renames)
+	c := &columns{names: cols.Names(), where: p.where != nil}
 	find := func(name, what string) (int, error) {
-		if i, ok := index[name]; ok {
-			c.needed = max(c.needed, i)
-			return i, nil
+		i, err := cols.Find(name, what)
+		switch {
+		case err != nil:
+			return 0, err
+		case i < 0:
+			return 0, fmt.Errorf("%s: no column %s for %s; the columns are: %s", src, tabular.Quote(name), what, cols.List())
 		}
-		return 0, fmt.Errorf("%s: no column %q for %s; the columns are: %s", src, name, what, strings.Join(names, ", "))
+		c.needed = max(c.needed, i)
+		return i, nil
 	}
 	for i, g := range p.spec.Groups {
 		if p.groupProgs[i] != nil {
@@ -306,9 +340,25 @@ func (p *Plan) resolve(src string, header []string) (*columns, error) {
 	}
 	// A misspelt column in an expression would read as nil and filter or
 	// group silently wrong: every name must be a column.
+	seen := map[string]bool{}
 	for _, name := range p.names {
-		if _, ok := index[name]; !ok {
-			return nil, fmt.Errorf("%s: no column %q for an expression (where or group_by); the columns are: %s; use row[\"name\"] for names with spaces", src, name, strings.Join(names, ", "))
+		i, err := cols.Find(name, "where or group_by")
+		switch {
+		case err != nil:
+			return nil, err
+		case i < 0:
+			return nil, fmt.Errorf("%s: no column %s for an expression (where or group_by); the columns are: %s; use row[\"name\"] for names with spaces", src, tabular.Quote(name), cols.List())
+		}
+		if !seen[name] {
+			seen[name] = true
+			c.vars = append(c.vars, exprVar{name, i})
+		}
+	}
+	if p.dynamic { // row[x]: every column, each by a name that picks it alone
+		for i := range c.names {
+			if key := cols.Key(i); !seen[key] {
+				c.vars = append(c.vars, exprVar{key, i})
+			}
 		}
 	}
 	for _, a := range p.spec.Aggs {
@@ -337,7 +387,7 @@ func (p *Plan) runSource(ctx context.Context, src string, ws []*worker, res *Res
 	}
 	defer t.Close()
 	res.Formats = append(res.Formats, t.Format())
-	cols, err := p.resolve(src, t.Header())
+	cols, err := p.resolve(t)
 	if err != nil {
 		return err
 	}
@@ -377,15 +427,15 @@ func (p *Plan) row(w *worker, machine *vm.VM, c *columns, fields [][]byte, cp949
 	}
 	var env map[string]any
 	if c.where || hasExpr(c.group) {
-		env = make(map[string]any, len(c.names)+1)
-		row := make(map[string]any, len(c.names))
-		for i, name := range c.names {
+		env = make(map[string]any, len(c.vars)+1)
+		row := make(map[string]any, len(c.vars))
+		for _, x := range c.vars {
 			v := ""
-			if i < len(fields) {
-				v = string(w.dec.Decode(tabular.Unwrap(fields[i]), cp949))
+			if x.col < len(fields) {
+				v = string(w.dec.Decode(tabular.Unwrap(fields[x.col]), cp949))
 			}
-			env[name] = v
-			row[name] = v
+			env[x.name] = v
+			row[x.name] = v
 		}
 		env["row"] = row
 	}

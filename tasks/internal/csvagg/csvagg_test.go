@@ -282,3 +282,48 @@ func TestSpreadsheetHTMLAndZippedExports(t *testing.T) {
 		}
 	}
 }
+
+// TestAColumnNamedTwiceMustBePicked: merged exports often have two 금액
+// columns; the first was summed and the second ignored, silently. Using
+// the name alone is now an error naming both columns and the header's
+// place; 금액#2 picks the second, in aggregate, group_by, where and
+// columns: alike. Names made equal by columns: are caught the same way.
+func TestAColumnNamedTwiceMustBePicked(t *testing.T) {
+	src := write(t, "merged.csv", "제목 줄\n날짜,금액,비고,금액,비고\n2026-11-01,100,,-30,\n2026-11-01,200,,-50,x\n2026-11-02,7,,,\n")
+	spec := byDay
+	spec.Table.HeaderRow = 2
+	if msg := runErr(t, spec, src); !strings.Contains(msg, `merged.csv:2: aggregate: the header has the column "금액" twice (columns 2 and 4): write "금액#1" or "금액#2" for the one meant, or rename one with columns: {"금액#2": another name}`) {
+		t.Fatalf("error %q", msg)
+	}
+	spec.Aggs = []csvagg.Agg{{Out: "환불", Column: "금액#2", Fn: "sum"}, {Out: "판매", Column: "금액#1", Fn: "sum"}}
+	if got := table(run(t, spec, src)); got != "날짜,환불,판매\n2026-11-01,-80,300\n2026-11-02,0,7\n" {
+		t.Fatalf("got\n%s", got)
+	}
+	// columns: {금액#2: 환불} renames the second only; where reads row["금액#1"].
+	spec.Renames = map[string]string{"금액#2": "환불"}
+	spec.Aggs = []csvagg.Agg{{Out: "환불", Column: "환불", Fn: "sum"}, {Out: "판매", Column: "금액", Fn: "sum"}}
+	spec.Where = `num(row["금액#1"]) > 100 || num(환불) == 0`
+	if got := table(run(t, spec, src)); got != "날짜,환불,판매\n2026-11-01,-50,200\n2026-11-02,0,7\n" {
+		t.Fatalf("renamed, where:\n%s", got)
+	}
+	spec.Where = `비고 == "x"`
+	if msg := runErr(t, spec, src); !strings.Contains(msg, `merged.csv:2: where or group_by: the header has the column "비고" twice (columns 3 and 5)`) {
+		t.Fatalf("error %q", msg)
+	}
+	// Two source columns renamed to one name.
+	both := write(t, "both.csv", "판매일,정산일,금액\n2026-11-01,2026-11-05,100\n")
+	spec = byDay
+	spec.Renames = map[string]string{"판매일": "날짜", "정산일": "날짜"}
+	if msg := runErr(t, spec, both); !strings.Contains(msg, `both.csv:1: group_by: the header has the column "날짜" twice (columns 1 "판매일" and 2 "정산일", named so by columns:)`) {
+		t.Fatalf("error %q", msg)
+	}
+}
+
+// TestTheOutputNeverHasAColumnTwice: group_by [금액] with {금액: count}
+// wrote 금액,금액, and sort: -금액 sorted by the second.
+func TestTheOutputNeverHasAColumnTwice(t *testing.T) {
+	spec := csvagg.Spec{Groups: []csvagg.Group{{Name: "금액", Column: "금액"}}, Aggs: []csvagg.Agg{{Out: "금액", Column: "금액", Fn: "count"}}}
+	if _, err := csvagg.Compile(spec); err == nil || !strings.Contains(err.Error(), `aggregate 금액: the output would have two columns named "금액"`) {
+		t.Fatalf("error %v", err)
+	}
+}

@@ -289,3 +289,137 @@ func fromRows(name, format string, rows [][]string, lines []int, opt Options) (*
 	}
 	return t, nil
 }
+
+// Columns looks the columns of a table up by name. A name the header
+// holds more than once is ambiguous: using it alone is an error, and
+// "name#N" picks the Nth column of that name ("금액#2": the second 금액).
+type Columns struct {
+	at      Pos
+	renames bool     // the caller renames columns (csvsum's columns:)
+	names   []string // each column's name, renamed
+	orig    []string // each column's name in the header
+	index   map[string][]int
+}
+
+// NewColumns indexes a header read at at. renames maps a header name to
+// the name it goes by ({판매일: date}); a key "name#N" renames the Nth
+// column of that name only, before a key "name" renames the others.
+func NewColumns(header []string, at Pos, renames map[string]string) *Columns {
+	c := &Columns{at: at, renames: renames != nil, orig: header, names: make([]string, len(header)), index: map[string][]int{}}
+	count := make(map[string]int, len(header))
+	for _, h := range header {
+		count[h]++
+	}
+	seen := make(map[string]int, len(header))
+	for i, h := range header {
+		seen[h]++
+		name := h
+		if to, ok := renames[h+"#"+strconv.Itoa(seen[h])]; ok && count[h] > 1 {
+			name = to
+		} else if to, ok := renames[h]; ok {
+			name = to
+		}
+		c.names[i] = name
+		c.index[name] = append(c.index[name], i)
+	}
+	return c
+}
+
+// Names are the columns' names, renamed.
+func (c *Columns) Names() []string { return c.names }
+
+// Key is a name that picks column i alone: its name, or name#N when
+// other columns share it.
+func (c *Columns) Key(i int) string {
+	same := c.index[c.names[i]]
+	if len(same) == 1 {
+		return c.names[i]
+	}
+	for n, j := range same {
+		if j == i {
+			return c.names[i] + "#" + strconv.Itoa(n+1)
+		}
+	}
+	return c.names[i]
+}
+
+// Find returns the index of the column name picks: a name the header
+// holds once, or name#N. It returns -1 and no error when there is none,
+// and an error when name alone is the name of several columns; what says
+// what the name is for in that message ("aggregate").
+func (c *Columns) Find(name, what string) (int, error) {
+	if same, ok := c.index[name]; ok {
+		if len(same) == 1 {
+			return same[0], nil
+		}
+		return -1, c.ambiguous(name, what, same)
+	}
+	if base, n, ok := strings.Cut(name, "#"); ok {
+		if i, err := strconv.Atoi(n); err == nil && i >= 1 && i <= len(c.index[base]) {
+			return c.index[base][i-1], nil
+		}
+	}
+	return -1, nil
+}
+
+// ambiguous is the error for a name several columns share.
+func (c *Columns) ambiguous(name, what string, same []int) error {
+	var where, picks []string
+	renamed := false
+	for n, i := range same {
+		w := strconv.Itoa(i + 1)
+		if c.orig[i] != name {
+			w += " " + Quote(c.orig[i])
+			renamed = true
+		}
+		if n < 10 {
+			where = append(where, w)
+			picks = append(picks, Quote(name+"#"+strconv.Itoa(n+1)))
+		}
+	}
+	list := strings.Join(where[:len(where)-1], ", ") + " and " + where[len(where)-1]
+	if len(same) > 10 {
+		list = strings.Join(where, ", ") + fmt.Sprintf(" and %d more", len(same)-10)
+	}
+	note := ""
+	if renamed {
+		note = ", named so by columns:"
+	}
+	times := "twice"
+	if len(same) > 2 {
+		times = fmt.Sprintf("%d times", len(same))
+	}
+	hint := ""
+	if c.renames {
+		hint = fmt.Sprintf(", or rename one with columns: {%s: another name}", Quote(name+"#2"))
+	}
+	if what != "" {
+		what += ": "
+	}
+	return fmt.Errorf("%s: %sthe header has the column %s %s (columns %s%s): write %s for the one meant%s",
+		c.at, what, Quote(name), times, list, note, strings.Join(picks, " or "), hint)
+}
+
+// List writes the column names for a message, the first 20 of them.
+func (c *Columns) List() string { return ListNames(c.names) }
+
+// ListNames writes names for a message, comma-separated: the first 20,
+// each cut as Quote cuts values, then how many more there are.
+func ListNames(names []string) string {
+	var sb strings.Builder
+	for i, n := range names {
+		if i == 20 {
+			fmt.Fprintf(&sb, " … and %d more", len(names)-20)
+			break
+		}
+		if i > 0 {
+			sb.WriteString(", ")
+		}
+		if q := Quote(n); q != `"`+n+`"` || strings.Contains(n, ", ") {
+			sb.WriteString(q)
+		} else {
+			sb.WriteString(n)
+		}
+	}
+	return sb.String()
+}

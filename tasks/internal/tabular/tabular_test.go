@@ -96,3 +96,18 @@ func TestUnwrap(t *testing.T) {
 		}
 	}
 }
+
+func TestColumnsPickDuplicatesByNumber(t *testing.T) {
+	c := NewColumns([]string{"a", "b", "a", "a", "금액#2"}, Pos{"x.csv", 3}, nil)
+	for name, want := range map[string]int{"b": 1, "a#1": 0, "a#3": 3, "a#4": -1, "금액#2": 4, "c": -1} {
+		if got, err := c.Find(name, ""); got != want || err != nil {
+			t.Errorf("Find(%q) = %d, %v; want %d", name, got, err, want)
+		}
+	}
+	if _, err := c.Find("a", "aggregate"); err == nil || err.Error() != `x.csv:3: aggregate: the header has the column "a" 3 times (columns 1, 3 and 4): write "a#1" or "a#2" or "a#3" for the one meant` {
+		t.Errorf("error %v", err)
+	}
+	if c.Key(3) != "a#3" || c.Key(1) != "b" {
+		t.Errorf("keys %q %q", c.Key(3), c.Key(1))
+	}
+}

@@ -1,0 +1,66 @@
+package tasks_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// The cases of this file were found attacking the finance tasks (csvsum,
+// csvjoin, tokencost, chart, report) for issue 11 (docs/security.md).
+
+// writeFiles writes files into a new folder and returns it.
+func writeFiles(t *testing.T, files map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, body := range files {
+		path := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// TestJoinAndChartRefuseAColumnNamedTwice: csvjoin took the first of two
+// 금액 columns, chart and report drew the first; both now name the
+// duplicate and where the header is, and 금액#2 picks the second.
+func TestJoinAndChartRefuseAColumnNamedTwice(t *testing.T) {
+	dir := writeFiles(t, map[string]string{
+		"sales.csv": "date,금액,금액\n2026-11-01,100,7\n2026-11-02,200,9\n",
+	})
+	with := map[string]any{
+		"sources": []any{map[string]any{"file": "sales.csv", "column": "금액", "as": "sales"}},
+		"dest":    "finance.csv",
+	}
+	_, _, err := runTask(context.Background(), t, "csvjoin", dir, with)
+	if err == nil || !strings.Contains(err.Error(), `sales.csv:1: column: the header has the column "금액" twice (columns 2 and 3): write "금액#1" or "금액#2" for the one meant`) {
+		t.Fatalf("csvjoin: error %v", err)
+	}
+	with["sources"] = []any{map[string]any{"file": "sales.csv", "column": "금액#2", "as": "sales"}}
+	if _, _, err := runTask(context.Background(), t, "csvjoin", dir, with); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(filepath.Join(dir, "finance.csv")); string(got) != "date,sales\n2026-11-01,7\n2026-11-02,9\n" {
+		t.Fatalf("finance.csv:\n%s", got)
+	}
+	for _, task := range []string{"chart", "report"} {
+		w := map[string]any{"src": "sales.csv", "columns": []any{"금액"}, "svg": "c.svg"}
+		if task == "report" {
+			w = map[string]any{"src": "sales.csv", "columns": []any{"금액"}, "dest": "r.html"}
+		}
+		_, _, err := runTask(context.Background(), t, task, dir, w)
+		if err == nil || !strings.Contains(err.Error(), `sales.csv:1: columns: the header has the column "금액" twice (columns 2 and 3)`) {
+			t.Fatalf("%s: error %v", task, err)
+		}
+		w["columns"] = []any{"금액#1", "금액#2"}
+		if _, _, err := runTask(context.Background(), t, task, dir, w); err != nil {
+			t.Fatalf("%s: %v", task, err)
+		}
+	}
+}
