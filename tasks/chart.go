@@ -124,7 +124,7 @@ func chartData(ctx context.Context, file, x string, columns []string, labels map
 		}
 		day, ok := datefmt.Parse(r[xi])
 		if !ok {
-			return c, nil, fmt.Errorf("%s:%d: %q is not a date", file, t.lines[ri], r[xi])
+			return c, nil, fmt.Errorf("%s:%d: %s is not a date", file, t.lines[ri], tabular.Quote(r[xi]))
 		}
 		c.Dates = append(c.Dates, day)
 		for si, ci := range series {
@@ -134,7 +134,7 @@ func chartData(ctx context.Context, file, x string, columns []string, labels map
 				var present bool
 				d, present, err = decimal.Parse(r[ci])
 				if err != nil {
-					return c, nil, fmt.Errorf("%s:%d: column %s: %v", file, t.lines[ri], t.header[ci], err)
+					return c, nil, fmt.Errorf("%s:%d: column %s: %s %v", file, t.lines[ri], tabular.Quote(t.header[ci]), tabular.Quote(r[ci]), err)
 				}
 				if present {
 					v = d.Float()

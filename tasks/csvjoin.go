@@ -176,7 +176,7 @@ func runCsvjoin(ctx context.Context, env *tasktype.Env, p *CsvjoinParams) (taskt
 			return nil, fmt.Errorf("read the existing %s: %w", dest, err)
 		default:
 			if strings.Join(old.header, ",") != strings.Join(header, ",") {
-				return nil, fmt.Errorf("%s has columns %s, this join writes %s: move the old file away or set keep_history: false", dest, strings.Join(old.header, ","), strings.Join(header, ","))
+				return nil, fmt.Errorf("%s has columns %s, this join writes %s: move the old file away or set keep_history: false", dest, tabular.ListNames(old.header), tabular.ListNames(header))
 			}
 			for _, r := range old.rows {
 				if _, replaced := rows[r[0]]; !replaced {
@@ -235,7 +235,7 @@ func readKeyed(ctx context.Context, file, on, column string) (map[string]decimal
 		raw := string(dec.Decode(fields[vi], t.CP949()))
 		d, _, err := decimal.Parse(raw)
 		if err != nil {
-			return fmt.Errorf("%s: column %s: %v", at, column, err)
+			return fmt.Errorf("%s: column %s: %s %v", at, tabular.Quote(column), tabular.Quote(raw), err)
 		}
 		if out[key], err = out[key].Add(d); err != nil {
 			return fmt.Errorf("%s: %w", at, err)

@@ -94,7 +94,7 @@ func (p *CsvsumParams) spec() (csvagg.Spec, error) {
 	case len(d) == 1:
 		spec.Table.Delimiter = d[0]
 	default:
-		return spec, fmt.Errorf("delimiter %q: give one character, or tab", d)
+		return spec, fmt.Errorf("delimiter %s: give one character, or tab", tabular.Quote(d))
 	}
 	for _, g := range p.GroupBy {
 		spec.Groups = append(spec.Groups, csvagg.ParseGroup(g))

@@ -64,3 +64,40 @@ func TestJoinAndChartRefuseAColumnNamedTwice(t *testing.T) {
 		}
 	}
 }
+
+// TestMessagesQuoteAtMost80Characters: a 10 MB field made a 10 MB error
+// (in the log, state.json and the summary). Every value a message quotes
+// is cut to 80 characters, "…" and its size.
+func TestMessagesQuoteAtMost80Characters(t *testing.T) {
+	huge := strings.Repeat("가", 10<<20/3) // 10 MB
+	dir := writeFiles(t, map[string]string{
+		"amount.csv": "date,amount\n2026-11-01,100\n2026-11-02," + huge + "\n",
+		"date.csv":   "date,amount\n" + huge + ",100\n",
+		"header.csv": "date," + huge + "\n2026-11-01,100\n",
+	})
+	sum := map[string]any{"src": "amount.csv", "group_by": []any{"date"}, "aggregate": map[string]any{"amount": "sum"}, "dest": "out.csv"}
+	where := map[string]any{"src": "amount.csv", "where": "int(amount) > 0", "aggregate": map[string]any{"amount": "sum"}, "dest": "out.csv"}
+	missing := map[string]any{"src": "header.csv", "aggregate": map[string]any{"amount": "sum"}, "dest": "out.csv"}
+	join := map[string]any{"sources": []any{map[string]any{"file": "amount.csv", "column": "amount"}}, "dest": "j.csv"}
+	for _, c := range []struct {
+		task string
+		with map[string]any
+		want string
+	}{
+		{"csvsum", sum, `amount.csv:3: column 2 (amount): "가가가`},
+		{"csvsum", where, `amount.csv:3: where: invalid operation: int(가가가`},
+		{"csvsum", missing, `header.csv: no column "amount" for aggregate; the columns are: date, "가가가`},
+		{"csvjoin", join, `amount.csv:3: column "amount": "가가가`},
+		{"chart", map[string]any{"src": "date.csv", "svg": "c.svg"}, `date.csv:2: "가가가`},
+		{"report", map[string]any{"src": "date.csv", "dest": "r.html"}, `date.csv:2: "가가가`},
+	} {
+		_, _, err := runTask(context.Background(), t, c.task, dir, c.with)
+		if err == nil {
+			t.Fatalf("%s %v: no error", c.task, c.with)
+		}
+		msg := err.Error()
+		if len(msg) > 1000 || !strings.Contains(msg, c.want) || !strings.Contains(msg, " bytes)") {
+			t.Errorf("%s: a %d-byte error: %.300s", c.task, len(msg), msg)
+		}
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"github.com/novelfactory/runner/engine/tasktype"
 	"github.com/novelfactory/runner/internal/regfile"
 	"github.com/novelfactory/runner/tasks/internal/decimal"
+	"github.com/novelfactory/runner/tasks/internal/tabular"
 	"github.com/novelfactory/runner/tasks/internal/tokens"
 )
 
@@ -71,11 +72,11 @@ func (p *TokencostParams) options() (tokens.Options, error) {
 	var opt tokens.Options
 	loc, err := time.LoadLocation(p.TimeZone)
 	if err != nil {
-		return opt, fmt.Errorf("time_zone %q: use an IANA name such as Asia/Seoul or UTC", p.TimeZone)
+		return opt, fmt.Errorf("time_zone %s: use an IANA name such as Asia/Seoul or UTC", tabular.Quote(p.TimeZone))
 	}
 	rate, ok, err := decimal.Parse(p.Rate)
 	if err != nil || !ok || rate.Units <= 0 {
-		return opt, fmt.Errorf("rate %q: give the units of %s per US dollar, e.g. 1380", p.Rate, p.Currency)
+		return opt, fmt.Errorf("rate %s: give the units of %s per US dollar, e.g. 1380", tabular.Quote(p.Rate), tabular.Quote(p.Currency))
 	}
 	places := p.Decimals
 	if places < 0 {

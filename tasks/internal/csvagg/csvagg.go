@@ -188,9 +188,13 @@ func exprOptions(boolean bool) []expr.Option {
 	opts := []expr.Option{
 		expr.AllowUndefinedVariables(),
 		expr.Function("num", func(params ...any) (any, error) {
-			d, ok, err := decimal.Parse(fmt.Sprint(params[0]))
-			if err != nil || !ok {
-				return 0.0, err
+			s := fmt.Sprint(params[0])
+			d, ok, err := decimal.Parse(s)
+			if err != nil {
+				return 0.0, fmt.Errorf("num: %s %w", tabular.Quote(s), err)
+			}
+			if !ok {
+				return 0.0, nil
 			}
 			return d.Float(), nil
 		}, new(func(string) float64)),
@@ -442,7 +446,7 @@ func (p *Plan) row(w *worker, machine *vm.VM, c *columns, fields [][]byte, cp949
 	if c.where {
 		out, err := machine.Run(p.where, env)
 		if err != nil {
-			return fmt.Errorf("where: %w", err)
+			return fmt.Errorf("where: %s", tabular.Cut(err.Error()))
 		}
 		if keep, _ := out.(bool); !keep {
 			w.filtered++
@@ -458,7 +462,7 @@ func (p *Plan) row(w *worker, machine *vm.VM, c *columns, fields [][]byte, cp949
 		if idx < 0 {
 			out, err := machine.Run(p.groupProgs[i], env)
 			if err != nil {
-				return fmt.Errorf("group_by %s: %w", p.spec.Groups[i].Name, err)
+				return fmt.Errorf("group_by %s: %s", p.spec.Groups[i].Name, tabular.Cut(err.Error()))
 			}
 			w.keyBuf = append(w.keyBuf, fmt.Sprint(out)...)
 			continue
@@ -497,7 +501,7 @@ func (p *Plan) row(w *worker, machine *vm.VM, c *columns, fields [][]byte, cp949
 			d, okv, err = decimal.ParseBytes(raw)
 		}
 		if err != nil && a.Fn != "count" {
-			return &badRow{msg: fmt.Sprintf("column %d (%s): %q is not a number", idx+1, c.names[idx], raw)}
+			return &badRow{msg: fmt.Sprintf("column %d (%s): %s %v", idx+1, tabular.Name(c.names[idx]), tabular.QuoteBytes(raw), err)}
 		}
 		values, has = append(values, d), append(has, okv || (a.Fn == "count" && len(raw) > 0))
 	}
@@ -645,7 +649,7 @@ func (p *Plan) sortRows(res *Result) error {
 			}
 		}
 		if col < 0 {
-			return fmt.Errorf("sort: no output column %q; the columns are: %s", name, strings.Join(res.Header, ", "))
+			return fmt.Errorf("sort: no output column %s; the columns are: %s", tabular.Quote(name), tabular.ListNames(res.Header))
 		}
 		keys = append(keys, key{col, desc})
 	}

@@ -6,7 +6,6 @@ package decimal
 
 import (
 	"errors"
-	"fmt"
 	"math/big"
 	"math/bits"
 	"strconv"
@@ -23,8 +22,18 @@ type Dec struct {
 // MaxScale is the most decimal places a value keeps.
 const MaxScale = 12
 
-// ErrOverflow is returned when a value or a sum does not fit.
+// ErrOverflow is returned when a sum or a product does not fit.
 var ErrOverflow = errors.New("number too large to sum exactly")
+
+// ErrSyntax is what Parse returns for text that is not a number. Like
+// ErrTooLarge it does not hold the text (which may be a 10 MB field): the
+// caller quotes as much of it as a message should hold, then the error:
+// `"abc" is not a number`.
+var ErrSyntax = errors.New("is not a number")
+
+// ErrTooLarge is what Parse returns for a number that does not fit
+// (about 9.2e18 units at its scale: "1e308", 20 digits).
+var ErrTooLarge = errors.New("is too large to sum exactly")
 
 var pow10 = func() [19]int64 {
 	var p [19]int64
@@ -40,12 +49,13 @@ var currencyWords = []string{"KRW", "USD", "원", "₩", "$", "￦", "円", "¥"
 
 // Parse reads a number as written by people: thousands separators, a
 // currency sign or word before or after, a sign, or parentheses for a
-// negative amount. An empty (or blank) string gives ok == false and no error.
+// negative amount. An empty (or blank) string, or "-", gives ok == false
+// and no error. The error is ErrSyntax or ErrTooLarge.
 func Parse(s string) (d Dec, ok bool, err error) {
 	if plainNumber(s) { // the common case, fast
 		d, err = parsePlain(s)
 		if err != nil {
-			return Dec{}, false, fmt.Errorf("%q is not a number", s)
+			return Dec{}, false, parseError(err)
 		}
 		return d, true, nil
 	}
@@ -58,9 +68,23 @@ func ParseBytes(b []byte) (d Dec, ok bool, err error) {
 		if d, err = parsePlain(b); err == nil {
 			return d, true, nil
 		}
-		return Dec{}, false, fmt.Errorf("%q is not a number", b)
+		return Dec{}, false, parseError(err)
+	}
+	if len(b) > maxText {
+		return Dec{}, false, ErrSyntax // no number is that long: not copied
 	}
 	return parseLoose(string(b))
+}
+
+// maxText is longer than any number Parse reads, however written.
+const maxText = 256
+
+// parseError is Parse's error for one of parsePlain.
+func parseError(err error) error {
+	if errors.Is(err, ErrOverflow) {
+		return ErrTooLarge
+	}
+	return ErrSyntax
 }
 
 func parseLoose(s string) (d Dec, ok bool, err error) {
@@ -92,7 +116,7 @@ func parseLoose(s string) (d Dec, ok bool, err error) {
 	}
 	d, err = parsePlain(t)
 	if err != nil {
-		return Dec{}, false, fmt.Errorf("%q is not a number", s)
+		return Dec{}, false, parseError(err)
 	}
 	if neg {
 		d.Units = -d.Units
@@ -124,8 +148,13 @@ func parsePlain[T string | []byte](t T) (Dec, error) {
 			return Dec{}, err
 		}
 		exp, err := strconv.Atoi(string(t[i+1:]))
-		if err != nil || exp > 18 || exp < -MaxScale {
+		switch {
+		case err != nil && !errors.Is(err, strconv.ErrRange):
 			return Dec{}, errors.New("bad exponent")
+		case err != nil && exp > 0, exp > 18:
+			return Dec{}, ErrOverflow // 1e308
+		case err != nil, exp < -MaxScale:
+			return Dec{}, errors.New("too many decimals")
 		}
 		return base.shift(exp)
 	}

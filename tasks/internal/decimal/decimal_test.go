@@ -3,6 +3,7 @@ package decimal
 import (
 	"math/big"
 	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -83,5 +84,22 @@ func TestMulRoundAndFormat(t *testing.T) {
 	big1, _, _ := Parse("123456789.123456")
 	if p, err := big1.Mul(big1); err != nil || p.Round(0).String() != "15241578780673484" {
 		t.Fatalf("large product %s %v", p, err)
+	}
+}
+
+// TestParseErrorsHoldNoText: the error said `"<the whole text>" is not a
+// number`, so a 10 MB field made a 10 MB message; and a number too large
+// was "not a number". The caller now quotes the text, cut to size.
+func TestParseErrorsHoldNoText(t *testing.T) {
+	for in, want := range map[string]error{
+		"abc": ErrSyntax, "NaN": ErrSyntax, "Infinity": ErrSyntax, "1e": ErrSyntax, "1,2": ErrSyntax,
+		"1e308": ErrTooLarge, "99999999999999999999": ErrTooLarge, "1e99999999999999999999": ErrTooLarge,
+		strings.Repeat("x", 10<<20): ErrSyntax, "₩" + strings.Repeat("9", 30): ErrTooLarge,
+	} {
+		_, _, err := Parse(in)
+		_, _, errB := ParseBytes([]byte(in))
+		if err != want || errB != want {
+			t.Errorf("Parse(%.20q…) = %v, %v; want %v", in, err, errB, want)
+		}
 	}
 }

@@ -122,6 +122,31 @@ func Quote(s string) string { return quoteStart(s, len(s)) }
 // QuoteBytes is Quote for bytes; only the part quoted is copied.
 func QuoteBytes(b []byte) string { return quoteStart(string(b[:min(len(b), 4*maxQuoted)]), len(b)) }
 
+// Cut shortens a message made elsewhere (an expression's error, which may
+// hold a value) to its first 300 characters, "…" and its length.
+func Cut(msg string) string {
+	cut, runes := 0, 0
+	for cut < len(msg) && runes < 300 {
+		_, n := utf8.DecodeRuneInString(msg[cut:])
+		cut += n
+		runes++
+	}
+	if cut == len(msg) {
+		return msg
+	}
+	return fmt.Sprintf("%s… (%d bytes)", msg[:cut], len(msg))
+}
+
+// Name writes a column name for a message: as it is, or quoted as Quote
+// quotes when it is long or holds what would be misread (", ", a quote,
+// a control character).
+func Name(n string) string {
+	if q := Quote(n); q != `"`+n+`"` || strings.Contains(n, ", ") || n == "" {
+		return q
+	}
+	return n
+}
+
 // quoteStart quotes s, the start of a value of size bytes.
 func quoteStart(s string, size int) string {
 	cut, runes := 0, 0
@@ -415,11 +440,7 @@ func ListNames(names []string) string {
 		if i > 0 {
 			sb.WriteString(", ")
 		}
-		if q := Quote(n); q != `"`+n+`"` || strings.Contains(n, ", ") {
-			sb.WriteString(q)
-		} else {
-			sb.WriteString(n)
-		}
+		sb.WriteString(Name(n))
 	}
 	return sb.String()
 }
