@@ -110,19 +110,18 @@ func runTokencost(ctx context.Context, env *tasktype.Env, p *TokencostParams) (t
 	if err != nil {
 		return nil, err
 	}
-	var records []tokens.Record
+	counter := tokens.NewCounter(opt)
 	for _, f := range files {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		recs, format, err := tokens.Read(f)
+		format, n, err := tokens.Read(ctx, f, counter.Add)
 		if err != nil {
 			return nil, err
 		}
-		fmt.Fprintf(env.Log, "%s: %s, %d records\n", f, format, len(recs))
-		records = append(records, recs...)
+		if format == "" {
+			format = "no records"
+		}
+		fmt.Fprintf(env.Log, "%s: %s, %d records\n", f, format, n)
 	}
-	days, err := tokens.Cost(records, opt)
+	days, err := counter.Days()
 	if err != nil {
 		return nil, err
 	}

@@ -124,17 +124,25 @@ func QuoteBytes(b []byte) string { return quoteStart(string(b[:min(len(b), 4*max
 
 // Cut shortens a message made elsewhere (an expression's error, which may
 // hold a value) to its first 300 characters, "…" and its length.
-func Cut(msg string) string {
+func Cut(msg string) string { return cutAt(msg, 300) }
+
+// Excerpt writes a value that is already written as its format writes it
+// (JSON text) for a message: as it is, or its first 80 characters, "…"
+// and its length.
+func Excerpt(s string) string { return cutAt(s, maxQuoted) }
+
+// cutAt cuts s after n characters, adding "…" and its length.
+func cutAt(s string, n int) string {
 	cut, runes := 0, 0
-	for cut < len(msg) && runes < 300 {
-		_, n := utf8.DecodeRuneInString(msg[cut:])
-		cut += n
+	for cut < len(s) && runes < n {
+		_, size := utf8.DecodeRuneInString(s[cut:])
+		cut += size
 		runes++
 	}
-	if cut == len(msg) {
-		return msg
+	if cut == len(s) {
+		return s
 	}
-	return fmt.Sprintf("%s… (%d bytes)", msg[:cut], len(msg))
+	return fmt.Sprintf("%s… (%d bytes)", s[:cut], len(s))
 }
 
 // Name writes a column name for a message: as it is, or quoted as Quote

@@ -13,8 +13,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/novelfactory/runner/tasks/internal/decimal"
 	"gopkg.in/yaml.v3"
+
+	"github.com/novelfactory/runner/tasks/internal/decimal"
+	"github.com/novelfactory/runner/tasks/internal/tabular"
 )
 
 //go:embed prices.yaml
@@ -68,7 +70,7 @@ func ParsePrices(name string, data []byte) (*Prices, error) {
 	for i := range p.Models {
 		r := &p.Models[i]
 		if _, err := path.Match(r.Match, "x"); err != nil || r.Match == "" {
-			return nil, fmt.Errorf("price table %s: match %q is not a glob", name, r.Match)
+			return nil, fmt.Errorf("price table %s: match %s is not a glob", name, tabular.Quote(r.Match))
 		}
 		if len(r.Prices) == 0 {
 			return nil, fmt.Errorf("price table %s: %s has no prices", name, r.Match)
@@ -77,7 +79,7 @@ func ParsePrices(name string, data []byte) (*Prices, error) {
 			pr := &r.Prices[j]
 			var err error
 			if pr.from, err = time.Parse("2006-01-02", pr.From); err != nil {
-				return nil, fmt.Errorf("price table %s: %s: from %q: use YYYY-MM-DD", name, r.Match, pr.From)
+				return nil, fmt.Errorf("price table %s: %s: from %s: use YYYY-MM-DD", name, r.Match, tabular.Quote(pr.From))
 			}
 			for _, f := range []struct {
 				text string
@@ -86,7 +88,7 @@ func ParsePrices(name string, data []byte) (*Prices, error) {
 			}{{pr.Input, &pr.input, "input"}, {pr.Output, &pr.output, "output"}, {pr.CacheRead, &pr.cacheRead, "cache_read"}, {pr.CacheWrite, &pr.cacheWrite, "cache_write"}} {
 				d, ok, err := decimal.Parse(f.text)
 				if err != nil {
-					return nil, fmt.Errorf("price table %s: %s %s: %v", name, r.Match, f.what, err)
+					return nil, fmt.Errorf("price table %s: %s %s: %s %v", name, r.Match, f.what, tabular.Quote(f.text), err)
 				}
 				if ok {
 					*f.dst = d
@@ -116,7 +118,7 @@ func (p *Prices) lookup(model string, day time.Time) (*Price, error) {
 			}
 		}
 		if found == nil {
-			return nil, fmt.Errorf("model %s has no price before %s (the first, for %s, is from %s)", model, day.Format("2006-01-02"), r.Match, r.Prices[0].From)
+			return nil, fmt.Errorf("model %s has no price before %s (the first, for %s, is from %s)", tabular.Quote(model), day.Format("2006-01-02"), r.Match, r.Prices[0].From)
 		}
 		return found, nil
 	}
@@ -124,5 +126,5 @@ func (p *Prices) lookup(model string, day time.Time) (*Price, error) {
 	for _, r := range p.Models {
 		known = append(known, r.Match)
 	}
-	return nil, fmt.Errorf("unknown model %q: the price table knows %s; add it to your prices: file (or a match: \"*\" rule)", model, strings.Join(known, ", "))
+	return nil, fmt.Errorf("unknown model %s: the price table knows %s; add it to your prices: file (or a match: \"*\" rule)", tabular.Quote(model), tabular.ListNames(known))
 }

@@ -25,7 +25,7 @@ func cost(t *testing.T, tz string, rate string, places uint8, files ...string) m
 	loc, _ := time.LoadLocation(tz)
 	var records []Record
 	for _, f := range files {
-		recs, _, err := Read("testdata/" + f)
+		recs, err := readFile("testdata/" + f)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -128,7 +128,7 @@ func TestBadLogLinesNameTheirLine(t *testing.T) {
 		if err := writeFile(path, c.body); err != nil {
 			t.Fatal(err)
 		}
-		_, _, err := Read(path)
+		_, err := readFile(path)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("error %v, want %q", err, c.want)
 		}
