@@ -71,19 +71,20 @@ func readAll(t *testing.T, path string) ([]string, error) {
 // over; a CP949 entry is decoded; an HTML entry is read.
 func TestZipEntriesAreReadInOrderAndNamed(t *testing.T) {
 	euc, _ := korean.EUCKR.NewEncoder().String("일자,금액\n2026-11-03,300\n")
+	eucName, _ := korean.EUCKR.NewEncoder().String("d\\리디-b.csv") // a Korean Windows tool's name
 	path := writeZip(t,
 		zipFile{name: "d/", mode: fs.ModeDir | 0o755},
 		zipFile{name: "d/a.csv", body: "\ufeff일자,금액\r\n2026-11-01,100\r\n"},
 		zipFile{name: "__MACOSX/d/._a.csv", body: "\x00\x05\x16\x07junk"},
 		zipFile{name: "d/.DS_Store", body: "\x00\x00\x00\x01Bud1"},
-		zipFile{name: "d/b.csv", body: euc},
+		zipFile{name: eucName, body: euc},
 		zipFile{name: "c.html", body: "<table><tr><th>일자</th><th>금액</th></tr><tr><td>2026-11-04</td><td>400</td></tr></table>"},
 	)
 	got, err := readAll(t, path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "a.csv:2 2026-11-01|100, b.csv:2 2026-11-03|300, c.html:2 2026-11-04|400"
+	want := "a.csv:2 2026-11-01|100, 리디-b.csv:2 2026-11-03|300, c.html:2 2026-11-04|400"
 	if strings.Join(got, ", ") != want {
 		t.Fatalf("rows %q, want %q", strings.Join(got, ", "), want)
 	}
