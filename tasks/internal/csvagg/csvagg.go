@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/ast"
@@ -425,9 +426,23 @@ func (p *Plan) row(w *worker, machine *vm.VM, c *columns, fields [][]byte, cp949
 	if len(fields) <= c.needed {
 		return &badRow{msg: fmt.Sprintf("the row has %d columns, the header %d", len(fields), len(c.names))}
 	}
-	if !p.spec.KeepTotals && isTotalRow(fields, &w.dec, cp949) {
-		w.totals++
-		return nil
+	// More values than columns: an amount written 1,234 without quotes
+	// splits in two, and the first part would be summed. Empty values
+	// after the last column (a trailing delimiter) are harmless.
+	for i := len(c.names); i < len(fields); i++ {
+		if len(bytes.TrimSpace(fields[i])) > 0 {
+			return &badRow{msg: fmt.Sprintf("the row has %d columns, the header %d: a value with a delimiter not in quotes (1,234 written without quotes is two values)?", len(fields), len(c.names))}
+		}
+	}
+	if !p.spec.KeepTotals {
+		total, err := isTotalRow(fields, &w.dec, cp949)
+		if err != nil {
+			return err
+		}
+		if total {
+			w.totals++
+			return nil
+		}
 	}
 	var env map[string]any
 	if c.where || hasExpr(c.group) {
@@ -436,7 +451,11 @@ func (p *Plan) row(w *worker, machine *vm.VM, c *columns, fields [][]byte, cp949
 		for _, x := range c.vars {
 			v := ""
 			if x.col < len(fields) {
-				v = string(w.dec.Decode(tabular.Unwrap(fields[x.col]), cp949))
+				b := w.dec.Decode(tabular.Unwrap(fields[x.col]), cp949)
+				if err := checkText(b, x.col, c); err != nil {
+					return err
+				}
+				v = string(b)
 			}
 			env[x.name] = v
 			row[x.name] = v
@@ -468,6 +487,9 @@ func (p *Plan) row(w *worker, machine *vm.VM, c *columns, fields [][]byte, cp949
 			continue
 		}
 		v := w.dec.Decode(tabular.Unwrap(fields[idx]), cp949)
+		if err := checkText(v, idx, c); err != nil {
+			return err
+		}
 		if iso, ok := normalizeDate(v); ok {
 			w.keyBuf = append(w.keyBuf, iso[:]...)
 		} else {
@@ -549,21 +571,49 @@ func normalizeDate(v []byte) ([10]byte, bool) {
 	return datefmt.ISO(v)
 }
 
-func isTotalRow(fields [][]byte, dec *tabular.Decoder, cp949 bool) bool {
-	for _, f := range fields {
+// checkText refuses a value read as text that cannot be: bytes that are
+// not UTF-8 (a CP949 export whose first 64 KiB are plain ASCII, or
+// encoding: utf-8 on a CP949 file: the groups would be mojibake) or a
+// NUL (it would end a group's key early: rows of other groups merged).
+func checkText(v []byte, col int, c *columns) error {
+	switch {
+	case bytes.IndexByte(v, 0) >= 0:
+		return &badRow{msg: fmt.Sprintf("column %d (%s): %s holds a NUL byte: is the file a table of text?", col+1, tabular.Name(c.names[col]), tabular.QuoteBytes(v))}
+	case !utf8.Valid(v):
+		return &badRow{msg: fmt.Sprintf("column %d (%s): %s is not UTF-8 text; the file is read as UTF-8 (by its first 64 KiB, or encoding: utf-8): set encoding: cp949 for a CP949 (EUC-KR) export", col+1, tabular.Name(c.names[col]), tabular.QuoteBytes(v))}
+	}
+	return nil
+}
+
+// isTotalRow says whether a row's first non-empty cell is a total word.
+// A cell that is not UTF-8 in a file read as UTF-8 but that reads as a
+// total word in CP949 is an error: the file is CP949 read wrong, and the
+// total would be summed as a group.
+func isTotalRow(fields [][]byte, dec *tabular.Decoder, cp949 bool) (bool, error) {
+	for i, f := range fields {
 		v := dec.Decode(tabular.Unwrap(f), cp949)
 		if len(v) == 0 {
 			continue
 		}
 		if len(v) > 16 {
-			return false
+			return false, nil
 		}
-		for _, w := range totalWordBytes {
-			if len(w) == len(v) && bytes.EqualFold(v, w) {
-				return true
+		if !cp949 && !utf8.Valid(v) {
+			if word := dec.Decode(v, true); isTotalWord(word) {
+				return false, &badRow{msg: fmt.Sprintf("column %d: %s is %s (a total row) in CP949, but the file is read as UTF-8 (by its first 64 KiB, or encoding: utf-8): set encoding: cp949", i+1, tabular.QuoteBytes(v), word)}
 			}
+			return false, nil
 		}
-		return false
+		return isTotalWord(v), nil
+	}
+	return false, nil
+}
+
+func isTotalWord(v []byte) bool {
+	for _, w := range totalWordBytes {
+		if len(w) == len(v) && bytes.EqualFold(v, w) {
+			return true
+		}
 	}
 	return false
 }

@@ -327,3 +327,31 @@ func TestTheOutputNeverHasAColumnTwice(t *testing.T) {
 		t.Fatalf("error %v", err)
 	}
 }
+
+// TestTextThatCannotBeRightIsRefused: each summed without a word before.
+func TestTextThatCannotBeRightIsRefused(t *testing.T) {
+	ascii := strings.Repeat("2026-11-01,abc,100\n", 4000) // 76 KB of ASCII: read as UTF-8
+	byTitle := csvagg.Spec{Groups: []csvagg.Group{{Name: "작품", Column: "작품"}}, Aggs: byDay.Aggs}
+	for _, c := range []struct {
+		what, body string
+		spec       csvagg.Spec
+		want       string
+	}{
+		// 1,234 without quotes is two values: 1 was summed, 234 dropped.
+		{"unquoted thousands", "날짜,작품,금액\n2026-11-01,불씨,1,234\n", byDay, "x.csv:2: the row has 4 columns, the header 3: a value with a delimiter not in quotes"},
+		// A CP949 total row after 64 KiB of ASCII became a group "\xc7\xd5\xb0\xe8".
+		{"a CP949 total late", "날짜,작품,금액\n" + ascii + cp949(t, "합계,,400000\n"), byDay, `x.csv:4002: column 1: "\xc7`},
+		// CP949 titles read as UTF-8 became mojibake groups.
+		{"CP949 read as UTF-8", "날짜,작품,금액\n" + ascii + cp949(t, "2026-11-02,불씨,5\n"), byTitle, "x.csv:4002: column 2 (작품): \"\\xba"},
+		// A NUL split a group's key: a three-cell row in a two-column output.
+		{"a NUL in a key", "날짜,작품,금액\n2026-11-01,a\x00b,5\n", byTitle, `x.csv:2: column 2 (작품): "a\x00b" holds a NUL byte`},
+	} {
+		if msg := runErr(t, c.spec, write(t, "x.csv", c.body)); !strings.Contains(msg, c.want) {
+			t.Errorf("%s: error %q, want %q", c.what, msg, c.want)
+		}
+	}
+	// A trailing delimiter is no extra value.
+	if got := table(run(t, byDay, write(t, "x.csv", "날짜,작품,금액\n2026-11-01,불씨,1,\n"))); got != "날짜,금액\n2026-11-01,1\n" {
+		t.Errorf("trailing delimiter:\n%s", got)
+	}
+}
