@@ -108,8 +108,9 @@ func chartData(ctx context.Context, file, x string, columns []string, labels map
 		}
 		series = append(series, i)
 	}
+	keys := cols.Keys()
 	for _, ci := range series {
-		name := cols.Key(ci) // 금액#2 when two columns are called 금액
+		name := keys[ci] // 금액#2 when two columns are called 금액
 		if l, ok := labels[name]; ok {
 			name = l
 		} else if l, ok := labels[t.header[ci]]; ok {

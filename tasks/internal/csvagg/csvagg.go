@@ -360,8 +360,8 @@ func (p *Plan) resolve(t tabular.Table) (*columns, error) {
 		}
 	}
 	if p.dynamic { // row[x]: every column, each by a name that picks it alone
-		for i := range c.names {
-			if key := cols.Key(i); !seen[key] {
+		for i, key := range cols.Keys() {
+			if !seen[key] {
 				c.vars = append(c.vars, exprVar{key, i})
 			}
 		}

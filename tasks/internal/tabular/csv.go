@@ -36,6 +36,9 @@ type csvTable struct {
 // decode them. closer is closed by Close.
 func openCSV(src io.Reader, closer io.Closer, name string, head []byte, opt Options, decode bool) (*csvTable, error) {
 	t := &csvTable{closer: closer, name: name}
+	if err := checkUTF16(name, head); err != nil {
+		return nil, err
+	}
 	if bytes.HasPrefix(head, []byte("\xef\xbb\xbf")) {
 		if _, err := io.CopyN(io.Discard, src, 3); err != nil {
 			return nil, fmt.Errorf("read %s: %w", name, err)

@@ -92,6 +92,8 @@ func open(f *os.File, path string, opt Options) (Table, error) {
 	}
 	head = head[:n]
 	switch {
+	case bytes.HasPrefix(head, []byte("PK\x05\x06")): // an empty zip
+		return openZip(f, path, opt)
 	case bytes.HasPrefix(head, []byte("PK\x03\x04")):
 		if bytes.Contains(head, []byte("xl/")) || bytes.Contains(head, []byte("[Content_Types].xml")) {
 			defer f.Close()
@@ -173,6 +175,18 @@ func looksLikeHTML(head []byte) bool {
 	h := bytes.ToLower(bytes.TrimSpace(bytes.TrimPrefix(head, []byte("\xef\xbb\xbf"))))
 	return bytes.HasPrefix(h, []byte("<!doctype html")) || bytes.HasPrefix(h, []byte("<html")) ||
 		bytes.HasPrefix(h, []byte("<table")) || (bytes.HasPrefix(h, []byte("<")) && bytes.Contains(h, []byte("<table")))
+}
+
+// checkUTF16 refuses UTF-16 text (Excel's "Unicode text"), which would
+// read as a header of one column with NUL bytes between its letters.
+func checkUTF16(name string, head []byte) error {
+	switch {
+	case bytes.HasPrefix(head, []byte("\xff\xfe")) || bytes.HasPrefix(head, []byte("\xfe\xff")):
+		return fmt.Errorf("%s is UTF-16 text (Excel's \"Unicode text\"): save it as CSV UTF-8 (or CSV)", name)
+	case len(head) >= 4 && (head[0] == 0 && head[2] == 0 || head[1] == 0 && head[3] == 0):
+		return fmt.Errorf("%s has NUL bytes between its first letters: UTF-16 text without a mark? save it as CSV UTF-8 (or CSV)", name)
+	}
+	return nil
 }
 
 // detectEncoding says whether sample is CP949 rather than UTF-8.
@@ -331,49 +345,89 @@ type Columns struct {
 	renames bool     // the caller renames columns (csvsum's columns:)
 	names   []string // each column's name, renamed
 	orig    []string // each column's name in the header
-	index   map[string][]int
+	// first is each name's first column; more lists every column of the
+	// names several columns share (a header of a million columns takes
+	// one map, not one slice per name).
+	first map[string]int
+	more  map[string][]int
 }
 
 // NewColumns indexes a header read at at. renames maps a header name to
 // the name it goes by ({판매일: date}); a key "name#N" renames the Nth
 // column of that name only, before a key "name" renames the others.
 func NewColumns(header []string, at Pos, renames map[string]string) *Columns {
-	c := &Columns{at: at, renames: renames != nil, orig: header, names: make([]string, len(header)), index: map[string][]int{}}
-	count := make(map[string]int, len(header))
-	for _, h := range header {
-		count[h]++
+	c := &Columns{at: at, renames: renames != nil, orig: header, names: header}
+	c.first, c.more = index(header)
+	if len(renames) == 0 {
+		return c
 	}
-	seen := make(map[string]int, len(header))
+	c.names = make([]string, len(header))
+	seen := map[string]int{}
 	for i, h := range header {
-		seen[h]++
 		name := h
-		if to, ok := renames[h+"#"+strconv.Itoa(seen[h])]; ok && count[h] > 1 {
-			name = to
-		} else if to, ok := renames[h]; ok {
+		to, ok := "", false
+		if _, dup := c.more[h]; dup {
+			seen[h]++
+			to, ok = renames[h+"#"+strconv.Itoa(seen[h])]
+		}
+		if !ok {
+			to, ok = renames[h]
+		}
+		if ok {
 			name = to
 		}
 		c.names[i] = name
-		c.index[name] = append(c.index[name], i)
 	}
+	c.first, c.more = index(c.names)
 	return c
+}
+
+// index maps names to their first place, and the names several places
+// share to all of theirs.
+func index(names []string) (map[string]int, map[string][]int) {
+	first := make(map[string]int, len(names))
+	more := map[string][]int{}
+	for i, n := range names {
+		j, ok := first[n]
+		switch {
+		case !ok:
+			first[n] = i
+		case more[n] == nil:
+			more[n] = []int{j, i}
+		default:
+			more[n] = append(more[n], i)
+		}
+	}
+	return first, more
+}
+
+// places lists the columns called name.
+func (c *Columns) places(name string) []int {
+	if same, ok := c.more[name]; ok {
+		return same
+	}
+	if i, ok := c.first[name]; ok {
+		return []int{i}
+	}
+	return nil
 }
 
 // Names are the columns' names, renamed.
 func (c *Columns) Names() []string { return c.names }
 
-// Key is a name that picks column i alone: its name, or name#N when
+// Keys are names that pick each column alone: its name, or name#N when
 // other columns share it.
-func (c *Columns) Key(i int) string {
-	same := c.index[c.names[i]]
-	if len(same) == 1 {
-		return c.names[i]
-	}
-	for n, j := range same {
-		if j == i {
-			return c.names[i] + "#" + strconv.Itoa(n+1)
+func (c *Columns) Keys() []string {
+	keys := make([]string, len(c.names))
+	seen := map[string]int{}
+	for i, n := range c.names {
+		keys[i] = n
+		if _, ok := c.more[n]; ok {
+			seen[n]++
+			keys[i] = n + "#" + strconv.Itoa(seen[n])
 		}
 	}
-	return c.names[i]
+	return keys
 }
 
 // Find returns the index of the column name picks: a name the header
@@ -381,15 +435,16 @@ func (c *Columns) Key(i int) string {
 // and an error when name alone is the name of several columns; what says
 // what the name is for in that message ("aggregate").
 func (c *Columns) Find(name, what string) (int, error) {
-	if same, ok := c.index[name]; ok {
-		if len(same) == 1 {
-			return same[0], nil
-		}
+	if same, ok := c.more[name]; ok {
 		return -1, c.ambiguous(name, what, same)
 	}
-	if base, n, ok := strings.Cut(name, "#"); ok {
-		if i, err := strconv.Atoi(n); err == nil && i >= 1 && i <= len(c.index[base]) {
-			return c.index[base][i-1], nil
+	if i, ok := c.first[name]; ok {
+		return i, nil
+	}
+	if k := strings.LastIndexByte(name, '#'); k >= 0 {
+		same := c.places(name[:k])
+		if i, err := strconv.Atoi(name[k+1:]); err == nil && i >= 1 && i <= len(same) {
+			return same[i-1], nil
 		}
 	}
 	return -1, nil

@@ -1,6 +1,8 @@
 package tabular
 
 import (
+	"archive/zip"
+	"bytes"
 	"context"
 	"os"
 	"path/filepath"
@@ -107,7 +109,29 @@ func TestColumnsPickDuplicatesByNumber(t *testing.T) {
 	if _, err := c.Find("a", "aggregate"); err == nil || err.Error() != `x.csv:3: aggregate: the header has the column "a" 3 times (columns 1, 3 and 4): write "a#1" or "a#2" or "a#3" for the one meant` {
 		t.Errorf("error %v", err)
 	}
-	if c.Key(3) != "a#3" || c.Key(1) != "b" {
-		t.Errorf("keys %q %q", c.Key(3), c.Key(1))
+	if keys := strings.Join(c.Keys(), " "); keys != "a#1 b a#2 a#3 금액#2" {
+		t.Errorf("keys %q", keys)
+	}
+}
+
+// TestOddFilesAreNamed: UTF-16 read as a header of one garbled column
+// ("neither UTF-8 nor CP949" at best); an empty zip read as a CSV whose
+// header was "PK\x05\x06…".
+func TestOddFilesAreNamed(t *testing.T) {
+	dir := t.TempDir()
+	var empty bytes.Buffer
+	zip.NewWriter(&empty).Close()
+	for name, c := range map[string]struct{ body, want string }{
+		"bom16.csv": {"\xff\xfed\x00a\x00t\x00e\x00\n\x00", "bom16.csv is UTF-16 text"},
+		"raw16.csv": {"d\x00a\x00t\x00e\x00\n\x00", "raw16.csv has NUL bytes between its first letters"},
+		"empty.zip": {empty.String(), "empty.zip holds no table"},
+	} {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(c.body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Open(path, Options{}); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: error %v, want %q", name, err, c.want)
+		}
 	}
 }

@@ -107,7 +107,7 @@ func entryName(f *zip.File) string {
 func (t *zipTable) openEntry(e zipEntry) (Table, error) {
 	rc, err := e.f.Open()
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", e.name, err)
+		return nil, entryError(e, err)
 	}
 	// Buffers fit the entry: a zip of many small files reads fast.
 	size := int(min(e.f.UncompressedSize64+1, 64<<10))

@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -14,18 +15,24 @@ import (
 )
 
 type zipFile struct {
-	name string
-	body string
-	mode fs.FileMode
-	flag uint16
+	name   string
+	body   string
+	mode   fs.FileMode
+	flag   uint16
+	method uint16 // deflate when 0
 }
+
+type nopCloser struct{ io.Writer }
+
+func (nopCloser) Close() error { return nil }
 
 func writeZip(t *testing.T, files ...zipFile) string {
 	t.Helper()
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
+	zw.RegisterCompressor(12, func(w io.Writer) (io.WriteCloser, error) { return nopCloser{w}, nil }) // "bzip2", stored
 	for _, f := range files {
-		h := &zip.FileHeader{Name: f.name, Method: zip.Deflate, Flags: f.flag}
+		h := &zip.FileHeader{Name: f.name, Method: max(f.method, zip.Deflate), Flags: f.flag}
 		if f.mode != 0 {
 			h.SetMode(f.mode)
 		}
@@ -111,11 +118,31 @@ func TestHostileZipsAreRefusedByName(t *testing.T) {
 		{"zip-slip", []zipFile{{name: "../../evil.csv", body: csv}}, `entry "../../evil.csv": it would land outside the destination; the zip is refused`},
 		{"a symlink", []zipFile{{name: "l.csv", body: "/etc/passwd", mode: fs.ModeSymlink | 0o777}}, `entry "l.csv" is a symbolic link, not a table`},
 		{"encrypted", []zipFile{{name: "a.csv", body: csv, flag: 1}}, `entry "a.csv" is encrypted`},
+		{"bzip2", []zipFile{{name: "a.csv", body: csv, method: 12}}, "export.zip/a.csv: compressed with a method runner does not read (method 12)"},
 		{"a bomb", []zipFile{{name: "zeros.csv", body: "a,b\n" + strings.Repeat("0", 20<<20)}}, `entry "zeros.csv" is compressed 10`},
 	} {
 		_, err := readAll(t, writeZip(t, c.files...))
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: error %v, want %q", c.what, err, c.want)
 		}
+	}
+}
+
+// TestAnEntryLongerThanItsHeaderSaysStops: the sizes in the central
+// directory are what the ratio check trusts; an entry that inflates past
+// them is stopped and named (archive/zip's ErrFormat).
+func TestAnEntryLongerThanItsHeaderSaysStops(t *testing.T) {
+	path := writeZip(t, zipFile{name: "a.csv", body: "일자,금액\n" + strings.Repeat("2026-11-01,100\n", 10000)})
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cd := bytes.Index(data, []byte("PK\x01\x02"))
+	copy(data[cd+24:], []byte{100, 0, 0, 0}) // uncompressed: 100 bytes
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := readAll(t, path); err == nil || !strings.Contains(err.Error(), "export.zip/a.csv: its data is damaged, or longer than its header says (a zip bomb?)") {
+		t.Fatalf("error %v", err)
 	}
 }
