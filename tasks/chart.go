@@ -82,6 +82,9 @@ func chartData(ctx context.Context, file, x string, columns []string, labels map
 	if err != nil {
 		return c, nil, err
 	}
+	if len(t.rows) == 0 {
+		return c, nil, fmt.Errorf("%s has no rows to draw", file)
+	}
 	cols := tabular.NewColumns(t.header, t.at, nil)
 	xi := 0
 	if x != "" {

@@ -101,3 +101,13 @@ func TestMessagesQuoteAtMost80Characters(t *testing.T) {
 		}
 	}
 }
+
+// TestAnEmptyLedgerIsNamed: "chart: no rows to draw" did not say which file.
+func TestAnEmptyLedgerIsNamed(t *testing.T) {
+	dir := writeFiles(t, map[string]string{"finance.csv": "date,cost,sales,profit\n"})
+	for task, with := range map[string]map[string]any{"chart": {"src": "finance.csv", "svg": "c.svg"}, "report": {"src": "finance.csv", "dest": "r.html"}} {
+		if _, _, err := runTask(context.Background(), t, task, dir, with); err == nil || !strings.Contains(err.Error(), "finance.csv has no rows to draw") {
+			t.Errorf("%s: error %v", task, err)
+		}
+	}
+}

@@ -27,6 +27,14 @@ func TestEveryTimeFieldTakesUnixTime(t *testing.T) {
 	}
 }
 
+// TestABOMIsNoError: a log saved by a Windows editor starts with a BOM:
+// "not a JSON object: invalid character 'ï' looking for beginning of value".
+func TestABOMIsNoError(t *testing.T) {
+	if recs := readString(t, "\ufeff"+`{"time": "2026-11-01T00:00:00Z", "model": "gpt-4o", "input_tokens": 1}`); len(recs) != 1 {
+		t.Fatalf("records %v", recs)
+	}
+}
+
 // TestBadUsageIsNamedForWhatItIs: each is an error naming file, line, the
 // field and what is wrong, never a Go-internal message or a quiet
 // wrong cost.
@@ -46,7 +54,8 @@ func TestBadUsageIsNamedForWhatItIs(t *testing.T) {
 		{`{"ts": 1793577600000000, "model": "gpt-4o"}`, `bad.jsonl:1: ts 1793577600000000 is neither Unix seconds nor milliseconds`},
 		{`{"ts": -1, "model": "gpt-4o"}`, `bad.jsonl:1: ts -1 is in 1969`},
 		{`{"ts": {"a": 1}, "model": "gpt-4o"}`, `bad.jsonl:1: ts {"a": 1}: use RFC 3339 (2026-11-01T09:30:00+09:00) or Unix seconds`},
-		{`[1, 2]`, `bad.jsonl:1: not a JSON object`},
+		{`[1, 2]`, `bad.jsonl:1: a JSON array, not a JSON object: write one call per line (JSON Lines)`},
+		{`"call"`, `bad.jsonl:1: not a JSON object`},
 	} {
 		path := t.TempDir() + "/bad.jsonl"
 		if err := writeFile(path, c.line+"\n"); err != nil {

@@ -168,6 +168,9 @@ func readLog(ctx context.Context, name string, r io.Reader, fn func(Record) erro
 			}
 		}
 		text := bytes.TrimSpace(sc.Bytes())
+		if line == 1 {
+			text = bytes.TrimPrefix(text, []byte("\xef\xbb\xbf")) // a BOM, as Windows editors write
+		}
 		if len(text) == 0 || text[0] == '#' {
 			continue
 		}
@@ -192,7 +195,11 @@ func readLog(ctx context.Context, name string, r io.Reader, fn func(Record) erro
 // logRecord reads one line of a call log.
 func logRecord(text []byte, at string) (Record, error) {
 	var l logLine
-	if text[0] != '{' {
+	switch text[0] {
+	case '{':
+	case '[':
+		return Record{}, errors.New("a JSON array, not a JSON object: write one call per line (JSON Lines)")
+	default:
 		return Record{}, errors.New("not a JSON object")
 	}
 	if err := json.Unmarshal(text, &l); err != nil {
