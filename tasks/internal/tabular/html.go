@@ -44,7 +44,10 @@ func readHTML(path string, data []byte, opt Options) (Table, error) {
 	if len(best) == 0 {
 		return nil, fmt.Errorf("%s has no table", path)
 	}
-	grid := expandSpans(best)
+	grid, err := expandSpans(path, best)
+	if err != nil {
+		return nil, err
+	}
 	headerRows := 1
 	for headerRows < len(best) && allHeaderCells(best[headerRows]) {
 		headerRows++
@@ -127,47 +130,65 @@ func textOf(n *html.Node) string {
 	return strings.Join(strings.Fields(strings.ReplaceAll(sb.String(), "\u00a0", " ")), " ")
 }
 
+// maxCells is the most cells a table may have once each merged cell is
+// repeated in every place it covers: 200 cells of rowspan=999
+// colspan=999 once spread to 14 GB.
+var maxCells = 10_000_000
+
 // expandSpans lays cells out on a grid, repeating a spanning cell's text in
-// every place it covers.
-func expandSpans(rows [][]htmlCell) [][]string {
+// every place it covers. A rowspan ends with the table.
+func expandSpans(name string, rows [][]htmlCell) ([][]string, error) {
 	var grid [][]string
-	taken := map[[2]int]string{}
+	// down holds, by column, the last cell that spans rows down into it.
+	type span struct {
+		from, until int // the rows it starts in and covers up to
+		text        string
+	}
+	var down []span
+	cells := 0
 	for r, row := range rows {
 		var out []string
 		col := 0
 		place := func() {
-			for {
-				v, ok := taken[[2]int{r, col}]
-				if !ok {
-					return
-				}
-				out = append(out, v)
+			for col < len(down) && down[col].from < r && r <= down[col].until {
+				out = append(out, down[col].text)
 				col++
 			}
 		}
 		for _, c := range row {
 			place()
+			until := min(r+c.rowspan-1, len(rows)-1)
+			if cells+len(out)+c.colspan > maxCells {
+				return nil, fmt.Errorf("%s: the table spreads to more than %d cells once its merged cells are repeated (row %d)", name, maxCells, r+1)
+			}
 			for dc := 0; dc < c.colspan; dc++ {
 				out = append(out, c.text)
-				for dr := 1; dr < c.rowspan; dr++ {
-					taken[[2]int{r + dr, col}] = c.text
+				for len(down) <= col {
+					down = append(down, span{})
 				}
+				down[col] = span{r, until, c.text}
 				col++
 			}
 		}
 		place()
+		if cells += len(out); cells > maxCells { // what place added
+			return nil, fmt.Errorf("%s: the table spreads to more than %d cells once its merged cells are repeated (row %d)", name, maxCells, r+1)
+		}
 		grid = append(grid, out)
 	}
 	width := 0
 	for _, r := range grid {
 		width = max(width, len(r))
 	}
+	if width*len(grid) > maxCells {
+		return nil, fmt.Errorf("%s: the table spreads to %d × %d cells once its merged cells are repeated, more than %d", name, len(grid), width, maxCells)
+	}
 	for i := range grid {
 		for len(grid[i]) < width {
 			grid[i] = append(grid[i], "")
 		}
 	}
-	return grid
+	return grid, nil
 }
 
 func allHeaderCells(row []htmlCell) bool {

@@ -135,3 +135,23 @@ func TestOddFilesAreNamed(t *testing.T) {
 		}
 	}
 }
+
+// TestMergedCellsCannotSpreadWithoutEnd: 200 cells of rowspan=999
+// colspan=999 in a 9 KB page took 14 GB (and counting) to lay out.
+func TestMergedCellsCannotSpreadWithoutEnd(t *testing.T) {
+	defer func(n int) { maxCells = n }(maxCells)
+	maxCells = 1_000_000
+	page := "<table><tr><th>일자</th><th>금액</th></tr>" + strings.Repeat(`<tr><td rowspan="999" colspan="999">x</td></tr>`, 200) + "</table>"
+	path := filepath.Join(t.TempDir(), "spans.xls")
+	if err := os.WriteFile(path, []byte(page), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(path, Options{}); err == nil || !strings.Contains(err.Error(), "spans.xls: the table spreads to more than 1000000 cells once its merged cells are repeated") {
+		t.Fatalf("error %v", err)
+	}
+	// Merged headers still read as "group / column".
+	tb, got := rows(t, "ok.xls", `<table><tr><th rowspan="2">일자</th><th colspan="2">판매</th></tr><tr><th>건수</th><th>금액</th></tr><tr><td>2026-11-01</td><td>3</td><td>1,000</td></tr></table>`, Options{})
+	if h := strings.Join(tb.Header(), "|"); h != "일자|판매 / 건수|판매 / 금액" || len(got) != 1 || got[0] != "2026-11-01|3|1,000@2" {
+		t.Fatalf("header %q rows %q", h, got)
+	}
+}
