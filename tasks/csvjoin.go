@@ -1,12 +1,14 @@
 package tasks
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"os"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/novelfactory/runner/engine/tasktype"
 	"github.com/novelfactory/runner/tasks/internal/datefmt"
@@ -224,11 +226,18 @@ func readKeyed(ctx context.Context, file, on, column string) (map[string]decimal
 	}
 	out := map[string]decimal.Dec{}
 	var dec tabular.Decoder
+	width := len(t.Header())
 	err = t.Rows(ctx, 1, func(_ int, fields [][]byte, at tabular.Pos) error {
 		if ki >= len(fields) || vi >= len(fields) {
 			return fmt.Errorf("%s: the row has %d columns", at, len(fields))
 		}
+		if err := checkWidth(fields, width, at); err != nil {
+			return err
+		}
 		key := strings.TrimSpace(string(dec.Decode(fields[ki], t.CP949())))
+		if strings.IndexByte(key, 0) >= 0 || !utf8.ValidString(key) {
+			return fmt.Errorf("%s: column %s: the key %s is not text (a NUL byte, or bytes that are not UTF-8)", at, tabular.Name(on), tabular.Quote(key))
+		}
 		if iso, ok := datefmt.Normalize(key); ok {
 			key = iso
 		}
@@ -243,6 +252,19 @@ func readKeyed(ctx context.Context, file, on, column string) (map[string]decimal
 		return nil
 	})
 	return out, err
+}
+
+// checkWidth refuses a row with more values than the header has columns:
+// an amount written 1,234 without quotes is two values, and the first
+// would be taken. Empty values after the last column (a trailing
+// delimiter) are fine.
+func checkWidth(fields [][]byte, width int, at tabular.Pos) error {
+	for i := width; i < len(fields); i++ {
+		if len(bytes.TrimSpace(fields[i])) > 0 {
+			return fmt.Errorf("%s: the row has %d columns, the header %d: a value with a delimiter not in quotes (1,234 written without quotes is two values)?", at, len(fields), width)
+		}
+	}
+	return nil
 }
 
 // smallTable is a CSV read whole (a ledger: a row a day).
@@ -262,6 +284,9 @@ func readTable(ctx context.Context, file string) (*smallTable, error) {
 	out := &smallTable{header: t.Header(), at: t.HeaderAt()}
 	var dec tabular.Decoder
 	err = t.Rows(ctx, 1, func(_ int, fields [][]byte, at tabular.Pos) error {
+		if err := checkWidth(fields, len(out.header), at); err != nil {
+			return err
+		}
 		row := make([]string, len(fields))
 		for i, f := range fields {
 			row[i] = string(dec.Decode(f, t.CP949()))

@@ -111,3 +111,22 @@ func TestAnEmptyLedgerIsNamed(t *testing.T) {
 		}
 	}
 }
+
+// TestJoinRefusesSplitAmountsAndBadKeys: 2026-11-01,1,234 (no quotes)
+// joined 1 as the day's sales; a key with a NUL or CP949 bytes went into
+// the ledger as it was.
+func TestJoinRefusesSplitAmountsAndBadKeys(t *testing.T) {
+	for body, want := range map[string]string{
+		"date,sales\n2026-11-01,1,234\n":                                                 "sales.csv:2: the row has 3 columns, the header 2",
+		"date,sales\n2026-11-01\x00x,5\n":                                                `sales.csv:2: column date: the key "2026-11-01\x00x" is not text`,
+		"date,sales\n" + strings.Repeat("2026-11-01,1\n", 6000) + "\xba\xd2\xbe\xbe,5\n": `sales.csv:6002: column date: the key "\xba`,
+		"date,sales\n2026-11-01,1,\n":                                                    "",
+		"date,sales\n2026-11-01,\"1,234\"\n":                                             "",
+	} {
+		dir := writeFiles(t, map[string]string{"sales.csv": body})
+		_, _, err := runTask(context.Background(), t, "csvjoin", dir, map[string]any{"sources": []any{map[string]any{"file": "sales.csv", "column": "sales"}}, "dest": "f.csv"})
+		if want == "" && err != nil || want != "" && (err == nil || !strings.Contains(err.Error(), want)) {
+			t.Errorf("%q: error %v, want %q", body, err, want)
+		}
+	}
+}
