@@ -77,7 +77,10 @@ func openCSV(src io.Reader, closer io.Closer, name string, head []byte, opt Opti
 				continue
 			}
 			if err != nil && (len(rec) == 0 || !errors.Is(err, io.EOF)) {
-				return rec, err
+				if errors.Is(err, io.EOF) {
+					return rec, err
+				}
+				return rec, fmt.Errorf("read %s: %w", name, err)
 			}
 			if !split.quotedAfter(rec, from, &quoted) || err != nil {
 				line += bytes.Count(rec, []byte("\n"))
@@ -89,8 +92,10 @@ func openCSV(src io.Reader, closer io.Closer, name string, head []byte, opt Opti
 		}
 	}
 	for i := 1; i < opt.HeaderRow; i++ {
-		if _, err := readRecord(); err != nil {
-			return nil, fmt.Errorf("%s: no header row %d: %w", name, opt.HeaderRow, err)
+		if _, err := readRecord(); errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("%s: no header row %d: the file ends at line %d", name, opt.HeaderRow, line-1)
+		} else if err != nil {
+			return nil, err
 		}
 	}
 	t.headerLine = line
@@ -99,7 +104,7 @@ func openCSV(src io.Reader, closer io.Closer, name string, head []byte, opt Opti
 		if errors.Is(err, io.EOF) {
 			return nil, fmt.Errorf("%s is empty: no header row", name)
 		}
-		return nil, fmt.Errorf("read %s: %w", name, err)
+		return nil, err
 	}
 	t.delim = opt.Delimiter
 	if t.delim == 0 {

@@ -119,8 +119,18 @@ func TestARecordWithoutEndIsCut(t *testing.T) {
 	if err := os.WriteFile(path, []byte("\"날짜,메모,금액\n"+strings.Repeat("x\n", 1<<20)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Open(path, Options{}); err == nil || !strings.Contains(err.Error(), "open.csv:1: no record ends within 1 MiB") {
+	if _, err := Open(path, Options{}); err == nil || !strings.HasPrefix(err.Error(), path+":1: no record ends within 1 MiB") {
+		t.Fatalf("error %v", err) // was "read …open.csv: …open.csv:1: no record…"
+	}
+	// A header row past the end of the file.
+	if _, err := Open(path, Options{HeaderRow: 3}); err == nil || !strings.HasPrefix(err.Error(), path+":1: no record ends") {
 		t.Fatalf("error %v", err)
+	}
+	if err := os.WriteFile(path, []byte("제목\n\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(path, Options{HeaderRow: 5}); err == nil || err.Error() != path+": no header row 5: the file ends at line 2" {
+		t.Fatalf("error %v", err) // was "…: no header row 5: EOF"
 	}
 }
 
