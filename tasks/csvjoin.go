@@ -20,7 +20,7 @@ import (
 type JoinSource struct {
 	// CSV file, relative to the recipe.
 	File string `yaml:"file" json:"file" required:"true"`
-	// Column of the file to bring in.
+	// Column of the file to bring in ("금액#2": the second of two columns called 금액).
 	Column string `yaml:"column" json:"column" required:"true"`
 	// Name of the column in the result; the column's own name when empty.
 	As string `yaml:"as" json:"as"`

@@ -34,7 +34,7 @@ type CsvsumParams struct {
 	HeaderRow int `yaml:"header_row" json:"header_row" default:"1"`
 	// Rows right after the header to ignore (units, a second header line).
 	SkipRows int `yaml:"skip_rows" json:"skip_rows"`
-	// Renames of source columns, {source name: name used here}, so exports with different headers add up.
+	// Renames of source columns, {source name: name used here}, so exports with different headers add up; a header with two 금액 columns names the second "금액#2", here and wherever a column is named.
 	Columns map[string]string `yaml:"columns" json:"columns"`
 	// Sheet of .xlsx sources; the first when empty.
 	Sheet string `yaml:"sheet" json:"sheet"`
