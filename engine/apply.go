@@ -229,6 +229,24 @@ func Apply(ctx context.Context, opt Options) (Result, error) {
 	return Result{Code: code, Run: run}, nil
 }
 
+// secretTexts returns what of a secret var's value may be printed: its
+// text, and for a map or a list (a set of credentials) every member's text
+// at any depth, since each may be printed on its own.
+func secretTexts(v any) []string {
+	texts := []string{eval.Text(v)}
+	switch x := v.(type) {
+	case map[string]any:
+		for _, e := range x {
+			texts = append(texts, secretTexts(e)...)
+		}
+	case []any:
+		for _, e := range x {
+			texts = append(texts, secretTexts(e)...)
+		}
+	}
+	return texts
+}
+
 // prepareScope evaluates vars (in order, each seeing the ones before) and
 // the recipe's env, and registers secret values with the masker.
 func prepareScope(r *recipe.Recipe, opt Options, masker *secret.Masker, runID string, started time.Time, abs string) (*eval.Scope, []string, error) {
@@ -246,7 +264,7 @@ func prepareScope(r *recipe.Recipe, opt Options, masker *secret.Masker, runID st
 		scope.Vars[v.Name] = val
 	}
 	for _, name := range r.Secrets {
-		masker.Add(eval.Text(scope.Vars[name]))
+		masker.Add(secretTexts(scope.Vars[name])...)
 	}
 	environ := append([]string{}, opt.Environ...)
 	merged := make(map[string]string, len(envMap)+len(r.Env))

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -129,10 +130,92 @@ func (j *JSON) Write(v any) {
 	if err != nil {
 		data, _ = json.Marshal(map[string]string{"event": "error", "error": err.Error()})
 	}
+	data = maskJSON(data, j.masker)
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	j.w.Write(append(j.masker.Bytes(data), '\n'))
+	j.w.Write(append(data, '\n'))
 }
 
-// Close flushes nothing.
-func (j *JSON) Close() error { return nil }
+// structuralKeys name the fields of events whose values runner chooses
+// (an event's kind, a status, a time, a run id): masking them because a
+// secret happens to read "succeeded" would leave a consumer unable to read
+// the stream, and they never hold a user's value.
+var structuralKeys = map[string]bool{"event": true, "status": true, "time": true, "run": true}
+
+// maskJSON masks secrets in the string values of one JSON document, not in
+// its text: masking the text would turn a key, a number or the escapes of a
+// string into "***" (invalid or misleading JSON) and miss a secret that the
+// encoding escaped twice. Keys keep their order; a document without a
+// secret is returned as it is.
+func maskJSON(data []byte, m *secret.Masker) []byte {
+	if m == nil || m.String(string(data)) == string(data) && !bytes.Contains(data, []byte(`\`)) {
+		return data
+	}
+	out, err := maskTokens(data, m)
+	if err != nil {
+		return m.Bytes(data)
+	}
+	return out
+}
+
+// maskTokens re-encodes a JSON document token by token, masking each
+// string value but those of structuralKeys at the top level.
+func maskTokens(data []byte, m *secret.Masker) ([]byte, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var out bytes.Buffer
+	type level struct {
+		object bool
+		n      int // tokens written at this level
+		key    string
+	}
+	var stack []level
+	for {
+		tok, err := dec.Token()
+		if err == io.EOF {
+			return out.Bytes(), nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		isKey := false
+		if len(stack) > 0 {
+			top := &stack[len(stack)-1]
+			if _, closing := tok.(json.Delim); !closing || (tok != json.Delim('}') && tok != json.Delim(']')) {
+				switch {
+				case top.object && top.n%2 == 0:
+					isKey = true
+					if top.n > 0 {
+						out.WriteByte(',')
+					}
+				case top.object:
+					out.WriteByte(':')
+				case top.n > 0:
+					out.WriteByte(',')
+				}
+				top.n++
+			}
+		}
+		switch x := tok.(type) {
+		case json.Delim:
+			out.WriteRune(rune(x))
+			if x == '{' || x == '[' {
+				stack = append(stack, level{object: x == '{'})
+			} else {
+				stack = stack[:len(stack)-1]
+			}
+			continue
+		case string:
+			if isKey {
+				stack[len(stack)-1].key = x
+			} else if len(stack) != 1 || !stack[0].object || !structuralKeys[stack[0].key] {
+				x = m.String(x)
+			}
+			enc, _ := json.Marshal(x)
+			out.Write(enc)
+		default:
+			enc, _ := json.Marshal(x)
+			out.Write(enc)
+		}
+	}
+}

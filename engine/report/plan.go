@@ -33,7 +33,7 @@ func WritePlan(w io.Writer, name string, plan []scheduler.PlannedTask, m *secret
 		}
 		if p.Params != nil && p.Would != scheduler.WouldSkip {
 			b.WriteString("   with:\n")
-			b.WriteString(indent(ParamsYAML(p.Params), "     "))
+			b.WriteString(indent(paramsYAML(p.Params, m), "     "))
 		}
 		if p.Summary != "" {
 			fmt.Fprintf(&b, "   → %s\n", strings.ReplaceAll(strings.TrimRight(p.Summary, "\n"), "\n", "\n     "))
@@ -51,30 +51,34 @@ func WritePlan(w io.Writer, name string, plan []scheduler.PlannedTask, m *secret
 	io.WriteString(w, m.String(b.String()))
 }
 
-// ParamsYAML renders resolved params as YAML, unknown values as
-// "(known after run)".
-func ParamsYAML(v any) string {
-	data, err := yaml.Marshal(printable(v))
+// paramsYAML renders resolved params as YAML, unknown values as
+// "(known after run)", with secrets masked in each value before it is
+// encoded: YAML may quote or escape a value in ways the masker would not
+// recognise in the encoded text.
+func paramsYAML(v any, m *secret.Masker) string {
+	data, err := yaml.Marshal(printable(v, m))
 	if err != nil {
 		return fmt.Sprintf("%v\n", v)
 	}
 	return string(data)
 }
 
-func printable(v any) any {
+func printable(v any, m *secret.Masker) any {
 	switch x := v.(type) {
 	case eval.Unknown:
 		return x.String()
+	case string:
+		return m.String(x)
 	case map[string]any:
 		out := make(map[string]any, len(x))
 		for k, e := range x {
-			out[k] = printable(e)
+			out[k] = printable(e, m)
 		}
 		return out
 	case []any:
 		out := make([]any, len(x))
 		for i, e := range x {
-			out[i] = printable(e)
+			out[i] = printable(e, m)
 		}
 		return out
 	}

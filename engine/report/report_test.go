@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -96,5 +97,45 @@ func TestPlanShowsUnknownsAndMasksSecrets(t *testing.T) {
 		if !strings.Contains(s, want) {
 			t.Errorf("plan lacks %q:\n%s", want, s)
 		}
+	}
+}
+
+// TestJSONEventsMaskValuesNotTheirEncoding: a secret that reads like a
+// status, a number or a key must not break the stream, and a secret a task
+// printed as JSON (so escaped twice in the event) must still be masked.
+// Before, the masker ran over the encoded line: "succeeded" became "***" in
+// every status, and `{\"pw\":\"a\\\"b…\"}` kept the secret in clear (hostile
+// review of issue 11, findings 6 and 11).
+func TestJSONEventsMaskValuesNotTheirEncoding(t *testing.T) {
+	m := secret.New()
+	m.Add("succeeded", `pa"ss-word`, "task")
+	var out bytes.Buffer
+	j := NewJSON(&out, m)
+	j.Event(scheduler.Event{Type: scheduler.TaskFinished, Task: "upload", Status: state.Succeeded, Attempt: 1,
+		Error: `login with pa"ss-word failed: succeeded nowhere`})
+	j.Write(map[string]any{"summary": `{"body":"{\"pw\":\"pa\\\"ss-word\"}"}`, "n": 12})
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("want 2 lines, got %q", out.String())
+	}
+	var ev map[string]any
+	if err := json.Unmarshal([]byte(lines[0]), &ev); err != nil {
+		t.Fatalf("event line is not JSON: %v: %s", err, lines[0])
+	}
+	if ev["status"] != "succeeded" || ev["event"] != "task_finished" || ev["attempt"] != 1.0 {
+		t.Errorf("structural fields changed: %s", lines[0])
+	}
+	if ev["error"] != "login with *** failed: *** nowhere" {
+		t.Errorf("error = %q", ev["error"])
+	}
+	if !strings.HasPrefix(lines[0], `{"time":`) {
+		t.Errorf("keys lost their order: %s", lines[0])
+	}
+	if strings.Contains(lines[1], "ss-word") {
+		t.Errorf("a twice-escaped secret survives: %s", lines[1])
+	}
+	var doc map[string]any
+	if err := json.Unmarshal([]byte(lines[1]), &doc); err != nil || doc["n"] != 12.0 {
+		t.Errorf("second line: %v %s", err, lines[1])
 	}
 }

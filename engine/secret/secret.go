@@ -2,13 +2,19 @@ package secret
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/url"
 	"regexp"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/novelfactory/runner/internal/quote"
 )
@@ -59,8 +65,9 @@ func New() *Masker {
 const minLinePart = 4
 
 // Add registers secret values. Empty values are ignored. Each value is also
-// registered in its JSON-escaped and URL-escaped forms, so that it is masked
-// inside a state file or a URL too; and each line of a multi-line value (a
+// registered in the encoded forms it may be printed in (see encodings), so
+// that it is masked inside a state file, a URL, a shell command or a Go
+// error message too; and each line of a multi-line value (a
 // private key) on its own, as GitHub Actions does, because output arrives
 // line by line.
 func (m *Masker) Add(values ...string) {
@@ -80,8 +87,7 @@ func (m *Masker) Add(values ...string) {
 			}
 		}
 		for _, f := range forms {
-			quoted, _ := json.Marshal(f)
-			for _, form := range []string{f, string(quoted[1 : len(quoted)-1]), url.QueryEscape(f), url.PathEscape(f)} {
+			for _, form := range encodings(f) {
 				if !m.values[form] {
 					m.values[form] = true
 					changed = true
@@ -106,6 +112,93 @@ func (m *Masker) AddEnviron(environ []string) {
 	}
 	m.Add(vals...)
 }
+
+// encodings returns v and the forms a program may print it in: escaped
+// inside a JSON string (once, or twice when JSON text is itself quoted in
+// JSON; with and without HTML escapes; as JSON with \u escapes for all but
+// ASCII), inside a Go-quoted string (%q, with and without \u escapes),
+// inside a shell or YAML single-quoted string, percent-encoded (as a query,
+// as a path, as JavaScript's encodeURIComponent does, with upper- and
+// lower-case hex digits), and in base64 (standard and URL alphabets, padded
+// or not).
+func encodings(v string) []string {
+	forms := []string{v}
+	add := func(f string) {
+		if f != "" && !slices.Contains(forms, f) {
+			forms = append(forms, f)
+		}
+	}
+	inner := func(q string) string { return q[1 : len(q)-1] }
+	jsonInner := func(s string, html bool) string {
+		var b bytes.Buffer
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(html)
+		enc.Encode(s)
+		return inner(strings.TrimSuffix(b.String(), "\n"))
+	}
+	j := jsonInner(v, true)
+	add(j)
+	add(jsonInner(v, false))
+	add(jsonInner(j, true))
+	add(jsonInner(jsonInner(v, false), false))
+	add(asciiJSON(jsonInner(v, false)))
+	add(inner(strconv.Quote(v)))
+	add(inner(strconv.QuoteToASCII(v)))
+	add(strings.ReplaceAll(v, "'", `'\''`))
+	add(strings.ReplaceAll(v, "'", `'"'"'`))
+	add(strings.ReplaceAll(v, "'", "''"))
+	for _, esc := range []string{url.QueryEscape(v), url.PathEscape(v), componentEscape(v)} {
+		add(esc)
+		add(lowerHexEscapes(esc))
+	}
+	add(base64.StdEncoding.EncodeToString([]byte(v)))
+	add(base64.RawStdEncoding.EncodeToString([]byte(v)))
+	add(base64.URLEncoding.EncodeToString([]byte(v)))
+	add(base64.RawURLEncoding.EncodeToString([]byte(v)))
+	return forms
+}
+
+// asciiJSON rewrites the non-ASCII characters of JSON string content as
+// \uXXXX escapes (surrogate pairs beyond the BMP), as Python's json.dumps
+// and many other encoders do by default.
+func asciiJSON(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r < utf8.RuneSelf:
+			b.WriteRune(r)
+		case r > 0xFFFF:
+			r1, r2 := utf16.EncodeRune(r)
+			fmt.Fprintf(&b, "\\u%04x\\u%04x", r1, r2)
+		default:
+			fmt.Fprintf(&b, "\\u%04x", r)
+		}
+	}
+	return b.String()
+}
+
+// componentEscape percent-encodes every byte but the ones JavaScript's
+// encodeURIComponent leaves alone.
+func componentEscape(s string) string {
+	const keep = "-_.!~*'()"
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte(keep, c) >= 0 {
+			b.WriteByte(c)
+			continue
+		}
+		fmt.Fprintf(&b, "%%%02X", c)
+	}
+	return b.String()
+}
+
+// lowerHexEscapes turns %2F into %2f.
+func lowerHexEscapes(s string) string {
+	return percentEscape.ReplaceAllStringFunc(s, strings.ToLower)
+}
+
+var percentEscape = regexp.MustCompile(`%[0-9A-F]{2}`)
 
 func (m *Masker) rebuild() {
 	vals := make([]string, 0, len(m.values))

@@ -137,3 +137,42 @@ func TestASecretCutByAQuotedValueIsMasked(t *testing.T) {
 		t.Fatalf("got %s", got)
 	}
 }
+
+// TestEveryEncodedFormOfASecretIsMasked prints one secret the ways programs
+// print values — in a shell command, Go's %q, twice-encoded JSON, Python's
+// ASCII JSON, percent-encoded with lower-case hex or as encodeURIComponent,
+// YAML single quotes, base64 — and checks that none survives. Before, only
+// the plain, JSON-escaped and two URL-escaped forms were masked (hostile
+// review of issue 11, findings 4, 6, 7 and 8).
+func TestEveryEncodedFormOfASecretIsMasked(t *testing.T) {
+	const pw = "it's a \"pw\"/한글 😊<&> tab\there"
+	m := secret.New()
+	m.Add(pw)
+	forms := map[string]string{
+		"shell":          `sh -c 'echo it'\''s a "pw"/한글 😊<&> tab	here'`,
+		"shell (dq)":     `'it'"'"'s a "pw"/한글 😊<&> tab	here'`,
+		"go %q":          `"it's a \"pw\"/한글 😊<&> tab\there"`,
+		"go %+q":         `"it's a \"pw\"/\ud55c\uae00 \U0001f60a<&> tab\there"`,
+		"json in json":   `"{\"a\":\"it's a \\\"pw\\\"/한글 😊\\u003c\\u0026\\u003e tab\\there\"}"`,
+		"json, no html":  `"it's a \"pw\"/한글 😊<&> tab\there"`,
+		"python json":    `"it's a \"pw\"/\ud55c\uae00 \ud83d\ude0a<&> tab\there"`,
+		"yaml single":    `'it''s a "pw"/한글 😊<&> tab	here'`,
+		"query lower":    `?p=it%27s+a+%22pw%22%2f%ed%95%9c%ea%b8%80+%f0%9f%98%8a%3c%26%3e+tab%09here`,
+		"path":           `/x/it%27s%20a%20%22pw%22%2F%ED%95%9C%EA%B8%80%20%F0%9F%98%8A%3C&%3E%20tab%09here`,
+		"uri component":  `it's%20a%20%22pw%22%2F%ED%95%9C%EA%B8%80%20%F0%9F%98%8A%3C%26%3E%20tab%09here`,
+		"base64":         "aXQncyBhICJwdyIv7ZWc6riAIPCfmIo8Jj4gdGFiCWhlcmU=",
+		"base64 url raw": "aXQncyBhICJwdyIv7ZWc6riAIPCfmIo8Jj4gdGFiCWhlcmU",
+	}
+	for name, text := range forms {
+		got := m.String(text)
+		for _, piece := range []string{"pw", "한글", "tab"} {
+			if strings.Contains(got, piece) {
+				t.Errorf("%s: %s → %s: %q survives", name, text, got, piece)
+				break
+			}
+		}
+		if name[:4] == "base" && got == text {
+			t.Errorf("%s: %s is not masked", name, text)
+		}
+	}
+}
