@@ -221,10 +221,9 @@ func (b *budget) concat(lists ...any) ([]any, error) {
 	return out, nil
 }
 
-// toJSON is expr-lang's toJSON, sized before it is built: escaping makes
-// at most 6 bytes of one, and indenting adds a line an element.
+// toJSON is expr-lang's toJSON, sized before it is built (see jsonSize).
 func (b *budget) toJSON(v any) (string, error) {
-	if size := sizeOf(v, b.left+1) * 6; size > b.left {
+	if size := jsonSize(v, 0, b.left+1); size > b.left {
 		return "", errTooBig("toJSON", float64(size))
 	}
 	out, err := json.MarshalIndent(v, "", "  ")
@@ -235,6 +234,69 @@ func (b *budget) toJSON(v any) (string, error) {
 		return "", err
 	}
 	return string(out), nil
+}
+
+// jsonSize is at most how long v is as JSON indented by two spaces at
+// depth: every string byte escaped to six, every number 24 bytes, and each
+// element of a list or map on a line of its own, indented — so a list of
+// empty lists nested deep, which holds nothing, counts for its indentation.
+// It stops counting once over limit.
+func jsonSize(v any, depth int, limit int64) int64 {
+	line := 1 + 2*int64(depth+1) + 1 // newline, indentation, comma
+	switch x := v.(type) {
+	case nil:
+		return 4
+	case bool:
+		return 5
+	case int, int64, float64, int32, uint, uint64, float32:
+		return 24
+	case string:
+		return 2 + 6*int64(len(x))
+	case []any:
+		n := int64(2) + 1 + 2*int64(depth)
+		for _, e := range x {
+			if n += line + jsonSize(e, depth+1, limit-n); n > limit {
+				return n
+			}
+		}
+		return n
+	case map[string]any:
+		n := int64(2) + 1 + 2*int64(depth)
+		for k, e := range x {
+			if n += line + 4 + 6*int64(len(k)) + jsonSize(e, depth+1, limit-n); n > limit {
+				return n
+			}
+		}
+		return n
+	}
+	rv := reflect.ValueOf(v)
+	switch rv.Kind() {
+	case reflect.Slice, reflect.Array:
+		n := int64(2) + 1 + 2*int64(depth)
+		for i := 0; i < rv.Len(); i++ {
+			if n += line + jsonSize(rv.Index(i).Interface(), depth+1, limit-n); n > limit {
+				return n
+			}
+		}
+		return n
+	case reflect.Map:
+		n := int64(2) + 1 + 2*int64(depth)
+		iter := rv.MapRange()
+		for iter.Next() {
+			if n += line + 4 + 6*int64(len(fmt.Sprint(iter.Key().Interface()))) + jsonSize(iter.Value().Interface(), depth+1, limit-n); n > limit {
+				return n
+			}
+		}
+		return n
+	case reflect.String:
+		return 2 + 6*int64(rv.Len())
+	}
+	// Structs and other values: their text as an upper bound, or the limit
+	// when it cannot be sized.
+	if data, err := json.Marshal(v); err == nil && int64(len(data)) < limit {
+		return 6 * int64(len(data))
+	}
+	return limit
 }
 
 // install gives a scope the builders of one evaluation.

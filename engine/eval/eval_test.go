@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -168,6 +169,28 @@ var bombList = []string{
 	`let a = repeat("x", 999999); len(flatten([[a, a, a, a], [a, a, a, a], [a, a, a, a], [a, a, a, a], [a, a, a, a], [a, a, a, a], [a, a, a, a], [a, a, a, a], [a, a, a, a]]))`,
 	`let a = repeat("x", 999999); len(map(1..999, a + "y"))`,
 	`len(upper(repeat("x", 20000000)) + lower(repeat("x", 20000000)))`,
+}
+
+// TestToJSONIsSizedBeforeItIsBuilt: nesting costs indentation, not
+// elements — twenty copies of 1,500 lists one in another hold 480 kB of
+// elements and are 90 MB of indented JSON, which toJSON built before
+// refusing it (hostile review of issue 11, finding 2). It is refused having
+// allocated far less than it asked for.
+func TestToJSONIsSizedBeforeItIsBuilt(t *testing.T) {
+	e, err := eval.Compile(`let a = reduce(1..1500, [#acc], []); len(toJSON(map(1..20, a)))`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err = e.Eval(eval.NewScope(t.TempDir(), time.Now(), nil))
+	runtime.ReadMemStats(&after)
+	if err == nil || !strings.Contains(err.Error(), "toJSON asked for") {
+		t.Fatalf("got %v, want toJSON refused", err)
+	}
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 64<<20 {
+		t.Errorf("allocated %d MiB before refusing", alloc>>20)
+	}
 }
 
 func TestExpressionsCannotBuildGigabytes(t *testing.T) {
