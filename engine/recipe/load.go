@@ -275,15 +275,19 @@ func (l *loader) parseYAML(display string, data []byte) (*yaml.Node, bool) {
 		l.diags.Add(display, 1, 1, "the recipe is empty: it needs at least `version: 1` and `tasks:`")
 		return nil, false
 	}
-	c := &expansion{seen: map[*yaml.Node]int{}}
-	if c.count(doc.Content[0]) > maxExpandedNodes {
+	c := &expansion{seen: map[*yaml.Node]size{}}
+	if z := c.count(doc.Content[0]); z.over() {
+		what := fmt.Sprintf("%d values", maxExpandedNodes)
+		if z.nodes <= maxExpandedNodes {
+			what = fmt.Sprintf("%d MiB of text", maxExpandedBytes>>20)
+		}
 		at := c.culprit
 		if at == nil { // no alias: a file of over a million values
-			l.diags.Add(display, 1, 1, "the recipe holds over %d values: too many for a recipe", maxExpandedNodes)
+			l.diags.Add(display, 1, 1, "the recipe holds over %s: too much for a recipe", what)
 			return nil, false
 		}
-		l.diags.Add(display, at.Line, at.Column, "the YAML expands to over %d values through its aliases, and this *%s (a copy of %s) goes over: a YAML alias bomb? Write the values out",
-			maxExpandedNodes, at.Value, anchorName(at))
+		l.diags.Add(display, at.Line, at.Column, "the YAML expands to over %s through its aliases, and this *%s (a copy of %s) goes over: a YAML alias bomb? Write the values out",
+			what, at.Value, anchorName(at))
 		return nil, false
 	}
 	return doc.Content[0], true
@@ -324,35 +328,53 @@ func firstInvalidUTF8(data []byte) (line, col int, b byte, ok bool) {
 // 387 million values.
 const maxExpandedNodes = 1_000_000
 
+// maxExpandedBytes bounds the text of a file's values with every alias
+// followed: a thousand aliases of one 1 MB value are few values but a
+// gigabyte of text in every plan, state file and task.
+const maxExpandedBytes = 64 << 20
+
+// size is what a node expands to: its values and their text.
+type size struct{ nodes, bytes int64 }
+
+func (z size) over() bool { return z.nodes > maxExpandedNodes || z.bytes > maxExpandedBytes }
+
 // expansion counts the values of a document with every alias followed,
-// remembering the alias at which the count went over maxExpandedNodes.
+// remembering the alias at which the count went over a bound.
 type expansion struct {
-	seen    map[*yaml.Node]int // counts of nodes already counted
+	seen    map[*yaml.Node]size // sizes of nodes already counted
 	culprit *yaml.Node
 }
 
-// count counts the values of n, stopping past maxExpandedNodes.
-func (c *expansion) count(n *yaml.Node) int {
+// tooBig is what a node being counted counts for while it is counted, so
+// that an alias cycle counts as too big.
+var tooBig = size{maxExpandedNodes + 1, maxExpandedBytes + 1}
+
+// count sizes n, stopping past either bound.
+func (c *expansion) count(n *yaml.Node) size {
 	if v, ok := c.seen[n]; ok {
 		return v
 	}
-	c.seen[n] = maxExpandedNodes + 1 // an alias cycle counts as too many
-	total := 1
+	c.seen[n] = tooBig
+	total := size{1, int64(len(n.Value))}
 	if n.Kind == yaml.AliasNode && n.Alias != nil {
 		total = c.count(n.Alias)
 	}
 	for _, child := range n.Content {
-		total += c.count(child)
-		if total > maxExpandedNodes {
+		z := c.count(child)
+		total.nodes += z.nodes
+		total.bytes += z.bytes
+		if total.over() {
 			if c.culprit == nil && child.Kind == yaml.AliasNode {
 				c.culprit = child
 			}
-			total = maxExpandedNodes + 1
 			break
 		}
 	}
-	if total > maxExpandedNodes && c.culprit == nil && n.Kind == yaml.AliasNode {
-		c.culprit = n
+	if total.over() {
+		if c.culprit == nil && n.Kind == yaml.AliasNode {
+			c.culprit = n
+		}
+		total = size{min(total.nodes, maxExpandedNodes+1), min(total.bytes, maxExpandedBytes+1)}
 	}
 	c.seen[n] = total
 	return total

@@ -120,3 +120,24 @@ func TestTimezoneIsCheckedAtItsLine(t *testing.T) {
 		t.Fatalf("%v, %v", r, err)
 	}
 }
+
+// TestAliasesOfALongValueAreBoundedByBytes: a thousand aliases of one 1 MB
+// value are few values, so the value count let them through — and every
+// task instance of a for_each over them, the plan and the state file held
+// a gigabyte (hostile review of issue 11, finding 3).
+func TestAliasesOfALongValueAreBoundedByBytes(t *testing.T) {
+	big := strings.Repeat("x", 1<<20)
+	var b strings.Builder
+	b.WriteString("version: 1\nvars:\n  big: &big \"" + big + "\"\n  many: [")
+	for i := 0; i < 100; i++ {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("*big")
+	}
+	b.WriteString("]\ntasks:\n  t:\n    uses: echo\n    with: {message: hi}\n")
+	err := load(t, b.String())
+	if err == nil || !strings.Contains(err.Error(), "r.yaml:4:") || !strings.Contains(err.Error(), "the YAML expands to over 64 MiB of text through its aliases, and this *big (a copy of &big) goes over") {
+		t.Fatalf("err = %.300v", err)
+	}
+}
