@@ -21,6 +21,7 @@ import (
 	"github.com/novelfactory/runner/engine/secret"
 	"github.com/novelfactory/runner/engine/state"
 	"github.com/novelfactory/runner/engine/tasktype"
+	"github.com/novelfactory/runner/internal/interruptible"
 	"github.com/novelfactory/runner/schema"
 )
 
@@ -128,6 +129,9 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer, environ []string, sig sig
 					return w
 				}
 			}
+			// A pipe nobody reads must not keep an interrupted run from
+			// winding down and saving its state.
+			opt.Stdout, opt.Stderr = interruptible.Writer(c.Context, stdout), interruptible.Writer(c.Context, stderr)
 			res, err := engine.Apply(c.Context, opt)
 			if err != nil || res.Code != engine.ExitOK {
 				return &exitCode{res.Code, err}

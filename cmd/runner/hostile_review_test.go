@@ -2,10 +2,15 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"io/fs"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // TestSecretsInEveryShapeStayMasked runs plan, plan -o json and apply -o
@@ -69,5 +74,58 @@ tasks:
 				t.Errorf("%s shows %q:\n%s", where, piece, text)
 			}
 		}
+	}
+}
+
+// TestASIGTERMEndsARunWhoseOutputNobodyReads: with stdout a pipe that is
+// never read, the run blocked printing a task's output and the SIGTERM was
+// swallowed: runner never wound down (hostile review of issue 11, finding
+// 9). Now the run is interrupted, its state saved, and runner exits 130.
+func TestASIGTERMEndsARunWhoseOutputNobodyReads(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "r.yaml"), "version: 1\ntasks:\n  chatty:\n    uses: shell\n    with: {run: \"seq 1 10000000\"}\n")
+	outR, outW, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer outR.Close() // never read
+	cmd := exec.Command(runnerBin, "apply", "r.yaml")
+	cmd.Dir, cmd.Env = dir, baseEnv()
+	cmd.Stdout = outW
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	outW.Close()
+	// Wait until the run has started (its folder exists), then until the
+	// output pipe has filled.
+	for {
+		if m, _ := filepath.Glob(filepath.Join(dir, ".runner", "runs", "*", "journal*")); len(m) > 0 {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(500 * time.Millisecond)
+	cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err = <-done:
+	case <-time.After(2 * time.Minute): // a hang, not a speed limit
+		cmd.Process.Kill()
+		t.Fatalf("runner still running 2 minutes after SIGTERM; stderr:\n%s", stderr.String())
+	}
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 130 {
+		t.Fatalf("after SIGTERM: %v, want exit status 130; stderr:\n%s", err, stderr.String())
+	}
+	states, _ := filepath.Glob(filepath.Join(dir, ".runner", "runs", "*", "state.json"))
+	if len(states) != 1 {
+		t.Fatalf("state files: %v", states)
+	}
+	var run struct{ Status string }
+	if err := json.Unmarshal([]byte(readFile(t, states[0])), &run); err != nil || run.Status != "cancelled" {
+		t.Errorf("the run's state: status %q, %v", run.Status, err)
 	}
 }
