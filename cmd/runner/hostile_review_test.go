@@ -129,3 +129,36 @@ func TestASIGTERMEndsARunWhoseOutputNobodyReads(t *testing.T) {
 		t.Errorf("the run's state: status %q, %v", run.Status, err)
 	}
 }
+
+// TestATZNamingAPipeDoesNotHangRunner: Go reads the file TZ names the
+// first time it shows a local time; a named pipe there blocked runner for
+// ever, deaf to SIGTERM (hostile review of issue 11, finding 10).
+func TestATZNamingAPipeDoesNotHangRunner(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "r.yaml"), "version: 1\ntasks:\n  t:\n    uses: shell\n    with: {run: \"echo hour ${{ strftime(now(), '%H') }}\"}\n")
+	fifo := filepath.Join(dir, "zone")
+	mkfifo(t, fifo)
+	for _, tz := range []string{fifo, ":" + fifo} {
+		cmd := exec.Command(runnerBin, "apply", "r.yaml")
+		cmd.Dir, cmd.Env = dir, baseEnv("TZ="+tz)
+		var out strings.Builder
+		cmd.Stdout, cmd.Stderr = &out, &out
+		before := time.Now().UTC().Format("15")
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case err := <-done:
+			utc := strings.Contains(out.String(), "hour "+before) || strings.Contains(out.String(), "hour "+time.Now().UTC().Format("15"))
+			if err != nil || !utc ||
+				!strings.Contains(out.String(), "warning: TZ="+tz+" names "+fifo+", which is not a regular file: local time is UTC") {
+				t.Errorf("TZ=%s: %v\n%s", tz, err, out.String())
+			}
+		case <-time.After(2 * time.Minute): // a hang, not a speed limit
+			cmd.Process.Kill()
+			t.Fatalf("TZ=%s: runner hung", tz)
+		}
+	}
+}

@@ -4,16 +4,22 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"strings"
 	"syscall"
 	_ "time/tzdata" // timezone: works on machines without a zone database (slim CI images)
 
 	"github.com/novelfactory/runner/engine"
+	"github.com/novelfactory/runner/internal/quote"
 	_ "github.com/novelfactory/runner/tasks" // registers the built-in task types
 )
 
 func main() {
+	checkTZ(os.Stderr)
 	ctx, cancel := context.WithCancel(context.Background())
 	sig := signals{kill: make(chan struct{}), busy: &engine.Busy{}}
 	sigs := make(chan os.Signal, 3)
@@ -49,4 +55,34 @@ func interrupts(sigs <-chan os.Signal, cancel func(), sig signals) {
 	close(sig.kill)
 	<-sigs
 	os.Exit(engine.ExitInterrupted)
+}
+
+// zoneDirs are where Go looks up a relative TZ name on Linux.
+var zoneDirs = []string{"/usr/share/zoneinfo/", "/usr/share/lib/zoneinfo/", "/usr/lib/locale/TZ/", "/etc/zoneinfo/"}
+
+// checkTZ keeps the TZ variable from hanging runner: Go reads the file it
+// names the first time a time is shown in local time, and a named pipe (or
+// a device) there blocks that read for ever. A TZ naming anything but a
+// regular file is dropped with a warning, and local time is UTC, as Go
+// makes it for a TZ naming no file at all.
+func checkTZ(stderr io.Writer) {
+	tz, ok := os.LookupEnv("TZ")
+	if !ok || tz == "" {
+		return
+	}
+	name := strings.TrimPrefix(tz, ":")
+	paths := []string{name}
+	if !filepath.IsAbs(name) {
+		paths = paths[:0]
+		for _, dir := range zoneDirs {
+			paths = append(paths, dir+name)
+		}
+	}
+	for _, p := range paths {
+		if fi, err := os.Stat(p); err == nil && !fi.Mode().IsRegular() {
+			fmt.Fprintf(stderr, "warning: TZ=%s names %s, which is not a regular file: local time is UTC\n", quote.Cut(tz), p)
+			os.Setenv("TZ", "UTC")
+			return
+		}
+	}
 }
