@@ -162,3 +162,27 @@ func TestATZNamingAPipeDoesNotHangRunner(t *testing.T) {
 		}
 	}
 }
+
+// TestWeeklyBackupRefusesProjectNamesOutsideProjects: projects=../../evil
+// zipped a folder outside the factory's projects into the off-site set,
+// and Pilot,Pilot made two tasks write one zip (hostile review of issue
+// 11, findings 12 and 22). Nothing is zipped or uploaded.
+func TestWeeklyBackupRefusesProjectNamesOutsideProjects(t *testing.T) {
+	dir := t.TempDir()
+	copyTree(t, dir)
+	writeFile(t, filepath.Join(dir, "examples/evil/episodes/secret.md"), "not a project\n")
+	for projects, want := range map[string]string{
+		"../../evil":           `projects: "../../evil" is not the name of a folder of projects/ (no /, no leading dot)`,
+		"Pilot,.hidden":        `projects: ".hidden" is not the name of a folder of projects/`,
+		"Pilot, Pilot":         "projects: named more than once: Pilot",
+		"Pilot,Ember/../Pilot": `projects: "Ember/../Pilot" is not the name`,
+	} {
+		res := runner(t, dir, baseEnv(), "apply", "recipes/weekly-backup.yaml", "--set", "stamp=20261203", "--set", "projects="+projects)
+		if res.code != 1 || !strings.Contains(res.stderr+res.stdout, want) || !strings.Contains(res.stdout, "zip-episodes    skipped") {
+			t.Errorf("projects=%s: exit %d\n%s%s", projects, res.code, res.stdout, res.stderr)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "build/offsite/weekly/20261203")); !os.IsNotExist(err) {
+		t.Errorf("a set was uploaded: %v", err)
+	}
+}
