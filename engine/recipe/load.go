@@ -532,7 +532,16 @@ func (l *loader) applyVarFile(r *Recipe, path string) {
 		return
 	}
 	if doc.Kind != yaml.MappingNode {
-		l.at(path, doc, "a vars file must be a map of names to values, got %s", params.NodeKind(doc))
+		// Never the content: a .env file given by mistake holds secrets.
+		kind := map[yaml.Kind]string{yaml.ScalarNode: "a single value", yaml.SequenceNode: "a list"}[doc.Kind]
+		if kind == "" {
+			kind = "something else"
+		}
+		hint := ""
+		if doc.Kind == yaml.ScalarNode && strings.Contains(doc.Value, "=") {
+			hint = " (NAME=VALUE lines are a .env file: write `name: value` lines, or pass each with --set)"
+		}
+		l.at(path, doc, "a vars file must be a map of names to values (`name: value` lines), got %s%s", kind, hint)
 		return
 	}
 	l.vars(r, path, doc)

@@ -141,3 +141,22 @@ func TestAliasesOfALongValueAreBoundedByBytes(t *testing.T) {
 		t.Fatalf("err = %.300v", err)
 	}
 }
+
+// TestADotEnvGivenAsVarsIsNotQuoted: --vars .env quoted the whole file —
+// every KEY=secret of it — in the error (hostile review of issue 11,
+// finding 13).
+func TestADotEnvGivenAsVarsIsNotQuoted(t *testing.T) {
+	dir := t.TempDir()
+	r := writeRecipe(t, dir, "r.yaml", "version: 1\ntasks:\n  t:\n    uses: echo\n    with: {message: hi}\n")
+	env := writeRecipe(t, dir, ".env", "API_TOKEN=sekrit-value-123\nDB_PASSWORD=hunter2\n")
+	list := writeRecipe(t, dir, "list.yaml", "- sekrit-in-a-list\n")
+	for file, want := range map[string]string{
+		env:  ".env:1:1: a vars file must be a map of names to values (`name: value` lines), got a single value (NAME=VALUE lines are a .env file",
+		list: "list.yaml:1:1: a vars file must be a map of names to values (`name: value` lines), got a list",
+	} {
+		_, err := recipe.Load(r, recipe.Options{Registry: testRegistry(), VarFiles: []string{file}})
+		if err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "sekrit") || strings.Contains(err.Error(), "hunter2") {
+			t.Errorf("%s: %v", file, err)
+		}
+	}
+}
