@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"unicode/utf8"
 )
 
 // Diagnostic is one problem found at a place in a file.
@@ -77,9 +78,19 @@ func (l List) Error() string {
 // Suggest returns the candidate closest to word when it is close enough to be
 // a likely typo ("did you mean ...?"), or "" when none is.
 func Suggest(word string, candidates []string) string {
+	n := utf8.RuneCountInString(word)
+	if n > maxSuggestLen {
+		return "" // not a typo of a name
+	}
 	// Allow about one edit per three letters: "shel" finds "shell", "zz" finds nothing.
-	best, bestDist := "", max(1, (len([]rune(word))+1)/3)+1
+	best, bestDist := "", max(1, (n+1)/3)+1
 	for _, c := range candidates {
+		// Names further apart in length than the best distance so far
+		// cannot be closer: skipping them keeps a long candidate from
+		// costing its length times the word's.
+		if diff := utf8.RuneCountInString(c) - n; diff >= bestDist || -diff >= bestDist {
+			continue
+		}
 		if d := distance(strings.ToLower(word), strings.ToLower(c)); d < bestDist {
 			best, bestDist = c, d
 		}
@@ -112,6 +123,22 @@ func distance(a, b string) int {
 		}
 	}
 	return d[len(ra)][len(rb)]
+}
+
+// maxSuggestLen is the longest word a typo is looked for in.
+const maxSuggestLen = 200
+
+// maxNames is how many names Names lists.
+const maxNames = 20
+
+// Names lists names for a message ("a, b, c"): the first 20, then how many
+// more, so that a recipe of a hundred thousand vars does not make every
+// message a megabyte.
+func Names(names []string) string {
+	if len(names) <= maxNames {
+		return strings.Join(names, ", ")
+	}
+	return fmt.Sprintf("%s … and %d more", strings.Join(names[:maxNames], ", "), len(names)-maxNames)
 }
 
 // DidYouMean formats a suggestion as a message suffix, or "" when there is none.

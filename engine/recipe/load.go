@@ -562,7 +562,7 @@ func (l *loader) applySet(r *Recipe, s string) {
 			names[i] = v.Name
 		}
 		l.diags.Add("--set", 0, 0, "--set %s=…: the recipe declares no var %q%s; declared vars: %s", name, name,
-			diag.DidYouMean(name, names), strings.Join(names, ", "))
+			diag.DidYouMean(name, names), diag.Names(names))
 		return
 	}
 	var typed any = value

@@ -23,6 +23,9 @@ type Recipe struct {
 	Location *time.Location
 
 	byID map[string]*Task
+
+	varByName   map[string]*Var // index of Vars[:varsIndexed], kept by Var
+	varsIndexed int
 }
 
 // Var is a declared variable with its effective value (after overrides).
@@ -94,10 +97,14 @@ func (r *Recipe) Task(id string) *Task {
 
 // Var returns the var called name, or nil.
 func (r *Recipe) Var(name string) *Var {
-	for _, v := range r.Vars {
-		if v.Name == name {
-			return v
+	// Vars only grows (the loader appends): index what is new.
+	if r.varByName == nil || r.varsIndexed > len(r.Vars) {
+		r.varByName, r.varsIndexed = map[string]*Var{}, 0
+	}
+	for ; r.varsIndexed < len(r.Vars); r.varsIndexed++ {
+		if v := r.Vars[r.varsIndexed]; r.varByName[v.Name] == nil {
+			r.varByName[v.Name] = v
 		}
 	}
-	return nil
+	return r.varByName[name]
 }

@@ -160,3 +160,21 @@ func TestADotEnvGivenAsVarsIsNotQuoted(t *testing.T) {
 		}
 	}
 }
+
+// TestUndeclaredVarMessagesListTwentyNames: every message about an
+// undeclared var listed all declared ones — with thousands of vars, each
+// message was as long as the recipe (hostile review of issue 11, finding
+// 14).
+func TestUndeclaredVarMessagesListTwentyNames(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("version: 1\nvars:\n")
+	for i := 0; i < 100; i++ {
+		fmt.Fprintf(&b, "  v%d: x\n", i)
+	}
+	b.WriteString("tasks:\n  t:\n    uses: echo\n    with: {message: \"${{ vars.nope }}\"}\n")
+	err := load(t, b.String())
+	if err == nil || !strings.Contains(err.Error(), "vars.nope is not declared; declared vars: v0, v1, ") ||
+		!strings.Contains(err.Error(), ", v19 … and 80 more") || strings.Contains(err.Error(), "v20") {
+		t.Errorf("err = %v", err)
+	}
+}

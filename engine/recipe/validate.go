@@ -52,7 +52,7 @@ func (l *loader) validate(r *Recipe) {
 				if r.Var(name) == nil {
 					p := l.exprPos[e]
 					l.diags.Add(p.File, p.Line, p.Col, "vars.%s is not declared%s; declared vars: %s",
-						name, diag.DidYouMean(name, varNames), strings.Join(varNames, ", "))
+						name, diag.DidYouMean(name, varNames), diag.Names(varNames))
 				}
 			}
 		}
