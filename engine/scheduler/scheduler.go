@@ -628,6 +628,9 @@ const DefaultMaxDelay = time.Hour
 // jitter, and however many tries: a wait never overflows into a negative
 // one, which would retry at once.
 func Backoff(r recipe.Retry, attempt int) time.Duration {
+	if r.Delay <= 0 {
+		return 0 // no delay grows to none, whatever the factor (0 × ∞ is NaN)
+	}
 	limit := r.MaxDelay
 	if limit <= 0 {
 		limit = max(DefaultMaxDelay, r.Delay)

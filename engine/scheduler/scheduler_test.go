@@ -232,6 +232,19 @@ func TestBackoffNeverOverflows(t *testing.T) {
 	}
 }
 
+// TestNoDelayStaysNoDelay: delay 0 with a huge backoff factor made 0 × ∞
+// = NaN, which was taken as "over the cap": an hour's wait where the
+// recipe asked for none (hostile review of issue 11, finding 15).
+func TestNoDelayStaysNoDelay(t *testing.T) {
+	for _, factor := range []float64{2, 1e300, math.Inf(1)} {
+		for _, attempt := range []int{1, 2, 400, 5000} {
+			if d := scheduler.Backoff(recipe.Retry{Delay: 0, Backoff: factor}, attempt); d != 0 {
+				t.Fatalf("delay 0, backoff %g, try %d: wait %s", factor, attempt, d)
+			}
+		}
+	}
+}
+
 func TestTimeoutFailsTheAttempt(t *testing.T) {
 	h := newHarness()
 	r := h.load(t, `version: 1
