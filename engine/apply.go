@@ -17,6 +17,7 @@ import (
 	"github.com/novelfactory/runner/engine/secret"
 	"github.com/novelfactory/runner/engine/state"
 	"github.com/novelfactory/runner/engine/tasktype"
+	"github.com/novelfactory/runner/internal/quote"
 	"github.com/novelfactory/runner/internal/regfile"
 )
 
@@ -88,7 +89,7 @@ func Load(opt Options) (*recipe.Recipe, error) {
 			for i, t := range r.Tasks {
 				ids[i] = t.ID
 			}
-			return nil, &UsageError{fmt.Errorf("--only %s: no such task in %s%s", id, opt.Recipe, diag.DidYouMean(id, ids))}
+			return nil, &UsageError{fmt.Errorf("--only %s: no such task in %s%s", quote.Cut(id), opt.Recipe, diag.DidYouMean(id, ids))}
 		}
 	}
 	return r, nil

@@ -22,6 +22,7 @@ import (
 	"github.com/novelfactory/runner/engine/state"
 	"github.com/novelfactory/runner/engine/tasktype"
 	"github.com/novelfactory/runner/internal/interruptible"
+	"github.com/novelfactory/runner/internal/quote"
 	"github.com/novelfactory/runner/schema"
 )
 
@@ -101,14 +102,14 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer, environ []string, sig sig
 				return &exitCode{engine.ExitUsage, fmt.Errorf("%s takes exactly one recipe file, got %d arguments", c.Command.Name, c.NArg())}
 			}
 			if r := c.String("resume"); c.IsSet("resume") && r != "latest" && !state.IsRunID(r) {
-				return &exitCode{engine.ExitUsage, fmt.Errorf("--resume %q: give a run id as `runner runs` lists it (20261125T195851Z-3fa2c1), or --resume alone for the latest unfinished run", r)}
+				return &exitCode{engine.ExitUsage, fmt.Errorf("--resume %s: give a run id as `runner runs` lists it (20261125T195851Z-3fa2c1), or --resume alone for the latest unfinished run", quote.Text(r))}
 			}
 			if c.IsSet("jobs") && c.Int("jobs") < 1 {
 				return &exitCode{engine.ExitUsage, fmt.Errorf("--jobs %d: give a number of tasks at once, 1 or more (leave --jobs out for the number of CPUs)", c.Int("jobs"))}
 			}
 			output := c.String("output")
 			if output != engine.OutputText && output != engine.OutputJSON {
-				return &exitCode{engine.ExitUsage, fmt.Errorf("--output %q: use text or json", output)}
+				return &exitCode{engine.ExitUsage, fmt.Errorf("--output %s: use text or json", quote.Text(output))}
 			}
 			opt := engine.Options{
 				Recipe: c.Args().First(), VarFiles: c.StringSlice("vars"), Sets: c.StringSlice("set"),

@@ -186,3 +186,28 @@ func TestWeeklyBackupRefusesProjectNamesOutsideProjects(t *testing.T) {
 		t.Errorf("a set was uploaded: %v", err)
 	}
 }
+
+// TestRuntimeAndUsageMessagesAreCapped: expr-lang's runtime errors hold the
+// value they failed on (int() of a 100 kB string printed all of it), and
+// --only and --output quoted their argument whole (hostile review of issue
+// 11, findings 17 and 18).
+func TestRuntimeAndUsageMessagesAreCapped(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "r.yaml"), "version: 1\nvars:\n  big: ${{ repeat(\"z\", 100000) }}\ntasks:\n  t:\n    uses: shell\n    with: {run: \"echo ${{ int(vars.big) }}\"}\n")
+	long := strings.Repeat("x", 50000)
+	for _, args := range [][]string{
+		{"plan", "r.yaml"},
+		{"apply", "r.yaml"},
+		{"apply", "r.yaml", "--only", long},
+		{"apply", "r.yaml", "-o", long},
+		{"plan", "r.yaml", "-o", "json"},
+	} {
+		res := runner(t, dir, baseEnv(), args...)
+		if res.code == 0 {
+			t.Errorf("%.40s: exit 0", strings.Join(args, " "))
+		}
+		if n := len(res.stdout) + len(res.stderr); n > 3000 {
+			t.Errorf("%.40s: %d bytes of output: %.300s", strings.Join(args, " "), n, res.stdout+res.stderr)
+		}
+	}
+}

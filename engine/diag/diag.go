@@ -5,6 +5,8 @@ import (
 	"sort"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/novelfactory/runner/internal/quote"
 )
 
 // Diagnostic is one problem found at a place in a file.
@@ -32,9 +34,27 @@ func (d Diagnostic) Error() string {
 type List []Diagnostic
 
 // Add appends a diagnostic built from a position and a formatted message.
+// A text or an error argument longer than maxArgRunes is cut (see
+// internal/quote): a message names a 10 MB value, it does not repeat it.
 func (l *List) Add(file string, line, col int, format string, args ...any) {
+	for i, a := range args {
+		switch x := a.(type) {
+		case string:
+			if len(x) > maxArgRunes && utf8.RuneCountInString(x) > maxArgRunes {
+				args[i] = quote.Cut(x)
+			}
+		case error:
+			if msg := x.Error(); len(msg) > quote.MaxMessageRunes {
+				args[i] = quote.Message(msg)
+			}
+		}
+	}
 	*l = append(*l, Diagnostic{File: file, Line: line, Col: col, Msg: fmt.Sprintf(format, args...)})
 }
+
+// maxArgRunes is the longest text argument Add shows whole: enough for a
+// long path or a list of twenty names.
+const maxArgRunes = 1000
 
 // Sort orders diagnostics by file, then position, and drops exact repeats.
 func (l *List) Sort() {

@@ -146,8 +146,12 @@ func (e *Expr) Eval(s *Scope) (any, error) {
 	v, err := expr.Run(e.prog, sc)
 	if err != nil {
 		var fe *file.Error
+		// expr-lang's messages hold the values they failed on, whole.
 		if errors.As(err, &fe) {
-			return nil, fmt.Errorf("evaluate %s: %s", quote.Text(e.Source), fe.Message)
+			return nil, fmt.Errorf("evaluate %s: %s", quote.Text(e.Source), quote.Message(fe.Message))
+		}
+		if msg := err.Error(); len(msg) > quote.MaxMessageRunes {
+			return nil, fmt.Errorf("evaluate %s: %s", quote.Text(e.Source), quote.Message(msg))
 		}
 		return nil, fmt.Errorf("evaluate %s: %w", quote.Text(e.Source), err)
 	}

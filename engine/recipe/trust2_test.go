@@ -178,3 +178,37 @@ func TestUndeclaredVarMessagesListTwentyNames(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+// TestEveryMessageCapsTheValueItQuotes: a 20,000-character value in any
+// key of a recipe came back whole in its message (hostile review of issue
+// 11, findings 16 and 17).
+func TestEveryMessageCapsTheValueItQuotes(t *testing.T) {
+	long := strings.Repeat("z", 20000)
+	for name, text := range map[string]string{
+		"uses":       "version: 1\ntasks:\n  t:\n    uses: " + long + "\n",
+		"needs":      "version: 1\ntasks:\n  t:\n    uses: echo\n    needs: [" + long + "]\n    with: {message: hi}\n",
+		"retry.on":   "version: 1\ntasks:\n  t:\n    uses: echo\n    retry: {attempts: 2, on: [" + long + "]}\n    with: {message: hi}\n",
+		"secrets":    "version: 1\nsecrets: [" + long + "]\ntasks:\n  t:\n    uses: echo\n    with: {message: hi}\n",
+		"vars ref":   "version: 1\ntasks:\n  t:\n    uses: echo\n    with: {message: \"${{ vars." + long + " }}\"}\n",
+		"task id":    "version: 1\ntasks:\n  \"" + long + "!\":\n    uses: echo\n    with: {message: hi}\n",
+		"var name":   "version: 1\nvars:\n  \"" + long + "!\": 1\ntasks:\n  t:\n    uses: echo\n    with: {message: hi}\n",
+		"param":      "version: 1\ntasks:\n  t:\n    uses: echo\n    with: {" + long + ": hi}\n",
+		"outputs":    "version: 1\ntasks:\n  a:\n    uses: echo\n    with: {message: hi}\n  t:\n    uses: echo\n    needs: [a]\n    with: {message: \"${{ tasks.a.outputs." + long + " }}\"}\n",
+		"include":    "version: 1\ninclude: [" + long + ".yaml]\ntasks:\n  t:\n    uses: echo\n    with: {message: hi}\n",
+		"expression": "version: 1\ntasks:\n  t:\n    uses: echo\n    with: {message: \"${{ " + long + "( }}\"}\n",
+		"top key":    "version: 1\n" + long + ": 1\ntasks:\n  t:\n    uses: echo\n    with: {message: hi}\n",
+		"timezone":   "version: 1\ntimezone: " + long + "\ntasks:\n  t:\n    uses: echo\n    with: {message: hi}\n",
+		"duration":   "version: 1\ntasks:\n  t:\n    uses: echo\n    timeout: " + long + "\n    with: {message: hi}\n",
+	} {
+		err := load(t, text)
+		if err == nil {
+			t.Errorf("%s: accepted", name)
+			continue
+		}
+		for _, line := range strings.Split(err.Error(), "\n") {
+			if len(line) > 1500 {
+				t.Errorf("%s: a %d-byte message line: %.200s…", name, len(line), line)
+			}
+		}
+	}
+}

@@ -23,13 +23,23 @@ func note(n int) string { return fmt.Sprintf(" (%d%s", n, CutNote) }
 
 // Cut returns s, or its first MaxRunes characters and how long it was.
 // It never cuts a character in half.
-func Cut(s string) string {
-	if utf8.RuneCountInString(s) <= MaxRunes {
+func Cut(s string) string { return cutAt(s, MaxRunes) }
+
+// MaxMessageRunes is how many characters of a whole message (one that
+// holds a value somewhere inside, as a library's error may) are shown.
+const MaxMessageRunes = 400
+
+// Message returns s, or its first MaxMessageRunes characters and how long
+// it was: for messages built elsewhere, whose values cannot be told apart.
+func Message(s string) string { return cutAt(s, MaxMessageRunes) }
+
+func cutAt(s string, max int) string {
+	if len(s) <= max || utf8.RuneCountInString(s) <= max {
 		return s
 	}
 	n := 0
 	for i := range s {
-		if n == MaxRunes {
+		if n == max {
 			return s[:i] + Ellipsis + note(len(s))
 		}
 		n++
