@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"hash"
+	"io"
 	"os"
+	"path"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -58,7 +60,7 @@ func Load(path string, opt Options) (*Recipe, error) {
 	if err != nil {
 		return nil, fmt.Errorf("resolve %s: %w", path, err)
 	}
-	l := &loader{reg: opt.Registry, stack: map[string]bool{}, digest: sha256.New(), exprs: eval.NewCompiler()}
+	l := &loader{reg: opt.Registry, stack: map[string]bool{}, digest: sha256.New(), exprs: eval.NewCompiler(), secretPos: map[string]Pos{}}
 	for _, d := range append([]string{filepath.Dir(abs)}, opt.IncludeDirs...) {
 		real, err := filepath.Abs(d)
 		if err == nil {
@@ -78,6 +80,15 @@ func Load(path string, opt Options) (*Recipe, error) {
 		wd, err := filepath.Abs(opt.Workdir)
 		if err != nil {
 			return nil, fmt.Errorf("resolve --workdir %s: %w", opt.Workdir, err)
+		}
+		// Else every task fails to start, blaming its command
+		// ("fork/exec /usr/bin/sh: no such file or directory").
+		if fi, err := os.Stat(wd); err != nil {
+			l.diags.Add("", 0, 0, "--workdir %s: no such folder", opt.Workdir)
+			return nil, l.diags
+		} else if !fi.IsDir() {
+			l.diags.Add("", 0, 0, "--workdir %s: not a folder", opt.Workdir)
+			return nil, l.diags
 		}
 		r.Dir = wd
 		for _, t := range r.Tasks {
@@ -110,6 +121,8 @@ type loader struct {
 	// includeDirs are the folders (symlinks resolved) that include: may
 	// read from: the recipe's own, then those of --include-dir.
 	includeDirs []string
+	// secretPos remembers where each name under secrets: was written.
+	secretPos map[string]Pos
 }
 
 func (l *loader) at(file string, n *yaml.Node, format string, args ...any) {
@@ -175,7 +188,12 @@ func (l *loader) loadFile(r *Recipe, display, abs string, root bool) bool {
 		l.vars(r, display, n)
 	}
 	if n, ok := fields["secrets"]; ok {
-		r.Secrets = append(r.Secrets, l.strList(display, n, "secrets")...)
+		for i, name := range l.strList(display, n, "secrets") {
+			r.Secrets = append(r.Secrets, name)
+			if n.Kind == yaml.SequenceNode && i < len(n.Content) {
+				l.secretPos[name] = Pos{display, n.Content[i].Line, n.Content[i].Column}
+			}
+		}
 	}
 	if n, ok := fields["env"]; ok {
 		l.env(r, display, n)
@@ -194,9 +212,12 @@ func (l *loader) loadFile(r *Recipe, display, abs string, root bool) bool {
 func (l *loader) timezone(file string, n *yaml.Node) *time.Location {
 	name := l.str(file, n, "timezone")
 	if name == "" {
+		if n.Kind == yaml.ScalarNode {
+			l.at(file, n, "timezone is empty: give an IANA name such as Asia/Seoul or UTC, or leave the key out for the machine's zone")
+		}
 		return time.Local
 	}
-	if name == "Local" || strings.HasPrefix(name, "/") || strings.Contains(name, "..") {
+	if !canonicalZone(name) {
 		l.at(file, n, "timezone %s: give an IANA zone name such as Asia/Seoul or UTC", quote.Text(name))
 		return time.Local
 	}
@@ -206,6 +227,23 @@ func (l *loader) timezone(file string, n *yaml.Node) *time.Location {
 		return time.Local
 	}
 	return loc
+}
+
+// canonicalZone says whether name is written as the zone database names
+// its zones: "Asia//Seoul", "./Asia/Seoul", "posix/Asia/Seoul" and the
+// database's own files (posixrules, Factory, localtime) load, but name a
+// zone twice or not at all, and a schedule written with them would be read
+// differently by the next tool.
+func canonicalZone(name string) bool {
+	if name == "Local" || strings.HasPrefix(name, "/") || path.Clean(name) != name ||
+		strings.HasPrefix(name, "posix/") || strings.HasPrefix(name, "right/") {
+		return false
+	}
+	switch name {
+	case "posixrules", "Factory", "localtime", "leapseconds", "leap-seconds.list", "tzdata.zi", "zone.tab", "zone1970.tab", "iso3166.tab", "zonenow.tab", "SECURITY", "+VERSION":
+		return false
+	}
+	return true
 }
 
 // commonZones are offered when a timezone is misspelt.
@@ -237,7 +275,23 @@ func (l *loader) parseYAML(display string, data []byte) (*yaml.Node, bool) {
 	}
 	lines := bytes.Split(data, []byte("\n"))
 	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	err := dec.Decode(&doc)
+	if errors.Is(err, io.EOF) {
+		err = nil // an empty file: reported below
+	}
+	if err == nil {
+		// yaml.Unmarshal reads the first document and ignores the rest; a
+		// recipe pasted after another ("---") would be silently dropped.
+		var next yaml.Node
+		if nerr := dec.Decode(&next); nerr == nil && !emptyDocument(&next) {
+			l.diags.Add(display, max(next.Line, 1), 1, "a second YAML document starts here (---): a recipe is one document, and this one would be ignored")
+			return nil, false
+		} else if !errors.Is(nerr, io.EOF) {
+			err = nerr
+		}
+	}
+	if err != nil {
 		// A tab in indentation is the likeliest cause. Tabs inside a block
 		// scalar (a heredoc's <<-) are text and parse; they are not errors.
 		bad := false
@@ -265,6 +319,18 @@ func (l *loader) parseYAML(display string, data []byte) (*yaml.Node, bool) {
 			col = len(text) - len(bytes.TrimLeft(text, " ")) + 1
 		}
 		msg = strings.TrimPrefix(msg, "yaml: ")
+		if strings.Contains(msg, "control characters are not allowed") {
+			if cl, cc, c, found := firstControl(data); found {
+				line, col = cl, cc
+				msg = fmt.Sprintf("control character U+%04X is not allowed: write it as an escape (\"\\u%04X\") in a double-quoted string, or remove it", c, c)
+			}
+		}
+		if m := unknownAnchorRe.FindStringSubmatch(msg); m != nil && line == 0 {
+			if at := bytes.Index(data, []byte("*"+m[1])); at >= 0 {
+				line, col = lineCol(data, at)
+			}
+			msg += ": define it with &" + m[1] + " before the *" + m[1] + " that uses it"
+		}
 		if strings.Contains(msg, "mapping values are not allowed") {
 			msg += " (a value that contains \": \" must be quoted, or the line is indented wrongly)"
 		}
@@ -290,7 +356,106 @@ func (l *loader) parseYAML(display string, data []byte) (*yaml.Node, bool) {
 			what, at.Value, anchorName(at))
 		return nil, false
 	}
+	before := len(l.diags)
+	l.resolveMerges(display, doc.Content[0], map[*yaml.Node]bool{})
+	if len(l.diags) > before {
+		return nil, false
+	}
 	return doc.Content[0], true
+}
+
+// emptyDocument says whether doc holds nothing (a trailing "---").
+func emptyDocument(doc *yaml.Node) bool {
+	return len(doc.Content) == 0 || doc.Content[0].ShortTag() == "!!null" && doc.Content[0].Value == ""
+}
+
+var unknownAnchorRe = regexp.MustCompile(`unknown anchor '([^']*)' referenced`)
+
+// firstControl finds the first character YAML does not allow in a file:
+// C0 and C1 controls but tab, line feed, carriage return and NEL, and DEL.
+func firstControl(data []byte) (line, col int, c rune, found bool) {
+	for i, r := range string(data) {
+		if r < 0x20 && r != '\t' && r != '\n' && r != '\r' || r == 0x7f || r >= 0x80 && r <= 0x9f && r != 0x85 || r == 0xfeff && i > 0 {
+			line, col = lineCol(data, i)
+			return line, col, r, true
+		}
+	}
+	return 0, 0, 0, false
+}
+
+// lineCol is the line and column (in characters) of byte offset at.
+func lineCol(data []byte, at int) (line, col int) {
+	before := data[:at]
+	line = bytes.Count(before, []byte("\n")) + 1
+	col = utf8.RuneCount(before[bytes.LastIndexByte(before, '\n')+1:]) + 1
+	return line, col
+}
+
+// resolveMerges applies YAML merge keys (<<: *base, or a list of them)
+// in place: the merged map's keys are added where the mapping does not
+// set them itself (earlier maps of a list win), as YAML 1.1 specifies and
+// as GitHub Actions users write them. The loader reads nodes one by one,
+// so without this a merge key would be an ordinary key named "<<". An
+// alias used as a key is refused: it would hide the key's name.
+func (l *loader) resolveMerges(file string, n *yaml.Node, done map[*yaml.Node]bool) {
+	if n == nil || done[n] {
+		return
+	}
+	done[n] = true
+	if n.Kind == yaml.AliasNode {
+		l.resolveMerges(file, n.Alias, done)
+		return
+	}
+	for _, c := range n.Content {
+		l.resolveMerges(file, c, done)
+	}
+	if n.Kind != yaml.MappingNode {
+		return
+	}
+	own := map[string]bool{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if k := n.Content[i]; k.ShortTag() != "!!merge" {
+			own[k.Value] = true
+		}
+	}
+	var kept, merged []*yaml.Node
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if k.Kind == yaml.AliasNode {
+			l.at(file, k, "a YAML alias (*%s) cannot be a key: write the key out", k.Value)
+			continue
+		}
+		if k.ShortTag() != "!!merge" {
+			kept = append(kept, k, v)
+			continue
+		}
+		sources := []*yaml.Node{v}
+		if deref(v).Kind == yaml.SequenceNode {
+			sources = deref(v).Content
+		}
+		for _, src := range sources {
+			src = deref(src)
+			if src.Kind != yaml.MappingNode {
+				l.at(file, v, "<< merges maps (<<: *base, or a list of them), got %s", params.NodeKind(src))
+				break
+			}
+			for j := 0; j+1 < len(src.Content); j += 2 {
+				if key := src.Content[j].Value; !own[key] {
+					own[key] = true
+					merged = append(merged, src.Content[j], src.Content[j+1])
+				}
+			}
+		}
+	}
+	n.Content = append(kept, merged...)
+}
+
+// deref follows an alias to the node it names.
+func deref(n *yaml.Node) *yaml.Node {
+	for n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
+	}
+	return n
 }
 
 // anchorName is the &name an alias points at, for messages.
@@ -434,6 +599,9 @@ func (l *loader) includes(r *Recipe, display, abs string, n *yaml.Node) {
 	for _, c := range n.Content {
 		p := l.str(display, c, "include entry")
 		if p == "" {
+			if c.Kind == yaml.ScalarNode {
+				l.at(display, c, "include entry is empty: name a recipe file")
+			}
 			continue
 		}
 		incAbs, incDisplay := p, p // an absolute path stays absolute in messages
@@ -458,6 +626,12 @@ func (l *loader) includes(r *Recipe, display, abs string, n *yaml.Node) {
 		before := len(l.diags)
 		if !l.loadFile(r, incDisplay, incAbs, false) && len(l.diags) == before {
 			l.at(display, c, "cannot include %s", p)
+		}
+		// Say where each problem of the included file was included from.
+		for i := before; i < len(l.diags); i++ {
+			if l.diags[i].File == incDisplay && !strings.Contains(l.diags[i].Msg, "(included from ") {
+				l.diags[i].Msg += fmt.Sprintf(" (included from %s:%d:%d)", display, c.Line, c.Column)
+			}
 		}
 	}
 }

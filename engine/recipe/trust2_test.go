@@ -2,9 +2,12 @@ package recipe_test
 
 import (
 	"fmt"
+	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/novelfactory/runner/engine/eval"
 	"github.com/novelfactory/runner/engine/recipe"
 )
 
@@ -209,6 +212,70 @@ func TestEveryMessageCapsTheValueItQuotes(t *testing.T) {
 			if len(line) > 1500 {
 				t.Errorf("%s: a %d-byte message line: %.200s…", name, len(line), line)
 			}
+		}
+	}
+}
+
+// TestMergeKeysMerge: "<<: *base" was read as a key named "<<" — the
+// merged values were silently missing (hostile review of issue 11, finding
+// 25). Keys written in the map win over merged ones; earlier maps of a
+// list win over later ones.
+func TestMergeKeysMerge(t *testing.T) {
+	path := writeRecipe(t, t.TempDir(), "r.yaml", `version: 1
+vars:
+  base: &base {region: ap-northeast-2, retries: 3}
+  extra: &extra {retries: 9, bucket: b}
+  prod:
+    <<: [*base, *extra]
+    region: us-east-1
+tasks:
+  t: &task
+    uses: echo
+    with: {message: hi}
+  u:
+    <<: *task
+    needs: [t]
+`)
+	r, err := recipe.Load(path, recipe.Options{Registry: testRegistry()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := r.Var("prod").Value.Eval(&eval.Scope{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{"region": "us-east-1", "retries": 3, "bucket": "b"}
+	if !reflect.DeepEqual(v, want) {
+		t.Errorf("prod = %#v, want %#v", v, want)
+	}
+	if u := r.Task("u"); u == nil || u.Uses != "echo" || len(u.Needs) != 1 {
+		t.Errorf("task u = %+v", u)
+	}
+}
+
+// TestAnIncludedFilesProblemsSayWhereItWasIncluded: a problem in an
+// included file named only that file (hostile review of issue 11, finding
+// 26).
+func TestAnIncludedFilesProblemsSayWhereItWasIncluded(t *testing.T) {
+	dir := t.TempDir()
+	writeRecipe(t, dir, "common.yaml", "version: 1\ntasks:\n  u:\n    uses: nope\n")
+	path := writeRecipe(t, dir, "r.yaml", "version: 1\ninclude: [common.yaml]\ntasks:\n  t:\n    uses: echo\n    with: {message: hi}\n")
+	_, err := recipe.Load(path, recipe.Options{Registry: testRegistry()})
+	if err == nil || !strings.Contains(err.Error(), `common.yaml:4:11: task "u": unknown task type "nope"; run `+"`runner tasks`"+` to list them (included from `+path+`:2:11)`) {
+		t.Errorf("err = %v", err)
+	}
+}
+
+// TestAMissingWorkdirIsAUsageError: every task then failed to start,
+// blaming its command ("fork/exec /usr/bin/sh: no such file or
+// directory"; hostile review of issue 11, finding 23).
+func TestAMissingWorkdirIsAUsageError(t *testing.T) {
+	dir := t.TempDir()
+	path := writeRecipe(t, dir, "r.yaml", "version: 1\ntasks:\n  t:\n    uses: echo\n    with: {message: hi}\n")
+	for wd, want := range map[string]string{filepath.Join(dir, "nope"): "no such folder", path: "not a folder"} {
+		_, err := recipe.Load(path, recipe.Options{Registry: testRegistry(), Workdir: wd})
+		if err == nil || err.Error() != "--workdir "+wd+": "+want {
+			t.Errorf("--workdir %s: %v", wd, err)
 		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/novelfactory/runner/engine/dag"
 	"github.com/novelfactory/runner/engine/diag"
 	"github.com/novelfactory/runner/engine/eval"
+	"github.com/novelfactory/runner/internal/quote"
 )
 
 // validate checks what needs the whole recipe: the graph, and what every
@@ -65,7 +66,11 @@ func (l *loader) validate(r *Recipe) {
 	}
 	for _, s := range r.Secrets {
 		if r.Var(s) == nil {
-			l.diags.Add(r.Path, 0, 0, "secrets: %q is not a declared var%s", s, diag.DidYouMean(s, varNames))
+			p := l.secretPos[s]
+			if p.File == "" {
+				p.File = r.Path
+			}
+			l.diags.Add(p.File, p.Line, p.Col, "secrets: %s is not a declared var%s", quote.Text(s), diag.DidYouMean(s, varNames))
 		}
 	}
 	for i, t := range r.Tasks {
