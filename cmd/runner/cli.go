@@ -65,6 +65,32 @@ func run(ctx context.Context, sig signals, args []string, stdin io.Reader, stdou
 	return engine.ExitUsage
 }
 
+// writeErrorEvent reports an error that ended apply or plan before or
+// after a run (a broken recipe, the recipe's lock held by another run) as
+// one JSON event, so that a program reading -o json sees it on stdout: its
+// exit code, its message and, for a broken recipe, each problem's place.
+func writeErrorEvent(w io.Writer, code int, err error, m *secret.Masker) {
+	type problem struct {
+		File    string `json:"file,omitempty"`
+		Line    int    `json:"line,omitempty"`
+		Col     int    `json:"col,omitempty"`
+		Message string `json:"message"`
+	}
+	ev := struct {
+		Event    string    `json:"event"`
+		Code     int       `json:"exit_code"`
+		Error    string    `json:"error"`
+		Problems []problem `json:"problems,omitempty"`
+	}{Event: "error", Code: code, Error: err.Error()}
+	var list diag.List
+	if errors.As(err, &list) {
+		for _, d := range list {
+			ev.Problems = append(ev.Problems, problem{d.File, d.Line, d.Col, d.Msg})
+		}
+	}
+	report.NewJSON(w, m).Write(ev)
+}
+
 func printError(w io.Writer, err error, m *secret.Masker) {
 	var list diag.List
 	if errors.As(err, &list) {
@@ -135,6 +161,11 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer, environ []string, sig sig
 			opt.Stdout, opt.Stderr = interruptible.Writer(c.Context, stdout), interruptible.Writer(c.Context, stderr)
 			res, err := engine.Apply(c.Context, opt)
 			if err != nil || res.Code != engine.ExitOK {
+				if err != nil && output == engine.OutputJSON {
+					masker := secret.New()
+					masker.AddEnviron(environ)
+					writeErrorEvent(stdout, res.Code, err, masker)
+				}
 				return &exitCode{res.Code, err}
 			}
 			return nil

@@ -211,3 +211,25 @@ func TestRuntimeAndUsageMessagesAreCapped(t *testing.T) {
 		}
 	}
 }
+
+// TestErrorsUnderJSONOutputAreJSON: with -o json, a broken recipe or a held
+// lock printed only text on stderr and nothing on stdout (hostile review
+// of issue 11, finding 27).
+func TestErrorsUnderJSONOutputAreJSON(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "bad.yaml"), "version: 1\nsecrets: [nope]\ntasks:\n  t:\n    uses: shell\n    with: {run: \"true\"}\n")
+	res := runner(t, dir, baseEnv(), "plan", "bad.yaml", "-o", "json")
+	var ev struct {
+		Event    string
+		Code     int `json:"exit_code"`
+		Problems []struct {
+			File      string
+			Line, Col int
+			Message   string
+		}
+	}
+	if err := json.Unmarshal([]byte(res.stdout), &ev); err != nil || res.code != 2 || ev.Event != "error" || ev.Code != 2 ||
+		len(ev.Problems) != 1 || ev.Problems[0].File != "bad.yaml" || ev.Problems[0].Line != 2 || ev.Problems[0].Col != 11 {
+		t.Errorf("exit %d, %v: %+v\n%s", res.code, err, ev, res.stdout)
+	}
+}
