@@ -341,14 +341,26 @@ func (bw *bookWriter) renderChapters(ctx context.Context) ([]compressed, error) 
 // chapter renders one episode as an XHTML content document.
 func (bw *bookWriter) chapter(buf *bytes.Buffer, md goldmark.Markdown, i int, ch *manuscript.Chapter) error {
 	markDialogue(ch.Doc, ch.Source)
-	if ch.TitleHeading != nil {
-		ch.TitleHeading.Level = 1
-		ch.TitleHeading.SetAttributeString("class", []byte("chapter-title"))
+	// The chapter shows Title once: the heading that stands for it keeps its
+	// markup when it says Title, else gives way to Title (and its id, so
+	// that links to it still land).
+	inPlace, id := false, ""
+	if h := ch.TitleHeading; h != nil {
+		if manuscript.PlainText(h, ch.Source) == ch.Title {
+			h.Level = 1
+			h.SetAttributeString("class", []byte("chapter-title"))
+			inPlace = true
+		} else {
+			if v, ok := h.AttributeString("id"); ok {
+				id = fmt.Sprintf(" id=\"%s\"", esc(string(v.([]byte))))
+			}
+			ch.Doc.RemoveChild(ch.Doc, h)
+		}
 	}
 	bw.documentStart(buf, ch.Title, "../", "bodymatter")
 	fmt.Fprintf(buf, "<section id=\"%s\" class=\"chapter\" epub:type=\"chapter\" role=\"doc-chapter\">\n", bw.chapterID[i])
-	if ch.TitleHeading == nil {
-		fmt.Fprintf(buf, "<h1 class=\"chapter-title\">%s</h1>\n", esc(ch.Title))
+	if !inPlace {
+		fmt.Fprintf(buf, "<h1 class=\"chapter-title\"%s>%s</h1>\n", id, esc(ch.Title))
 	}
 	start := buf.Len()
 	if err := md.Renderer().Render(buf, ch.Source, ch.Doc); err != nil {

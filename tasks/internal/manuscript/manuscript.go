@@ -71,7 +71,9 @@ type Book struct {
 type Chapter struct {
 	// Path is the episode's file; Rel the same path relative to Book.Root.
 	Path, Rel string
-	// Title is the front matter's title, else the first heading, else the file name.
+	// Title is the chapter's title, the one heading its page shows and the
+	// contents list: the front matter's title, else the heading the text
+	// opens with, else its first heading, else the file name (see findTitle).
 	Title string
 	// Part groups consecutive chapters (front matter part:, else the sub-folder).
 	Part string
@@ -81,17 +83,20 @@ type Chapter struct {
 	// Doc is the parsed Markdown while a renderer holds it (see Book.Parse);
 	// nil otherwise.
 	Doc ast.Node
-	// TitleHeading is the heading at the top of Doc that shows the title,
-	// or nil when the episode has none (renderers then add one).
+	// TitleHeading is the heading the text opens with when it stands for the
+	// chapter's title, or nil (see findTitle). Renderers show Title in its
+	// place — the heading's own markup when its text is Title — and never
+	// show it a second time.
 	TitleHeading *ast.Heading
 	// Chars is the number of characters of text, spaces included.
 	Chars int
 	// Front is the episode's own front matter; it never becomes book metadata.
 	Front map[string]any
 
-	order   float64 // front matter order:, or the place among episodes without one
-	ordered bool    // order came from front matter
-	images  []imageRef
+	order      float64 // front matter order:, or the place among episodes without one
+	ordered    bool    // order came from front matter
+	frontTitle string  // front matter title:, which wins over any heading
+	images     []imageRef
 }
 
 // Load finds, reads and parses a book's episodes, resolves their images and
@@ -287,7 +292,7 @@ func (b *Book) readChapter(path string, named bool) (*Chapter, error) {
 	if front.Draft {
 		return nil, nil
 	}
-	ch.Title = front.Title
+	ch.frontTitle = front.Title
 	ch.Part = front.Part
 	if ch.Part == "" {
 		if dir := filepath.Dir(filepath.FromSlash(rel)); dir != "." {
@@ -323,25 +328,31 @@ func checkUTF8(rel string, data []byte) error {
 	return fmt.Errorf("%s:%d:%d: not UTF-8 text (byte 0x%02x)%s", rel, line, col, data[off], hint)
 }
 
-// findTitle settles the chapter's title and the heading that shows it.
+// findTitle settles the chapter's title and the heading that stands for it.
+// The rule, the same for every renderer and the contents: a front matter
+// title wins; a heading the text opens with is then the title's heading —
+// never shown a second time — when it is a first-level heading or says the
+// same (spaces aside); any other opening heading stays a heading of the
+// text. Without a front matter title, the opening heading is the title;
+// else the first heading's text is (the page shows it above the text and
+// again where it stands); else the file name.
 func (ch *Chapter) findTitle() {
-	first := ch.Doc.FirstChild()
-	for n := first; n != nil; n = n.NextSibling() {
-		h, ok := n.(*ast.Heading)
-		if !ok {
-			continue
+	ch.Title, ch.TitleHeading = ch.frontTitle, nil
+	lead, _ := ch.Doc.FirstChild().(*ast.Heading)
+	switch {
+	case ch.Title != "":
+		if lead != nil && (lead.Level == 1 || sameTitle(PlainText(lead, ch.Source), ch.Title)) {
+			ch.TitleHeading = lead
 		}
-		heading := PlainText(h, ch.Source)
-		switch {
-		case ch.Title == "":
-			ch.Title = heading
-			if n == first {
-				ch.TitleHeading = h
+	case lead != nil:
+		ch.Title, ch.TitleHeading = PlainText(lead, ch.Source), lead
+	default:
+		for n := ch.Doc.FirstChild(); n != nil; n = n.NextSibling() {
+			if h, ok := n.(*ast.Heading); ok {
+				ch.Title = PlainText(h, ch.Source)
+				break
 			}
-		case n == first && sameTitle(heading, ch.Title):
-			ch.TitleHeading = h
 		}
-		break
 	}
 	if ch.Title == "" {
 		base := filepath.Base(ch.Path)
@@ -349,8 +360,11 @@ func (ch *Chapter) findTitle() {
 	}
 }
 
+// sameTitle says whether two titles differ at most in white space (where
+// and how much of it), which authors of Korean titles vary: 제1화 시작 and
+// 제 1 화  시작 are one title.
 func sameTitle(a, b string) bool {
-	return strings.Join(strings.Fields(a), " ") == strings.Join(strings.Fields(b), " ")
+	return strings.Join(strings.Fields(a), "") == strings.Join(strings.Fields(b), "")
 }
 
 // PlainText is the text of a node and its descendants, without markup.
