@@ -57,6 +57,8 @@ type BookParams struct {
 	HardLineBreaks bool `yaml:"hard_line_breaks" json:"hard_line_breaks"`
 	// Fixed dates and timestamps, so that the same episodes give the same bytes.
 	Reproducible bool `yaml:"reproducible" json:"reproducible"`
+	// What becomes of a link that leads nowhere in the book — to a file that is no episode, a draft, a missing heading (#id), or a scheme other than http, https and mailto: warn keeps its text without the link and logs a warning naming the episode and line; error fails the task. Links to episodes (002.md#id) always point at their chapters.
+	BrokenLinks string `yaml:"broken_links" json:"broken_links" default:"warn" enum:"warn,error"`
 }
 
 // loadBook reads the manuscript the params describe.
@@ -66,18 +68,30 @@ func (p *BookParams) loadBook(ctx context.Context, env *tasktype.Env) (*manuscri
 	for i, dir := range p.AllowRead {
 		allow[i] = env.Path(dir)
 	}
-	return manuscript.Load(ctx, manuscript.Options{
-		Src:        env.Path(p.Src),
-		Order:      p.Order,
-		BookFile:   path(p.Book),
-		AllowRead:  allow,
-		HardBreaks: p.HardLineBreaks,
+	b, err := manuscript.Load(ctx, manuscript.Options{
+		Src:         env.Path(p.Src),
+		Order:       p.Order,
+		BookFile:    path(p.Book),
+		AllowRead:   allow,
+		HardBreaks:  p.HardLineBreaks,
+		BrokenLinks: p.BrokenLinks,
 		Meta: manuscript.Metadata{
 			Title: p.Title, Subtitle: p.Subtitle, Author: p.Author, Authors: p.Authors, Language: p.Language,
 			Identifier: p.Identifier, Publisher: p.Publisher, Date: p.Date, Description: p.Description,
 			Series: p.Series, SeriesIndex: p.SeriesIndex, Rights: p.Rights, Subjects: p.Subjects, Cover: path(p.Cover),
 		},
 	})
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range b.Warnings {
+		if env.Logger != nil { // structured, into the task log
+			env.Logger.Warn(w)
+		} else if env.Log != nil {
+			fmt.Fprintf(env.Log, "warning: %s\n", w)
+		}
+	}
+	return b, nil
 }
 
 // writeAtomically writes dest through write — into a temporary file that

@@ -49,6 +49,88 @@ func epubFile(t *testing.T, epub, name string) string {
 	return string(data)
 }
 
+// linkedBook links its episodes to each other, to headings, to files that
+// are no episodes, to a draft and to places no book may point at.
+var linkedBook = map[string]string{
+	"book.yaml": "title: 링크\nauthor: 한서윤\n",
+	"notes.txt": "메모\n",
+	"episodes/001.md": "# 제1화 첫 장면\n\n" +
+		"[다음 화](002.md) · [비밀의 방](002.md#비밀의-방) · [물음표](002.md?x=1#비밀의-방) · [돌아서](../episodes/002.md)\n\n" +
+		"[없는 화](003.md) · [메모](../notes.txt) · [초고](004.md) · [없는 절](002.md#없는-절)\n\n" +
+		"[스크립트](javascript:alert(1)) · [파일](file:///etc/passwd) · [점점](%2e%2e/notes.txt) · [빈 곳](#) · [여기](#제1화-첫-장면) · [저기](#없는-id)\n\n" +
+		"<https://example.com/길> · [메일](mailto:writer@example.com) · <irc://example.com/chan> · [깨진 주소](https://foo.bar.`baz) · [상위](https://../)\n",
+	"episodes/002.md": "# 제2화\n\n[처음으로](001.md#제1화-첫-장면)\n\n## 비밀의 방\n\n문이 열렸다.\n",
+	"episodes/004.md": "---\ndraft: true\n---\n# 초고\n",
+}
+
+// TestLinksBetweenEpisodesLandAndOthersBecomeText: links to other episodes
+// were written as they stood (002.md), so the EPUB pointed at files it does
+// not hold and epubcheck failed (RSC-007, RSC-012, RSC-020, HTM-025) while
+// md2epub reported success.
+func TestLinksBetweenEpisodesLandAndOthersBecomeText(t *testing.T) {
+	dir := writeProject(t, linkedBook)
+	out, log, err := runTask(context.Background(), t, "md2epub", dir, map[string]any{"src": "episodes", "dest": "book.epub"})
+	if err != nil {
+		t.Fatalf("md2epub: %v\n%s", err, log)
+	}
+	testtools.EPUBCheck(t, out["path"].(string))
+	ch1 := epubFile(t, out["path"].(string), "EPUB/text/ch-001.xhtml")
+	for _, want := range []string{
+		`<a href="ch-002.xhtml">다음 화</a>`,
+		`<a href="ch-002.xhtml#%EB%B9%84%EB%B0%80%EC%9D%98-%EB%B0%A9">비밀의 방</a>`,
+		`<a href="ch-002.xhtml#%EB%B9%84%EB%B0%80%EC%9D%98-%EB%B0%A9">물음표</a>`,
+		`<a href="ch-002.xhtml">돌아서</a>`,
+		`<a href="#%EC%A0%9C1%ED%99%94-%EC%B2%AB-%EC%9E%A5%EB%A9%B4">여기</a>`,
+		`<a href="mailto:writer@example.com">메일</a>`,
+		`<a href="https://example.com/%EA%B8%B8">https://example.com/길</a>`,
+		"없는 화 · 메모 · 초고 · 없는 절", "스크립트 · 파일 · 점점 · 빈 곳", "저기", "irc://example.com/chan", "깨진 주소", "상위",
+	} {
+		if !strings.Contains(ch1, want) {
+			t.Errorf("ch-001.xhtml lacks %s", want)
+		}
+	}
+	if n := strings.Count(ch1, "<a "); n != 7 {
+		t.Errorf("ch-001.xhtml has %d links, want 7:\n%s", n, ch1)
+	}
+	for _, want := range []string{
+		`001.md:5: link "003.md" points at no episode of the book`,
+		`001.md:5: link "../notes.txt" points at a file that is not an episode`,
+		`001.md:5: link "004.md" points at a draft`,
+		`001.md:5: link "002.md#없는-절" points at #없는-절, which no heading or note of 002.md has`,
+		`001.md:7: link "javascript:alert(1)" uses "javascript:"`,
+		`001.md:7: link "file:///etc/passwd" uses "file:"`,
+		`001.md:7: link "%2e%2e/notes.txt" points at a file that is not an episode`,
+		`001.md:7: link "#" has no target`,
+		`001.md:7: link "#없는-id" points at #없는-id`,
+		`001.md:9: link "irc://example.com/chan" uses "irc:"`,
+		"001.md:9: link \"https://foo.bar.`baz\" is not a valid address",
+		`001.md:9: link "https://../" is not a web address`,
+	} {
+		if !strings.Contains(log, want) {
+			t.Errorf("the log does not warn %s:\n%s", want, log)
+		}
+	}
+	t.Run("broken_links: error fails the book, naming the first", func(t *testing.T) {
+		_, _, err := runTask(context.Background(), t, "md2epub", dir, map[string]any{"src": "episodes", "dest": "strict.epub", "broken_links": "error"})
+		if err == nil || !strings.Contains(err.Error(), `001.md:5: link "003.md" points at no episode of the book`) {
+			t.Fatalf("err = %v", err)
+		}
+		if _, err := os.Stat(filepath.Join(dir, "strict.epub")); err == nil {
+			t.Fatal("a book was written")
+		}
+	})
+	t.Run("md2pdf sets the same links as text", func(t *testing.T) {
+		out, log, err := runTask(context.Background(), t, "md2pdf", dir, map[string]any{"src": "episodes", "dest": "book.pdf"})
+		if err != nil {
+			t.Fatalf("md2pdf: %v\n%s", err, log)
+		}
+		text := testtools.Poppler(t, "pdftotext", out["path"].(string), "-")
+		if !strings.Contains(text, "비밀의 방") || !strings.Contains(text, "스크립트") {
+			t.Fatalf("the PDF lacks the links' text:\n%s", text)
+		}
+	})
+}
+
 // TestAChapterShowsItsTitleOnce: a front matter title and a heading the
 // text opens with gave two chapter titles — the contents showed one, the
 // page both (md2epub wrote an h1 for the title above the text's own h1;

@@ -8,6 +8,7 @@ var fieldDocs = map[string]string{
 	"BookParams.Author":            "Author of the book.",
 	"BookParams.Authors":           "Further authors.",
 	"BookParams.Book":              "book.yaml with the book's metadata; looked for beside src and in its parent folder when empty.",
+	"BookParams.BrokenLinks":       "What becomes of a link that leads nowhere in the book — to a file that is no episode, a draft, a missing heading (#id), or a scheme other than http, https and mailto: warn keeps its text without the link and logs a warning naming the episode and line; error fails the task. Links to episodes (002.md#id) always point at their chapters.",
 	"BookParams.Cover":             "Cover image (JPEG or PNG); a typographic cover is drawn from the title when empty.",
 	"BookParams.Date":              "Publication date: YYYY, YYYY-MM or YYYY-MM-DD.",
 	"BookParams.Description":       "Blurb shown by stores and readers.",

@@ -145,8 +145,8 @@ func (bw *bookWriter) plan() error {
 		}
 		bw.extraCSS = strings.TrimPrefix(strings.TrimPrefix(string(extra), "\ufeff"), "@charset \"UTF-8\";")
 	}
-	for i := range bw.book.Chapters {
-		bw.chapterID = append(bw.chapterID, fmt.Sprintf("ch-%03d", i+1))
+	for _, ch := range bw.book.Chapters {
+		bw.chapterID = append(bw.chapterID, ch.ID) // links between episodes point at ID.xhtml
 	}
 	return nil
 }

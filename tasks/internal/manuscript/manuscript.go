@@ -45,6 +45,9 @@ type Options struct {
 	// AllowRead lists folders whose files the manuscript may read besides the
 	// project folder (Src's folder and its parent); see readScope.
 	AllowRead []string
+	// BrokenLinks is BrokenLinksWarn (when empty) or BrokenLinksError: what
+	// becomes of a link that leads nowhere in the book (see resolveLinks).
+	BrokenLinks string
 }
 
 // Book is a loaded manuscript.
@@ -61,6 +64,9 @@ type Book struct {
 	Images []*Image
 	// Drafts counts the episodes left out because of draft: true.
 	Drafts int
+	// Warnings are what Load let pass but a reader would miss, each naming
+	// the episode and line: links dropped to their text.
+	Warnings []string
 
 	images map[string]*Image // by resolved path
 	refs   map[string]*Image // by the ref written into the episodes' AST
@@ -71,6 +77,10 @@ type Book struct {
 type Chapter struct {
 	// Path is the episode's file; Rel the same path relative to Book.Root.
 	Path, Rel string
+	// ID names the chapter in the book: ch-001 for the first in reading
+	// order. Renderers that write a document per chapter name it ID.xhtml;
+	// links between episodes point there (see Book.Parse).
+	ID string
 	// Title is the chapter's title, the one heading its page shows and the
 	// contents list: the front matter's title, else the heading the text
 	// opens with, else its first heading, else the file name (see findTitle).
@@ -97,6 +107,9 @@ type Chapter struct {
 	ordered    bool    // order came from front matter
 	frontTitle string  // front matter title:, which wins over any heading
 	images     []imageRef
+	links      []linkRef       // the links, until resolveLinks decides their fates
+	linkFates  []linkFate      // one per link, in document order
+	ids        map[string]bool // the ids of headings and notes, for #fragments
 }
 
 // Load finds, reads and parses a book's episodes, resolves their images and
@@ -117,6 +130,7 @@ func Load(ctx context.Context, opt Options) (*Book, error) {
 	// Read and parse on every core; images are resolved after, in reading
 	// order, so that they get the same names every time.
 	chapters := make([]*Chapter, len(files))
+	drafts := make([]bool, len(files))
 	workers := runtime.GOMAXPROCS(0)
 	parsers := make(chan goldmark.Markdown, workers)
 	for range workers {
@@ -126,14 +140,16 @@ func Load(ctx context.Context, opt Options) (*Book, error) {
 		// A src that is one file was named by the recipe: it is read as given.
 		ch, err := b.readChapter(files[i], files[i] == opt.Src)
 		if err != nil || ch == nil {
+			drafts[i] = err == nil
 			return err
 		}
 		md := <-parsers
-		ch.Doc = md.Parser().Parse(text.NewReader(ch.Source))
+		ch.ids = parse(ch, md)
 		parsers <- md
 		ch.findTitle()
 		ch.Chars = countChars(ch.Doc, ch.Source)
 		ch.images = imageRefs(ch)
+		ch.links = collectLinks(ch)
 		// Renderers parse again, one chapter at a time, so that memory
 		// does not grow with the length of the book.
 		ch.Release()
@@ -168,16 +184,40 @@ func Load(ctx context.Context, opt Options) (*Book, error) {
 		}
 		sort.SliceStable(b.Chapters, func(i, j int) bool { return b.Chapters[i].order < b.Chapters[j].order })
 	}
+	for i, ch := range b.Chapters {
+		ch.ID = fmt.Sprintf("ch-%03d", i+1)
+	}
+	draftPaths := map[string]bool{}
+	for i, draft := range drafts {
+		if draft {
+			draftPaths[filepath.Clean(files[i])] = true
+		}
+	}
+	if err := b.resolveLinks(opt.BrokenLinks, draftPaths); err != nil {
+		return nil, err
+	}
 	return b, nil
 }
 
-// Parse parses a chapter into ch.Doc with md (a value of Markdown), its
-// images pointing into the book; Release drops the tree again. Chapters may
-// be parsed concurrently.
-func (b *Book) Parse(ch *Chapter, md goldmark.Markdown) error {
+// parse parses a chapter's source into ch.Doc, gives its headings their ids
+// and returns the ids the document has.
+func parse(ch *Chapter, md goldmark.Markdown) map[string]bool {
 	ch.Doc = md.Parser().Parse(text.NewReader(ch.Source))
+	return setHeadingIDs(ch.Doc, ch.Source)
+}
+
+// Parse parses a chapter into ch.Doc with md (a value of Markdown), its
+// images pointing into the book, its headings given ids, links to episodes
+// pointing at their chapters (ID.xhtml#id) and links that lead nowhere in the
+// book turned into their text; Release drops the tree again. Chapters may be
+// parsed concurrently.
+func (b *Book) Parse(ch *Chapter, md goldmark.Markdown) error {
+	parse(ch, md)
 	ch.findTitle()
-	return b.pointImages(ch)
+	if err := b.pointImages(ch); err != nil {
+		return err
+	}
+	return b.pointLinks(ch)
 }
 
 // Release drops a chapter's parsed tree.
