@@ -9,7 +9,7 @@ import (
 
 // TestTheReadmesTestCommandSetsUpWhatTheTestsNeed: the README's second
 // command was `go test -race ./...`, which fails on a fresh Debian machine
-// until PostgreSQL, versitygw, Chromium, epubcheck and yaml-language-server
+// until PostgreSQL, versitygw, Chromium, epubcheck, yaml-language-server and commonmark-spec
 // are installed and started. It must be the command that does so, and the
 // one CI runs.
 func TestTheReadmesTestCommandSetsUpWhatTheTestsNeed(t *testing.T) {
@@ -32,7 +32,7 @@ func TestTheReadmesTestCommandSetsUpWhatTheTestsNeed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, part := range []string{"postgres.sh", "versitygw", "chromium", "epubcheck", "yaml-language-server", "go test -race -count=1 ./..."} {
+	for _, part := range []string{"postgres.sh", "versitygw", "chromium", "epubcheck", "yaml-language-server", "commonmark-spec", "go test -race -count=1 ./..."} {
 		if !strings.Contains(string(ci), part) {
 			t.Errorf(".ci/run does not mention %s", part)
 		}
