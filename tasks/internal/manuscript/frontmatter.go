@@ -113,6 +113,8 @@ func kindName(n *yaml.Node) string {
 		return "list"
 	case yaml.ScalarNode:
 		return "single value"
+	case yaml.MappingNode:
+		return "mapping"
 	}
 	return "document"
 }

@@ -191,7 +191,7 @@ func TestBadInputsAreClearErrors(t *testing.T) {
 		{"unreadable image", map[string]string{"001.md": "본문\n\n![깨진 그림](broken.png)\n", "broken.png": "this is not a picture"}, []string{"001.md:3: image broken.png:", "not a readable PNG, JPEG, GIF or SVG image"}},
 		{"remote image", map[string]string{"001.md": "![원격](https://example.com/a.png)\n"}, []string{"001.md:1: image https://example.com/a.png: only local images are embedded"}},
 		{"all drafts", map[string]string{"001.md": "---\ndraft: true\n---\n"}, []string{"all 1 episodes", "are drafts"}},
-		{"book.yaml typo", map[string]string{"001.md": "본문\n", "book.yaml": "title: 책\nauthr: 누구\n"}, []string{"book.yaml", "line 2: field authr not found", "fields: title, subtitle, author"}},
+		{"book.yaml typo", map[string]string{"001.md": "본문\n", "book.yaml": "title: 책\nauthr: 누구\n"}, []string{`book.yaml:2:1: unknown field "authr"; did you mean author?`}},
 		{"bad date", map[string]string{"001.md": "본문\n", "book.yaml": "date: 11/01/2026\n"}, []string{`date "11/01/2026": use YYYY, YYYY-MM or YYYY-MM-DD`}},
 	}
 	for _, c := range cases {

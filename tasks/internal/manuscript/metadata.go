@@ -1,7 +1,6 @@
 package manuscript
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -9,7 +8,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"gopkg.in/yaml.v3"
 
 	"github.com/novelfactory/runner/internal/regfile"
 )
@@ -102,10 +100,8 @@ func (b *Book) loadMetadata(opt Options) error {
 		if err != nil {
 			return fmt.Errorf("read book metadata: %w", err)
 		}
-		dec := yaml.NewDecoder(bytes.NewReader(data))
-		dec.KnownFields(true)
-		if err := dec.Decode(&fromFile); err != nil && err.Error() != "EOF" {
-			return fmt.Errorf("%s: %s (fields: title, subtitle, author, authors, language, identifier, publisher, date, description, series, series_index, rights, subjects, cover, css)", file, strings.TrimPrefix(err.Error(), "yaml: "))
+		if err := decodeBookYAML(b.displayName(file), data, &fromFile); err != nil {
+			return err
 		}
 		fromFile.Cover = resolveFrom(filepath.Dir(file), fromFile.Cover)
 		fromFile.CSS = resolveFrom(filepath.Dir(file), fromFile.CSS)
@@ -174,6 +170,15 @@ func (b *Book) loadMetadata(opt Options) error {
 	}
 	b.Meta = m
 	return nil
+}
+
+// displayName is how messages name a file: relative to the project folder
+// when it is inside it (book.yaml, episodes/book.yaml), else as given.
+func (b *Book) displayName(file string) string {
+	if rel, err := filepath.Rel(filepath.Dir(b.Root), file); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return filepath.ToSlash(rel)
+	}
+	return file
 }
 
 func validDate(s string) bool {
