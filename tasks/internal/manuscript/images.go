@@ -162,6 +162,9 @@ func inspectImage(path string) (*Image, error) {
 	}
 	head = head[:n]
 	if looksLikeSVG(head) {
+		if err := checkSVG(path); err != nil {
+			return nil, err
+		}
 		return &Image{Path: path, MediaType: "image/svg+xml"}, nil
 	}
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
