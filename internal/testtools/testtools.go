@@ -15,7 +15,7 @@ import (
 // /usr/bin/epubcheck may fail to start, java -jar works.
 const epubcheckJar = "/usr/share/java/epubcheck.jar"
 
-var epubcheckSummary = regexp.MustCompile(`Messages: (\d+) fatals / (\d+) errors / (\d+) warnings`)
+var epubcheckSummary = regexp.MustCompile(`Messages: (\d+) fatals? / (\d+) errors? / (\d+) warnings?`)
 
 // EPUBCheck runs epubcheck on an EPUB and fails the test unless it reports
 // no fatal error, no error and no warning.

@@ -28,6 +28,7 @@ import (
 	"github.com/novelfactory/runner/tasks/internal/parallel"
 	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/ast"
+	east "github.com/yuin/goldmark/extension/ast"
 	"github.com/yuin/goldmark/renderer"
 	"github.com/yuin/goldmark/util"
 )
@@ -341,26 +342,34 @@ func (bw *bookWriter) renderChapters(ctx context.Context) ([]compressed, error) 
 // chapter renders one episode as an XHTML content document.
 func (bw *bookWriter) chapter(buf *bytes.Buffer, md goldmark.Markdown, i int, ch *manuscript.Chapter) error {
 	markDialogue(ch.Doc, ch.Source)
-	// The chapter shows Title once: the heading that stands for it keeps its
-	// markup when it says Title, else gives way to Title (and its id, so
-	// that links to it still land).
-	inPlace, id := false, ""
+	// The chapter shows Title once, in the heading that stands for it: with
+	// that heading's markup when it says Title, else with Title's words (its
+	// id and footnote references kept, so that links to it and back from
+	// the notes still land).
 	if h := ch.TitleHeading; h != nil {
-		if manuscript.PlainText(h, ch.Source) == ch.Title {
-			h.Level = 1
-			h.SetAttributeString("class", []byte("chapter-title"))
-			inPlace = true
-		} else {
-			if v, ok := h.AttributeString("id"); ok {
-				id = fmt.Sprintf(" id=\"%s\"", esc(string(v.([]byte))))
+		if manuscript.PlainText(h, ch.Source) != ch.Title {
+			var notes []ast.Node
+			_ = ast.Walk(h, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
+				if _, ok := n.(*east.FootnoteLink); ok && entering {
+					notes = append(notes, n)
+				}
+				return ast.WalkContinue, nil
+			})
+			h.RemoveChildren(h)
+			title := ast.NewString([]byte(ch.Title))
+			title.SetRaw(true) // escaped as it is written, never read as Markdown
+			h.AppendChild(h, title)
+			for _, n := range notes {
+				h.AppendChild(h, n)
 			}
-			ch.Doc.RemoveChild(ch.Doc, h)
 		}
+		h.Level = 1
+		h.SetAttributeString("class", []byte("chapter-title"))
 	}
 	bw.documentStart(buf, ch.Title, "../", "bodymatter")
 	fmt.Fprintf(buf, "<section id=\"%s\" class=\"chapter\" epub:type=\"chapter\" role=\"doc-chapter\">\n", bw.chapterID[i])
-	if !inPlace {
-		fmt.Fprintf(buf, "<h1 class=\"chapter-title\"%s>%s</h1>\n", id, esc(ch.Title))
+	if ch.TitleHeading == nil {
+		fmt.Fprintf(buf, "<h1 class=\"chapter-title\">%s</h1>\n", esc(ch.Title))
 	}
 	start := buf.Len()
 	if err := md.Renderer().Render(buf, ch.Source, ch.Doc); err != nil {

@@ -1,0 +1,64 @@
+package tasks_test
+
+import (
+	"bytes"
+	"context"
+	"image"
+	"image/jpeg"
+	"image/png"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/novelfactory/runner/internal/testtools"
+)
+
+// TestHostileManuscriptsMakeBooksEpubcheckAccepts: odd but legal input —
+// links of every spelling, titles and headings that collide, images whose
+// names lie — either gives a book epubcheck accepts or an error naming the
+// file. Each case is a row of docs/security-publishing.md.
+func TestHostileManuscriptsMakeBooksEpubcheckAccepts(t *testing.T) {
+	var pngData, jpegData bytes.Buffer
+	if err := png.Encode(&pngData, image.NewGray(image.Rect(0, 0, 64, 64))); err != nil {
+		t.Fatal(err)
+	}
+	if err := jpeg.Encode(&jpegData, image.NewGray(image.Rect(0, 0, 16, 16)), nil); err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{
+		"book.yaml": "title: 적대\n",
+		"episodes/001.md": "---\ntitle: 제1화\n---\n# 프롤로그[^1]\n\n[프롤로그로](#프롤로그) · [주석](#fn:1) · [대문자](HTTPS://EXAMPLE.COM/A) · [점](./002.md) · [뿌리](/episodes/002.md)\n\n" +
+			"[대소문자](002.MD) · [공백](<010 열 번째.md>) · [인코딩](010%20%EC%97%B4%20%EB%B2%88%EC%A7%B8.md) · [망](//evil.example/x) · [데이터](data:text/html,hi) · [빈 메일](mailto:) · [같은 절](002.md#장면-1)\n\n" +
+			"![JPEG인데 png](fake.png)\n\n[^1]: 주석.\n",
+		"episodes/002.md":           "# 제2화\n\n## 장면\n\n하나.\n\n## 장면\n\n둘.\n",
+		"episodes/010 열 번째.md":      "# 제3화\n\n셋.\n",
+		"episodes/fake.png":         jpegData.String(),
+		"episodes/003-truncated.md": "# 제4화\n\n![잘린 그림](cut.png)\n",
+		"episodes/cut.png":          pngData.String()[:pngData.Len()/2],
+	}
+	dir := writeProject(t, files)
+	out, log, err := runTask(context.Background(), t, "md2epub", dir, map[string]any{"src": "episodes", "dest": "book.epub"})
+	if err != nil {
+		t.Fatalf("md2epub: %v\n%s", err, log)
+	}
+	testtools.EPUBCheck(t, out["path"].(string))
+	ch1 := epubFile(t, out["path"].(string), "EPUB/text/ch-001.xhtml")
+	for _, want := range []string{
+		`<h1 id="프롤로그" class="chapter-title">제1화<sup id="fnref:1">`, `href="#%ED%94%84%EB%A1%A4%EB%A1%9C%EA%B7%B8"`, `href="#fn:1"`, `href="HTTPS://EXAMPLE.COM/A"`,
+		`<a href="ch-002.xhtml">점</a>`, `<a href="ch-002.xhtml">뿌리</a>`, `<a href="ch-004.xhtml">공백</a>`, `<a href="ch-004.xhtml">인코딩</a>`,
+		`<a href="ch-002.xhtml#%EC%9E%A5%EB%A9%B4-1">같은 절</a>`, "대소문자", "망", "데이터", "빈 메일", `src="../images/img-001.jpg"`,
+	} {
+		if !strings.Contains(ch1, want) {
+			t.Errorf("ch-001.xhtml lacks %s:\n%s", want, ch1)
+		}
+	}
+	for _, want := range []string{`link "002.MD" points at no episode`, `link "//evil.example/x" is a network path`, `link "data:text/html,hi" uses "data:"`, `link "mailto:" is not a mail address`} {
+		if !strings.Contains(log, want) {
+			t.Errorf("the log does not warn %s:\n%s", want, log)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "book.epub")); err != nil {
+		t.Fatal(err)
+	}
+}
