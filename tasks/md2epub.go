@@ -31,7 +31,11 @@ func init() {
 			"typographic one drawn from the title), a title page, a table of contents (nested by part) with landmarks, " +
 			"an NCX for EPUB 2 readers, one file per episode and a stylesheet made for Korean text. Markdown is " +
 			"CommonMark with GFM tables, strikethrough and footnotes; images are found relative to the episode (or the " +
-			"project) and embedded once; a missing one is an error naming the episode and line. Only files inside the " +
+			"project) and embedded once; a missing one is an error naming the episode and line, and so is an SVG " +
+			"image that holds a script, an event handler, foreignObject, a DOCTYPE or a reference outside itself. " +
+			"Links to other episodes (`002.md#id`, headings having pandoc's ids) point at their chapters; http, https " +
+			"and mailto links stay; any other link keeps its text, with a warning (`broken_links: error` fails " +
+			"instead). Only files inside the " +
 			"project (src's folder and its parent) are read: an episode, image, found book.yaml, or cover or css it " +
 			"names that resolves elsewhere — through a symlink, `../` or an absolute path — is refused, naming it, " +
 			"unless `allow_read` lists its folder. Metadata comes from `with` and the project's `book.yaml`, never " +
