@@ -145,18 +145,20 @@ func decodeBookYAML(name string, data []byte, m *Metadata) error {
 }
 
 func (f metaField) decode(m *Metadata, key string, val *yaml.Node, at func(*yaml.Node) string) error {
+	// Errors name where the value is written: an alias's place, not its anchor's.
 	text := func(n *yaml.Node) (string, error) {
+		pos := n
 		if n.Kind == yaml.AliasNode && n.Alias != nil {
 			n = n.Alias
 		}
 		if n.Kind != yaml.ScalarNode {
-			return "", fmt.Errorf("%s: %s: expected text, got a %s", at(n), key, kindName(n))
+			return "", fmt.Errorf("%s: %s: expected text, got a %s", at(pos), key, kindName(n))
 		}
 		if n.Tag == "!!null" {
 			return "", nil
 		}
 		if len(n.Value) > maxMetaValue {
-			return "", fmt.Errorf("%s: %s is %d bytes; a book.yaml value may have at most %d", at(n), key, len(n.Value), maxMetaValue)
+			return "", fmt.Errorf("%s: %s is %d bytes; a book.yaml value may have at most %d", at(pos), key, len(n.Value), maxMetaValue)
 		}
 		return n.Value, nil
 	}
@@ -199,11 +201,11 @@ func (f metaField) decode(m *Metadata, key string, val *yaml.Node, at func(*yaml
 			items = val.Content
 		}
 		for _, item := range items {
-			if item.Kind == yaml.AliasNode && item.Alias != nil {
-				item = item.Alias
-			}
-			if f.kind == metaPeople && item.Kind == yaml.MappingNode {
-				name, role, err := pandocPerson(item, key, at)
+			if person := item; f.kind == metaPeople && (item.Kind == yaml.MappingNode || item.Kind == yaml.AliasNode && item.Alias != nil && item.Alias.Kind == yaml.MappingNode) {
+				if person.Kind == yaml.AliasNode {
+					person = person.Alias
+				}
+				name, role, err := pandocPerson(person, key, at)
 				if err != nil {
 					return err
 				}
