@@ -62,3 +62,24 @@ func TestHostileManuscriptsMakeBooksEpubcheckAccepts(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestControlCharactersAreNamed: a bell (U+0007) or Word's vertical tab
+// (U+000B) in an episode went into the XHTML as it was; epubcheck could not
+// parse the chapter (FATAL RSC-016) while md2epub reported success.
+func TestControlCharactersAreNamed(t *testing.T) {
+	for _, c := range []struct{ name, text, want string }{
+		{"a bell", "# 제1화\n\n벨\x07소리.\n", "001.md:3:2: character U+0007 cannot be in a book"},
+		{"a vertical tab", "# 제1화\n\n줄\x0b바꿈.\n", "001.md:3:2: character U+000B"},
+		{"U+FFFE", "# 제1화\n\n비문자 \ufffe.\n", "001.md:3:5: character U+FFFE"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := writeProject(t, map[string]string{"book.yaml": "title: 제어\n", "episodes/001.md": c.text})
+			for _, uses := range []string{"md2epub", "md2pdf"} {
+				_, _, err := runTask(context.Background(), t, uses, dir, map[string]any{"src": "episodes", "dest": "book.out"})
+				if err == nil || !strings.Contains(err.Error(), c.want) {
+					t.Fatalf("%s: err = %v, want %q", uses, err, c.want)
+				}
+			}
+		})
+	}
+}

@@ -323,6 +323,9 @@ func (b *Book) readChapter(path string, named bool) (*Chapter, error) {
 	if err := checkUTF8(rel, data); err != nil {
 		return nil, err
 	}
+	if err := checkTextChars(rel, data); err != nil {
+		return nil, err
+	}
 	data = bytes.TrimPrefix(data, []byte("\ufeff"))
 	front, body, err := splitFrontMatter(rel, data)
 	if err != nil {
@@ -366,6 +369,25 @@ func checkUTF8(rel string, data []byte) error {
 		hint = "; it looks like CP949/EUC-KR — convert it with: iconv -f CP949 -t UTF-8"
 	}
 	return fmt.Errorf("%s:%d:%d: not UTF-8 text (byte 0x%02x)%s", rel, line, col, data[off], hint)
+}
+
+// checkTextChars rejects characters XML cannot hold — control characters
+// other than tab and line breaks (a bell, Word's vertical tab), U+FFFE and
+// U+FFFF — naming where: in an EPUB they make a document epubcheck cannot
+// even parse (RSC-016), and a reader shows nothing of the chapter.
+func checkTextChars(rel string, data []byte) error {
+	line, col := 1, 1
+	for _, r := range string(data) {
+		if r < 0x20 && r != '\t' && r != '\n' && r != '\r' || r == 0xFFFE || r == 0xFFFF {
+			return fmt.Errorf("%s:%d:%d: character U+%04X cannot be in a book (a control character, often pasted from a word processor); remove it", rel, line, col, r)
+		}
+		if r == '\n' {
+			line, col = line+1, 1
+		} else {
+			col++
+		}
+	}
+	return nil
 }
 
 // findTitle settles the chapter's title and the heading that stands for it.
