@@ -142,6 +142,7 @@ func TestAChapterShowsItsTitleOnce(t *testing.T) {
 		"episodes/002.md": "---\ntitle: 제2화  끝\n---\n# 제 2화 끝\n\n둘째 문장.\n",
 		"episodes/003.md": "---\ntitle: 제3화 밤\n---\n## 어둠 속에서\n\n셋째 문장.\n",
 		"episodes/004.md": "# 제4화 *새벽*\n\n넷째 문장.\n",
+		"episodes/005.md": "# 톰 &amp; 제리 \\*별\\* &#x2014; 끝\n\n다섯째 문장.\n",
 	})
 	out, log, err := runTask(context.Background(), t, "md2epub", dir, map[string]any{"src": "episodes", "dest": "book.epub"})
 	if err != nil {
@@ -155,6 +156,7 @@ func TestAChapterShowsItsTitleOnce(t *testing.T) {
 		{"ch-002", "제2화  끝", "제2화  끝"},
 		{"ch-003", "제3화 밤", "제3화 밤"},
 		{"ch-004", "제4화 새벽", "제4화 <em>새벽</em>"},
+		{"ch-005", "톰 &amp; 제리 *별* — 끝", "톰 &amp; 제리 *별* — 끝"},
 	} {
 		doc := epubFile(t, out["path"].(string), "EPUB/text/"+c.file+".xhtml")
 		got := h1.FindAllStringSubmatch(doc, -1)

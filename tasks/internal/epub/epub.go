@@ -18,9 +18,12 @@ import (
 	"hash/crc32"
 	"io"
 	"path/filepath"
+	"regexp"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/klauspost/compress/flate"
 	"github.com/novelfactory/runner/internal/regfile"
@@ -375,6 +378,10 @@ func (bw *bookWriter) chapter(buf *bytes.Buffer, md goldmark.Markdown, i int, ch
 	if err := md.Renderer().Render(buf, ch.Source, ch.Doc); err != nil {
 		return err
 	}
+	if r, bad := badXMLChar(buf.Bytes()[start:]); bad {
+		// The episode's text was checked; a character reference made it.
+		return fmt.Errorf("%s: a character reference makes U+%04X, which XML cannot hold (epubcheck could not read the chapter); remove it", charRefPlace(ch, r), r)
+	}
 	if bytes.Contains(buf.Bytes()[start:], []byte(`class="footnote`)) {
 		body := footnoteTypes.Replace(string(buf.Bytes()[start:]))
 		buf.Truncate(start)
@@ -442,3 +449,37 @@ var escaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", "\"", 
 
 // esc escapes text for XML content and attribute values.
 func esc(s string) string { return escaper.Replace(s) }
+
+// badXMLChar finds the first character XML 1.0 cannot hold in UTF-8 text: a
+// control character other than tab and line breaks, U+FFFE or U+FFFF.
+func badXMLChar(b []byte) (rune, bool) {
+	for i, c := range b {
+		if c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
+			return rune(c), true
+		}
+		if c == 0xEF && i+2 < len(b) && b[i+1] == 0xBF && (b[i+2] == 0xBE || b[i+2] == 0xBF) {
+			return 0xFFFE + rune(b[i+2]-0xBE), true
+		}
+	}
+	return 0, false
+}
+
+var charRef = regexp.MustCompile(`&#([xX][0-9a-fA-F]{1,8}|[0-9]{1,10});`)
+
+// charRefPlace is episode:line:col of the first character reference in
+// the episode that stands for r, or the episode alone.
+func charRefPlace(ch *manuscript.Chapter, r rune) string {
+	for _, m := range charRef.FindAllSubmatchIndex(ch.Source, -1) {
+		num := string(ch.Source[m[2]:m[3]])
+		base := 10
+		if num[0] == 'x' || num[0] == 'X' {
+			num, base = num[1:], 16
+		}
+		if v, err := strconv.ParseInt(num, base, 32); err == nil && rune(v) == r {
+			line := manuscript.LineOf(ch.Source, m[0])
+			col := utf8.RuneCount(ch.Source[bytes.LastIndexByte(ch.Source[:m[0]], '\n')+1:m[0]]) + 1
+			return fmt.Sprintf("%s:%d:%d", ch.Rel, line, col)
+		}
+	}
+	return ch.Rel
+}

@@ -157,6 +157,9 @@ func (f metaField) decode(m *Metadata, key string, val *yaml.Node, at func(*yaml
 		if n.Tag == "!!null" {
 			return "", nil
 		}
+		if r, bad := badTextChar(n.Value); bad {
+			return "", fmt.Errorf("%s: %s holds %s, which a book cannot show", at(pos), key, charName(r))
+		}
 		if len(n.Value) > maxMetaValue {
 			return "", fmt.Errorf("%s: %s is %d bytes; a book.yaml value may have at most %d", at(pos), key, len(n.Value), maxMetaValue)
 		}

@@ -81,3 +81,31 @@ func TestBookYAMLErrorsPointAtTheLine(t *testing.T) {
 		})
 	}
 }
+
+// TestTextABookCannotShowIsNamed: a control character reached the book's
+// XML through YAML's escapes ("\a"), a recipe's value or a folder's name
+// (CP949 bytes from a Windows archive), and epubcheck could not read the
+// contents (RSC-016) while md2epub reported success.
+func TestTextABookCannotShowIsNamed(t *testing.T) {
+	cases := []struct {
+		name  string
+		files map[string]string
+		meta  Metadata
+		want  string
+	}{
+		{"book.yaml's escape", map[string]string{"episodes/001.md": "본문\n", "book.yaml": "title: \"서고\\a\"\n"}, Metadata{}, `book.yaml:1:8: title holds U+0007, which a book cannot show`},
+		{"front matter's escape", map[string]string{"episodes/001.md": "---\npart: \"1부\\x0b\"\n---\n본문\n"}, Metadata{}, `001.md:2:7: front matter part holds U+000B`},
+		{"the recipe's title", map[string]string{"episodes/001.md": "본문\n"}, Metadata{Title: "서고\x1b"}, `title "서고\x1b" holds U+001B`},
+		{"a folder named in CP949", map[string]string{"episodes/1\xba\xce/001.md": "본문\n"}, Metadata{}, `the folder name "1\xba\xce", the episode's part, holds bytes that are not UTF-8`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			writeTree(t, dir, c.files)
+			msg := loadErr(t, Options{Src: filepath.Join(dir, "episodes"), Meta: c.meta})
+			if !strings.Contains(msg, c.want) {
+				t.Errorf("error %q\nwant it to contain %q", msg, c.want)
+			}
+		})
+	}
+}

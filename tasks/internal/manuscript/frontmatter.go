@@ -68,6 +68,9 @@ func splitFrontMatter(rel string, data []byte) (frontMatter, []byte, error) {
 				if val.Kind != yaml.ScalarNode {
 					return fm, nil, fmt.Errorf("%s: front matter %s: expected text", at, key.Value)
 				}
+				if r, bad := badTextChar(val.Value); bad {
+					return fm, nil, fmt.Errorf("%s: front matter %s holds %s, which a book cannot show", at, key.Value, charName(r))
+				}
 				if key.Value == "title" {
 					fm.Title = val.Value
 				} else {

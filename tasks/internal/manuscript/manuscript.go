@@ -20,11 +20,13 @@ import (
 	"unicode/utf8"
 
 	"github.com/bmatcuk/doublestar/v4"
+	"github.com/novelfactory/runner/internal/quote"
 	"github.com/novelfactory/runner/internal/regfile"
 	"github.com/novelfactory/runner/tasks/internal/parallel"
 	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/ast"
 	"github.com/yuin/goldmark/text"
+	"github.com/yuin/goldmark/util"
 	"golang.org/x/text/encoding/korean"
 )
 
@@ -147,6 +149,9 @@ func Load(ctx context.Context, opt Options) (*Book, error) {
 		ch.ids = parse(ch, md)
 		parsers <- md
 		ch.findTitle()
+		if r, bad := badTextChar(ch.Title); bad {
+			return fmt.Errorf("%s: the title %s holds %s (from a character reference), which a book cannot show; remove it", ch.Rel, quote.Text(ch.Title), charName(r))
+		}
 		ch.Chars = countChars(ch.Doc, ch.Source)
 		ch.images = imageRefs(ch)
 		ch.links = collectLinks(ch)
@@ -340,6 +345,9 @@ func (b *Book) readChapter(path string, named bool) (*Chapter, error) {
 	if ch.Part == "" {
 		if dir := filepath.Dir(filepath.FromSlash(rel)); dir != "." {
 			ch.Part = filepath.ToSlash(dir)
+			if r, bad := badTextChar(ch.Part); bad {
+				return nil, fmt.Errorf("%s: the folder name %s, the episode's part, holds %s, which a book cannot show; rename the folder (or give part: in the front matter)", rel, quote.Text(ch.Part), charName(r))
+			}
 		}
 	}
 	if front.Order != nil {
@@ -369,6 +377,26 @@ func checkUTF8(rel string, data []byte) error {
 		hint = "; it looks like CP949/EUC-KR — convert it with: iconv -f CP949 -t UTF-8"
 	}
 	return fmt.Errorf("%s:%d:%d: not UTF-8 text (byte 0x%02x)%s", rel, line, col, data[off], hint)
+}
+
+// badTextChar is the first character of s that a book cannot hold: a
+// control character other than tab and line breaks, U+FFFE, U+FFFF, or a
+// byte that is not UTF-8 (returned as utf8.RuneError).
+func badTextChar(s string) (rune, bool) {
+	for _, r := range s {
+		if r < 0x20 && r != '\t' && r != '\n' && r != '\r' || r == 0xFFFE || r == 0xFFFF || r == utf8.RuneError {
+			return r, true
+		}
+	}
+	return 0, false
+}
+
+// charName names a character a book cannot hold.
+func charName(r rune) string {
+	if r == utf8.RuneError {
+		return "bytes that are not UTF-8"
+	}
+	return fmt.Sprintf("U+%04X", r)
 }
 
 // checkTextChars rejects characters XML cannot hold — control characters
@@ -438,7 +466,12 @@ func PlainText(n ast.Node, source []byte) string {
 		}
 		switch t := c.(type) {
 		case *ast.Text:
-			sb.Write(t.Segment.Value(source))
+			// As the renderers show it: \* as *, &amp; as &, &#x2014; as —.
+			v := t.Segment.Value(source)
+			if !t.IsRaw() {
+				v = util.ResolveEntityNames(util.ResolveNumericReferences(util.UnescapePunctuations(v)))
+			}
+			sb.Write(v)
 			if t.SoftLineBreak() || t.HardLineBreak() {
 				sb.WriteByte(' ')
 			}

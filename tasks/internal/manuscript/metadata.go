@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/novelfactory/runner/internal/quote"
 	"github.com/novelfactory/runner/internal/regfile"
 )
 
@@ -93,6 +94,9 @@ func (b *Book) loadMetadata(opt Options) error {
 				break
 			}
 		}
+	}
+	if err := opt.Meta.checkText(); err != nil {
+		return err
 	}
 	var fromFile Metadata
 	if file != "" {
@@ -205,3 +209,29 @@ func fileExists(p string) bool {
 }
 
 func parseDate(layout, s string) (time.Time, error) { return time.Parse(layout, s) }
+
+// checkText refuses metadata given in the recipe that a book cannot show
+// (control characters, bytes that are not UTF-8); book.yaml's values are
+// checked as they are read, at their line.
+func (m *Metadata) checkText() error {
+	fields := []struct {
+		name  string
+		value string
+	}{
+		{"title", m.Title}, {"subtitle", m.Subtitle}, {"author", m.Author}, {"language", m.Language},
+		{"identifier", m.Identifier}, {"publisher", m.Publisher}, {"date", m.Date}, {"description", m.Description},
+		{"series", m.Series}, {"rights", m.Rights},
+	}
+	for _, a := range m.Authors {
+		fields = append(fields, struct{ name, value string }{"authors", a})
+	}
+	for _, s := range m.Subjects {
+		fields = append(fields, struct{ name, value string }{"subjects", s})
+	}
+	for _, f := range fields {
+		if r, bad := badTextChar(f.value); bad {
+			return fmt.Errorf("%s %s holds %s, which a book cannot show", f.name, quote.Text(f.value), charName(r))
+		}
+	}
+	return nil
+}
