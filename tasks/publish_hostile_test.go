@@ -91,3 +91,39 @@ func TestControlCharactersAreNamed(t *testing.T) {
 		})
 	}
 }
+
+// TestAStylesheetEpubcheckRejectsIsNamed: css: was appended as it was, so
+// an @import, a url() of a file the book does not hold or an unclosed block
+// made epubcheck fail (RSC-006, OPF-014, RSC-007, CSS-008) while md2epub
+// reported success.
+func TestAStylesheetEpubcheckRejectsIsNamed(t *testing.T) {
+	for _, c := range []struct{ name, css, want string }{
+		{"an @import", "p { margin: 0; }\n@import url(\"http://example.com/x.css\");\n", "style.css:2:1: @import loads another stylesheet"},
+		{"a url() of a file the book lacks", "body {\n  background: url(bg.png);\n}\n", "style.css:2:15: url(bg.png) loads a file the book does not hold"},
+		{"a remote url()", "body { background: url( 'https://example.com/a.png' ); }\n", "style.css:1:20: url(https://example.com/a.png) loads a file"},
+		{"a block never closed", "p { color: red;\n", "style.css:1:3: a { is never closed"},
+		{"a comment never closed", "p { color: red; }\n/* 끝\n", "style.css:2:1: a comment (/*) is never closed"},
+		{"a stray }", "p { color: red; } }\n", "style.css:1:19: a } closes no block"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := writeProject(t, map[string]string{"book.yaml": "title: 스타일\ncss: style.css\n", "style.css": c.css, "episodes/001.md": "# 제1화\n\n본문.\n"})
+			_, _, err := runTask(context.Background(), t, "md2epub", dir, map[string]any{"src": "episodes", "dest": "book.epub"})
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("err = %v, want %q", err, c.want)
+			}
+			if _, err := os.Stat(filepath.Join(dir, "book.epub")); err == nil {
+				t.Fatal("a book was written")
+			}
+		})
+	}
+	t.Run("the embedded font, data: and url(#id) pass", func(t *testing.T) {
+		css := "/* 본문 { } */\n@font-face { font-family: \"Mine\"; src: url(\"../fonts/body.ttf\"); }\n" +
+			"body { font-family: \"Mine\"; background: url(data:image/gif;base64,R0lGODlhAQABAAAAACw=); content: \"}\"; }\n"
+		dir := writeProject(t, map[string]string{"book.yaml": "title: 스타일\ncss: style.css\n", "style.css": css, "episodes/001.md": "# 제1화\n\n본문.\n"})
+		out, log, err := runTask(context.Background(), t, "md2epub", dir, map[string]any{"src": "episodes", "dest": "book.epub", "font": "/usr/share/fonts/truetype/nanum/NanumMyeongjo.ttf"})
+		if err != nil {
+			t.Fatalf("md2epub: %v\n%s", err, log)
+		}
+		testtools.EPUBCheck(t, out["path"].(string))
+	})
+}

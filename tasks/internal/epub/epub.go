@@ -148,6 +148,13 @@ func (bw *bookWriter) plan() error {
 			return fmt.Errorf("stylesheet: %w", err)
 		}
 		bw.extraCSS = strings.TrimPrefix(strings.TrimPrefix(string(extra), "\ufeff"), "@charset \"UTF-8\";")
+		allowed := map[string]bool{}
+		if bw.fontName != "" {
+			allowed["../"+bw.fontName] = true
+		}
+		if err := checkCSS(bw.opt.CSS, string(extra), allowed); err != nil {
+			return fmt.Errorf("stylesheet: %w", err)
+		}
 	}
 	for _, ch := range bw.book.Chapters {
 		bw.chapterID = append(bw.chapterID, ch.ID) // links between episodes point at ID.xhtml
