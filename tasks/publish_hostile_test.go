@@ -17,7 +17,7 @@ import (
 // TestHostileManuscriptsMakeBooksEpubcheckAccepts: odd but legal input —
 // links of every spelling, titles and headings that collide, images whose
 // names lie — either gives a book epubcheck accepts or an error naming the
-// file. Each case is a row of docs/security-publishing.md.
+// file. Each case is a row of docs/security.md ("Publishing").
 func TestHostileManuscriptsMakeBooksEpubcheckAccepts(t *testing.T) {
 	var pngData, jpegData bytes.Buffer
 	if err := png.Encode(&pngData, image.NewGray(image.Rect(0, 0, 64, 64))); err != nil {
