@@ -104,6 +104,22 @@ func (w word) firstRune() rune {
 	return 0
 }
 
+// single says whether the word is at most one character long.
+func (w word) single() bool {
+	n := 0
+	for _, f := range w.frags {
+		if f.text == "" {
+			continue
+		}
+		_, size := utf8.DecodeRuneInString(f.text)
+		n++
+		if n > 1 || size < len(f.text) {
+			return false
+		}
+	}
+	return true
+}
+
 // Break sets a paragraph into lines no wider than opt.Width (the first line
 // no wider than Width-Indent; its pieces start at Indent).
 func Break(spans []Span, opt Options, m Measurer) []Line {
@@ -135,28 +151,31 @@ func Break(spans []Span, opt Options, m Measurer) []Line {
 		lines = append(lines, place(ws, indent, avail(), opt.Justify && !last, m))
 		first = false
 	}
-	queue := words
-	for len(queue) > 0 {
-		w := queue[0]
+	// words[i] is the next word; a word pushed back goes to words[i-1],
+	// where it came from, so no step copies the rest of the paragraph.
+	for i := 0; i < len(words); {
+		w := words[i]
 		if w.forced && len(cur) > 0 {
 			emit(cur, true)
 			cur = nil
 		}
 		if len(cur) == 0 {
 			// A word wider than a whole line is split between characters.
-			for w.w > avail() {
+			// A single character wider than the line (or a line of no
+			// width) stays whole: it cannot be cut further.
+			for w.w > avail() && !w.single() {
 				head, tail := splitWord(w, avail(), m)
 				emit([]word{head}, false)
 				w = tail
 			}
 			w.space, w.forced = 0, false
 			cur = []word{w}
-			queue = queue[1:]
+			i++
 			continue
 		}
 		if curWidth(cur)+w.space+w.w <= avail() {
 			cur = append(cur, w)
-			queue = queue[1:]
+			i++
 			continue
 		}
 		// w goes to the next line — unless it cannot start one (kinsoku).
@@ -166,7 +185,8 @@ func Break(spans []Span, opt Options, m Measurer) []Line {
 				prev := cur[len(cur)-1]
 				emit(cur[:len(cur)-1], false)
 				cur = nil
-				queue = append([]word{prev}, queue...)
+				i--
+				words[i] = prev
 				continue
 			}
 			// The line holds one word: keep w's leading punctuation on it.
@@ -175,7 +195,7 @@ func Break(spans []Span, opt Options, m Measurer) []Line {
 				emit(append(cur, head), false)
 				cur = nil
 				tail.space, tail.forced = 0, false
-				queue[0] = tail
+				words[i] = tail
 				continue
 			}
 			// Nothing fits: overflowing the margin would be worse than a
@@ -249,38 +269,64 @@ func (w *word) add(text string, st Style, m Measurer) {
 // splitWord cuts a word so that its head fits in width, moving the cut back
 // so the tail does not start with closing punctuation and the head does not
 // end with opening punctuation. The head has at least one character.
+//
+// It measures only the head's characters (and the one after it): the tail
+// keeps its text as slices of w's, and its width is w's minus the head's.
+// A word of a million characters cut into lines is thus measured once, not
+// once per line.
 func splitWord(w word, width float64, m Measurer) (word, word) {
 	type ch struct {
 		r     rune
 		style Style
 		w     float64
+		frag  int // index in w.frags
+		off   int // byte offset in that frag's text
 	}
 	var chars []ch
-	for _, f := range w.frags {
-		for _, r := range f.text {
-			chars = append(chars, ch{r, f.style, m.Width(string(r), f.style)})
+	total, overflow := 0.0, false
+scan:
+	for fi, f := range w.frags {
+		for off, r := range f.text {
+			c := ch{r, f.style, m.Width(string(r), f.style), fi, off}
+			chars = append(chars, c)
+			if total+c.w > width {
+				overflow = true // chars ends with the first character that does not fit
+				break scan
+			}
+			total += c.w
 		}
 	}
-	n, total := 0, 0.0
-	for n < len(chars) && total+chars[n].w <= width {
-		total += chars[n].w
-		n++
+	if !overflow {
+		return w, word{} // it all fits: nothing to cut
 	}
+	n := len(chars) - 1
 	for n > 1 && n < len(chars) && (CannotStart(chars[n].r) || CannotEnd(chars[n-1].r)) {
 		n--
 	}
 	if n == 0 {
 		n = 1
 	}
-	build := func(cs []ch) word {
-		var out word
-		for _, c := range cs {
-			out.add(string(c.r), c.style, m)
-		}
-		return out
+	var head word
+	for _, c := range chars[:n] {
+		head.add(string(c.r), c.style, m)
 	}
-	head, tail := build(chars[:n]), build(chars[n:])
 	head.space, head.forced = w.space, w.forced
+	// The tail starts after the head's last character.
+	last := chars[n-1]
+	var tail word
+	if rest := w.frags[last.frag].text[last.off+utf8.RuneLen(last.r):]; rest != "" {
+		tail.frags = append(tail.frags, frag{text: rest, style: last.style})
+	}
+	tail.frags = append(tail.frags, w.frags[last.frag+1:]...)
+	if len(tail.frags) > 0 {
+		tail.w = max(w.w-head.w, 0)
+		// Only the first frag's width is not known; the others are w's.
+		known := 0.0
+		for _, f := range tail.frags[1:] {
+			known += f.w
+		}
+		tail.frags[0].w = max(tail.w-known, 0)
+	}
 	return head, tail
 }
 
