@@ -59,12 +59,9 @@ func (s *setter) block(n ast.Node, ch *manuscript.Chapter) error {
 		s.lines([]typeset.Span{{Text: "*   *   *"}}, size, 0, false, "center")
 		s.space(0.5)
 	case *ast.Blockquote:
-		s.left += 2 * size * ptToMM
-		s.right -= size * ptToMM
-		err := s.blocks(n, ch)
-		s.left -= 2 * size * ptToMM
-		s.right += size * ptToMM
-		return err
+		restore := s.indent(2*size*ptToMM, size*ptToMM)
+		defer restore()
+		return s.blocks(n, ch)
 	case *ast.List:
 		number := n.Start
 		for item := n.FirstChild(); item != nil; item = item.NextSibling() {
@@ -116,15 +113,36 @@ func (s *setter) block(n ast.Node, ch *manuscript.Chapter) error {
 	return nil
 }
 
+// indent narrows the text by left and right millimetres, for quotes and
+// list items, and returns what undoes it. Nested deep enough, a level
+// would leave no room for text: the text keeps at least half the text
+// area's width, and deeper levels indent no further.
+func (s *setter) indent(left, right float64) (restore func()) {
+	room := s.room()
+	if left+right > room {
+		left, right = left*room/(left+right), right*room/(left+right)
+	}
+	s.left += left
+	s.right -= right
+	return func() {
+		s.left -= left
+		s.right += right
+	}
+}
+
+// room is how much the text may still be narrowed, in millimetres.
+func (s *setter) room() float64 {
+	return max(s.right-s.left-s.textWidth()/2, 0)
+}
+
 // listItem sets an item's blocks beside a hanging marker.
 func (s *setter) listItem(item ast.Node, marker string, ch *manuscript.Chapter) error {
 	size := s.cfg.FontSize
 	hang := 1.8 * size * ptToMM
 	s.ensure(s.lineHeight(size))
 	m := measurer{fonts: s.l.Fonts, size: size}
-	s.page.ops = append(s.page.ops, op{kind: opText, x: s.left + hang - m.Width(marker, 0) - 1, y: s.y + size*ptToMM, text: marker, face: s.l.Fonts.Regular, size: size})
-	s.left += hang
-	defer func() { s.left -= hang }()
+	s.page.ops = append(s.page.ops, op{kind: opText, x: s.left + min(hang, s.room()) - m.Width(marker, 0) - 1, y: s.y + size*ptToMM, text: marker, face: s.l.Fonts.Regular, size: size})
+	defer s.indent(hang, 0)()
 	for c := item.FirstChild(); c != nil; c = c.NextSibling() {
 		if p, ok := c.(*ast.Paragraph); ok {
 			spans, imgs, err := s.spans(p, ch, 0)
@@ -154,6 +172,11 @@ func (s *setter) table(t *east.Table, ch *manuscript.Chapter) error {
 	}
 	const pad = 1.5
 	colW := (s.right - s.left) / float64(cols)
+	if minW := 2*pad + 2*size*ptToMM; colW < minW {
+		// Narrower, a column could not hold two characters.
+		at := where(t, ch)
+		return fmt.Errorf("%s: a table of %d columns does not fit the text width (%.0f mm): at most %d do; split it or turn it into a list", at, cols, s.right-s.left, int((s.right-s.left)/minW))
+	}
 	lh := s.lineHeight(size)
 	s.space(0.3)
 	for row := t.FirstChild(); row != nil; row = row.NextSibling() {
@@ -330,4 +353,18 @@ func (s *setter) checkGlyphs(b *manuscript.Book) error {
 		}
 	}
 	return nil
+}
+
+// where names the episode and the line of a node's first text, or only the
+// episode when the node has no text.
+func where(n ast.Node, ch *manuscript.Chapter) string {
+	at := ch.Rel
+	_ = ast.Walk(n, func(c ast.Node, entering bool) (ast.WalkStatus, error) {
+		if t, ok := c.(*ast.Text); ok && entering {
+			at = fmt.Sprintf("%s:%d", ch.Rel, manuscript.LineOf(ch.Source, t.Segment.Start))
+			return ast.WalkStop, nil
+		}
+		return ast.WalkContinue, nil
+	})
+	return at
 }

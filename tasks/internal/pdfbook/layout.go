@@ -19,6 +19,24 @@ type Config struct {
 	FontSize, Leading float64
 }
 
+// check refuses a page with no room for text, or type of no size, which
+// would set nothing or never fill a page. md2pdf's params ask for more
+// (40 mm of text area, 5 to 30 points); this guards other callers.
+func (c Config) check() error {
+	w, h := c.PageWidth-c.Left-c.Right, c.PageHeight-c.Top-c.Bottom
+	switch {
+	case !(w >= 10 && h >= 10 && c.PageWidth <= 5000 && c.PageHeight <= 5000):
+		return fmt.Errorf("page %gx%g mm with margins %g %g %g %g mm leaves a text area of %.4gx%.4g mm; at least 10x10 mm is needed", c.PageWidth, c.PageHeight, c.Top, c.Right, c.Bottom, c.Left, w, h)
+	case !(c.FontSize >= 1 && c.FontSize <= 200):
+		return fmt.Errorf("font size %g pt: use 1 to 200", c.FontSize)
+	case !(c.Leading >= 0.5 && c.Leading <= 10):
+		return fmt.Errorf("line height %g: use 0.5 to 10 times the font size", c.Leading)
+	case c.FontSize*c.Leading*ptToMM*3 > h:
+		return fmt.Errorf("font size %g pt at line height %g leaves room for fewer than 3 lines on a text area %.4g mm high", c.FontSize, c.Leading, h)
+	}
+	return nil
+}
+
 // opKind is what a drawing operation draws.
 type opKind uint8
 
@@ -131,6 +149,9 @@ type setter struct {
 // Set lays out the book: cover, table of contents, then every chapter on a
 // new page. Glyphs missing from the fonts are reported with where they occur.
 func Set(b *manuscript.Book, fonts *Fonts, cfg Config) (*Layout, error) {
+	if err := cfg.check(); err != nil {
+		return nil, err
+	}
 	l := &Layout{Config: cfg, Fonts: fonts, book: b}
 	s := &setter{l: l, cfg: cfg}
 	if err := s.checkGlyphs(b); err != nil {
@@ -153,6 +174,9 @@ func Set(b *manuscript.Book, fonts *Fonts, cfg Config) (*Layout, error) {
 		err := chapters.blocks(ch.Doc, ch)
 		ch.Release()
 		if err != nil {
+			if strings.HasPrefix(err.Error(), ch.Rel+":") {
+				return nil, err // it names the episode and the line
+			}
 			return nil, fmt.Errorf("%s: %w", ch.Rel, err)
 		}
 	}
@@ -331,16 +355,23 @@ func (s *setter) toc(entries []tocEntry, chapterPages []int, pages int) {
 	}
 }
 
-// fitText shortens text with an ellipsis until it fits width.
-func fitText(text string, width float64, st typeset.Style, m measurer) string {
+// fitText shortens text with an ellipsis until it fits width. It measures
+// each character at most once: a title of 20,000 characters is cut in one
+// pass, not shortened one character at a time.
+func fitText(text string, width float64, st typeset.Style, m typeset.Measurer) string {
 	if m.Width(text, st) <= width {
 		return text
 	}
-	r := []rune(text)
-	for len(r) > 1 && m.Width(string(r)+"…", st) > width {
-		r = r[:len(r)-1]
+	room := width - m.Width("…", st)
+	used := 0.0
+	for i, r := range text {
+		w := m.Width(string(r), st)
+		if used+w > room && i > 0 {
+			return text[:i] + "…"
+		}
+		used += w
 	}
-	return string(r) + "…"
+	return text
 }
 
 func contentsLabel(lang string) string {
@@ -357,7 +388,7 @@ func contentsLabel(lang string) string {
 
 // chapterStart opens a chapter on a new page, a fifth of the way down.
 func (s *setter) chapterStart(i int, ch *manuscript.Chapter, prevPart string) {
-	s.header = ch.Title
+	s.header = fitText(ch.Title, s.textWidth(), 0, measurer{fonts: s.l.Fonts, size: s.cfg.FontSize * 0.75})
 	s.chapter = ch
 	s.newPage("", true)
 	s.page.chapterStart = i
