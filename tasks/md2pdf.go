@@ -82,6 +82,9 @@ func (p *Md2pdfParams) pageConfig() (pdfbook.Config, error) {
 	if p.LineHeight < 1 || p.LineHeight > 4 {
 		return cfg, fmt.Errorf("line_height %g: use 1 to 4", p.LineHeight)
 	}
+	if err := cfg.Check(); err != nil {
+		return cfg, fmt.Errorf("page_size %q, margins %q, font_size and line_height: %w", p.PageSize, p.Margins, err)
+	}
 	return cfg, nil
 }
 

@@ -122,7 +122,7 @@ func TestPagesWithoutRoomAreRefused(t *testing.T) {
 		"negative margins":     {pdfbook.Config{PageWidth: 148, PageHeight: 210, Top: 19, Bottom: 21, Left: 100, Right: 100, FontSize: 10, Leading: 1.75}, "leaves a text area of -52x170 mm"},
 		"a width not a number": {pdfbook.Config{PageWidth: nan, PageHeight: 210, Top: 19, Bottom: 21, Left: 18, Right: 18, FontSize: 10, Leading: 1.75}, "leaves a text area of NaNx170 mm"},
 		"no line height":       {pdfbook.Config{PageWidth: 148, PageHeight: 210, Top: 19, Bottom: 21, Left: 18, Right: 18, FontSize: 10}, "line height 0"},
-		"a font too big":       {pdfbook.Config{PageWidth: 148, PageHeight: 210, Top: 19, Bottom: 21, Left: 18, Right: 18, FontSize: 200, Leading: 1}, "fewer than 3 lines"},
+		"a font too big":       {pdfbook.Config{PageWidth: 148, PageHeight: 210, Top: 19, Bottom: 21, Left: 18, Right: 18, FontSize: 200, Leading: 3}, "leaves no room for a line"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, _, err := setEpisodes(t, c.cfg, map[string]string{"001.md": "# 제1화\n\n본문\n"})

@@ -19,10 +19,9 @@ type Config struct {
 	FontSize, Leading float64
 }
 
-// check refuses a page with no room for text, or type of no size, which
-// would set nothing or never fill a page. md2pdf's params ask for more
-// (40 mm of text area, 5 to 30 points); this guards other callers.
-func (c Config) check() error {
+// Check refuses a page with no room for text or for one line, or type of
+// no size, which would set nothing, far off the page, or never fill one.
+func (c Config) Check() error {
 	w, h := c.PageWidth-c.Left-c.Right, c.PageHeight-c.Top-c.Bottom
 	switch {
 	case !(w >= 10 && h >= 10 && c.PageWidth <= 5000 && c.PageHeight <= 5000):
@@ -31,8 +30,8 @@ func (c Config) check() error {
 		return fmt.Errorf("font size %g pt: use 1 to 200", c.FontSize)
 	case !(c.Leading >= 0.5 && c.Leading <= 10):
 		return fmt.Errorf("line height %g: use 0.5 to 10 times the font size", c.Leading)
-	case c.FontSize*c.Leading*ptToMM*3 > h:
-		return fmt.Errorf("font size %g pt at line height %g leaves room for fewer than 3 lines on a text area %.4g mm high", c.FontSize, c.Leading, h)
+	case c.FontSize*c.Leading*ptToMM > h:
+		return fmt.Errorf("font size %g pt at line height %g leaves no room for a line on a text area %.4g mm high", c.FontSize, c.Leading, h)
 	}
 	return nil
 }
@@ -149,7 +148,7 @@ type setter struct {
 // Set lays out the book: cover, table of contents, then every chapter on a
 // new page. Glyphs missing from the fonts are reported with where they occur.
 func Set(b *manuscript.Book, fonts *Fonts, cfg Config) (*Layout, error) {
-	if err := cfg.check(); err != nil {
+	if err := cfg.Check(); err != nil {
 		return nil, err
 	}
 	l := &Layout{Config: cfg, Fonts: fonts, book: b}
