@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/novelfactory/runner/internal/quote"
 	"github.com/novelfactory/runner/tasks/internal/manuscript"
 	"github.com/novelfactory/runner/tasks/internal/typeset"
 	"github.com/yuin/goldmark/ast"
@@ -314,21 +315,30 @@ func (s *setter) spans(n ast.Node, ch *manuscript.Chapter, base typeset.Style) (
 	return out, imgs, nil
 }
 
-// checkText fails on a character the face for st cannot draw, naming it and
-// where it is (offset < 0: position unknown, the episode is named).
+// checkText fails on a character no font of the chain draws in style st,
+// naming it and where it is (offset < 0: position unknown, the episode is
+// named).
 func (s *setter) checkText(text string, st typeset.Style, ch *manuscript.Chapter, offset int) error {
 	face := measurer{fonts: s.l.Fonts}.face(st)
 	for i, r := range text {
-		if r == '\t' || r == '\r' || face.Has(r) {
+		if r == '\t' || r == '\r' || s.l.Fonts.For(face, r) != nil {
 			continue
 		}
 		at := ch.Rel
 		if offset >= 0 {
 			at = fmt.Sprintf("%s:%d", ch.Rel, manuscript.LineOf(ch.Source, offset+i))
 		}
-		return fmt.Errorf("%s: character %q (U+%04X) is not in font %s (%s); use a font that has it (font:, bold_font:) or remove it", at, r, r, face.Name, face.Path)
+		return fmt.Errorf("%s: %s", at, s.missing(r, face))
 	}
 	return nil
+}
+
+// missing says that no font has r, and what to do.
+func (s *setter) missing(r rune, face *Face) string {
+	if r > 0xFFFF {
+		return fmt.Sprintf("character %q (U+%04X) lies outside Unicode's Basic Multilingual Plane, which the PDF writer (go-pdf/fpdf) cannot draw in any font; replace it (an emoji by a word, or by a symbol such as ☺ U+263A) or remove it", r, r)
+	}
+	return fmt.Sprintf("character %q (U+%04X) is in none of the fonts (%s); use a font that has it (font:, bold_font:, mono_font:) or remove it", r, r, s.l.Fonts.Chain(face))
 }
 
 // checkGlyphs checks the text set outside episodes: titles, metadata.
@@ -337,8 +347,8 @@ func (s *setter) checkGlyphs(b *manuscript.Book) error {
 	for _, t := range append([]string{m.Title, m.Subtitle, m.Publisher, contentsLabel(m.Language)}, m.AllAuthors()...) {
 		for _, face := range []*Face{s.l.Fonts.Regular, s.l.Fonts.Bold} {
 			for _, r := range t {
-				if !face.Has(r) {
-					return fmt.Errorf("book metadata: character %q (U+%04X) in %q is not in font %s", r, r, t, face.Name)
+				if s.l.Fonts.For(face, r) == nil {
+					return fmt.Errorf("book metadata: %q: %s", quote.Cut(t), s.missing(r, face))
 				}
 			}
 		}
@@ -346,8 +356,10 @@ func (s *setter) checkGlyphs(b *manuscript.Book) error {
 	for _, ch := range b.Chapters {
 		for _, t := range []string{ch.Title, ch.Part} {
 			for _, r := range t {
-				if !s.l.Fonts.Bold.Has(r) || !s.l.Fonts.Regular.Has(r) {
-					return fmt.Errorf("%s: title: character %q (U+%04X) is not in font %s", ch.Rel, r, r, s.l.Fonts.Bold.Name)
+				for _, face := range []*Face{s.l.Fonts.Regular, s.l.Fonts.Bold} {
+					if s.l.Fonts.For(face, r) == nil {
+						return fmt.Errorf("%s: title: %s", ch.Rel, s.missing(r, face))
+					}
 				}
 			}
 		}

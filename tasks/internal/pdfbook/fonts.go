@@ -123,6 +123,117 @@ func (f *Face) Width(s string) float64 {
 // Fonts are the faces a book is set in.
 type Fonts struct {
 	Regular, Bold, Mono *Face
+	// fallbacks are font files tried in order for a character the face of
+	// its style lacks, loaded the first time one is needed.
+	fallbacks []fallback
+}
+
+// fallback is a font of the chain, loaded on first use.
+type fallback struct {
+	path   string
+	face   *Face
+	loaded bool
+}
+
+// DefaultFallbacks are Debian's fonts tried, in order, for a character the
+// Korean fonts lack: DejaVu (Latin, Greek, Cyrillic, Hebrew, Arabic,
+// symbols, combining marks), Droid Sans Fallback (CJK ideographs, kana)
+// and Symbola (symbols and dingbats, in one colour; its emoji lie outside
+// the Basic Multilingual Plane, which the PDF writer cannot draw). Noto CJK is not among them: its .ttc
+// collections are CFF, which the PDF writer cannot embed.
+var DefaultFallbacks = []string{
+	"/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+	"/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
+	"/usr/share/fonts/truetype/ancient-scripts/Symbola_hint.ttf",
+	"/usr/share/fonts/truetype/symbola/Symbola.ttf",
+}
+
+// SetFallbacks replaces the fallback chain by the font files at paths, in
+// order; files that do not exist are skipped when a character is looked up.
+func (f *Fonts) SetFallbacks(paths []string) {
+	f.fallbacks = nil
+	for _, p := range paths {
+		f.fallbacks = append(f.fallbacks, fallback{path: p})
+	}
+}
+
+// For is the face that draws r in text whose own face is primary: primary
+// itself, else the first font of the fallback chain that has r, else nil.
+//
+// A character outside the Basic Multilingual Plane (most emoji: 😊 is
+// U+1F60A) has no face: go-pdf/fpdf maps characters to glyphs through a
+// table of 65,536 entries and panics past it.
+func (f *Fonts) For(primary *Face, r rune) *Face {
+	if r > 0xFFFF {
+		return nil
+	}
+	if primary.Has(r) {
+		return primary
+	}
+	for i := range f.fallbacks {
+		fb := &f.fallbacks[i]
+		if !fb.loaded {
+			fb.loaded = true
+			if fileExists(fb.path) {
+				// A font that cannot be read or embedded is skipped, as
+				// one not installed is: the chain is a best effort, and a
+				// character no font draws is still named as an error.
+				fb.face, _ = LoadFace(fb.path)
+			}
+		}
+		if fb.face != nil && fb.face.Has(r) {
+			return fb.face
+		}
+	}
+	return nil
+}
+
+// Chain names the fonts tried for a character in text of face primary.
+func (f *Fonts) Chain(primary *Face) string {
+	names := []string{primary.Name}
+	for _, fb := range f.fallbacks {
+		if fb.face != nil {
+			names = append(names, fb.face.Name)
+		} else if !fb.loaded || fileExists(fb.path) {
+			names = append(names, filepath.Base(fb.path))
+		}
+	}
+	return strings.Join(names, ", ")
+}
+
+// Width is the width of s in thousandths of an em, each character measured
+// in the face that draws it (a character no face draws counts as half an em).
+func (f *Fonts) Width(primary *Face, s string) float64 {
+	w := 0.0
+	for _, r := range s {
+		face := f.For(primary, r)
+		if face == nil {
+			face = primary
+		}
+		w += face.Advance(r)
+	}
+	return w
+}
+
+// Runs cuts s into runs drawn by one face each, calling fn with each run's
+// face and text; a character no face draws goes with primary.
+func (f *Fonts) Runs(primary *Face, s string, fn func(face *Face, text string)) {
+	start := 0
+	var cur *Face
+	for i, r := range s {
+		face := f.For(primary, r)
+		if face == nil {
+			face = primary
+		}
+		if face != cur && i > start {
+			fn(cur, s[start:i])
+			start = i
+		}
+		cur = face
+	}
+	if start < len(s) {
+		fn(cur, s[start:])
+	}
 }
 
 // defaultFonts are looked for, in order, when the recipe names none.
@@ -163,6 +274,7 @@ func FindFonts(regular, bold, mono string) (*Fonts, error) {
 		return nil, fmt.Errorf("font %s has no Hangul; %s", regular, fontHint)
 	}
 	fonts := &Fonts{Regular: reg, Bold: reg, Mono: reg}
+	fonts.SetFallbacks(DefaultFallbacks)
 	if bold == "" {
 		ext := filepath.Ext(regular)
 		if p := strings.TrimSuffix(regular, ext) + "Bold" + ext; fileExists(p) {

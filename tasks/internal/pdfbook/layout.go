@@ -130,7 +130,7 @@ func (m measurer) sizeOf(st typeset.Style) float64 {
 }
 
 func (m measurer) Width(s string, st typeset.Style) float64 {
-	return m.face(st).Width(s) / 1000 * m.sizeOf(st) * ptToMM
+	return m.fonts.Width(m.face(st), s) / 1000 * m.sizeOf(st) * ptToMM
 }
 
 // setter lays out pages one block at a time.

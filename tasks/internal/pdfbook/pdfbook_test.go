@@ -213,9 +213,11 @@ func isNumber(s string) bool {
 	return err == nil
 }
 
+// TestMissingGlyphIsAnErrorNamingIt: a character no font of the chain
+// has (a private-use one) is an error naming it, its line and the fonts.
 func TestMissingGlyphIsAnErrorNamingIt(t *testing.T) {
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "001.md"), []byte("# 제1화\n\n본문\n\n웃음 😀 이모지\n"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "001.md"), []byte("# 제1화\n\n본문\n\n웃음 ☺ \ue000 이모지\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	b, err := manuscript.Load(context.Background(), manuscript.Options{Src: dir})
@@ -223,8 +225,47 @@ func TestMissingGlyphIsAnErrorNamingIt(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = pdfbook.Set(b, fonts(t), a5)
-	if err == nil || !strings.Contains(err.Error(), "001.md:5: character '😀' (U+1F600) is not in font NanumMyeongjo") {
+	if err == nil || !strings.Contains(err.Error(), "001.md:5: character '\\ue000' (U+E000) is in none of the fonts (NanumMyeongjo, DejaVuSans, DroidSansFallback, Symbola") {
 		t.Fatalf("error %v", err)
+	}
+}
+
+// TestEmojiOutsideTheBMPAreNamed: 😊 (U+1F60A) cannot be drawn by the PDF
+// writer in any font; it is an error naming it, its line and what to do.
+// Before this check, a fallback font that had it made fpdf panic ("index
+// out of range [65536]") while writing the file.
+func TestEmojiOutsideTheBMPAreNamed(t *testing.T) {
+	_, _, err := setEpisodes(t, a5, map[string]string{"001.md": "# 제1화\n\n본문\n\n그가 웃었다 😊\n"})
+	if err == nil || !strings.Contains(err.Error(), "001.md:5: character '😊' (U+1F60A) lies outside Unicode's Basic Multilingual Plane") {
+		t.Fatalf("error %v", err)
+	}
+}
+
+// TestMissingGlyphsFallBackAlongTheChain sets symbols, Greek with accents,
+// Hanja and Hebrew, which NanumMyeongjo lacks, in body text, bold, code, a
+// title and the running head: each character is drawn by the first
+// fallback font that has it, embedded as a subset, and pdftotext gives the
+// text back. Before, the first such character failed the book.
+func TestMissingGlyphsFallBackAlongTheChain(t *testing.T) {
+	episodes := map[string]string{
+		"001.md": "# 제1화 ☺ 웃는 얼굴\n\n그가 웃었다 ☺ 그리고 말했다.\n\n**굵게 ♫** 그리고 `코드 ⌘` 그리고 Ελληνικά é\n\n漢字와 שלום 그리고 ✔ 체크\n",
+	}
+	l, pdf, err := setEpisodes(t, a5, episodes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkLinesInside(t, l)
+	fontList := testtools.Poppler(t, "pdffonts", pdf)
+	for _, name := range []string{"NanumMyeongjo", "DejaVuSans", "DroidSansFallback"} {
+		if !regexp.MustCompile(`(?m)^[A-Z]{6}\+` + name + ` .* yes yes `).MatchString(fontList) {
+			t.Errorf("%s is not embedded as a subset:\n%s", name, fontList)
+		}
+	}
+	text := squash(testtools.Poppler(t, "pdftotext", "-enc", "UTF-8", pdf, "-"))
+	for _, want := range []string{"그가웃었다☺그리고말했다.", "굵게♫", "코드⌘", "Ελληνικάé", "漢字와", "✔체크", "제1화☺웃는얼굴"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("pdftotext lacks %q:\n%s", want, text)
+		}
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"io"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/go-pdf/fpdf"
 	"github.com/novelfactory/runner/internal/regfile"
@@ -42,28 +43,10 @@ func Render(w io.Writer, l *Layout, info Info) error {
 
 	// Fonts get a family name as long as their final subset name, so the
 	// names can be swapped in the finished file without moving any offset.
+	// A font is added when first drawn: fallback fonts only when a
+	// character needs them.
 	families := map[*Face]string{}
 	var renames []string
-	used := map[*Face]bool{l.Fonts.Regular: true} // folios
-	for _, p := range l.Pages {
-		for _, o := range p.ops {
-			if o.kind == opText {
-				used[o.face] = true
-			}
-		}
-	}
-	for _, f := range []*Face{l.Fonts.Regular, l.Fonts.Bold, l.Fonts.Mono} {
-		if _, done := families[f]; done || !used[f] {
-			continue
-		}
-		family := fmt.Sprintf("%03d%s", len(families), strings.ToLower(f.Name))
-		families[f] = family
-		pdf.AddUTF8FontFromBytes(family, "", f.data)
-		renames = append(renames, "/utf8"+family, "/"+subsetTag(family)+"+"+f.Name)
-	}
-	if pdf.Err() {
-		return fmt.Errorf("load fonts: %w", pdf.Error())
-	}
 	images := map[string]string{}
 	links := make([]int, len(l.ChapterPages))
 	for i := range links {
@@ -73,10 +56,27 @@ func Render(w io.Writer, l *Layout, info Info) error {
 	var curFace *Face
 	curSize := 0.0
 	setFont := func(f *Face, size float64) {
-		if f != curFace || size != curSize {
-			pdf.SetFont(families[f], "", size)
-			curFace, curSize = f, size
+		if f == curFace && size == curSize {
+			return
 		}
+		family, ok := families[f]
+		if !ok {
+			family = fmt.Sprintf("%03d%s", len(families), strings.ToLower(f.Name))
+			families[f] = family
+			pdf.AddUTF8FontFromBytes(family, "", f.data)
+			renames = append(renames, "/utf8"+family, "/"+subsetTag(family)+"+"+f.Name)
+		}
+		pdf.SetFont(family, "", size)
+		curFace, curSize = f, size
+	}
+	// text draws s from x on baseline y, each character in the face of the
+	// chain that has it; spacing is added after every character.
+	text := func(face *Face, size, x, y float64, s string, spacing float64) {
+		l.Fonts.Runs(face, s, func(f *Face, run string) {
+			setFont(f, size)
+			pdf.Text(x, y, run)
+			x += f.Width(run)/1000*size*ptToMM + spacing*float64(utf8.RuneCountInString(run))
+		})
 	}
 	pdf.SetDrawColor(60, 60, 60)
 	for _, p := range l.Pages {
@@ -88,7 +88,6 @@ func Render(w io.Writer, l *Layout, info Info) error {
 		for _, o := range p.ops {
 			switch o.kind {
 			case opText:
-				setFont(o.face, o.size)
 				if o.spacing != 0 {
 					// Character spacing (Tc) applies to every glyph of a
 					// CID font; word spacing (Tw) would not.
@@ -97,10 +96,10 @@ func Render(w io.Writer, l *Layout, info Info) error {
 				if o.italic {
 					pdf.TransformBegin()
 					pdf.TransformSkewX(12, o.x, o.y)
-					pdf.Text(o.x, o.y, o.text)
+					text(o.face, o.size, o.x, o.y, o.text, o.spacing)
 					pdf.TransformEnd()
 				} else {
-					pdf.Text(o.x, o.y, o.text)
+					text(o.face, o.size, o.x, o.y, o.text, o.spacing)
 				}
 				if o.spacing != 0 {
 					pdf.RawWriteStr("0 Tc\n")
@@ -128,7 +127,7 @@ func Render(w io.Writer, l *Layout, info Info) error {
 				pdf.Link(o.x, o.y, o.w, o.h, links[o.link])
 			}
 		}
-		folio(pdf, l, p, setFont)
+		folio(l, p, text)
 		if pdf.Err() {
 			return fmt.Errorf("draw page %d: %w", pdf.PageNo(), pdf.Error())
 		}
@@ -145,19 +144,18 @@ func Render(w io.Writer, l *Layout, info Info) error {
 	return err
 }
 
-// folio draws the running head and the page number.
-func folio(pdf *fpdf.Fpdf, l *Layout, p *Page, setFont func(*Face, float64)) {
+// folio draws the running head and the page number with draw.
+func folio(l *Layout, p *Page, draw func(face *Face, size, x, y float64, s string, spacing float64)) {
 	cfg := l.Config
 	size := cfg.FontSize * 0.75
-	setFont(l.Fonts.Regular, size)
 	if p.Header != "" {
-		w := l.Fonts.Regular.Width(p.Header) / 1000 * size * ptToMM
-		pdf.Text((cfg.PageWidth-w)/2, cfg.Top*0.6, p.Header)
+		w := l.Fonts.Width(l.Fonts.Regular, p.Header) / 1000 * size * ptToMM
+		draw(l.Fonts.Regular, size, (cfg.PageWidth-w)/2, cfg.Top*0.6, p.Header, 0)
 	}
 	if p.Number > 0 {
 		n := fmt.Sprint(p.Number)
 		w := l.Fonts.Regular.Width(n) / 1000 * size * ptToMM
-		pdf.Text((cfg.PageWidth-w)/2, cfg.PageHeight-cfg.Bottom*0.45, n)
+		draw(l.Fonts.Regular, size, (cfg.PageWidth-w)/2, cfg.PageHeight-cfg.Bottom*0.45, n, 0)
 	}
 }
 
