@@ -1,8 +1,11 @@
 package pdfbook_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"image"
+	gopng "image/png"
 	"math"
 	"os"
 	"path/filepath"
@@ -65,6 +68,14 @@ func hostileCases() []hostileCase {
 		{name: "a code line of 3,000 characters", md: "```\n" + strings.Repeat("| col ", 500) + "\n```\n", want: "|col|col|col"},
 		{name: "a table of 11 columns", md: tableOf(11), want: "가나다"},
 		{name: "a 1 MB word without spaces", md: strings.Repeat("가", 1<<20/3) + "\n", want: strings.Repeat("가", 50)},
+		{name: "a line of 100,000 characters with spaces", md: strings.Repeat("가나다 ", 25_000) + "\n", want: "가나다가나다"},
+		{name: "zero-width joiners, spaces and word joiners", md: "가\u200d나\u200b다\u2060라 " + strings.Repeat("\u200d", 5000) + " 끝\n", want: "끝"},
+		{name: "a letter under 1,000 combining marks", md: "a" + strings.Repeat("\u0301", 1000) + " 가e\u0301\u0302 끝\n", want: "끝"},
+		{name: "right-to-left text and bidi controls", md: "שלום עולם مرحبا \u202e역방향\u202c 끝\n", want: "끝"},
+		{name: "U+FFFD and NUL (read as U+FFFD)", md: "가\ufffd나 다\x00라\n", want: "가\ufffd나"},
+		{name: "a 5,000-character heading without spaces", md: "## " + strings.Repeat("가", 5000) + "\n\n본문\n", want: "본문"},
+		{name: "a title heading of 20,000 characters", md: "본문 앞\n\n" + "# " + strings.Repeat("그녀는 문을 열었다. ", 2000) + "\n\n본문\n", want: "본문앞"},
+		{name: "an episode of only a heading", md: "", want: "제1화"},
 	}
 }
 
@@ -88,6 +99,77 @@ func TestHostileEpisodesAreSet(t *testing.T) {
 	}
 }
 
+// TestLinksSetTheirText: links to episodes, to the web, autolinks and
+// references are set as their text.
+func TestLinksSetTheirText(t *testing.T) {
+	l, pdf, err := setEpisodes(t, a5, map[string]string{
+		"001.md": "# 제1화\n\n[다음 화](002.md)와 [사이트](https://example.com/a?b=c \"제목\")와 <https://example.com/x> 그리고 [빈]() [참조][ref] **[굵은 링크](002.md#top)**\n\n[ref]: 002.md\n",
+		"002.md": "# 제2화\n\n[처음으로](001.md)\n",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkLinesInside(t, l)
+	text := squash(testtools.Poppler(t, "pdftotext", "-enc", "UTF-8", pdf, "-"))
+	for _, want := range []string{"다음화와사이트와https://example.com/x그리고빈참조굵은링크", "처음으로"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("pdftotext lacks %q:\n%s", want, text)
+		}
+	}
+}
+
+// TestHostileFiles sets episodes that are empty, not UTF-8, or full of
+// images: each is set or refused with a message, never a panic.
+func TestHostileFiles(t *testing.T) {
+	png := func(w, h int) string {
+		var buf bytes.Buffer
+		if err := gopng.Encode(&buf, image.NewGray(image.Rect(0, 0, w, h))); err != nil {
+			t.Fatal(err)
+		}
+		return buf.String()
+	}
+	t.Run("a 0-byte episode between two", func(t *testing.T) {
+		l, pdf, err := setEpisodes(t, a5, map[string]string{"001.md": "# 제1화\n\n하나\n", "002.md": "", "003.md": "# 제3화\n\n셋\n"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(l.ChapterPages) != 3 {
+			t.Fatalf("%d chapters", len(l.ChapterPages))
+		}
+		if text := squash(testtools.Poppler(t, "pdftotext", "-enc", "UTF-8", pdf, "-")); !strings.Contains(text, "셋") {
+			t.Errorf("pdftotext lacks the third episode:\n%s", text)
+		}
+	})
+	t.Run("a lone surrogate in the bytes", func(t *testing.T) {
+		_, _, err := setEpisodes(t, a5, map[string]string{"001.md": "# 제1화\n\n가\xed\xa0\x80나\n"})
+		if err == nil || !strings.Contains(err.Error(), "001.md:3:4: not UTF-8 text (byte 0xed)") {
+			t.Fatalf("error %v, want one naming the episode, line and byte", err)
+		}
+	})
+	t.Run("10,000 images", func(t *testing.T) {
+		l, pdf, err := setEpisodes(t, a5, map[string]string{"001.md": "# 제1화\n\n" + strings.Repeat("![점](dot.png)\n\n", 10_000), "dot.png": png(8, 8)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := strings.Count(testtools.Poppler(t, "pdfimages", "-list", pdf), "\n") - 2; n != 10_000 {
+			t.Errorf("pdfimages lists %d images on %d pages, want 10,000", n, len(l.Pages))
+		}
+	})
+	t.Run("images far larger than the page", func(t *testing.T) {
+		l, _, err := setEpisodes(t, a5, map[string]string{"001.md": "# 제1화\n\n![넓게](wide.png)\n\n![높게](tall.png)\n", "wide.png": png(12_000, 10), "tall.png": png(10, 12_000)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for n, p := range l.Pages {
+			for _, b := range p.Images() {
+				if b.X < l.TextLeft()-1e-6 || b.X+b.W > l.TextRight()+1e-6 || b.Y < a5.Top-1e-6 || b.Y+b.H > a5.PageHeight-a5.Bottom+1e-6 {
+					t.Errorf("page %d: an image at %+v leaves the text area", n+1, b)
+				}
+			}
+		}
+	})
+}
+
 // tableOf is a table of n columns.
 func tableOf(n int) string {
 	return "앞 문단\n\n" + strings.Repeat("| a ", n) + "|\n" + strings.Repeat("|---", n) + "|\n" + strings.Repeat("| 가나다 ", n) + "|\n"
@@ -98,6 +180,8 @@ func tableOf(n int) string {
 func TestBadEpisodesAreNamedErrors(t *testing.T) {
 	for _, c := range []struct{ name, md, want string }{
 		{"a table of 200 columns", tableOf(200), "001.md:5: a table of 200 columns does not fit the text width (112 mm): at most 11 do"},
+		{"a control character", "가\a나\n", "001.md:3: character '\\a' (U+0007) is in none of the fonts"},
+		{"an emoji joined by ZWJ", "가족 👩\u200d👩\u200d👧\n", "001.md:3: character '👩' (U+1F469) lies outside Unicode's Basic Multilingual Plane"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, _, err := setEpisodes(t, a5, map[string]string{"001.md": "# 제1화\n\n" + c.md})

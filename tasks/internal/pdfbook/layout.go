@@ -82,6 +82,23 @@ type Page struct {
 	chapterStart int
 }
 
+// ImageBox is where an image lies on a page, in millimetres from the
+// page's top-left corner.
+type ImageBox struct {
+	X, Y, W, H float64
+}
+
+// Images lists where the page's images lie, for checks.
+func (p *Page) Images() []ImageBox {
+	var out []ImageBox
+	for _, o := range p.ops {
+		if o.kind == opImage {
+			out = append(out, ImageBox{X: o.x, Y: o.y, W: o.w, H: o.h})
+		}
+	}
+	return out
+}
+
 // LineBox is where a set line lies on its page: X from the page's left
 // edge to the line's start, Y its baseline, W its width.
 type LineBox struct {
