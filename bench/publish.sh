@@ -5,7 +5,10 @@
 #         faster, runner's peak RSS < 64 MiB, epubcheck 0 errors / 0 warnings
 #         on both);
 #   PDF:  runner md2pdf vs Chromium's --print-to-pdf of pandoc's standalone
-#         HTML (target ≥ 15× faster), and pandoc → WeasyPrint when installed.
+#         HTML (target ≥ 15× faster), and pandoc → WeasyPrint when installed;
+#         peak RSS of runner, pandoc (making the HTML) and Chromium, and of
+#         an older runner given as BEFORE=/path/to/runner (issue 11: memory
+#         that grows with the book). EPISODES=3000 sets a 3,000-episode book.
 # Results go to bench/results/publish-*.
 source "$(dirname "$0")/lib.sh"
 need hyperfine pandoc chromium java "apt-get install hyperfine pandoc chromium default-jre epubcheck"
@@ -46,7 +49,7 @@ rss() { /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -1; }
 } | tee "$out/publish-epub-extra.txt"
 
 echo "== PDF"
-pandoc --toc -s -M title=쓰이지_않은_책들의_서고 -M lang=ko $files -o "$work/book.html"
+pandoc_html_rss=$(rss pandoc --toc -s -M title=쓰이지_않은_책들의_서고 -M lang=ko $files -o "$work/book.html")
 chrome="chromium --headless --no-sandbox --disable-gpu --no-pdf-header-footer --print-to-pdf=$work/chromium.pdf $work/book.html"
 hyperfine --runs 1 --export-markdown "$out/publish-pdf.md" \
   -n "runner md2pdf" "$work/runner apply $work/publish.yaml --set src=$book/episodes --set dest=$work/runner.pdf --state-dir $work/state >/dev/null" \
@@ -55,6 +58,11 @@ hyperfine --warmup 1 --runs 5 --export-markdown "$out/publish-pdf-runner.md" \
   -n "runner md2pdf" "$work/runner apply $work/publish.yaml --set src=$book/episodes --set dest=$work/runner.pdf --state-dir $work/state >/dev/null"
 {
   echo "runner md2pdf peak RSS: $(rss "$work/runner" apply "$work/publish.yaml" --set "src=$book/episodes" --set "dest=$work/runner.pdf" --state-dir "$work/state") KiB"
+  if [ -n "${BEFORE:-}" ]; then
+    echo "runner md2pdf before ($BEFORE): $(/usr/bin/time -f '%e s, %M KiB peak RSS' "$BEFORE" apply "$work/publish.yaml" --set "src=$book/episodes" --set "dest=$work/before.pdf" --state-dir "$work/state-before" 2>&1 >/dev/null | tail -1)"
+  fi
+  echo "pandoc --toc -s (the HTML) peak RSS: $pandoc_html_rss KiB"
+  echo "chromium --print-to-pdf peak RSS: $(rss $chrome) KiB"
   echo "pages: runner $(pdfinfo "$work/runner.pdf" | awk '/^Pages/{print $2}'), chromium $(pdfinfo "$work/chromium.pdf" | awk '/^Pages/{print $2}')"
   if command -v weasyprint >/dev/null; then
     start=$(date +%s.%N)
