@@ -149,22 +149,24 @@ func runMd2pdf(ctx context.Context, env *tasktype.Env, p *Md2pdfParams) (tasktyp
 	if err != nil {
 		return nil, err
 	}
-	layout, err := pdfbook.Set(b, fonts, cfg)
+	dest := env.Path(p.Dest)
+	info := pdfbook.Info{
+		Title: b.Meta.Title, Author: strings.Join(b.Meta.AllAuthors(), ", "), Subject: b.Meta.Description,
+		Keywords: strings.Join(b.Meta.Subjects, ", "), Language: b.Meta.Language, Date: bookTime(p.Reproducible, b.Meta),
+	}
+	// Pages are set and written one at a time, straight into the file.
+	pages := 0
+	size, err := writeAtomically(dest, func(w io.Writer) error {
+		var err error
+		pages, err = pdfbook.Write(ctx, w, b, fonts, cfg, info)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	dest := env.Path(p.Dest)
-	info := pdfbook.Info{
-		Title: b.Meta.Title, Author: strings.Join(b.Meta.AllAuthors(), ", "), Subject: b.Meta.Description,
-		Keywords: strings.Join(b.Meta.Subjects, ", "), Language: b.Meta.Language, Date: bookTime(p.Reproducible, b.Meta),
-	}
-	size, err := writeAtomically(dest, func(w io.Writer) error { return pdfbook.Render(w, layout, info) })
-	if err != nil {
-		return nil, err
-	}
-	fmt.Fprintf(env.Log, "typeset %q: %d episodes on %d pages in %s → %s (%s)\n", b.Meta.Title, len(b.Chapters), len(layout.Pages), fonts.Regular.Name, dest, humanBytes(size))
-	return tasktype.Outputs{"path": dest, "bytes": size, "pages": len(layout.Pages)}, nil
+	fmt.Fprintf(env.Log, "typeset %q: %d episodes on %d pages in %s → %s (%s)\n", b.Meta.Title, len(b.Chapters), pages, fonts.Regular.Name, dest, humanBytes(size))
+	return tasktype.Outputs{"path": dest, "bytes": size, "pages": pages}, nil
 }

@@ -1,7 +1,9 @@
 package pdfbook
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 
@@ -160,6 +162,11 @@ type setter struct {
 	right   float64 // current right edge
 	header  string
 	chapter *manuscript.Chapter
+	// emit, when set, takes each page as soon as it is full (numbered from
+	// first); the setter keeps none.
+	emit    func(p *Page, number int)
+	first   int
+	emitted int
 }
 
 // Set lays out the book: cover, table of contents, then every chapter on a
@@ -179,22 +186,8 @@ func Set(b *manuscript.Book, fonts *Fonts, cfg Config) (*Layout, error) {
 	firstChapterPage := len(l.Pages) + tocPages + 1
 	// Chapters first, so the contents know their page numbers.
 	chapters := &setter{l: &Layout{Config: cfg, Fonts: fonts, book: b}, cfg: cfg}
-	prevPart := ""
-	md := manuscript.Markdown(false)
-	for i, ch := range b.Chapters {
-		if err := b.Parse(ch, md); err != nil {
-			return nil, err
-		}
-		chapters.chapterStart(i, ch, prevPart)
-		prevPart = ch.Part
-		err := chapters.blocks(ch.Doc, ch)
-		ch.Release()
-		if err != nil {
-			if strings.HasPrefix(err.Error(), ch.Rel+":") {
-				return nil, err // it names the episode and the line
-			}
-			return nil, fmt.Errorf("%s: %w", ch.Rel, err)
-		}
+	if err := chapters.chapters(context.Background(), b); err != nil {
+		return nil, err
 	}
 	for n, p := range chapters.l.Pages {
 		if p.chapterStart >= 0 {
@@ -211,6 +204,81 @@ func Set(b *manuscript.Book, fonts *Fonts, cfg Config) (*Layout, error) {
 	return l, nil
 }
 
+// Write sets the book and writes it as a PDF into w a page at a time:
+// each chapter page is drawn and dropped as soon as it is full, so memory
+// does not grow with the book. The cover and contents, set last (they need
+// the chapters' page numbers), come first in the file's page order. It
+// returns the number of pages.
+func Write(ctx context.Context, w io.Writer, b *manuscript.Book, fonts *Fonts, cfg Config, info Info) (int, error) {
+	if err := cfg.Check(); err != nil {
+		return 0, err
+	}
+	l := &Layout{Config: cfg, Fonts: fonts, book: b}
+	s := &setter{l: l, cfg: cfg}
+	if err := s.checkGlyphs(b); err != nil {
+		return 0, err
+	}
+	s.cover()
+	entries := tocEntries(b)
+	tocPages := s.tocPageCount(len(entries))
+	d := newDoc(w, l)
+	chapters := &setter{l: &Layout{Config: cfg, Fonts: fonts, book: b}, cfg: cfg}
+	chapters.first = len(l.Pages) + tocPages + 1
+	chapters.emit = func(p *Page, number int) {
+		id := d.page(p)
+		if p.chapterStart >= 0 {
+			d.chapterPages[p.chapterStart] = id
+			l.ChapterPages = append(l.ChapterPages, number)
+		}
+	}
+	if err := chapters.chapters(ctx, b); err != nil {
+		return 0, err
+	}
+	chapters.flush()
+	if d.err != nil {
+		return 0, d.err
+	}
+	body := d.order
+	d.order = nil
+	s.toc(entries, l.ChapterPages, tocPages)
+	for i, p := range l.Pages {
+		if p.Number != 0 {
+			p.Number = i + 1
+		}
+		d.page(p)
+	}
+	d.order = append(d.order, body...)
+	if err := d.finish(info); err != nil {
+		return 0, err
+	}
+	return len(d.order), nil
+}
+
+// chapters sets every chapter, each from a new page.
+func (s *setter) chapters(ctx context.Context, b *manuscript.Book) error {
+	prevPart := ""
+	md := manuscript.Markdown(false)
+	for i, ch := range b.Chapters {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := b.Parse(ch, md); err != nil {
+			return err
+		}
+		s.chapterStart(i, ch, prevPart)
+		prevPart = ch.Part
+		err := s.blocks(ch.Doc, ch)
+		ch.Release()
+		if err != nil {
+			if strings.HasPrefix(err.Error(), ch.Rel+":") {
+				return err // it names the episode and the line
+			}
+			return fmt.Errorf("%s: %w", ch.Rel, err)
+		}
+	}
+	return nil
+}
+
 func (s *setter) textWidth() float64  { return s.cfg.PageWidth - s.cfg.Left - s.cfg.Right }
 func (s *setter) textBottom() float64 { return s.cfg.PageHeight - s.cfg.Bottom }
 func (s *setter) lineHeight(size float64) float64 {
@@ -218,13 +286,31 @@ func (s *setter) lineHeight(size float64) float64 {
 }
 
 func (s *setter) newPage(header string, numbered bool) {
+	s.flush()
 	s.page = &Page{Header: header, chapterStart: -1}
 	if numbered {
 		s.page.Number = -1 // set to the physical page number at the end
 	}
-	s.l.Pages = append(s.l.Pages, s.page)
+	if s.emit == nil {
+		s.l.Pages = append(s.l.Pages, s.page)
+	}
 	s.y = s.cfg.Top
 	s.left, s.right = s.cfg.Left, s.cfg.PageWidth-s.cfg.Right
+}
+
+// flush hands the finished page to emit, when pages are streamed, with
+// its physical page number.
+func (s *setter) flush() {
+	if s.emit == nil || s.page == nil {
+		return
+	}
+	number := s.first + s.emitted
+	if s.page.Number != 0 {
+		s.page.Number = number
+	}
+	s.emit(s.page, number)
+	s.emitted++
+	s.page = nil
 }
 
 // ensure starts a new page unless h millimetres fit below the cursor.
