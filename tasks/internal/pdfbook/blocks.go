@@ -335,9 +335,6 @@ func (s *setter) checkText(text string, st typeset.Style, ch *manuscript.Chapter
 
 // missing says that no font has r, and what to do.
 func (s *setter) missing(r rune, face *Face) string {
-	if r > 0xFFFF {
-		return fmt.Sprintf("character %q (U+%04X) lies outside Unicode's Basic Multilingual Plane, which the PDF writer (go-pdf/fpdf) cannot draw in any font; replace it (an emoji by a word, or by a symbol such as ☺ U+263A) or remove it", r, r)
-	}
 	return fmt.Sprintf("character %q (U+%04X) is in none of the fonts (%s); use a font that has it (font:, bold_font:, mono_font:) or remove it", r, r, s.l.Fonts.Chain(face))
 }
 

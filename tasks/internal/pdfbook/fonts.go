@@ -138,8 +138,7 @@ type fallback struct {
 // DefaultFallbacks are Debian's fonts tried, in order, for a character the
 // Korean fonts lack: DejaVu (Latin, Greek, Cyrillic, Hebrew, Arabic,
 // symbols, combining marks), Droid Sans Fallback (CJK ideographs, kana)
-// and Symbola (symbols and dingbats, in one colour; its emoji lie outside
-// the Basic Multilingual Plane, which the PDF writer cannot draw). Noto CJK is not among them: its .ttc
+// and Symbola (symbols and emoji, in one colour). Noto CJK is not among them: its .ttc
 // collections are CFF, which the PDF writer cannot embed.
 var DefaultFallbacks = []string{
 	"/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
@@ -159,14 +158,7 @@ func (f *Fonts) SetFallbacks(paths []string) {
 
 // For is the face that draws r in text whose own face is primary: primary
 // itself, else the first font of the fallback chain that has r, else nil.
-//
-// A character outside the Basic Multilingual Plane (most emoji: 😊 is
-// U+1F60A) has no face: go-pdf/fpdf maps characters to glyphs through a
-// table of 65,536 entries and panics past it.
 func (f *Fonts) For(primary *Face, r rune) *Face {
-	if r > 0xFFFF {
-		return nil
-	}
 	if primary.Has(r) {
 		return primary
 	}

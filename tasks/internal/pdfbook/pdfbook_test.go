@@ -230,14 +230,27 @@ func TestMissingGlyphIsAnErrorNamingIt(t *testing.T) {
 	}
 }
 
-// TestEmojiOutsideTheBMPAreNamed: 😊 (U+1F60A) cannot be drawn by the PDF
-// writer in any font; it is an error naming it, its line and what to do.
-// Before this check, a fallback font that had it made fpdf panic ("index
-// out of range [65536]") while writing the file.
-func TestEmojiOutsideTheBMPAreNamed(t *testing.T) {
-	_, _, err := setEpisodes(t, a5, map[string]string{"001.md": "# 제1화\n\n본문\n\n그가 웃었다 😊\n"})
-	if err == nil || !strings.Contains(err.Error(), "001.md:5: character '😊' (U+1F60A) lies outside Unicode's Basic Multilingual Plane") {
-		t.Fatalf("error %v", err)
+// TestEmojiAreDrawn sets emoji of chat-style scenes, inside and outside
+// the Basic Multilingual Plane, in the body and a title: each is drawn by a
+// fallback font, embedded as a subset, and pdftotext gives it back. Before,
+// the first emoji failed the book ("not in font NanumMyeongjo"), and
+// go-pdf/fpdf could not draw a character past U+FFFF in any font (it
+// panicked, index out of range [65536]).
+func TestEmojiAreDrawn(t *testing.T) {
+	l, pdf, err := setEpisodes(t, a5, map[string]string{"001.md": "# 제1화 🎉 축하\n\n그가 웃었다 😊 그리고 😀 🙏 손을 모았다.\n\n> 하트 ❤ 🐶 강아지\n"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkLinesInside(t, l)
+	fontList := testtools.Poppler(t, "pdffonts", pdf)
+	if !regexp.MustCompile(`(?m)^[A-Z]{6}\+(DejaVuSans|Symbola) .* yes yes yes `).MatchString(fontList) {
+		t.Errorf("no fallback font embedded as a subset:\n%s", fontList)
+	}
+	text := squash(testtools.Poppler(t, "pdftotext", "-enc", "UTF-8", pdf, "-"))
+	for _, want := range []string{"그가웃었다😊그리고😀🙏손을모았다.", "하트❤🐶강아지", "제1화🎉축하"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("pdftotext lacks %q:\n%s", want, text)
+		}
 	}
 }
 
