@@ -100,7 +100,7 @@ func init() {
 			"file; NanumMyeongjo from Debian's fonts-nanum by default) is embedded as a subset; a character it lacks " +
 			"is drawn by the first of DejaVu Sans, Droid Sans Fallback and Symbola that has it (emoji in one colour), " +
 			"and one none has is an error naming the character and the line. Pages are written as they are set, " +
-			"so memory does not grow with the book. The text stays extractable (pdftotext gives it back). Like " +
+			"never kept in memory. The text stays extractable (pdftotext gives it back). Like " +
 			"md2epub, it reads only files inside the project (src's folder and its parent) and the folders under " +
 			"`allow_read`; an image or episode that resolves elsewhere is refused.",
 		Outputs: []tasktype.Output{

@@ -3,8 +3,7 @@
 // heads and folios, an outline, embedded subset fonts, and Korean line
 // breaking from package typeset. Layout and drawing are separate steps, so
 // the layout can be checked (no line wider than the text area) on its own;
-// Write runs both a page at a time, so a book of any length is set in
-// memory that does not grow with it.
+// Write runs both a page at a time and keeps no page once written.
 package pdfbook
 
 import (
