@@ -156,6 +156,12 @@ func TestHostileFiles(t *testing.T) {
 			t.Errorf("pdfimages lists %d images on %d pages, want 10,000", n, len(l.Pages))
 		}
 	})
+	t.Run("a PNG of 50 megapixels in a small file", func(t *testing.T) {
+		_, _, err := setEpisodes(t, a5, map[string]string{"001.md": "# 제1화\n\n![큰](big.png)\n", "big.png": png(10_000, 5_000)})
+		if err == nil || !strings.Contains(err.Error(), "big.png: image is 10000×5000 pixels, more than the 40 megapixels a PDF page needs") {
+			t.Fatalf("error %v", err)
+		}
+	})
 	t.Run("images far larger than the page", func(t *testing.T) {
 		l, _, err := setEpisodes(t, a5, map[string]string{"001.md": "# 제1화\n\n![넓게](wide.png)\n\n![높게](tall.png)\n", "wide.png": png(12_000, 10), "tall.png": png(10, 12_000)})
 		if err != nil {

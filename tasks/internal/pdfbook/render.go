@@ -105,9 +105,15 @@ func (d *doc) font(f *Face) (string, *pdfwrite.Font) {
 func (d *doc) image(img *manuscript.Image) string {
 	if _, ok := d.images[img.Path]; !ok {
 		id := 0
-		data, err := regfile.ReadFile(img.Path)
-		if err == nil {
-			id, err = d.w.Image(data, img.MediaType)
+		var err error
+		switch img.MediaType {
+		case "image/png", "image/jpeg", "image/gif":
+			var data []byte
+			if data, err = regfile.ReadFile(img.Path); err == nil {
+				id, err = d.w.Image(data, img.MediaType)
+			}
+		default:
+			err = fmt.Errorf("only PNG, JPEG and GIF go into a PDF, not %s", img.MediaType)
 		}
 		if err != nil && d.err == nil {
 			d.err = fmt.Errorf("image %s: %w", img.Path, err)

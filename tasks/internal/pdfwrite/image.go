@@ -10,6 +10,10 @@ import (
 	_ "image/png" // PNG images in episodes
 )
 
+// MaxPixels is the most pixels a PNG or GIF may have: decoding one costs
+// memory by the pixel, whatever the file's size.
+const MaxPixels = 40_000_000
+
 // Image writes an image XObject and returns its object number. JPEG data
 // goes in as it is (DCTDecode); PNG and GIF are decoded and written as
 // deflated RGB, with a soft mask when they have transparency.
@@ -30,6 +34,16 @@ func (w *Writer) Image(data []byte, mediaType string) (int, error) {
 		id := w.Alloc()
 		w.Stream(id, fmt.Sprintf(" /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace %s /BitsPerComponent 8%s /Filter /DCTDecode", cfg.Width, cfg.Height, space, decode), data, false)
 		return id, w.Err()
+	}
+	cfg, _, err := image.DecodeConfig(bytes.NewReader(data))
+	if err != nil {
+		return 0, fmt.Errorf("read image: %w", err)
+	}
+	// Decoded, a PNG takes 7 bytes a pixel here: a small file of many
+	// pixels (a PNG of 40,000×40,000 zeros is a few MB) must not take
+	// gigabytes.
+	if px := int64(cfg.Width) * int64(cfg.Height); px > MaxPixels {
+		return 0, fmt.Errorf("image is %d×%d pixels, more than the %d megapixels a PDF page needs; scale it down (a full A5 page at 300 dpi is 1748×2480)", cfg.Width, cfg.Height, MaxPixels/1_000_000)
 	}
 	img, _, err := image.Decode(bytes.NewReader(data))
 	if err != nil {
