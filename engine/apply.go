@@ -235,15 +235,24 @@ func Apply(ctx context.Context, opt Options) (Result, error) {
 // at any depth, since each may be printed on its own.
 func secretTexts(v any) []string {
 	texts := []string{eval.Text(v)}
+	return appendLeaves(texts, v)
+}
+
+// appendLeaves appends the text of every scalar inside v (not of the maps
+// and lists between: the text of each level would hold all the levels
+// below, quadratic in the depth).
+func appendLeaves(texts []string, v any) []string {
 	switch x := v.(type) {
 	case map[string]any:
 		for _, e := range x {
-			texts = append(texts, secretTexts(e)...)
+			texts = appendLeaves(texts, e)
 		}
 	case []any:
 		for _, e := range x {
-			texts = append(texts, secretTexts(e)...)
+			texts = appendLeaves(texts, e)
 		}
+	default:
+		texts = append(texts, eval.Text(v))
 	}
 	return texts
 }
@@ -339,7 +348,7 @@ func finish(opt Options, run *state.Run, store *state.Store, masker *secret.Mask
 	} else {
 		fmt.Fprintln(opt.Stdout)
 		report.WriteSummary(opt.Stdout, run, masker)
-		fmt.Fprintf(opt.Stdout, "\nrun %s %s; state and logs: %s\n", run.ID, run.Status, store.RunDir(run.ID))
+		fmt.Fprintf(opt.Stdout, "\nrun %s %s; state and logs: %s\n", run.ID, run.Status, masker.String(store.RunDir(run.ID)))
 	}
 	if opt.StepSummary == "" {
 		return

@@ -176,8 +176,17 @@ func TestWeeklyBackupRefusesProjectNamesOutsideProjects(t *testing.T) {
 		"Pilot,.hidden":        `projects: ".hidden" is not the name of a folder of projects/`,
 		"Pilot, Pilot":         "projects: named more than once: Pilot",
 		"Pilot,Ember/../Pilot": `projects: "Ember/../Pilot" is not the name`,
+		// A YAML list in a --vars file (second hostile review): an empty
+		// name, and a name holding a line break, passed the check.
+		"vars:[\"\"]":              `projects: "" is not the name of a folder of projects/`,
+		"vars:[\"Pilot\\nEmber\"]": "projects: a name holds a line break",
 	} {
-		res := runner(t, dir, baseEnv(), "apply", "recipes/weekly-backup.yaml", "--set", "stamp=20261203", "--set", "projects="+projects)
+		args := []string{"apply", "recipes/weekly-backup.yaml", "--set", "stamp=20261203", "--set", "projects=" + projects}
+		if list, ok := strings.CutPrefix(projects, "vars:"); ok {
+			writeFile(t, filepath.Join(dir, "projects.yaml"), "projects: "+list+"\n")
+			args = []string{"apply", "recipes/weekly-backup.yaml", "--set", "stamp=20261203", "--vars", "projects.yaml"}
+		}
+		res := runner(t, dir, baseEnv(), args...)
 		if res.code != 1 || !strings.Contains(res.stderr+res.stdout, want) || !strings.Contains(res.stdout, "zip-episodes    skipped") {
 			t.Errorf("projects=%s: exit %d\n%s%s", projects, res.code, res.stdout, res.stderr)
 		}
@@ -231,5 +240,60 @@ func TestErrorsUnderJSONOutputAreJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(res.stdout), &ev); err != nil || res.code != 2 || ev.Event != "error" || ev.Code != 2 ||
 		len(ev.Problems) != 1 || ev.Problems[0].File != "bad.yaml" || ev.Problems[0].Line != 2 || ev.Problems[0].Col != 11 {
 		t.Errorf("exit %d, %v: %+v\n%s", res.code, err, ev, res.stdout)
+	}
+}
+
+// TestADeeplyNestedSecretIsRegisteredInLinearTime: each level of a secret
+// list registered the text of all the levels below it: 9,990 levels did
+// not finish in a minute (second hostile review of issue 11, finding 4).
+func TestADeeplyNestedSecretIsRegisteredInLinearTime(t *testing.T) {
+	dir := t.TempDir()
+	const depth = 9990
+	writeFile(t, filepath.Join(dir, "r.yaml"), "version: 1\nvars:\n  v: "+strings.Repeat("[", depth)+`"deepsecret9"`+strings.Repeat("]", depth)+
+		"\nsecrets: [v]\ntasks:\n  t:\n    uses: shell\n    with: {run: \"echo deepsecret9\"}\n")
+	cmd := exec.Command(runnerBin, "apply", "r.yaml")
+	cmd.Dir, cmd.Env = dir, baseEnv()
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil || !strings.Contains(out.String(), "t │ ***") || strings.Contains(out.String(), "deepsecret9") {
+			t.Errorf("%v\n%.2000s", err, out.String())
+		}
+	case <-time.After(2 * time.Minute): // a hang, not a speed limit
+		cmd.Process.Kill()
+		t.Fatal("runner still registering the secret after 2 minutes")
+	}
+}
+
+// TestTheLastLineMasksTheStateFolder: the summary's last line printed the
+// state folder's path in clear when a secret was part of it, though the
+// lines above masked it (second hostile review of issue 11, finding 3).
+func TestTheLastLineMasksTheStateFolder(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "dir-Sup3rS3cret")
+	writeFile(t, filepath.Join(dir, "r.yaml"), "version: 1\nvars:\n  pw: Sup3rS3cret\nsecrets: [pw]\ntasks:\n  t:\n    uses: shell\n    with: {run: \"pwd\"}\n")
+	res := runner(t, dir, baseEnv(), "apply", "r.yaml")
+	if res.code != 0 || strings.Contains(res.stdout+res.stderr, "Sup3rS3cret") || !strings.Contains(res.stdout, "state and logs: ") {
+		t.Errorf("exit %d\n%s%s", res.code, res.stdout, res.stderr)
+	}
+}
+
+// TestATZNamingNoZoneIsNamed: Go runs in UTC without a word when TZ names
+// no zone; runner's dates follow it, so runner says so (second hostile
+// review of issue 11, finding 7).
+func TestATZNamingNoZoneIsNamed(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "r.yaml"), "version: 1\ntasks:\n  t:\n    uses: shell\n    with: {run: \"true\"}\n")
+	res := runner(t, dir, baseEnv("TZ=Asia/Seol"), "validate", "r.yaml")
+	if res.code != 0 || !strings.Contains(res.stderr, "warning: TZ=Asia/Seol names no time zone: local time is UTC") {
+		t.Errorf("exit %d\n%s", res.code, res.stderr)
+	}
+	if res := runner(t, dir, baseEnv("TZ=Asia/Seoul"), "validate", "r.yaml"); res.stderr != "" {
+		t.Errorf("TZ=Asia/Seoul: %s", res.stderr)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 	_ "time/tzdata" // timezone: works on machines without a zone database (slim CI images)
 
 	"github.com/novelfactory/runner/engine"
@@ -83,6 +84,13 @@ func checkTZ(stderr io.Writer) {
 			fmt.Fprintf(stderr, "warning: TZ=%s names %s, which is not a regular file: local time is UTC\n", quote.Cut(tz), p)
 			os.Setenv("TZ", "UTC")
 			return
+		}
+	}
+	// Go falls back to UTC without a word for a TZ naming no zone
+	// (TZ=Asia/Seol): say so, since now() and dated names follow it.
+	if !filepath.IsAbs(name) {
+		if _, err := time.LoadLocation(name); err != nil {
+			fmt.Fprintf(stderr, "warning: TZ=%s names no time zone: local time is UTC\n", quote.Cut(tz))
 		}
 	}
 }

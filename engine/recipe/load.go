@@ -314,6 +314,15 @@ func (l *loader) parseYAML(display string, data []byte) (*yaml.Node, bool) {
 				break
 			}
 		}
+		// yaml.v3 numbers a parser's errors ("did not find expected …")
+		// from 0 and a scanner's from 1, and leaves out a line 0: make
+		// them all 1-based, and keep them on a line that has text.
+		if strings.HasPrefix(strings.TrimPrefix(msg, "yaml: "), "did not find expected") || line == 0 {
+			line++
+		}
+		for line > 1 && (line > len(lines) || len(bytes.TrimSpace(lines[line-1])) == 0) {
+			line--
+		}
 		if line > 0 && line <= len(lines) {
 			text := lines[line-1]
 			col = len(text) - len(bytes.TrimLeft(text, " ")) + 1
@@ -325,7 +334,7 @@ func (l *loader) parseYAML(display string, data []byte) (*yaml.Node, bool) {
 				msg = fmt.Sprintf("control character U+%04X is not allowed: write it as an escape (\"\\u%04X\") in a double-quoted string, or remove it", c, c)
 			}
 		}
-		if m := unknownAnchorRe.FindStringSubmatch(msg); m != nil && line == 0 {
+		if m := unknownAnchorRe.FindStringSubmatch(msg); m != nil {
 			if at := bytes.Index(data, []byte("*"+m[1])); at >= 0 {
 				line, col = lineCol(data, at)
 			}

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode"
 	"unicode/utf16"
 	"unicode/utf8"
 
@@ -53,6 +54,10 @@ type Masker struct {
 	list     []string // the values, longest first
 	replacer *strings.Replacer
 	longest  int
+	// spelled matches each secret written with any mix of the escapes a
+	// program may print its characters in (see spellings).
+	spelled []*regexp.Regexp
+	plain   map[string]bool // the secrets (and lines) spelled is built for
 }
 
 // New returns a masker that knows no secrets yet.
@@ -92,6 +97,14 @@ func (m *Masker) Add(values ...string) {
 					m.values[form] = true
 					changed = true
 				}
+			}
+			if m.plain == nil {
+				m.plain = map[string]bool{}
+			}
+			if re := spellings(f); re != nil && !m.plain[f] {
+				m.plain[f] = true
+				m.spelled = append(m.spelled, re)
+				changed = true
 			}
 		}
 	}
@@ -156,6 +169,96 @@ func encodings(v string) []string {
 	add(base64.URLEncoding.EncodeToString([]byte(v)))
 	add(base64.RawURLEncoding.EncodeToString([]byte(v)))
 	return forms
+}
+
+// escapeMarks are the characters an escaped spelling of a secret holds one
+// of at least: only a text that holds one is matched against spellings.
+const escapeMarks = `%\\'+&`
+
+// spellings returns a pattern matching v written with any mix, character
+// by character, of the escapes programs print characters in: percent
+// encoding of each byte (upper- or lower-case hex, a space also as +),
+// \uXXXX and \xXX escapes (once or twice escaped, surrogate pairs and
+// \UXXXXXXXX beyond the BMP), the short escapes of JSON and Go (\" \\ \n
+// \t \r, once or twice), the shell's '\” and '"'"' and YAML's ” for an
+// apostrophe, and HTML's &#NN; &#xNN; &quot; &amp; &lt; &gt; &apos;. Each
+// encoder leaves a different set of characters alone (Python's quote keeps
+// /, encodeURI keeps ?:@&=+$, Go's URL path keeps @ and +): matching every
+// mix covers them all. It returns nil when v has no character that any
+// encoder escapes.
+func spellings(v string) *regexp.Regexp {
+	var b strings.Builder
+	escaped := false
+	for _, r := range v {
+		if r < utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r) || r == '-' || r == '_' || r == '.' || r == '~') {
+			b.WriteString(regexp.QuoteMeta(string(r)))
+			continue
+		}
+		escaped = true
+		alts := []string{regexp.QuoteMeta(string(r))}
+		var pct strings.Builder
+		for _, c := range []byte(string(r)) {
+			pct.WriteString("%" + hexDigits(fmt.Sprintf("%02X", c)))
+		}
+		alts = append(alts, pct.String())
+		if r <= 0xFFFF {
+			u := hexDigits(fmt.Sprintf("%04X", r))
+			alts = append(alts, `\\{1,3}u`+u)
+		} else {
+			r1, r2 := utf16.EncodeRune(r)
+			alts = append(alts,
+				`\\{1,3}u`+hexDigits(fmt.Sprintf("%04X", r1))+`\\{1,3}u`+hexDigits(fmt.Sprintf("%04X", r2)),
+				`\\{1,3}U`+hexDigits(fmt.Sprintf("%08X", r)))
+		}
+		if r < 0x100 {
+			alts = append(alts, `\\{1,3}x`+hexDigits(fmt.Sprintf("%02X", r)))
+		}
+		alts = append(alts, fmt.Sprintf("&#0*%d;", r), "&#[xX]0*"+hexDigits(fmt.Sprintf("%X", r))+";")
+		switch r {
+		case ' ':
+			alts = append(alts, `\+`)
+		case '"':
+			alts = append(alts, `\\{1,7}"`, "&quot;")
+		case '\\':
+			alts = append(alts, `\\{2,8}`)
+		case '\n':
+			alts = append(alts, `\\{1,3}n`)
+		case '\t':
+			alts = append(alts, `\\{1,3}t`)
+		case '\r':
+			alts = append(alts, `\\{1,3}r`)
+		case '\'':
+			alts = append(alts, `'\\''`, `'"'"'`, `''`, "&apos;", `\\{1,3}'`)
+		case '&':
+			alts = append(alts, "&amp;")
+		case '<':
+			alts = append(alts, "&lt;")
+		case '>':
+			alts = append(alts, "&gt;")
+		}
+		b.WriteString("(?:" + strings.Join(alts, "|") + ")")
+	}
+	if !escaped {
+		return nil
+	}
+	re, err := regexp.Compile(b.String())
+	if err != nil {
+		return nil
+	}
+	return re
+}
+
+// hexDigits turns hex digits into a pattern taking either case: 2F → 2[fF].
+func hexDigits(h string) string {
+	var b strings.Builder
+	for _, c := range h {
+		if c >= 'A' && c <= 'F' {
+			b.WriteString("[" + string(c+'a'-'A') + string(c) + "]")
+			continue
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
 }
 
 // asciiJSON rewrites the non-ASCII characters of JSON string content as
@@ -233,10 +336,15 @@ func (m *Masker) String(s string) string {
 		return s
 	}
 	m.mu.RLock()
-	r, list := m.replacer, m.list
+	r, list, spelled := m.replacer, m.list, m.spelled
 	m.mu.RUnlock()
 	if r != nil && r.Replace(s) != s { // a quick look: is any secret in s?
 		s = maskSpans(s, list)
+	}
+	if len(spelled) > 0 && strings.ContainsAny(s, escapeMarks) {
+		for _, re := range spelled {
+			s = re.ReplaceAllLiteralString(s, Mask)
+		}
 	}
 	if r != nil && strings.Contains(s, quote.CutNote) {
 		s = m.cutEdges(s)

@@ -176,3 +176,34 @@ func TestEveryEncodedFormOfASecretIsMasked(t *testing.T) {
 		}
 	}
 }
+
+// TestASecretSpelledWithAnyMixOfEscapesIsMasked: each encoder escapes a
+// different set of characters — Python's quote keeps "/", encodeURI keeps
+// "?", "+" and "'", Go's URL path keeps "@" and "+", Python's ASCII JSON
+// writes DEL as \u007f — so no list of whole forms covers them (second
+// hostile review of issue 11, findings 1 and 2). A secret is matched with
+// any mix of escapes, character by character.
+func TestASecretSpelledWithAnyMixOfEscapesIsMasked(t *testing.T) {
+	cases := map[string][]string{
+		"c'd+e f":     {"py-quote: c%27d%2Be%20f", "encodeURI: c'd+e%20f"},
+		"a b/c?d":     {"URLPath: https://h/a%20b/c%3Fd", "py-quote: a%20b/c%3Fd", "encodeURI: a%20b/c?d"},
+		"p@ss w+ord":  {"p@ss%20w%2Bord", "p%40ss%20w+ord", "p%40ss%20w%2bord"},
+		"del\x7fchar": {`json1:"del\u007fchar"`, `"\"del\\u007fchar\""`, `html: del&#127;char`},
+		"中文secret":    {`json2:"\"\\u4e2d\\u6587secret\""`, `go: "\u4E2D\u6587secret"`},
+		"it's <b>":    {`it&#39;s &lt;b&gt;`, `'it'\''s <b>'`},
+	}
+	for secretValue, texts := range cases {
+		m := secret.New()
+		m.Add(secretValue)
+		for _, text := range texts {
+			if got := m.String(text); !strings.Contains(got, secret.Mask) || strings.Contains(got, "ss") && secretValue == "p@ss w+ord" || strings.Contains(got, "char") || strings.Contains(got, "cret") {
+				t.Errorf("secret %q: %s → %s", secretValue, text, got)
+			}
+		}
+	}
+	m := secret.New()
+	m.Add("a b")
+	if got := m.String("nothing here: ab, a-b"); got != "nothing here: ab, a-b" {
+		t.Errorf("masked what is not the secret: %s", got)
+	}
+}
