@@ -96,6 +96,9 @@ func (b *Book) resolveLinks(policy string, drafts map[string]bool) error {
 		}
 		ch.links = nil
 	}
+	for _, ch := range b.Chapters {
+		ch.ids = nil // every fragment is checked: kept, they would grow with the book
+	}
 	return nil
 }
 

@@ -9,6 +9,7 @@ package manuscript
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -112,6 +113,10 @@ type Chapter struct {
 	links      []linkRef       // the links, until resolveLinks decides their fates
 	linkFates  []linkFate      // one per link, in document order
 	ids        map[string]bool // the ids of headings and notes, for #fragments
+	// named and sum let Parse read the file again (Source is dropped
+	// between Load and rendering) and check that it is what Load read.
+	named bool
+	sum   [sha256.Size]byte
 }
 
 // Load finds, reads and parses a book's episodes, resolves their images and
@@ -155,8 +160,9 @@ func Load(ctx context.Context, opt Options) (*Book, error) {
 		ch.Chars = countChars(ch.Doc, ch.Source)
 		ch.images = imageRefs(ch)
 		ch.links = collectLinks(ch)
-		// Renderers parse again, one chapter at a time, so that memory
-		// does not grow with the length of the book.
+		ch.named, ch.sum = files[i] == opt.Src, sha256.Sum256(ch.Source)
+		// Renderers read and parse again, one chapter at a time, so that
+		// memory does not grow with the length of the book.
 		ch.Release()
 		chapters[i] = ch
 		return nil
@@ -217,6 +223,16 @@ func parse(ch *Chapter, md goldmark.Markdown) map[string]bool {
 // book turned into their text; Release drops the tree again. Chapters may be
 // parsed concurrently.
 func (b *Book) Parse(ch *Chapter, md goldmark.Markdown) error {
+	if ch.Source == nil {
+		again, err := b.readChapter(ch.Path, ch.named)
+		if err != nil {
+			return err
+		}
+		if again == nil || sha256.Sum256(again.Source) != ch.sum {
+			return fmt.Errorf("%s changed while the book was being made: run again", ch.Rel)
+		}
+		ch.Source = again.Source
+	}
 	parse(ch, md)
 	ch.findTitle()
 	if err := b.pointImages(ch); err != nil {
@@ -225,8 +241,9 @@ func (b *Book) Parse(ch *Chapter, md goldmark.Markdown) error {
 	return b.pointLinks(ch)
 }
 
-// Release drops a chapter's parsed tree.
-func (ch *Chapter) Release() { ch.Doc, ch.TitleHeading = nil, nil }
+// Release drops a chapter's parsed tree and its text; Parse reads the
+// file again (and checks it did not change).
+func (ch *Chapter) Release() { ch.Doc, ch.TitleHeading, ch.Source = nil, nil, nil }
 
 // Image resolves a ref that Load wrote into an episode's AST.
 func (b *Book) Image(ref string) (*Image, bool) {

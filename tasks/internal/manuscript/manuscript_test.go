@@ -101,8 +101,8 @@ func TestLoadOrdersTitlesAndLeavesDraftsOut(t *testing.T) {
 	if b.Drafts != 1 {
 		t.Fatalf("drafts %d, want 1", b.Drafts)
 	}
-	if b.Chapters[3].TitleHeading != nil || b.Chapters[3].Doc != nil {
-		t.Fatal("Load keeps parsed trees; renderers parse again")
+	if b.Chapters[3].TitleHeading != nil || b.Chapters[3].Doc != nil || b.Chapters[3].Source != nil {
+		t.Fatal("Load keeps parsed trees or texts; renderers read and parse again")
 	}
 	if err := b.Parse(b.Chapters[3], Markdown(false)); err != nil {
 		t.Fatal(err)
@@ -244,5 +244,32 @@ func TestImagesAreFoundWhereAuthorsMeanThemAndEmbeddedOnce(t *testing.T) {
 			t.Fatalf("%s renders %s", ch.Rel, buf.String())
 		}
 		ch.Release()
+	}
+}
+
+// TestLoadKeepsNoTextAndParseChecksItIsUnchanged: Load kept every
+// episode's text until the book was written — 3,000 episodes held 41 MiB
+// and md2pdf peaked at 157 MiB. Parse reads an episode again and refuses
+// one that changed since Load read it (its title, links and images were
+// decided from the old text).
+func TestLoadKeepsNoTextAndParseChecksItIsUnchanged(t *testing.T) {
+	dir := t.TempDir()
+	writeTree(t, dir, map[string]string{"001.md": "# 하나\n\n본문.\n", "002.md": "# 둘\n\n본문.\n"})
+	b := load(t, Options{Src: dir})
+	for _, ch := range b.Chapters {
+		if ch.Source != nil {
+			t.Fatalf("%s: Load kept its text", ch.Rel)
+		}
+	}
+	if err := b.Parse(b.Chapters[0], Markdown(false)); err != nil || !strings.Contains(string(b.Chapters[0].Source), "본문") {
+		t.Fatalf("Parse: %v, text %q", err, b.Chapters[0].Source)
+	}
+	b.Chapters[0].Release()
+	if err := os.WriteFile(filepath.Join(dir, "002.md"), []byte("# 둘\n\n고친 본문.\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	err := b.Parse(b.Chapters[1], Markdown(false))
+	if err == nil || err.Error() != "002.md changed while the book was being made: run again" {
+		t.Errorf("Parse of a changed episode: %v", err)
 	}
 }

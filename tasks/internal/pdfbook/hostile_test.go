@@ -72,7 +72,7 @@ func hostileCases() []hostileCase {
 		{name: "zero-width joiners, spaces and word joiners", md: "가\u200d나\u200b다\u2060라 " + strings.Repeat("\u200d", 5000) + " 끝\n", want: "끝"},
 		{name: "a letter under 1,000 combining marks", md: "a" + strings.Repeat("\u0301", 1000) + " 가e\u0301\u0302 끝\n", want: "끝"},
 		{name: "right-to-left text and bidi controls", md: "שלום עולם مرحبا \u202e역방향\u202c 끝\n", want: "끝"},
-		{name: "U+FFFD and NUL (read as U+FFFD)", md: "가\ufffd나 다\x00라\n", want: "가\ufffd나"},
+		{name: "U+FFFD", md: "가\ufffd나 다라\n", want: "가\ufffd나"},
 		{name: "a 5,000-character heading without spaces", md: "## " + strings.Repeat("가", 5000) + "\n\n본문\n", want: "본문"},
 		{name: "a title heading of 20,000 characters", md: "본문 앞\n\n" + "# " + strings.Repeat("그녀는 문을 열었다. ", 2000) + "\n\n본문\n", want: "본문앞"},
 		{name: "an episode of only a heading", md: "", want: "제1화"},
@@ -187,7 +187,10 @@ func tableOf(n int) string {
 func TestBadEpisodesAreNamedErrors(t *testing.T) {
 	for _, c := range []struct{ name, md, want string }{
 		{"a table of 200 columns", tableOf(200), "001.md:5: a table of 200 columns does not fit the text width (112 mm): at most 11 do"},
-		{"a control character", "가\a나\n", "001.md:3: character '\\a' (U+0007) is in none of the fonts"},
+		// Control characters are refused when the manuscript is read, for
+		// the EPUB and the PDF alike, at their line and column.
+		{"a control character", "가\a나\n", "001.md:3:2: character U+0007 cannot be in a book"},
+		{"NUL", "다\x00라\n", "001.md:3:2: character U+0000 cannot be in a book"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, _, err := setEpisodes(t, a5, map[string]string{"001.md": "# 제1화\n\n" + c.md})
