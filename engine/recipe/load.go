@@ -365,10 +365,14 @@ func (l *loader) parseYAML(display string, data []byte) (*yaml.Node, bool) {
 			what, at.Value, anchorName(at))
 		return nil, false
 	}
-	before := len(l.diags)
-	l.resolveMerges(display, doc.Content[0], map[*yaml.Node]bool{})
-	if len(l.diags) > before {
-		return nil, false
+	// Merge keys and aliases need a "<<" or a "*": most recipes have
+	// neither, and are not walked again.
+	if bytes.Contains(data, []byte("<<")) || bytes.IndexByte(data, '*') >= 0 {
+		before := len(l.diags)
+		l.resolveMerges(display, doc.Content[0], map[*yaml.Node]bool{})
+		if len(l.diags) > before {
+			return nil, false
+		}
 	}
 	return doc.Content[0], true
 }
