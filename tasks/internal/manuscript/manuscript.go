@@ -401,7 +401,7 @@ func checkUTF8(rel string, data []byte) error {
 // byte that is not UTF-8 (returned as utf8.RuneError).
 func badTextChar(s string) (rune, bool) {
 	for _, r := range s {
-		if r < 0x20 && r != '\t' && r != '\n' && r != '\r' || r == 0xFFFE || r == 0xFFFF || r == utf8.RuneError {
+		if BadChar(r) || r == utf8.RuneError {
 			return r, true
 		}
 	}
@@ -416,15 +416,43 @@ func charName(r rune) string {
 	return fmt.Sprintf("U+%04X", r)
 }
 
-// checkTextChars rejects characters XML cannot hold — control characters
-// other than tab and line breaks (a bell, Word's vertical tab), U+FFFE and
-// U+FFFF — naming where: in an EPUB they make a document epubcheck cannot
-// even parse (RSC-016), and a reader shows nothing of the chapter.
+// BadChar says whether a book cannot hold r: a control character other
+// than tab and line breaks (C0 such as a bell or Word's vertical tab, DEL,
+// C1 U+0080–U+009F), or a noncharacter (U+FDD0–U+FDEF, and the last two
+// code points of every plane, U+FFFE, U+FFFF, U+1FFFE …). XML forbids the
+// C0 controls and U+FFFE/U+FFFF and discourages the rest; no font draws
+// any of them, so the EPUB and the PDF refuse them alike.
+func BadChar(r rune) bool {
+	switch {
+	case r < 0x20:
+		return r != '\t' && r != '\n' && r != '\r'
+	case r >= 0x7F && r <= 0x9F:
+		return true
+	case r >= 0xFDD0 && r <= 0xFDEF:
+		return true
+	}
+	return r&0xFFFE == 0xFFFE && r <= 0x10FFFF
+}
+
+// BadCharMessage is what an error says of a character BadChar refuses,
+// after the place: the same words for the text and for a character
+// reference that makes one.
+func BadCharMessage(r rune) string {
+	kind := "a control character, often pasted from a word processor"
+	if r >= 0xFDD0 && r <= 0xFDEF || r&0xFFFE == 0xFFFE {
+		kind = "a noncharacter, not meant for text"
+	}
+	return fmt.Sprintf("character U+%04X cannot be in a book (%s); remove it", r, kind)
+}
+
+// checkTextChars rejects the characters BadChar names, naming where: in
+// an EPUB the C0 controls make a document epubcheck cannot even parse
+// (RSC-016), and a reader shows nothing of the chapter; no font draws any.
 func checkTextChars(rel string, data []byte) error {
 	line, col := 1, 1
 	for _, r := range string(data) {
-		if r < 0x20 && r != '\t' && r != '\n' && r != '\r' || r == 0xFFFE || r == 0xFFFF {
-			return fmt.Errorf("%s:%d:%d: character U+%04X cannot be in a book (a control character, often pasted from a word processor); remove it", rel, line, col, r)
+		if BadChar(r) {
+			return fmt.Errorf("%s:%d:%d: %s", rel, line, col, BadCharMessage(r))
 		}
 		if r == '\n' {
 			line, col = line+1, 1

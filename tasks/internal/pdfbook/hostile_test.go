@@ -191,6 +191,13 @@ func TestBadEpisodesAreNamedErrors(t *testing.T) {
 		// the EPUB and the PDF alike, at their line and column.
 		{"a control character", "가\a나\n", "001.md:3:2: character U+0007 cannot be in a book"},
 		{"NUL", "다\x00라\n", "001.md:3:2: character U+0000 cannot be in a book"},
+		// Before, the text check let these through to the fonts: "is in
+		// none of the fonts", no column, not called what they are.
+		{"C1 NEL", "가\u0085나\n", "001.md:3:2: character U+0085 cannot be in a book (a control character"},
+		{"C1 APC", "가나\u009f\n", "001.md:3:3: character U+009F cannot be in a book (a control character"},
+		{"DEL", "\u007f\n", "001.md:3:1: character U+007F cannot be in a book (a control character"},
+		{"noncharacter U+FDD0", "가 \ufdd0\n", "001.md:3:3: character U+FDD0 cannot be in a book (a noncharacter"},
+		{"noncharacter U+1FFFF", "가 \U0001ffff\n", "001.md:3:3: character U+1FFFF cannot be in a book (a noncharacter"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, _, err := setEpisodes(t, a5, map[string]string{"001.md": "# 제1화\n\n" + c.md})
