@@ -268,14 +268,26 @@ func (s *setter) spans(n ast.Node, ch *manuscript.Chapter, base typeset.Style) (
 			var err error
 			switch c := c.(type) {
 			case *ast.Text:
-				err = add(string(c.Segment.Value(ch.Source)), st, c.Segment.Start)
+				text := string(c.Segment.Value(ch.Source))
+				if !c.IsRaw() {
+					text, err = decodeText(c.Segment.Value(ch.Source), ch, c.Segment.Start)
+				}
+				if err == nil {
+					err = add(text, st, c.Segment.Start)
+				}
 				if err == nil && c.HardLineBreak() {
 					out = append(out, typeset.Span{Text: "\n", Style: st})
 				} else if err == nil && c.SoftLineBreak() {
 					out = append(out, typeset.Span{Text: " ", Style: st})
 				}
 			case *ast.String:
-				err = add(string(c.Value), st, -1)
+				text := string(c.Value)
+				if !c.IsCode() && !c.IsRaw() {
+					text, err = decodeText(c.Value, ch, -1)
+				}
+				if err == nil {
+					err = add(text, st, -1)
+				}
 			case *ast.Emphasis:
 				if c.Level >= 2 {
 					err = walk(c, st|typeset.Bold)
@@ -285,7 +297,17 @@ func (s *setter) spans(n ast.Node, ch *manuscript.Chapter, base typeset.Style) (
 			case *east.Strikethrough:
 				err = walk(c, st|typeset.Strike)
 			case *ast.CodeSpan:
-				err = walk(c, st|typeset.Mono)
+				// Code is set as typed: no references or escapes decoded.
+				for t := c.FirstChild(); t != nil && err == nil; t = t.NextSibling() {
+					switch t := t.(type) {
+					case *ast.Text:
+						// A line break inside a code span is a space, as in HTML.
+						text := strings.ReplaceAll(string(t.Segment.Value(ch.Source)), "\n", " ")
+						err = add(text, st|typeset.Mono, t.Segment.Start)
+					case *ast.String:
+						err = add(string(t.Value), st|typeset.Mono, -1)
+					}
+				}
 			case *ast.AutoLink:
 				err = add(string(c.URL(ch.Source)), st, -1)
 			case *east.FootnoteLink:

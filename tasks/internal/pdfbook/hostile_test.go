@@ -76,6 +76,8 @@ func hostileCases() []hostileCase {
 		{name: "a 5,000-character heading without spaces", md: "## " + strings.Repeat("가", 5000) + "\n\n본문\n", want: "본문"},
 		{name: "a title heading of 20,000 characters", md: "본문 앞\n\n" + "# " + strings.Repeat("그녀는 문을 열었다. ", 2000) + "\n\n본문\n", want: "본문앞"},
 		{name: "an episode of only a heading", md: "", want: "제1화"},
+		// Before, references and escapes were set as typed: "&amp;" for "&".
+		{name: "character references and escapes are decoded, not in code", md: "본문 &amp; &lt;태그&gt; &copy; &#44032; &#xAC00; &nbsp;끝 \\*별\\* \\&amp; &#0; &bogus; `코드 &amp; \\*`\n\n```\n블록 &amp; &#44032;\n```\n", want: "본문&<태그>©가가끝*별*&amp;\ufffd&bogus;코드&amp;\\*블록&amp;&#44032;"},
 		{name: "an emoji family joined by ZWJ, skin tones, flags", md: "가족 👩\u200d👩\u200d👧 손 👍🏽 깃발 🇰🇷 끝\n", want: "끝"},
 	}
 }
@@ -191,6 +193,10 @@ func TestBadEpisodesAreNamedErrors(t *testing.T) {
 		// the EPUB and the PDF alike, at their line and column.
 		{"a control character", "가\a나\n", "001.md:3:2: character U+0007 cannot be in a book"},
 		{"NUL", "다\x00라\n", "001.md:3:2: character U+0000 cannot be in a book"},
+		// Before, a reference to a control character reached the fonts:
+		// "character '\a' (U+0007) is in none of the fonts", no column.
+		{"a reference to a control character", "가나 &#7; 다\n", "001.md:3:4: the character reference &#7; makes character U+0007 cannot be in a book (a control character"},
+		{"a hexadecimal reference to C1 NEL", "가 **&#x85;**\n", "001.md:3:5: the character reference &#x85; makes character U+0085 cannot be in a book"},
 		// Before, the text check let these through to the fonts: "is in
 		// none of the fonts", no column, not called what they are.
 		{"C1 NEL", "가\u0085나\n", "001.md:3:2: character U+0085 cannot be in a book (a control character"},
