@@ -202,25 +202,44 @@ func (s *setter) table(t *east.Table, ch *manuscript.Chapter) error {
 		if height == 0 {
 			height = lh + 2*pad
 		}
-		s.ensure(height)
-		for i := 0; i < cols; i++ {
-			x := s.left + float64(i)*colW
-			s.page.ops = append(s.page.ops, op{kind: opRect, x: x, y: s.y, w: colW, h: height})
-			if i >= len(cells) {
-				continue
-			}
-			for j, ln := range cells[i] {
-				dx := pad
-				switch t.Alignments[i] {
-				case east.AlignCenter:
-					dx = (colW - ln.Width) / 2
-				case east.AlignRight:
-					dx = colW - pad - ln.Width
+		// place draws the row's lines from..to-1 of every cell in boxes
+		// of height h at s.y.
+		place := func(from, to int, h float64) {
+			for i := 0; i < cols; i++ {
+				x := s.left + float64(i)*colW
+				s.page.ops = append(s.page.ops, op{kind: opRect, x: x, y: s.y, w: colW, h: h})
+				if i >= len(cells) {
+					continue
 				}
-				s.placeLine(ln, x+dx, s.y+pad+float64(j)*lh+size*ptToMM, m)
+				for j := from; j < to && j < len(cells[i]); j++ {
+					ln := cells[i][j]
+					dx := pad
+					switch t.Alignments[i] {
+					case east.AlignCenter:
+						dx = (colW - ln.Width) / 2
+					case east.AlignRight:
+						dx = colW - pad - ln.Width
+					}
+					s.placeLine(ln, x+dx, s.y+pad+float64(j-from)*lh+size*ptToMM, m)
+				}
 			}
+			s.y += h
 		}
-		s.y += height
+		if height <= s.textBottom()-s.cfg.Top {
+			s.ensure(height)
+			place(0, int((height-2*pad)/lh+0.5), height)
+			continue
+		}
+		// A row taller than a page is split between lines, each part
+		// boxed on its own page; before, what passed the page's foot was
+		// dropped.
+		rows := int((height-2*pad)/lh + 0.5)
+		for from := 0; from < rows; {
+			s.ensure(lh + 2*pad)
+			to := min(from+max(int((s.textBottom()-s.y-2*pad)/lh+0.001), 1), rows)
+			place(from, to, float64(to-from)*lh+2*pad)
+			from = to
+		}
 	}
 	s.space(0.5)
 	return nil

@@ -247,3 +247,30 @@ func nestedList(depth int, text string) string {
 	}
 	return sb.String()
 }
+
+// TestATableRowTallerThanAPageIsSplit: a row whose cell holds more lines
+// than a page is split between pages. Before, what passed the page's foot
+// was dropped: pdftotext gave 642 of the 2,200 characters.
+func TestATableRowTallerThanAPageIsSplit(t *testing.T) {
+	md := "| 가 | 나 |\n|---|---|\n| " + strings.Repeat("가", 200) + " | " + strings.Repeat("나 ", 2000) + "|\n\n표 뒤\n"
+	l, pdf, err := setEpisodes(t, a5, map[string]string{"001.md": "# 제1화\n\n" + md})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkLinesInside(t, l)
+	for n, p := range l.Pages {
+		for _, ln := range p.Lines {
+			if ln.Y < a5.Top-1e-6 || ln.Y > a5.PageHeight-a5.Bottom+1e-6 {
+				t.Fatalf("page %d: a line at y %.2f mm, below the text area", n+1, ln.Y)
+			}
+		}
+	}
+	text := testtools.Poppler(t, "pdftotext", "-enc", "UTF-8", pdf, "-")
+	// One 가 and one 나 are the header's.
+	if a, b := strings.Count(text, "가"), strings.Count(text, "나"); a != 201 || b != 2001 {
+		t.Errorf("pdftotext gives %d 가 and %d 나, want 201 and 2,001", a, b)
+	}
+	if !strings.Contains(squash(text), "표뒤") {
+		t.Errorf("pdftotext lacks the paragraph after the table")
+	}
+}
