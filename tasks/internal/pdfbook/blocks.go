@@ -245,11 +245,18 @@ func (s *setter) table(t *east.Table, ch *manuscript.Chapter) error {
 	return nil
 }
 
+// usedImage is an image and where an episode uses it ("001.md:5").
+type usedImage struct {
+	img *manuscript.Image
+	at  string
+}
+
 // images places images on their own lines, scaled to the text width.
-func (s *setter) images(imgs []*manuscript.Image) error {
-	for _, img := range imgs {
+func (s *setter) images(imgs []usedImage) error {
+	for _, u := range imgs {
+		img := u.img
 		if img.MediaType == "image/svg+xml" {
-			return fmt.Errorf("image %s: SVG cannot go into the PDF; export it as PNG", img.Path)
+			return fmt.Errorf("%s: image %s: SVG cannot go into the PDF; export it as PNG", u.at, img.Path)
 		}
 		const dpi = 150.0
 		w := float64(img.Width) / dpi * 25.4
@@ -263,7 +270,7 @@ func (s *setter) images(imgs []*manuscript.Image) error {
 		}
 		s.space(0.3)
 		s.ensure(h)
-		s.page.ops = append(s.page.ops, op{kind: opImage, x: s.left + (maxW-w)/2, y: s.y, w: w, h: h, image: img})
+		s.page.ops = append(s.page.ops, op{kind: opImage, x: s.left + (maxW-w)/2, y: s.y, w: w, h: h, image: img, at: u.at})
 		s.y += h
 		s.space(0.5)
 	}
@@ -271,9 +278,9 @@ func (s *setter) images(imgs []*manuscript.Image) error {
 }
 
 // spans turns a block's inline content into styled text, and lists its images.
-func (s *setter) spans(n ast.Node, ch *manuscript.Chapter, base typeset.Style) ([]typeset.Span, []*manuscript.Image, error) {
+func (s *setter) spans(n ast.Node, ch *manuscript.Chapter, base typeset.Style) ([]typeset.Span, []usedImage, error) {
 	var out []typeset.Span
-	var imgs []*manuscript.Image
+	var imgs []usedImage
 	var walk func(n ast.Node, st typeset.Style) error
 	add := func(text string, st typeset.Style, offset int) error {
 		if err := s.checkText(text, st, ch, offset); err != nil {
@@ -334,7 +341,11 @@ func (s *setter) spans(n ast.Node, ch *manuscript.Chapter, base typeset.Style) (
 			case *east.FootnoteBacklink:
 			case *ast.Image:
 				if img, ok := s.l.book.Image(string(c.Destination)); ok {
-					imgs = append(imgs, img)
+					at := where(c, ch)
+					if at == ch.Rel && n.Type() == ast.TypeBlock && n.Lines().Len() > 0 {
+						at = fmt.Sprintf("%s:%d", ch.Rel, manuscript.LineOf(ch.Source, n.Lines().At(0).Start))
+					}
+					imgs = append(imgs, usedImage{img, at})
 				}
 			case *ast.RawHTML:
 			default:

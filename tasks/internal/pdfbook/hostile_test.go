@@ -3,12 +3,15 @@ package pdfbook_test
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"fmt"
+	"hash/crc32"
 	"image"
 	gopng "image/png"
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -272,5 +275,36 @@ func TestATableRowTallerThanAPageIsSplit(t *testing.T) {
 	}
 	if !strings.Contains(squash(text), "표뒤") {
 		t.Errorf("pdftotext lacks the paragraph after the table")
+	}
+}
+
+// pngHeader is a PNG of w×h pixels of the given bit depth and colour type
+// that ends after its header: enough for image.DecodeConfig, not a picture.
+func pngHeader(w, h int, depth, colorType byte) string {
+	ihdr := []byte("IHDR\x00\x00\x00\x00\x00\x00\x00\x00")
+	binary.BigEndian.PutUint32(ihdr[4:], uint32(w))
+	binary.BigEndian.PutUint32(ihdr[8:], uint32(h))
+	ihdr = append(ihdr, depth, colorType, 0, 0, 0)
+	out := []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\x0d")
+	out = append(out, ihdr...)
+	return string(binary.BigEndian.AppendUint32(out, crc32.ChecksumIEEE(ihdr)))
+}
+
+// TestImageErrorsNameTheEpisode: a PNG whose pixels fit the pixel limit
+// but would take more than 128 MiB decoded is refused before decoding,
+// and image errors name the episode and line using the image. Before, a
+// 6300×6300 16-bit RGBA PNG of 322 KB took md2pdf to 676 MB, and errors
+// named only the image ("image …/a.png: read image: …").
+func TestImageErrorsNameTheEpisode(t *testing.T) {
+	md := "# 제1화\n\n앞 문단\n\n![그림](a.png)\n"
+	_, _, err := setEpisodes(t, a5, map[string]string{"001.md": md, "a.png": pngHeader(6300, 6300, 16, 6)})
+	if err == nil || !regexp.MustCompile(`001\.md:5: image \S*a\.png: image is 6300×6300 pixels of 8 bytes each, 302 MiB decoded, more than the 128 MiB allowed`).MatchString(err.Error()) {
+		t.Fatalf("error %v", err)
+	}
+	// An 8-bit grey one of the same size is 38 MiB decoded: it passes the
+	// check and fails to decode, its episode and line named.
+	_, _, err = setEpisodes(t, a5, map[string]string{"001.md": md, "a.png": pngHeader(6300, 6300, 8, 0)})
+	if err == nil || !regexp.MustCompile(`001\.md:5: image \S*a\.png: read image: `).MatchString(err.Error()) {
+		t.Fatalf("error %v", err)
 	}
 }

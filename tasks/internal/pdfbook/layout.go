@@ -61,7 +61,8 @@ type op struct {
 	italic     bool
 	spacing    float64 // letter-spacing in mm, to justify
 	image      *manuscript.Image
-	link       int // chapter index for opLink
+	at         string // for an image: where it is used, for errors ("001.md:5")
+	link       int    // chapter index for opLink
 }
 
 // mark is an outline (bookmark) entry.
@@ -371,7 +372,7 @@ func (s *setter) cover() {
 			if h > s.cfg.PageHeight {
 				h, w = s.cfg.PageHeight, s.cfg.PageHeight*float64(img.Width)/float64(img.Height)
 			}
-			s.page.ops = append(s.page.ops, op{kind: opImage, x: (s.cfg.PageWidth - w) / 2, y: (s.cfg.PageHeight - h) / 2, w: w, h: h, image: img})
+			s.page.ops = append(s.page.ops, op{kind: opImage, x: (s.cfg.PageWidth - w) / 2, y: (s.cfg.PageHeight - h) / 2, w: w, h: h, image: img, at: "the cover"})
 			return
 		}
 	}

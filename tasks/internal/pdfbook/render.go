@@ -102,7 +102,7 @@ func (d *doc) font(f *Face) (string, *pdfwrite.Font) {
 	return "", pf
 }
 
-func (d *doc) image(img *manuscript.Image) string {
+func (d *doc) image(img *manuscript.Image, at string) string {
 	if _, ok := d.images[img.Path]; !ok {
 		id := 0
 		var err error
@@ -117,6 +117,9 @@ func (d *doc) image(img *manuscript.Image) string {
 		}
 		if err != nil && d.err == nil {
 			d.err = fmt.Errorf("image %s: %w", img.Path, err)
+			if at != "" {
+				d.err = fmt.Errorf("%s: %w", at, d.err)
+			}
 		}
 		d.images[img.Path] = id
 		d.imageOrder = append(d.imageOrder, img.Path)
@@ -166,7 +169,7 @@ func (d *doc) page(p *Page) int {
 		case opRect:
 			fmt.Fprintf(&c, "%.3f w %.3f %.3f %.3f %.3f re S\n", 0.2*k, o.x*k, (H-o.y-o.h)*k, o.w*k, o.h*k)
 		case opImage:
-			name := d.image(o.image)
+			name := d.image(o.image, o.at)
 			fmt.Fprintf(&c, "q %.3f 0 0 %.3f %.3f %.3f cm /%s Do Q\n", o.w*k, o.h*k, o.x*k, (H-o.y-o.h)*k, name)
 		case opLink:
 			a := d.w.Alloc()
