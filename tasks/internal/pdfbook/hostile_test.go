@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -310,5 +311,46 @@ func TestImageErrorsNameTheEpisode(t *testing.T) {
 	_, _, err = setEpisodes(t, a5, map[string]string{"001.md": md, "a.png": pngHeader(6300, 6300, 8, 0)})
 	if err == nil || !regexp.MustCompile(`001\.md:5: image \S*a\.png: read image: `).MatchString(err.Error()) {
 		t.Fatalf("error %v", err)
+	}
+}
+
+// TestPageFurnitureStaysOnThePageWithNoMargins: with margins of 0 the
+// running head and the page number are still drawn inside the page.
+// Before, the head's baseline was the page's top edge (drawn above the
+// page) and the number's descent passed the bottom edge.
+func TestPageFurnitureStaysOnThePageWithNoMargins(t *testing.T) {
+	cfg := a5
+	cfg.Top, cfg.Bottom, cfg.Left, cfg.Right = 0, 0, 0, 0
+	_, pdf, err := setEpisodes(t, cfg, map[string]string{"001.md": "# 제1화\n\n" + strings.Repeat("본문 가나다라 ", 3000) + "\n"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := testtools.Poppler(t, "pdftotext", "-bbox", pdf, "-")
+	page := regexp.MustCompile(`<page width="[0-9.]+" height="([0-9.]+)">`)
+	word := regexp.MustCompile(`<word xMin="([0-9.-]+)" yMin="([0-9.-]+)" xMax="([0-9.-]+)" yMax="([0-9.-]+)">([^<]*)</word>`)
+	height, words := 0.0, 0
+	for _, line := range strings.Split(out, "\n") {
+		if m := page.FindStringSubmatch(line); m != nil {
+			height, _ = strconv.ParseFloat(m[1], 64)
+			continue
+		}
+		m := word.FindStringSubmatch(line)
+		if m == nil {
+			continue
+		}
+		words++
+		yMin, _ := strconv.ParseFloat(m[2], 64)
+		yMax, _ := strconv.ParseFloat(m[4], 64)
+		if yMin < 0 || yMax > height {
+			t.Fatalf("%q spans y %.2f–%.2f pt, outside the page (0–%.2f)", m[5], yMin, yMax, height)
+		}
+	}
+	if words == 0 {
+		t.Fatal("pdftotext gave no words")
+	}
+	// pdftotext leaves out what is off the page: the running head must be
+	// there, on the pages after the chapter's first.
+	if n := strings.Count(out, ">제1화</word>"); n < 4 {
+		t.Errorf("pdftotext gives the running head 제1화 %d times", n)
 	}
 }

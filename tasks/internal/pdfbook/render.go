@@ -177,16 +177,20 @@ func (d *doc) page(p *Page) int {
 			annots = append(annots, fmt.Sprintf("%d 0 R", a))
 		}
 	}
-	// The running head and the folio.
+	// The running head and the folio, in the margins, but inside the page
+	// however narrow the margins: with margins "0" the head's baseline
+	// was the page's top edge (the head drawn above the page) and the
+	// folio's the bottom edge (its descent cut off).
 	size := d.cfg.FontSize * 0.75
+	em := size * ptToMM
 	if p.Header != "" {
 		w := d.l.Fonts.Width(d.l.Fonts.Regular, p.Header) / 1000 * size * ptToMM
-		text(d.l.Fonts.Regular, size, (d.cfg.PageWidth-w)/2, d.cfg.Top*0.6, p.Header, 0, false)
+		text(d.l.Fonts.Regular, size, (d.cfg.PageWidth-w)/2, max(d.cfg.Top*0.6, 1.2*em), p.Header, 0, false)
 	}
 	if p.Number > 0 {
 		n := strconv.Itoa(p.Number)
 		w := d.l.Fonts.Regular.Width(n) / 1000 * size * ptToMM
-		text(d.l.Fonts.Regular, size, (d.cfg.PageWidth-w)/2, d.cfg.PageHeight-d.cfg.Bottom*0.45, n, 0, false)
+		text(d.l.Fonts.Regular, size, (d.cfg.PageWidth-w)/2, min(d.cfg.PageHeight-d.cfg.Bottom*0.45, d.cfg.PageHeight-0.4*em), n, 0, false)
 	}
 	content := d.w.Alloc()
 	d.w.Stream(content, "", []byte(c.String()), true)
