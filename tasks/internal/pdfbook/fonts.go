@@ -138,13 +138,27 @@ type fallback struct {
 // DefaultFallbacks are Debian's fonts tried, in order, for a character the
 // Korean fonts lack: DejaVu (Latin, Greek, Cyrillic, Hebrew, Arabic,
 // symbols, combining marks), Droid Sans Fallback (CJK ideographs, kana)
-// and Symbola (symbols and emoji, in one colour). Noto CJK is not among them: its .ttc
-// collections are CFF, which the PDF writer cannot embed.
-var DefaultFallbacks = []string{
+// and Symbola (symbols and emoji, in one colour), then Noto Sans for the
+// scripts none of those has (fonts-noto-core: the Indic scripts, Thai, Lao,
+// Khmer, Myanmar, Sinhala, Ethiopic, Georgian, Armenian). Noto CJK is not
+// among them: its .ttc collections are CFF, which the PDF writer cannot
+// embed. Characters are drawn one by one, not shaped: a script that joins
+// or reorders its letters shows them apart.
+var DefaultFallbacks = append([]string{
 	"/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
 	"/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
 	"/usr/share/fonts/truetype/ancient-scripts/Symbola_hint.ttf",
 	"/usr/share/fonts/truetype/symbola/Symbola.ttf",
+}, notoScripts("Malayalam", "Kannada", "Tamil", "Telugu", "Devanagari", "Bengali", "Gujarati", "Gurmukhi",
+	"Oriya", "Sinhala", "Thai", "Lao", "Khmer", "Myanmar", "Ethiopic", "Georgian", "Armenian")...)
+
+// notoScripts are the paths of Debian's Noto Sans fonts of scripts.
+func notoScripts(scripts ...string) []string {
+	paths := make([]string, len(scripts))
+	for i, s := range scripts {
+		paths[i] = "/usr/share/fonts/truetype/noto/NotoSans" + s + "-Regular.ttf"
+	}
+	return paths
 }
 
 // SetFallbacks replaces the fallback chain by the font files at paths, in
