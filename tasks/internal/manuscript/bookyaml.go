@@ -163,7 +163,9 @@ func (f metaField) decode(m *Metadata, key string, val *yaml.Node, at func(*yaml
 		if len(n.Value) > maxMetaValue {
 			return "", fmt.Errorf("%s: %s is %d bytes; a book.yaml value may have at most %d", at(pos), key, len(n.Value), maxMetaValue)
 		}
-		return n.Value, nil
+		// Spaces around a value are no part of it, and a blank value is
+		// one not given: an empty dc:title or dc:subject is invalid EPUB.
+		return strings.TrimSpace(n.Value), nil
 	}
 	switch f.kind {
 	case metaAuthor:
@@ -180,6 +182,9 @@ func (f metaField) decode(m *Metadata, key string, val *yaml.Node, at func(*yaml
 		s, err := text(val)
 		if err != nil {
 			return err
+		}
+		if key == "title" && s == "" && val.Tag != "!!null" {
+			return fmt.Errorf("%s: title is blank; give the book's title (or leave the line out to use the folder's name)", at(val))
 		}
 		if key == "date" && s != "" && !validDate(s) {
 			return fmt.Errorf("%s: date %s: use YYYY, YYYY-MM or YYYY-MM-DD", at(val), quote.Text(s))

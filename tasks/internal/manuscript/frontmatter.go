@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"strconv"
+	"strings"
 
 	"gopkg.in/yaml.v3"
 )
@@ -71,10 +72,12 @@ func splitFrontMatter(rel string, data []byte) (frontMatter, []byte, error) {
 				if r, bad := badTextChar(val.Value); bad {
 					return fm, nil, fmt.Errorf("%s: front matter %s holds %s, which a book cannot show", at, key.Value, charName(r))
 				}
+				// A blank title or part is one not given: the title falls
+				// back to the opening heading or the file name.
 				if key.Value == "title" {
-					fm.Title = val.Value
+					fm.Title = strings.TrimSpace(val.Value)
 				} else {
-					fm.Part = val.Value
+					fm.Part = strings.TrimSpace(val.Value)
 				}
 			case "draft":
 				if err := val.Decode(&fm.Draft); err != nil {

@@ -112,6 +112,11 @@ func (b *Book) loadMetadata(opt Options) error {
 		b.BookFile = file
 	}
 	m := opt.Meta
+	for _, p := range []*string{&m.Title, &m.Subtitle, &m.Author, &m.Language, &m.Identifier, &m.Publisher,
+		&m.Date, &m.Description, &m.Series, &m.Rights, &m.Cover, &m.CSS} {
+		*p = strings.TrimSpace(*p) // a blank recipe value is one not given
+	}
+	m.Authors, m.Subjects = nonBlank(m.Authors), nonBlank(m.Subjects)
 	pick := func(dst *string, alt string) {
 		if *dst == "" {
 			*dst = alt
@@ -234,4 +239,15 @@ func (m *Metadata) checkText() error {
 		}
 	}
 	return nil
+}
+
+// nonBlank is list with its values trimmed and the blank ones left out.
+func nonBlank(list []string) []string {
+	var out []string
+	for _, s := range list {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
 }
