@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"golang.org/x/text/language"
 	"gopkg.in/yaml.v3"
 
 	"github.com/novelfactory/runner/internal/quote"
@@ -186,6 +187,11 @@ func (f metaField) decode(m *Metadata, key string, val *yaml.Node, at func(*yaml
 		if key == "title" && s == "" && val.Tag != "!!null" {
 			return fmt.Errorf("%s: title is blank; give the book's title (or leave the line out to use the folder's name)", at(val))
 		}
+		if (key == "language" || key == "lang") && s != "" {
+			if err := checkLanguage(s); err != nil {
+				return fmt.Errorf("%s: %s %w", at(val), key, err)
+			}
+		}
 		if key == "date" && s != "" && !validDate(s) {
 			return fmt.Errorf("%s: date %s: use YYYY, YYYY-MM or YYYY-MM-DD", at(val), quote.Text(s))
 		}
@@ -252,6 +258,21 @@ func (f metaField) decode(m *Metadata, key string, val *yaml.Node, at func(*yaml
 		*f.text(m) = s
 	}
 	return nil
+}
+
+// checkLanguage refuses a language that is not a BCP 47 tag (dc:language
+// must be one, and readers choose fonts and hyphenation by it). The error
+// follows "language" and names valid tags; ko_KR, a locale's spelling, is
+// answered with ko-KR.
+func checkLanguage(s string) error {
+	if strings.ContainsRune(s, '_') {
+		if _, err := language.Parse(strings.ReplaceAll(s, "_", "-")); err == nil {
+			return fmt.Errorf("%s is a locale, not a language tag; did you mean %s?", quote.Text(s), quote.Text(strings.ReplaceAll(s, "_", "-")))
+		}
+	} else if _, err := language.Parse(s); err == nil {
+		return nil
+	}
+	return fmt.Errorf("%s is not a BCP 47 language tag (like ko, ko-KR or en-US)", quote.Text(s))
 }
 
 // pandocPerson reads pandoc's {text: …, role: …} (or {text, scheme}) map.

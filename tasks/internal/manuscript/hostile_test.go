@@ -41,3 +41,25 @@ func TestBlankValuesAreNotGiven(t *testing.T) {
 		}
 	})
 }
+
+// TestALanguageMustBeATag: language: "not a tag!!", ko_KR and ko-KR-u-
+// went into dc:language as written, and md2epub reported success.
+func TestALanguageMustBeATag(t *testing.T) {
+	for _, c := range []struct{ yaml, want string }{
+		{"title: 책\nlanguage: \"not a tag!!\"\n", `book.yaml:2:11: language "not a tag!!" is not a BCP 47 language tag (like ko, ko-KR or en-US)`},
+		{"title: 책\nlang: ko_KR\n", `book.yaml:2:7: lang "ko_KR" is a locale, not a language tag; did you mean "ko-KR"?`},
+		{"language: ko-KR-u-\n", `book.yaml:1:11: language "ko-KR-u-" is not a BCP 47 language tag`},
+	} {
+		dir := t.TempDir()
+		writeTree(t, dir, map[string]string{"episodes/001.md": "본문\n", "book.yaml": c.yaml})
+		if msg := loadErr(t, Options{Src: filepath.Join(dir, "episodes")}); !strings.Contains(msg, c.want) {
+			t.Errorf("error %q\nwant it to contain %q", msg, c.want)
+		}
+	}
+	dir := t.TempDir()
+	writeTree(t, dir, map[string]string{"episodes/001.md": "본문\n", "book.yaml": "language: ko-KR\n"})
+	load(t, Options{Src: filepath.Join(dir, "episodes")})
+	if msg := loadErr(t, Options{Src: filepath.Join(dir, "episodes"), Meta: Metadata{Language: "ko_KR"}}); !strings.Contains(msg, `did you mean "ko-KR"`) {
+		t.Errorf("the recipe's language: %q", msg)
+	}
+}

@@ -152,6 +152,9 @@ func (b *Book) loadMetadata(opt Options) error {
 		}
 		m.Title = filepath.Base(dir)
 	}
+	if err := checkLanguage(m.Language); err != nil {
+		return fmt.Errorf("language %w", err)
+	}
 	if m.Date != "" && !validDate(m.Date) {
 		return fmt.Errorf("date %q: use YYYY, YYYY-MM or YYYY-MM-DD", m.Date)
 	}
