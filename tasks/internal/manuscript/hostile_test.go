@@ -63,3 +63,30 @@ func TestALanguageMustBeATag(t *testing.T) {
 		t.Errorf("the recipe's language: %q", msg)
 	}
 }
+
+// TestLinksEpubcheckRejectsBecomeText: a fragment holding a second # (RSC-005,
+// RSC-020), a host that is neither a name nor an IPv4 address (1.2.3.4.5)
+// and a host in Hangul (RSC-023) were kept as links.
+func TestLinksEpubcheckRejectsBecomeText(t *testing.T) {
+	dir := t.TempDir()
+	writeTree(t, dir, map[string]string{"episodes/001.md": "# 하나\n\n[m](https://ex.com/#a#b) [n](http://1.2.3.4.5) [k](https://한국.kr) " +
+		"[ok](https://1.2.3.4:8080/x) [v6](http://[::1]/) [p](https://xn--3e0b707e.kr/#a)\n"})
+	b := load(t, Options{Src: filepath.Join(dir, "episodes")})
+	warned := strings.Join(b.Warnings, "\n")
+	for _, want := range []string{
+		`001.md:3: link "https://ex.com/#a#b" has two #s`,
+		`001.md:3: link "http://1.2.3.4.5" is not a web address readers can open (neither a host name nor an IPv4 address)`,
+		`001.md:3: link "https://한국.kr" is not a web address readers can open; write its host in punycode: "xn--3e0b707e.kr"`,
+	} {
+		if !strings.Contains(warned, want) {
+			t.Errorf("warnings %q\nwant %q", warned, want)
+		}
+	}
+	if n := len(b.Warnings); n != 3 {
+		t.Errorf("%d warnings, want 3: %q", n, warned)
+	}
+	msg := loadErr(t, Options{Src: filepath.Join(dir, "episodes"), BrokenLinks: BrokenLinksError})
+	if !strings.Contains(msg, "has two #s") {
+		t.Errorf("broken_links: error: %q", msg)
+	}
+}

@@ -2,13 +2,15 @@ package manuscript
 
 import (
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/yuin/goldmark/ast"
+	"golang.org/x/net/idna"
 
 	"github.com/novelfactory/runner/internal/quote"
 )
@@ -102,9 +104,54 @@ func (b *Book) resolveLinks(policy string, drafts map[string]bool) error {
 	return nil
 }
 
-// webHost is a host name epubcheck and readers can parse: letters, digits,
-// dots and hyphens (any script), an optional port.
-var webHost = regexp.MustCompile(`^[\p{L}\p{N}]([\p{L}\p{N}-]*[\p{L}\p{N}])?(\.[\p{L}\p{N}]([\p{L}\p{N}-]*[\p{L}\p{N}])?)*\.?(:[0-9]{1,5})?$`)
+// webHostProblem says why host (u.Host: a name or address, an optional
+// port) is not one epubcheck and readers can use, or "" when it is: a DNS
+// name of ASCII letters, digits and hyphens whose last label is not all
+// digits, an IPv4 address, or an IPv6 address in brackets. A name in
+// another script (한국.kr) is refused with its punycode spelling (epubcheck
+// warns RSC-023 on it).
+func webHostProblem(u *url.URL) string {
+	const what = "is not a web address readers can open"
+	host, port := u.Hostname(), u.Port()
+	if port != "" {
+		if n, err := strconv.Atoi(port); err != nil || n > 65535 {
+			return what + " (its port is not a number up to 65535)"
+		}
+	} else if strings.HasSuffix(u.Host, ":") {
+		return what + " (an empty port)"
+	}
+	if strings.HasPrefix(u.Host, "[") {
+		if ip := net.ParseIP(host); ip != nil && strings.Contains(host, ":") {
+			return ""
+		}
+		return what + " (not an IPv6 address in brackets)"
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.To4() != nil && !strings.Contains(host, ":") {
+		return ""
+	}
+	name := strings.TrimSuffix(host, ".")
+	if name == "" || len(name) > 253 {
+		return what + " (no host name)"
+	}
+	for _, r := range name {
+		if r >= 0x80 {
+			if ascii, err := idna.Lookup.ToASCII(name); err == nil {
+				return what + "; write its host in punycode: " + quote.Text(ascii)
+			}
+			return what + " (a host name of letters, digits, dots and hyphens)"
+		}
+	}
+	labels := strings.Split(name, ".")
+	for _, l := range labels {
+		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' || strings.Trim(l, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-") != "" {
+			return what + " (a host name of letters, digits, dots and hyphens)"
+		}
+	}
+	if strings.Trim(labels[len(labels)-1], "0123456789") == "" {
+		return what + " (neither a host name nor an IPv4 address)"
+	}
+	return ""
+}
 
 // linkFate decides one link; why is empty when the link is kept or pointed
 // at a chapter, and says what is wrong otherwise.
@@ -118,8 +165,14 @@ func (b *Book) linkFate(ch *Chapter, dest string, byPath map[string]*Chapter, dr
 	}
 	switch scheme := strings.ToLower(u.Scheme); {
 	case scheme == "http" || scheme == "https":
-		if u.Opaque != "" || !webHost.MatchString(u.Host) || u.User != nil {
+		if u.Opaque != "" || u.User != nil {
 			return linkFate{}, "is not a web address readers can open (a host name of letters, digits, dots and hyphens)"
+		}
+		if why := webHostProblem(u); why != "" {
+			return linkFate{}, why
+		}
+		if strings.Contains(u.Fragment, "#") {
+			return linkFate{}, "has two #s; a link has at most one fragment"
 		}
 		return linkFate{keep: true}, ""
 	case scheme == "mailto":
