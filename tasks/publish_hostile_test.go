@@ -104,6 +104,8 @@ func TestAStylesheetEpubcheckRejectsIsNamed(t *testing.T) {
 		{"a block never closed", "p { color: red;\n", "style.css:1:3: a { is never closed"},
 		{"a comment never closed", "p { color: red; }\n/* 끝\n", "style.css:2:1: a comment (/*) is never closed"},
 		{"a stray }", "p { color: red; } }\n", "style.css:1:19: a } closes no block"},
+		{"HTML pasted in", "p { color: red; }\n</style><script>x</script>\n", "style.css:2:1: a < outside a string or comment is not CSS"},
+		{"CP949 bytes", "p { color: red; }\n/* \xb1\xdb\xb2\xc3 */\n", "style.css:2:4: not UTF-8 text (byte 0xb1)"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			dir := writeProject(t, map[string]string{"book.yaml": "title: 스타일\ncss: style.css\n", "style.css": c.css, "episodes/001.md": "# 제1화\n\n본문.\n"})
@@ -118,7 +120,8 @@ func TestAStylesheetEpubcheckRejectsIsNamed(t *testing.T) {
 	}
 	t.Run("the embedded font, data: and url(#id) pass", func(t *testing.T) {
 		css := "/* 본문 { } */\n@font-face { font-family: \"Mine\"; src: url(\"../fonts/body.ttf\"); }\n" +
-			"body { font-family: \"Mine\"; background: url(data:image/gif;base64,R0lGODlhAQABAAAAACw=); content: \"}\"; }\n"
+			"body { font-family: \"Mine\"; background: url(data:image/gif;base64,R0lGODlhAQABAAAAACw=); content: \"}\"; }\n" +
+			"p::before { content: \"<\"; } /* a < in a comment */ li > p { margin: 0; }\n"
 		dir := writeProject(t, map[string]string{"book.yaml": "title: 스타일\ncss: style.css\n", "style.css": css, "episodes/001.md": "# 제1화\n\n본문.\n"})
 		out, log, err := runTask(context.Background(), t, "md2epub", dir, map[string]any{"src": "episodes", "dest": "book.epub", "font": "/usr/share/fonts/truetype/nanum/NanumMyeongjo.ttf"})
 		if err != nil {

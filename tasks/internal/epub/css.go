@@ -3,6 +3,7 @@ package epub
 import (
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/novelfactory/runner/internal/quote"
 )
@@ -10,9 +11,23 @@ import (
 // checkCSS refuses a stylesheet epubcheck would reject: one that imports
 // another (@import), loads a file with url(…) that the book does not hold
 // (anything but the embedded font, a data: URL or an #id), or leaves a
-// block or comment open. name is how messages name the file; allowed lists
+// block or comment open, or holds what is not CSS: a < outside strings and
+// comments (CSS-008), bytes that are not UTF-8. name is how messages name the file; allowed lists
 // the url() targets the book holds, as written from styles/book.css.
 func checkCSS(name, css string, allowed map[string]bool) error {
+	if !utf8.ValidString(css) {
+		off := 0
+		for off < len(css) {
+			r, size := utf8.DecodeRuneInString(css[off:])
+			if r == utf8.RuneError && size <= 1 {
+				break
+			}
+			off += size
+		}
+		line := strings.Count(css[:off], "\n") + 1
+		col := off - strings.LastIndexByte(css[:off], '\n')
+		return fmt.Errorf("%s:%d:%d: not UTF-8 text (byte 0x%02x); save the stylesheet as UTF-8 (iconv -f CP949 -t UTF-8 converts Korean Windows text)", name, line, col, css[off])
+	}
 	line, col := 1, 1
 	at := func() string { return fmt.Sprintf("%s:%d:%d", name, line, col) }
 	depth, openLine, openCol := 0, 0, 0
@@ -52,6 +67,8 @@ func checkCSS(name, css string, allowed map[string]bool) error {
 			if !strings.HasPrefix(target, "#") && !strings.HasPrefix(lower, "data:") && !allowed[target] {
 				return fmt.Errorf("%s: url(%s) loads a file the book does not hold (it embeds the episodes' images and the font: param only); remove it", at(), quote.Cut(target))
 			}
+		case c == '<':
+			return fmt.Errorf("%s: a < outside a string or comment is not CSS (</style> or HTML pasted in?); remove it", at())
 		case c == '{':
 			if depth == 0 {
 				openLine, openCol = line, col
