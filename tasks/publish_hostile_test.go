@@ -31,11 +31,11 @@ func TestHostileManuscriptsMakeBooksEpubcheckAccepts(t *testing.T) {
 		"episodes/001.md": "---\ntitle: 제1화\n---\n# 프롤로그[^1]\n\n[프롤로그로](#프롤로그) · [주석](#fn:1) · [대문자](HTTPS://EXAMPLE.COM/A) · [점](./002.md) · [뿌리](/episodes/002.md)\n\n" +
 			"[대소문자](002.MD) · [공백](<010 열 번째.md>) · [인코딩](010%20%EC%97%B4%20%EB%B2%88%EC%A7%B8.md) · [망](//evil.example/x) · [데이터](data:text/html,hi) · [빈 메일](mailto:) · [같은 절](002.md#장면-1)\n\n" +
 			"![JPEG인데 png](fake.png)\n\n[^1]: 주석.\n",
-		"episodes/002.md":           "# 제2화\n\n## 장면\n\n하나.\n\n## 장면\n\n둘.\n",
-		"episodes/010 열 번째.md":      "# 제3화\n\n셋.\n",
-		"episodes/fake.png":         jpegData.String(),
-		"episodes/003-truncated.md": "# 제4화\n\n![잘린 그림](cut.png)\n",
-		"episodes/cut.png":          pngData.String()[:pngData.Len()/2],
+		"episodes/002.md":       "# 제2화\n\n## 장면\n\n하나.\n\n## 장면\n\n둘.\n",
+		"episodes/010 열 번째.md":  "# 제3화\n\n셋.\n",
+		"episodes/fake.png":     jpegData.String(),
+		"episodes/003-image.md": "# 제4화\n\n![그림](whole.png)\n",
+		"episodes/whole.png":    pngData.String(),
 	}
 	dir := writeProject(t, files)
 	out, log, err := runTask(context.Background(), t, "md2epub", dir, map[string]any{"src": "episodes", "dest": "book.epub"})
@@ -60,6 +60,35 @@ func TestHostileManuscriptsMakeBooksEpubcheckAccepts(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "book.epub")); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestADamagedImageIsRefused: a PNG cut short after its header (its
+// first 45 bytes) passed md2epub and epubcheck, which read only the header,
+// and showed as a broken picture; as the cover too.
+func TestADamagedImageIsRefused(t *testing.T) {
+	var pngData bytes.Buffer
+	if err := png.Encode(&pngData, image.NewGray(image.Rect(0, 0, 64, 64))); err != nil {
+		t.Fatal(err)
+	}
+	cut := pngData.String()[:45]
+	for _, c := range []struct {
+		name  string
+		files map[string]string
+		want  string
+	}{
+		{"in an episode", map[string]string{"book.yaml": "title: 그림\n", "episodes/001.md": "# 제1화\n\n![잘린 그림](cut.png)\n", "episodes/cut.png": cut},
+			"001.md:3: image cut.png: "},
+		{"as the cover", map[string]string{"book.yaml": "title: 그림\ncover: cut.png\n", "episodes/001.md": "# 제1화\n\n본문.\n", "cut.png": cut},
+			"book.yaml:2:8: cover: "},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := writeProject(t, c.files)
+			_, _, err := runTask(context.Background(), t, "md2epub", dir, map[string]any{"src": "episodes", "dest": "book.epub"})
+			if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "cut.png is a damaged PNG image") {
+				t.Fatalf("err = %v, want %q and a damaged PNG", err, c.want)
+			}
+		})
 	}
 }
 

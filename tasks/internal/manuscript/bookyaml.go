@@ -135,6 +135,10 @@ func decodeBookYAML(name string, data []byte, m *Metadata) error {
 		if val.Kind == yaml.AliasNode && val.Alias != nil {
 			val = val.Alias
 		}
+		if m.at == nil {
+			m.at = map[string]string{}
+		}
+		m.at[canon] = at(val)
 		if err := f.decode(m, key.Value, val, at); err != nil {
 			errs = append(errs, err)
 		}

@@ -1,6 +1,12 @@
 package manuscript
 
 import (
+	"bytes"
+	"encoding/binary"
+	"hash/crc32"
+	"image"
+	"image/png"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -88,5 +94,26 @@ func TestLinksEpubcheckRejectsBecomeText(t *testing.T) {
 	msg := loadErr(t, Options{Src: filepath.Join(dir, "episodes"), BrokenLinks: BrokenLinksError})
 	if !strings.Contains(msg, "has two #s") {
 		t.Errorf("broken_links: error: %q", msg)
+	}
+}
+
+// TestAHugeImageIsNotDecoded: decoding images whole (to refuse damaged ones)
+// must not let a header claim 10000×10000 pixels and fill the memory.
+func TestAHugeImageIsNotDecoded(t *testing.T) {
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, image.NewGray(image.Rect(0, 0, 1, 1))); err != nil {
+		t.Fatal(err)
+	}
+	data := buf.Bytes()
+	binary.BigEndian.PutUint32(data[16:], 10000) // IHDR width
+	binary.BigEndian.PutUint32(data[20:], 10000) // IHDR height
+	binary.BigEndian.PutUint32(data[29:], crc32.ChecksumIEEE(data[12:29]))
+	path := filepath.Join(t.TempDir(), "huge.png")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := inspectImage(path)
+	if err == nil || !strings.Contains(err.Error(), "is 10000×10000 pixels; a book's image may have at most 50 megapixels") {
+		t.Fatalf("err = %v", err)
 	}
 }

@@ -149,6 +149,12 @@ func (b *Book) locate(ch *Chapter, name string) (string, error) {
 	return "", fmt.Errorf("%w (looked in %s)", errNotFound, strings.Join(dedupe(candidates), ", "))
 }
 
+// maxImagePixels caps an image decoded whole: 50 megapixels is 200 MB as
+// 8-bit RGBA, far beyond what e-readers show.
+const maxImagePixels = 50_000_000
+
+// inspectImage reads an image's type and size, checks an SVG, and decodes
+// a PNG, JPEG or GIF whole to refuse a damaged one.
 func inspectImage(path string) (*Image, error) {
 	f, err := regfile.Open(path)
 	if err != nil {
@@ -173,6 +179,18 @@ func inspectImage(path string) (*Image, error) {
 	cfg, format, err := image.DecodeConfig(f)
 	if err != nil {
 		return nil, fmt.Errorf("%s is not a readable PNG, JPEG, GIF or SVG image: %w", path, err)
+	}
+	// The header says little: a file cut short after it passes epubcheck
+	// and shows as a broken picture. Decode it whole, once its size is
+	// known to be one a reader can show.
+	if cfg.Width <= 0 || cfg.Height <= 0 || int64(cfg.Width)*int64(cfg.Height) > maxImagePixels {
+		return nil, fmt.Errorf("%s is %d×%d pixels; a book's image may have at most %d megapixels — scale it down", path, cfg.Width, cfg.Height, maxImagePixels/1_000_000)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil, err
+	}
+	if _, _, err := image.Decode(f); err != nil {
+		return nil, fmt.Errorf("%s is a damaged %s image (%v); export or download it again", path, strings.ToUpper(format), err)
 	}
 	return &Image{Path: path, MediaType: "image/" + format, Width: cfg.Width, Height: cfg.Height}, nil
 }

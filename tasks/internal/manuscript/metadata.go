@@ -31,6 +31,8 @@ type Metadata struct {
 	// Cover and CSS are paths; after Load they are absolute.
 	Cover string `yaml:"cover"`
 	CSS   string `yaml:"css"`
+
+	at map[string]string // book.yaml:LINE:COL of each field read from it
 }
 
 // AllAuthors is author followed by authors, without repeats.
@@ -172,12 +174,21 @@ func (b *Book) loadMetadata(opt Options) error {
 		if !fileExists(*f.path) {
 			return fmt.Errorf("%s: no such file", *f.path)
 		}
+		where := f.field
+		if f.fromFile {
+			where = fromFile.at[f.field] + ": " + f.field
+		}
 		if f.fromFile {
 			real, err := b.scope.check(*f.path)
 			if err != nil {
 				return fmt.Errorf("%s: %s: %w", file, f.field, err)
 			}
 			*f.path = real
+		}
+		if f.field == "cover" {
+			if _, err := inspectImage(*f.path); err != nil {
+				return fmt.Errorf("%s: %w", where, err)
+			}
 		}
 	}
 	b.Meta = m
