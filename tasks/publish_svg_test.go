@@ -35,6 +35,11 @@ var hostileImages = []struct {
 	{"SVG 1.1's DOCTYPE", "art.svg", "<?xml version=\"1.0\"?>\n<!DOCTYPE svg PUBLIC \"-//W3C//DTD SVG 1.1//EN\" \"http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd\">\n<svg xmlns=\"http://www.w3.org/2000/svg\"/>", "art.svg:2: the SVG image holds a DOCTYPE"},
 	{"text that is not XML", "art.svg", `<svg xmlns="http://www.w3.org/2000/svg"><rect></svg>`, "art.svg: not a well-formed SVG image"},
 	{"an SVG named .png", "art.png", `<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>`, "art.png:1: the SVG image holds a script"},
+	{"a filter from the web", "art.svg", `<svg xmlns="http://www.w3.org/2000/svg"><rect filter="url(http://evil/f.svg#f)" width="1" height="1"/></svg>`, `a style that loads "url(http://evil/f.svg#f)" (filter=)`},
+	{"an escaped url( in a style attribute", "art.svg", `<svg xmlns="http://www.w3.org/2000/svg"><rect style="fill:u\72l(http://evil/p.svg#g)" width="1" height="1"/></svg>`, `a CSS escape (\) in style=`},
+	{"an escaped @import in <style>", "art.svg", `<svg xmlns="http://www.w3.org/2000/svg"><style>@\69mport "http://evil/x.css";</style></svg>`, `a CSS escape (\) in <style>`},
+	{"a set that adds onclick", "art.svg", `<svg xmlns="http://www.w3.org/2000/svg"><rect width="1" height="1"><set attributeName="onclick" to="alert(1)"/></rect></svg>`, `an animation that sets "onclick" (<set attributeName=…>)`},
+	{"an animate that sets href to javascript:", "art.svg", `<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink"><a xlink:href="#x"><animate attributeName="xlink:href" to="javascript:alert(1)"/><rect id="x" width="1" height="1"/></a></svg>`, `an animation that sets "xlink:href"`},
 	{"a .png that is text", "art.png", "not a picture at all", "art.png is not a readable PNG, JPEG, GIF or SVG image"},
 }
 
@@ -90,4 +95,17 @@ func TestAPlainSVGStillPasses(t *testing.T) {
 		t.Fatalf("md2epub: %v\n%s", err, log)
 	}
 	testtools.EPUBCheck(t, out["path"].(string))
+	// An SVG that opens with a comment was refused as an unknown format.
+	t.Run("one opening with a comment", func(t *testing.T) {
+		dir := writeProject(t, map[string]string{
+			"book.yaml":        "title: 그림\n",
+			"episodes/001.md":  "# 제1화\n\n![그림](art.svg)\n",
+			"episodes/art.svg": "<!-- x -->\n" + svg[strings.Index(svg, "<svg"):],
+		})
+		out, log, err := runTask(context.Background(), t, "md2epub", dir, map[string]any{"src": "episodes", "dest": "book.epub"})
+		if err != nil {
+			t.Fatalf("md2epub: %v\n%s", err, log)
+		}
+		testtools.EPUBCheck(t, out["path"].(string))
+	})
 }

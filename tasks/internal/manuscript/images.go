@@ -195,8 +195,17 @@ func inspectImage(path string) (*Image, error) {
 	return &Image{Path: path, MediaType: "image/" + format, Width: cfg.Width, Height: cfg.Height}, nil
 }
 
+// looksLikeSVG says whether a file's first bytes are an SVG image's: an
+// XML declaration or <svg, after any comments and white space.
 func looksLikeSVG(head []byte) bool {
 	h := bytes.TrimSpace(bytes.TrimPrefix(head, []byte("\ufeff")))
+	for bytes.HasPrefix(h, []byte("<!--")) {
+		end := bytes.Index(h, []byte("-->"))
+		if end < 0 {
+			break
+		}
+		h = bytes.TrimSpace(h[end+3:])
+	}
 	return (bytes.HasPrefix(h, []byte("<?xml")) || bytes.HasPrefix(h, []byte("<svg"))) && bytes.Contains(head, []byte("<svg"))
 }
 

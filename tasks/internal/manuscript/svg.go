@@ -28,10 +28,15 @@ var unsafeSVGElements = map[string]string{
 	"embed":         "an embedded object",
 }
 
+// animates are the SVG elements that set another attribute over time
+// (attributeName=), lower case.
+var animates = map[string]bool{"set": true, "animate": true, "animatetransform": true, "animatemotion": true, "animatecolor": true}
+
 // checkSVG refuses an SVG image that epubcheck would reject or a reader
 // would run or fetch from: scripts, event handler attributes (onload=),
 // foreignObject, references to anything outside the image (href, xlink:href,
-// url(…) and @import in styles, xml-stylesheet), a DOCTYPE or entity
+// url(…) in any attribute, @import in styles, xml-stylesheet), CSS escapes
+// (\72) that could hide them, animations that set a handler or a link, a DOCTYPE or entity
 // declarations, and text that is not well-formed XML. The error names the file, line and
 // what to remove; runner does not rewrite an author's picture.
 func checkSVG(path string) error {
@@ -71,6 +76,20 @@ func checkSVG(path string) error {
 			if local == "style" {
 				inStyle++
 			}
+			if animates[local] {
+				for _, a := range t.Attr {
+					if strings.ToLower(a.Name.Local) != "attributename" {
+						continue
+					}
+					target := strings.ToLower(strings.TrimSpace(a.Value))
+					if _, after, ok := strings.Cut(target, ":"); ok {
+						target = after // xlink:href
+					}
+					if strings.HasPrefix(target, "on") || target == "href" || target == "src" {
+						return refuse("an animation that sets " + quote.Text(a.Value) + " (<" + quote.Cut(t.Name.Local) + " attributeName=…>): it can add a handler or a link to a script")
+					}
+				}
+			}
 			for _, a := range t.Attr {
 				name := strings.ToLower(a.Name.Local)
 				switch {
@@ -80,9 +99,17 @@ func checkSVG(path string) error {
 					if !strings.HasPrefix(strings.TrimSpace(a.Value), "#") {
 						return refuse("a reference to " + quote.Text(a.Value) + " outside the image (" + a.Name.Local + "=); only #id references within it are kept")
 					}
-				case name == "style":
+				default:
+					// A style, or any attribute that takes a CSS value
+					// (filter=, fill=, mask=, clip-path=): url(…) must name an
+					// #id in the image, and no escape may hide what it says.
+					if name == "style" || strings.Contains(a.Value, "(") {
+						if strings.Contains(a.Value, "\\") {
+							return refuse("a CSS escape (\\) in " + quote.Cut(a.Name.Local) + "=, which can hide url( or @import; write the characters themselves")
+						}
+					}
 					if ref := externalCSSRef(a.Value); ref != "" {
-						return refuse("a style that loads " + quote.Text(ref))
+						return refuse("a style that loads " + quote.Text(ref) + " (" + quote.Cut(a.Name.Local) + "=)")
 					}
 				}
 			}
@@ -92,6 +119,9 @@ func checkSVG(path string) error {
 			}
 		case xml.CharData:
 			if inStyle > 0 {
+				if bytes.ContainsRune(t, '\\') {
+					return refuse("a CSS escape (\\) in <style>, which can hide url( or @import; write the characters themselves")
+				}
 				if ref := externalCSSRef(string(t)); ref != "" {
 					return refuse("a style that loads " + quote.Text(ref))
 				}
