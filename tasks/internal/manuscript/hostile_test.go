@@ -117,3 +117,29 @@ func TestAHugeImageIsNotDecoded(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// TestACommentBeforeTheHeadingHidesNoTitle: a front matter title, then an
+// HTML comment, then the same title as a heading showed the title twice:
+// the heading after the comment was not taken for the one the text opens
+// with.
+func TestACommentBeforeTheHeadingHidesNoTitle(t *testing.T) {
+	dir := t.TempDir()
+	writeTree(t, dir, map[string]string{
+		"episodes/007.md": "---\ntitle: 제7화\n---\n<!-- 주석 -->\n\n## 제7화\n\n본문.\n",
+		"episodes/008.md": "<!-- 주석\n여러 줄 -->\n\n# 제8화\n\n본문.\n",
+		"episodes/009.md": "<!-- 주석 --> 보이는 글\n\n# 제9화\n\n본문.\n",
+	})
+	b := load(t, Options{Src: filepath.Join(dir, "episodes")})
+	for i, want := range []struct {
+		title   string
+		heading bool
+	}{{"제7화", true}, {"제8화", true}, {"제9화", false}} {
+		ch := b.Chapters[i]
+		if err := b.Parse(ch, Markdown(false)); err != nil {
+			t.Fatal(err)
+		}
+		if ch.Title != want.title || (ch.TitleHeading != nil) != want.heading {
+			t.Errorf("%s: title %q, title heading %v; want %q, %v", ch.Rel, ch.Title, ch.TitleHeading != nil, want.title, want.heading)
+		}
+	}
+}

@@ -528,7 +528,7 @@ func nestingOf(l []byte) int {
 // again where it stands); else the file name.
 func (ch *Chapter) findTitle() {
 	ch.Title, ch.TitleHeading = ch.frontTitle, nil
-	lead, _ := ch.Doc.FirstChild().(*ast.Heading)
+	lead, _ := openingBlock(ch.Doc, ch.Source).(*ast.Heading)
 	switch {
 	case ch.Title != "":
 		if lead != nil && (lead.Level == 1 || sameTitle(PlainText(lead, ch.Source), ch.Title)) {
@@ -548,6 +548,32 @@ func (ch *Chapter) findTitle() {
 		base := filepath.Base(ch.Path)
 		ch.Title = strings.TrimSuffix(base, filepath.Ext(base))
 	}
+}
+
+// openingBlock is the first block of doc a reader sees: HTML comments
+// before it (<!-- 주석 --> above the heading) show nothing and are passed
+// over, so the heading after them is still the one the text opens with.
+func openingBlock(doc ast.Node, source []byte) ast.Node {
+	n := doc.FirstChild()
+	for ; n != nil; n = n.NextSibling() {
+		h, ok := n.(*ast.HTMLBlock)
+		if !ok || h.HTMLBlockType != ast.HTMLBlockType2 {
+			break
+		}
+		var text []byte
+		lines := h.Lines()
+		for i := 0; i < lines.Len(); i++ {
+			seg := lines.At(i)
+			text = append(text, seg.Value(source)...)
+		}
+		if h.HasClosure() {
+			text = append(text, h.ClosureLine.Value(source)...)
+		}
+		if !bytes.HasSuffix(bytes.TrimSpace(text), []byte("-->")) {
+			break // text after the comment, on its closing line, shows
+		}
+	}
+	return n
 }
 
 // sameTitle says whether two titles differ at most in white space (where
