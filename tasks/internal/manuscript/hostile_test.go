@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"golang.org/x/text/encoding/korean"
 )
 
 // TestBlankValuesAreNotGiven: whitespace-only book.yaml values and front
@@ -141,5 +143,21 @@ func TestACommentBeforeTheHeadingHidesNoTitle(t *testing.T) {
 		if ch.Title != want.title || (ch.TitleHeading != nil) != want.heading {
 			t.Errorf("%s: title %q, title heading %v; want %q, %v", ch.Rel, ch.Title, ch.TitleHeading != nil, want.title, want.heading)
 		}
+	}
+}
+
+// TestACP949EpisodeGetsTheIconvHint: an episode whose front matter is UTF-8
+// and whose text is CP949 was refused without the iconv hint the docs
+// promise (the whole file, UTF-8 and CP949 mixed, is neither).
+func TestACP949EpisodeGetsTheIconvHint(t *testing.T) {
+	text, err := korean.EUCKR.NewEncoder().String("본문입니다.\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	writeTree(t, dir, map[string]string{"episodes/003.md": "---\ntitle: 제3화\n---\n" + text})
+	msg := loadErr(t, Options{Src: filepath.Join(dir, "episodes")})
+	if want := "003.md:4:1: not UTF-8 text (byte 0xba); it looks like CP949/EUC-KR — convert it with: iconv -f CP949 -t UTF-8"; !strings.Contains(msg, want) {
+		t.Errorf("error %q\nwant it to contain %q", msg, want)
 	}
 }

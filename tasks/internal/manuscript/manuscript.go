@@ -389,8 +389,17 @@ func checkUTF8(rel string, data []byte) error {
 	}
 	line := bytes.Count(data[:off], []byte("\n")) + 1
 	col := off - bytes.LastIndexByte(data[:off], '\n')
-	hint := ""
-	if out, err := korean.EUCKR.NewDecoder().Bytes(data); err == nil && !bytes.ContainsRune(out, utf8.RuneError) {
+	// Judge the encoding by the line at fault: a file may mix UTF-8 (front
+	// matter typed later) and CP949 (the text pasted from a Windows editor).
+	start := bytes.LastIndexByte(data[:off], '\n') + 1
+	end := bytes.IndexByte(data[off:], '\n')
+	if end < 0 {
+		end = len(data)
+	} else {
+		end += off
+	}
+	hint := "; save it as UTF-8"
+	if out, err := korean.EUCKR.NewDecoder().Bytes(data[start:end]); err == nil && !bytes.ContainsRune(out, utf8.RuneError) {
 		hint = "; it looks like CP949/EUC-KR — convert it with: iconv -f CP949 -t UTF-8"
 	}
 	return fmt.Errorf("%s:%d:%d: not UTF-8 text (byte 0x%02x)%s", rel, line, col, data[off], hint)
