@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"golang.org/x/text/encoding/korean"
+	"golang.org/x/text/unicode/norm"
 )
 
 // TestBlankValuesAreNotGiven: whitespace-only book.yaml values and front
@@ -159,5 +160,25 @@ func TestACP949EpisodeGetsTheIconvHint(t *testing.T) {
 	msg := loadErr(t, Options{Src: filepath.Join(dir, "episodes")})
 	if want := "003.md:4:1: not UTF-8 text (byte 0xba); it looks like CP949/EUC-KR — convert it with: iconv -f CP949 -t UTF-8"; !strings.Contains(msg, want) {
 		t.Errorf("error %q\nwant it to contain %q", msg, want)
+	}
+}
+
+// TestDecomposedFileNamesSortAndLink: macOS saves 제2화.md decomposed (NFD);
+// it sorted after 제10화.md, and a link typed composed, [앞](제2화.md), did
+// not find it.
+func TestDecomposedFileNamesSortAndLink(t *testing.T) {
+	nfd := norm.NFD.String("제2화.md")
+	dir := t.TempDir()
+	writeTree(t, dir, map[string]string{
+		"episodes/제1화.md":  "# 하나\n\n[다음](" + nfd + ")\n",
+		"episodes/" + nfd:  "# 둘\n\n[앞](제1화.md)\n",
+		"episodes/제10화.md": "# 열\n\n[둘째](제2화.md)\n",
+	})
+	b := load(t, Options{Src: filepath.Join(dir, "episodes")})
+	if got := strings.Join(titles(b), " "); got != "하나 둘 열" {
+		t.Errorf("order %q, want 하나 둘 열", got)
+	}
+	if len(b.Warnings) != 0 {
+		t.Errorf("warnings: %q", b.Warnings)
 	}
 }

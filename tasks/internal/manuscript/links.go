@@ -81,7 +81,7 @@ func collectLinks(ch *Chapter) []linkRef {
 func (b *Book) resolveLinks(policy string, drafts map[string]bool) error {
 	byPath := map[string]*Chapter{}
 	for _, ch := range b.Chapters {
-		byPath[filepath.Clean(ch.Path)] = ch
+		byPath[pathKey(ch.Path)] = ch
 	}
 	for _, ch := range b.Chapters {
 		ch.linkFates = make([]linkFate, len(ch.links))
@@ -202,7 +202,7 @@ func (b *Book) linkFate(ch *Chapter, dest string, byPath map[string]*Chapter, dr
 		candidates = []string{filepath.Join(filepath.Dir(ch.Path), filepath.FromSlash(u.Path))}
 	}
 	for _, c := range candidates {
-		target, ok := byPath[filepath.Clean(c)]
+		target, ok := byPath[pathKey(c)]
 		if !ok {
 			continue
 		}
@@ -212,7 +212,7 @@ func (b *Book) linkFate(ch *Chapter, dest string, byPath map[string]*Chapter, dr
 		return linkFate{target: target, fragment: u.Fragment}, ""
 	}
 	for _, c := range candidates {
-		if drafts[filepath.Clean(c)] {
+		if drafts[pathKey(c)] {
 			return linkFate{}, "points at a draft (draft: true), which the book leaves out"
 		}
 	}

@@ -29,6 +29,7 @@ import (
 	"github.com/yuin/goldmark/text"
 	"github.com/yuin/goldmark/util"
 	"golang.org/x/text/encoding/korean"
+	"golang.org/x/text/unicode/norm"
 )
 
 // Options say where a book's episodes and metadata are.
@@ -201,7 +202,7 @@ func Load(ctx context.Context, opt Options) (*Book, error) {
 	draftPaths := map[string]bool{}
 	for i, draft := range drafts {
 		if draft {
-			draftPaths[filepath.Clean(files[i])] = true
+			draftPaths[pathKey(files[i])] = true
 		}
 	}
 	if err := b.resolveLinks(opt.BrokenLinks, draftPaths); err != nil {
@@ -320,10 +321,16 @@ func findEpisodes(opt Options) (string, []string, error) {
 	sort.Slice(files, func(i, j int) bool {
 		ri, _ := filepath.Rel(root, files[i])
 		rj, _ := filepath.Rel(root, files[j])
-		return NaturalLess(filepath.ToSlash(ri), filepath.ToSlash(rj))
+		// macOS writes names decomposed (NFD): 제2화.md as ᄌ ᅦ ᄋ ᅵ … sorts
+		// after 제10화.md unless both are composed first.
+		return NaturalLess(norm.NFC.String(filepath.ToSlash(ri)), norm.NFC.String(filepath.ToSlash(rj)))
 	})
 	return root, files, nil
 }
+
+// pathKey is how links find a file: its clean path in NFC, so that a link
+// typed composed (제2화.md) finds a file named decomposed (macOS) and back.
+func pathKey(p string) string { return norm.NFC.String(filepath.Clean(p)) }
 
 // readChapter reads one episode and its front matter; nil means a draft. An
 // episode the recipe did not name itself must resolve inside the read scope.
