@@ -107,7 +107,7 @@ func (b *Book) resolveLinks(policy string, drafts map[string]bool) error {
 // webHostProblem says why host (u.Host: a name or address, an optional
 // port) is not one epubcheck and readers can use, or "" when it is: a DNS
 // name of ASCII letters, digits and hyphens whose last label is not all
-// digits, an IPv4 address, or an IPv6 address in brackets. A name in
+// digits, or an IPv4 address (not IPv6: see below). A name in
 // another script (한국.kr) is refused with its punycode spelling (epubcheck
 // warns RSC-023 on it).
 func webHostProblem(u *url.URL) string {
@@ -121,10 +121,9 @@ func webHostProblem(u *url.URL) string {
 		return what + " (an empty port)"
 	}
 	if strings.HasPrefix(u.Host, "[") {
-		if ip := net.ParseIP(host); ip != nil && strings.Contains(host, ":") {
-			return ""
-		}
-		return what + " (not an IPv6 address in brackets)"
+		// The XHTML writer percent-encodes the brackets, and epubcheck
+		// then cannot read the host (RSC-023).
+		return what + " (an IPv6 address; link a host name instead)"
 	}
 	if ip := net.ParseIP(host); ip != nil && ip.To4() != nil && !strings.Contains(host, ":") {
 		return ""
