@@ -30,6 +30,7 @@ func TestHostileManuscriptsMakeBooksEpubcheckAccepts(t *testing.T) {
 		"book.yaml": "title: 적대\n",
 		"episodes/001.md": "---\ntitle: 제1화\n---\n# 프롤로그[^1]\n\n[프롤로그로](#프롤로그) · [주석](#fn:1) · [대문자](HTTPS://EXAMPLE.COM/A) · [점](./002.md) · [뿌리](/episodes/002.md)\n\n" +
 			"[대소문자](002.MD) · [공백](<010 열 번째.md>) · [인코딩](010%20%EC%97%B4%20%EB%B2%88%EC%A7%B8.md) · [망](//evil.example/x) · [데이터](data:text/html,hi) · [빈 메일](mailto:) · [같은 절](002.md#장면-1)\n\n" +
+			"[한국](https://한국.kr/길) · <https://한국.kr:8443>\n\n" +
 			"![JPEG인데 png](fake.png)\n\n[^1]: 주석.\n",
 		"episodes/002.md":       "# 제2화\n\n## 장면\n\n하나.\n\n## 장면\n\n둘.\n",
 		"episodes/010 열 번째.md":  "# 제3화\n\n셋.\n",
@@ -48,6 +49,7 @@ func TestHostileManuscriptsMakeBooksEpubcheckAccepts(t *testing.T) {
 		`<h1 id="프롤로그" class="chapter-title">제1화<sup id="fnref:1">`, `href="#%ED%94%84%EB%A1%A4%EB%A1%9C%EA%B7%B8"`, `href="#fn:1"`, `href="HTTPS://EXAMPLE.COM/A"`,
 		`<a href="ch-002.xhtml">점</a>`, `<a href="ch-002.xhtml">뿌리</a>`, `<a href="ch-004.xhtml">공백</a>`, `<a href="ch-004.xhtml">인코딩</a>`,
 		`<a href="ch-002.xhtml#%EC%9E%A5%EB%A9%B4-1">같은 절</a>`, "대소문자", "망", "데이터", "빈 메일", `src="../images/img-001.jpg"`,
+		`<a href="https://xn--3e0b707e.kr/%EA%B8%B8">한국</a>`, `<a href="https://xn--3e0b707e.kr:8443">https://한국.kr:8443</a>`,
 	} {
 		if !strings.Contains(ch1, want) {
 			t.Errorf("ch-001.xhtml lacks %s:\n%s", want, ch1)

@@ -35,6 +35,7 @@ type linkRef struct {
 // kept.
 type linkFate struct {
 	keep     bool
+	rewrite  string // for a kept link, the address to write instead (punycode host)
 	target   *Chapter
 	fragment string
 }
@@ -107,9 +108,8 @@ func (b *Book) resolveLinks(policy string, drafts map[string]bool) error {
 // webHostProblem says why host (u.Host: a name or address, an optional
 // port) is not one epubcheck and readers can use, or "" when it is: a DNS
 // name of ASCII letters, digits and hyphens whose last label is not all
-// digits, or an IPv4 address (not IPv6: see below). A name in
-// another script (한국.kr) is refused with its punycode spelling (epubcheck
-// warns RSC-023 on it).
+// digits, or an IPv4 address (not IPv6: see below). A name in another
+// script (한국.kr) is refused: linkFate converts it to punycode first.
 func webHostProblem(u *url.URL) string {
 	const what = "is not a web address readers can open"
 	host, port := u.Hostname(), u.Port()
@@ -134,9 +134,6 @@ func webHostProblem(u *url.URL) string {
 	}
 	for _, r := range name {
 		if r >= 0x80 {
-			if ascii, err := idna.Lookup.ToASCII(name); err == nil {
-				return what + "; write its host in punycode: " + quote.Text(ascii)
-			}
 			return what + " (a host name of letters, digits, dots and hyphens)"
 		}
 	}
@@ -167,13 +164,23 @@ func (b *Book) linkFate(ch *Chapter, dest string, byPath map[string]*Chapter, dr
 		if u.Opaque != "" || u.User != nil {
 			return linkFate{}, "is not a web address readers can open (a host name of letters, digits, dots and hyphens)"
 		}
+		rewrite := ""
+		if ascii, err := idna.Lookup.ToASCII(u.Hostname()); err == nil && !isASCII(u.Hostname()) && !strings.HasPrefix(u.Host, "[") {
+			// 한국.kr: epubcheck cannot read the host as written (RSC-023),
+			// but readers open its punycode spelling, xn--3e0b707e.kr.
+			if u.Port() != "" {
+				ascii += ":" + u.Port()
+			}
+			u.Host = ascii
+			rewrite = u.String()
+		}
 		if why := webHostProblem(u); why != "" {
 			return linkFate{}, why
 		}
 		if strings.Contains(u.Fragment, "#") {
 			return linkFate{}, "has two #s; a link has at most one fragment"
 		}
-		return linkFate{keep: true}, ""
+		return linkFate{keep: true, rewrite: rewrite}, ""
 	case scheme == "mailto":
 		if u.Opaque == "" || strings.ContainsAny(u.Opaque, " <>\"") {
 			return linkFate{}, "is not a mail address"
@@ -235,6 +242,19 @@ func (b *Book) pointLinks(ch *Chapter) error {
 	for i, n := range nodes {
 		fate := ch.linkFates[i]
 		switch {
+		case fate.keep && fate.rewrite != "":
+			switch l := n.(type) {
+			case *ast.Link:
+				l.Destination = []byte(fate.rewrite)
+			case *ast.AutoLink:
+				// The text stays as written; only the target is rewritten.
+				link := ast.NewLink()
+				link.Destination = []byte(fate.rewrite)
+				link.AppendChild(link, ast.NewString(l.Label(ch.Source)))
+				if parent := n.Parent(); parent != nil {
+					parent.ReplaceChild(parent, n, link)
+				}
+			}
 		case fate.keep:
 		case fate.target != nil:
 			dest := ""
@@ -270,4 +290,13 @@ func unwrapLink(n ast.Node, source []byte) {
 		c = next
 	}
 	parent.RemoveChild(parent, n)
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
