@@ -16,6 +16,7 @@ import (
 	"github.com/yuin/goldmark/ast"
 
 	"github.com/novelfactory/runner/internal/regfile"
+	"github.com/novelfactory/runner/tasks/internal/imagesize"
 )
 
 // Image is one picture the book embeds.
@@ -185,6 +186,9 @@ func inspectImage(path string) (*Image, error) {
 	// known to be one a reader can show.
 	if cfg.Width <= 0 || cfg.Height <= 0 || int64(cfg.Width)*int64(cfg.Height) > maxImagePixels {
 		return nil, fmt.Errorf("%s is %d×%d pixels; a book's image may have at most %d megapixels — scale it down", path, cfg.Width, cfg.Height, maxImagePixels/1_000_000)
+	}
+	if err := imagesize.Check(cfg); err != nil {
+		return nil, fmt.Errorf("%s is %w", path, err)
 	}
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return nil, err

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"image"
+	"image/color"
 	gopng "image/png"
 	"math"
 	"os"
@@ -18,6 +19,7 @@ import (
 	"time"
 
 	"github.com/novelfactory/runner/internal/testtools"
+	"github.com/novelfactory/runner/tasks/internal/imagesize"
 	"github.com/novelfactory/runner/tasks/internal/manuscript"
 	"github.com/novelfactory/runner/tasks/internal/pdfbook"
 )
@@ -303,14 +305,23 @@ func pngHeader(w, h int, depth, colorType byte) string {
 func TestImageErrorsNameTheEpisode(t *testing.T) {
 	md := "# 제1화\n\n앞 문단\n\n![그림](a.png)\n"
 	_, _, err := setEpisodes(t, a5, map[string]string{"001.md": md, "a.png": pngHeader(6300, 6300, 16, 6)})
-	if err == nil || !regexp.MustCompile(`001\.md:5: image \S*a\.png: image is 6300×6300 pixels of 8 bytes each, 302 MiB decoded, more than the 128 MiB allowed`).MatchString(err.Error()) {
+	// The manuscript refuses it when it is read, before any decoding, for
+	// the EPUB and the PDF alike (it decodes images whole to find damaged
+	// ones, and must not take 302 MiB doing so).
+	if err == nil || !regexp.MustCompile(`001\.md:5: image a\.png: \S*a\.png is 6300×6300 pixels of 8 bytes each, 302 MiB decoded, more than the 128 MiB allowed`).MatchString(err.Error()) {
 		t.Fatalf("error %v", err)
 	}
 	// An 8-bit grey one of the same size is 38 MiB decoded: it passes the
-	// check and fails to decode, its episode and line named.
+	// check and fails to decode (it is only a header), its episode and
+	// line named.
 	_, _, err = setEpisodes(t, a5, map[string]string{"001.md": md, "a.png": pngHeader(6300, 6300, 8, 0)})
-	if err == nil || !regexp.MustCompile(`001\.md:5: image \S*a\.png: read image: `).MatchString(err.Error()) {
+	if err == nil || !regexp.MustCompile(`001\.md:5: image a\.png: \S*a\.png is a damaged PNG image`).MatchString(err.Error()) {
 		t.Fatalf("error %v", err)
+	}
+	// pdfwrite keeps the same bound of its own, for images given to it
+	// directly.
+	if err := imagesize.Check(image.Config{ColorModel: color.RGBA64Model, Width: 6300, Height: 6300}); err == nil {
+		t.Error("imagesize.Check let 302 MiB through")
 	}
 }
 

@@ -8,32 +8,16 @@ import (
 	_ "image/gif" // GIF images in episodes
 	"image/jpeg"
 	_ "image/png" // PNG images in episodes
+
+	"github.com/novelfactory/runner/tasks/internal/imagesize"
 )
 
 // MaxPixels is the most pixels a PNG or GIF may have: decoding one costs
 // memory by the pixel, whatever the file's size.
 const MaxPixels = 40_000_000
 
-// MaxDecodedBytes is the most memory a PNG or GIF may take decoded, its
-// pixels times the bytes the decoder keeps for each (bytesPerPixel).
-const MaxDecodedBytes = 128 << 20
-
-// bytesPerPixel is what Go's image decoders keep for a pixel of colour
-// model m; 8, the most any keeps, for a model it does not know.
-func bytesPerPixel(m color.Model) int64 {
-	if _, ok := m.(color.Palette); ok {
-		return 1
-	}
-	switch m {
-	case color.GrayModel, color.AlphaModel:
-		return 1
-	case color.Gray16Model, color.Alpha16Model:
-		return 2
-	case color.RGBAModel, color.NRGBAModel, color.CMYKModel:
-		return 4
-	}
-	return 8
-}
+// MaxDecodedBytes is the most memory a PNG or GIF may take decoded.
+const MaxDecodedBytes = imagesize.MaxDecodedBytes
 
 // Image writes an image XObject and returns its object number. JPEG data
 // goes in as it is (DCTDecode); PNG and GIF are decoded and written as
@@ -69,8 +53,8 @@ func (w *Writer) Image(data []byte, mediaType string) (int, error) {
 	// Pixels alone do not bound it: a 16-bit RGBA PNG decodes to 8 bytes
 	// a pixel (6300×6300, under the pixel limit, in a 322 KB file, took
 	// md2pdf to 676 MB).
-	if n := int64(cfg.Width) * int64(cfg.Height) * bytesPerPixel(cfg.ColorModel); n > MaxDecodedBytes {
-		return 0, fmt.Errorf("image is %d×%d pixels of %d bytes each, %d MiB decoded, more than the %d MiB allowed; scale it down or save it with 8 bits a channel (a full A5 page at 300 dpi is 1748×2480)", cfg.Width, cfg.Height, bytesPerPixel(cfg.ColorModel), n>>20, MaxDecodedBytes>>20)
+	if err := imagesize.Check(cfg); err != nil {
+		return 0, fmt.Errorf("image is %w", err)
 	}
 	img, _, err := image.Decode(bytes.NewReader(data))
 	if err != nil {
