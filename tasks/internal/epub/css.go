@@ -3,9 +3,9 @@ package epub
 import (
 	"fmt"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/novelfactory/runner/internal/quote"
+	"github.com/novelfactory/runner/tasks/internal/manuscript"
 )
 
 // checkCSS refuses a stylesheet epubcheck would reject: one that imports
@@ -15,18 +15,8 @@ import (
 // comments (CSS-008), bytes that are not UTF-8. name is how messages name the file; allowed lists
 // the url() targets the book holds, as written from styles/book.css.
 func checkCSS(name, css string, allowed map[string]bool) error {
-	if !utf8.ValidString(css) {
-		off := 0
-		for off < len(css) {
-			r, size := utf8.DecodeRuneInString(css[off:])
-			if r == utf8.RuneError && size <= 1 {
-				break
-			}
-			off += size
-		}
-		line := strings.Count(css[:off], "\n") + 1
-		col := off - strings.LastIndexByte(css[:off], '\n')
-		return fmt.Errorf("%s:%d:%d: not UTF-8 text (byte 0x%02x); save the stylesheet as UTF-8 (iconv -f CP949 -t UTF-8 converts Korean Windows text)", name, line, col, css[off])
+	if err := manuscript.CheckUTF8(name, []byte(css)); err != nil {
+		return err
 	}
 	line, col := 1, 1
 	at := func() string { return fmt.Sprintf("%s:%d:%d", name, line, col) }

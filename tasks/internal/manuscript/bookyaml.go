@@ -85,7 +85,7 @@ var pandocOnly = map[string]string{
 // decodeBookYAML reads book.yaml's text into m. name is how messages name
 // the file; every error is at name:LINE:COL.
 func decodeBookYAML(name string, data []byte, m *Metadata) error {
-	if err := checkUTF8(name, data); err != nil {
+	if err := CheckUTF8(name, data); err != nil {
 		return err
 	}
 	var root yaml.Node

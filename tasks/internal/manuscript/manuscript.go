@@ -349,7 +349,7 @@ func (b *Book) readChapter(path string, named bool) (*Chapter, error) {
 	}
 	rel, _ := filepath.Rel(b.Root, path)
 	rel = filepath.ToSlash(rel)
-	if err := checkUTF8(rel, data); err != nil {
+	if err := CheckUTF8(rel, data); err != nil {
 		return nil, err
 	}
 	if err := checkTextChars(rel, data); err != nil {
@@ -380,9 +380,10 @@ func (b *Book) readChapter(path string, named bool) (*Chapter, error) {
 	return ch, nil
 }
 
-// checkUTF8 rejects text that is not UTF-8, naming where, and recognises the
-// usual culprit (CP949 / EUC-KR, what Korean Windows tools save).
-func checkUTF8(rel string, data []byte) error {
+// CheckUTF8 rejects text that is not UTF-8 — an episode, book.yaml, a
+// stylesheet — naming the file, line and column (in bytes), and recognises
+// the usual culprit (CP949 / EUC-KR, what Korean Windows tools save).
+func CheckUTF8(rel string, data []byte) error {
 	if utf8.Valid(data) {
 		return nil
 	}
