@@ -108,14 +108,7 @@ func TestASIGTERMEndsARunWhoseOutputNobodyReads(t *testing.T) {
 	}
 	time.Sleep(500 * time.Millisecond)
 	cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err = <-done:
-	case <-time.After(2 * time.Minute): // a hang, not a speed limit
-		cmd.Process.Kill()
-		t.Fatalf("runner still running 2 minutes after SIGTERM; stderr:\n%s", stderr.String())
-	}
+	err = waitUnlessHung(t, cmd, "after SIGTERM")
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) || ee.ExitCode() != 130 {
 		t.Fatalf("after SIGTERM: %v, want exit status 130; stderr:\n%s", err, stderr.String())
@@ -147,18 +140,11 @@ func TestATZNamingAPipeDoesNotHangRunner(t *testing.T) {
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
-		select {
-		case err := <-done:
-			utc := strings.Contains(out.String(), "hour "+before) || strings.Contains(out.String(), "hour "+time.Now().UTC().Format("15"))
-			if err != nil || !utc ||
-				!strings.Contains(out.String(), "warning: TZ="+tz+" names "+fifo+", which is not a regular file: local time is UTC") {
-				t.Errorf("TZ=%s: %v\n%s", tz, err, out.String())
-			}
-		case <-time.After(2 * time.Minute): // a hang, not a speed limit
-			cmd.Process.Kill()
-			t.Fatalf("TZ=%s: runner hung", tz)
+		err := waitUnlessHung(t, cmd, "with TZ="+tz)
+		utc := strings.Contains(out.String(), "hour "+before) || strings.Contains(out.String(), "hour "+time.Now().UTC().Format("15"))
+		if err != nil || !utc ||
+			!strings.Contains(out.String(), "warning: TZ="+tz+" names "+fifo+", which is not a regular file: local time is UTC") {
+			t.Errorf("TZ=%s: %v\n%s", tz, err, out.String())
 		}
 	}
 }
@@ -258,16 +244,9 @@ func TestADeeplyNestedSecretIsRegisteredInLinearTime(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err := <-done:
-		if err != nil || !strings.Contains(out.String(), "t │ ***") || strings.Contains(out.String(), "deepsecret9") {
-			t.Errorf("%v\n%.2000s", err, out.String())
-		}
-	case <-time.After(2 * time.Minute): // a hang, not a speed limit
-		cmd.Process.Kill()
-		t.Fatal("runner still registering the secret after 2 minutes")
+	err := waitUnlessHung(t, cmd, "registering the secret")
+	if err != nil || !strings.Contains(out.String(), "t │ ***") || strings.Contains(out.String(), "deepsecret9") {
+		t.Errorf("%v\n%.2000s", err, out.String())
 	}
 }
 
@@ -295,5 +274,22 @@ func TestATZNamingNoZoneIsNamed(t *testing.T) {
 	}
 	if res := runner(t, dir, baseEnv("TZ=Asia/Seoul"), "validate", "r.yaml"); res.stderr != "" {
 		t.Errorf("TZ=Asia/Seoul: %s", res.stderr)
+	}
+}
+
+// waitUnlessHung waits for a started runner and returns what Wait returns;
+// one still running two minutes on is killed and fails the test as hung
+// (a hang, not a speed limit: these runs take a second).
+func waitUnlessHung(t *testing.T, cmd *exec.Cmd, what string) error {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(2 * time.Minute):
+		cmd.Process.Kill()
+		t.Fatalf("runner still running 2 minutes on (%s): hung", what)
+		return nil
 	}
 }
