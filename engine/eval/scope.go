@@ -2,17 +2,12 @@ package eval
 
 import (
 	"fmt"
-	"io/fs"
 	"os"
-	"path"
 	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
-	"github.com/bmatcuk/doublestar/v4"
-
-	"github.com/novelfactory/runner/internal/quote"
+	"github.com/novelfactory/runner/internal/glob"
 )
 
 // TaskView is what an expression sees of a task: tasks.<id>.outputs and .status.
@@ -76,7 +71,7 @@ func NewScope(dir string, started time.Time, environ map[string]string) *Scope {
 		Tasks:    map[string]TaskView{},
 		Now:      func() time.Time { return started },
 		Strftime: Strftime,
-		Glob:     func(pattern string) ([]string, error) { return Glob(dir, pattern) },
+		Glob:     func(pattern string) ([]string, error) { return glob.Match(dir, pattern) },
 		Exists: func(p string) bool {
 			if !filepath.IsAbs(p) {
 				p = filepath.Join(dir, p)
@@ -105,62 +100,6 @@ func EnvironMap(environ []string) map[string]string {
 		}
 	}
 	return m
-}
-
-// MaxGlobMatches is the most paths one glob may return: a pattern such
-// as "/**" would otherwise walk a whole file system into memory before the
-// expression's budget could refuse the list.
-const MaxGlobMatches = 100_000
-
-// Glob returns the sorted paths matching pattern (with ** for any depth).
-// A relative pattern is matched under dir and gives paths relative to dir.
-// ** does not follow symbolic links to folders (a link to a parent folder
-// would make the walk endless), and a pattern matching more than
-// MaxGlobMatches paths is an error.
-func Glob(dir, pattern string) ([]string, error) {
-	abs := pattern
-	if !filepath.IsAbs(pattern) {
-		// Matched on the real file system (an fs.FS refuses "../"), then
-		// made relative again, so "../examples/*" gives "../examples/x".
-		abs = filepath.Join(dir, pattern)
-	}
-	matches, err := globBounded(abs)
-	if err != nil {
-		return nil, fmt.Errorf("glob %s: %w", quote.Text(pattern), err)
-	}
-	if !filepath.IsAbs(pattern) {
-		for i, m := range matches {
-			if rel, rerr := filepath.Rel(dir, m); rerr == nil {
-				matches[i] = rel
-			}
-		}
-	}
-	sort.Strings(matches)
-	if matches == nil {
-		matches = []string{}
-	}
-	return matches, nil
-}
-
-// errTooManyMatches stops a walk that found MaxGlobMatches paths.
-var errTooManyMatches = fmt.Errorf("it matches more than %d paths: narrow it", MaxGlobMatches)
-
-// globBounded is doublestar.FilepathGlob without following links to
-// folders and stopping after MaxGlobMatches paths.
-func globBounded(pattern string) ([]string, error) {
-	base, rest := doublestar.SplitPattern(filepath.ToSlash(filepath.Clean(pattern)))
-	if rest == "" || rest == "." || rest == ".." || !strings.ContainsAny(rest, "*?[{\\") {
-		return doublestar.FilepathGlob(pattern, doublestar.WithNoFollow())
-	}
-	var matches []string
-	err := doublestar.GlobWalk(os.DirFS(base), rest, func(p string, _ fs.DirEntry) error {
-		if len(matches) == MaxGlobMatches {
-			return errTooManyMatches
-		}
-		matches = append(matches, filepath.FromSlash(path.Join(base, p)))
-		return nil
-	}, doublestar.WithNoFollow())
-	return matches, err
 }
 
 // Strftime formats t with C strftime directives (%Y %m %d %H %M %S %y %j

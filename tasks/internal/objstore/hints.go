@@ -14,7 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go"
 
-	"github.com/novelfactory/runner/engine/tasktype"
+	"github.com/novelfactory/runner/internal/errclass"
 )
 
 // hint wraps an S3 error with what was being done and what to do about it,
@@ -56,7 +56,7 @@ func (s *S3Store) hint(ctx context.Context, doing string, err error) error {
 	}
 	out := fmt.Errorf("%s: %w", doing, wrapped)
 	if transient(code, status, err) {
-		return tasktype.Transient(out)
+		return errclass.MarkTransient(out)
 	}
 	return out
 }

@@ -18,7 +18,7 @@ import (
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
-	"github.com/novelfactory/runner/engine/tasktype"
+	"github.com/novelfactory/runner/internal/errclass"
 	"github.com/novelfactory/runner/tasks/internal/objstore"
 )
 
@@ -150,7 +150,7 @@ func TestS3ErrorsSayWhatToDo(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), `bucket "no-such-bucket" does not exist`) {
 		t.Fatalf("got %v", err)
 	}
-	if tasktype.Classify(err) == tasktype.ClassTransient {
+	if errclass.Of(err) == errclass.Transient {
 		t.Error("a missing bucket is not worth retrying")
 	}
 }
