@@ -19,6 +19,7 @@ import (
 	"github.com/expr-lang/expr/ast"
 	"github.com/expr-lang/expr/parser"
 	"github.com/expr-lang/expr/vm"
+
 	"github.com/novelfactory/runner/tasks/internal/datefmt"
 	"github.com/novelfactory/runner/tasks/internal/decimal"
 	"github.com/novelfactory/runner/tasks/internal/tabular"

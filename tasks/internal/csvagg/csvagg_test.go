@@ -12,11 +12,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/xuri/excelize/v2"
+	"golang.org/x/text/encoding/korean"
+
 	"github.com/novelfactory/runner/internal/salesgen"
 	"github.com/novelfactory/runner/tasks/internal/csvagg"
 	"github.com/novelfactory/runner/tasks/internal/tabular"
-	"github.com/xuri/excelize/v2"
-	"golang.org/x/text/encoding/korean"
 )
 
 func write(t *testing.T, name, content string) string {

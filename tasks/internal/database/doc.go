@@ -4,3 +4,5 @@
 // Every dump is written into a temporary file or folder beside its
 // destination; callers rename it into place only once it is whole.
 package database
+
+//go:generate go run ../gendoc -export -o zz_fielddocs.go

@@ -26,14 +26,15 @@ import (
 	"unicode/utf8"
 
 	"github.com/klauspost/compress/flate"
-	"github.com/novelfactory/runner/internal/regfile"
-	"github.com/novelfactory/runner/tasks/internal/manuscript"
-	"github.com/novelfactory/runner/tasks/internal/parallel"
 	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/ast"
 	east "github.com/yuin/goldmark/extension/ast"
 	"github.com/yuin/goldmark/renderer"
 	"github.com/yuin/goldmark/util"
+
+	"github.com/novelfactory/runner/internal/regfile"
+	"github.com/novelfactory/runner/tasks/internal/manuscript"
+	"github.com/novelfactory/runner/tasks/internal/parallel"
 )
 
 //go:embed book.css

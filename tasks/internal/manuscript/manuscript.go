@@ -21,15 +21,16 @@ import (
 	"unicode/utf8"
 
 	"github.com/bmatcuk/doublestar/v4"
-	"github.com/novelfactory/runner/internal/quote"
-	"github.com/novelfactory/runner/internal/regfile"
-	"github.com/novelfactory/runner/tasks/internal/parallel"
 	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/ast"
 	"github.com/yuin/goldmark/text"
 	"github.com/yuin/goldmark/util"
 	"golang.org/x/text/encoding/korean"
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/novelfactory/runner/internal/quote"
+	"github.com/novelfactory/runner/internal/regfile"
+	"github.com/novelfactory/runner/tasks/internal/parallel"
 )
 
 // Options say where a book's episodes and metadata are.

@@ -6,8 +6,9 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/novelfactory/runner/tasks/internal/manuscript"
 	"github.com/yuin/goldmark/util"
+
+	"github.com/novelfactory/runner/tasks/internal/manuscript"
 )
 
 // decodeText is the text a Markdown text segment stands for, as CommonMark
