@@ -138,7 +138,6 @@ func Register(r *tasktype.Registry) {
 	})
 }
 
-
 func runMd2pdf(ctx context.Context, env *tasktype.Env, p *Params) (tasktype.Outputs, error) {
 	cfg, err := p.pageConfig()
 	if err != nil {
