@@ -38,6 +38,9 @@ func runTaskEnv(ctx context.Context, t *testing.T, name, dir string, environ []s
 	log := &testtools.SyncBuffer{}
 	env := &tasktype.Env{RunID: "test-run", Recipe: "test", TaskID: "t", Dir: dir, Environ: environ, Log: log, Secrets: secret.New(), Progress: nopProgress{}}
 	out, err := typ.Run(ctx, env, p)
+	if err == nil {
+		checkOutputs(t, typ, out)
+	}
 	return out, log.String(), err
 }
 

@@ -20,7 +20,7 @@ func (r *Registry) WriteList(w io.Writer) error {
 }
 
 // WriteDoc prints a type's documentation: what it does, its params with
-// types, defaults and docs, and its outputs.
+// types, defaults and docs, its outputs and its examples.
 func (t *Type) WriteDoc(w io.Writer) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s — %s\n\n%s\n\nParams (with:)\n", t.Name, t.Summary, wrap(t.Doc, 78, ""))
@@ -35,6 +35,12 @@ func (t *Type) WriteDoc(w io.Writer) error {
 		fmt.Fprintf(tw, "  %s\t%s\t%s\n", o.Name, o.Type, o.Doc)
 	}
 	tw.Flush()
+	for _, ex := range t.Examples {
+		fmt.Fprintf(&b, "\nExample: %s\n", ex.Title)
+		for _, line := range strings.Split(strings.TrimRight(ex.YAML, "\n"), "\n") {
+			b.WriteString(strings.TrimRight("  "+line, " ") + "\n")
+		}
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }

@@ -24,6 +24,15 @@ type Output struct {
 	Doc  string
 }
 
+// Example is a task of a type as a recipe writes it: shown by `runner
+// tasks TYPE`, and loaded and validated by the registry's tests.
+type Example struct {
+	Title string // what it shows, one line
+	// YAML is one entry of a recipe's tasks map: the task's id, then
+	// uses, with and any other task key, indented by two spaces.
+	YAML string
+}
+
 // Plan is what a task would do, computed without side effects.
 type Plan struct {
 	// Summary says what would happen, e.g. "would upload 2 files, 1.2 GiB, to s3://…".
@@ -80,6 +89,8 @@ type Def[P any] struct {
 	Summary string // one line for listings
 	Doc     string // what it does, in a paragraph or two
 	Outputs []Output
+	// Examples show the type in use; every type has at least one.
+	Examples []Example
 	// FieldDocs returns the doc comment of a params field (generated from source).
 	FieldDocs params.DocFunc
 	// Check validates decoded params beyond their types (optional).
@@ -92,11 +103,12 @@ type Def[P any] struct {
 
 // Type is a registered task type with its params erased.
 type Type struct {
-	Name    string
-	Summary string
-	Doc     string
-	Params  *params.Type
-	Outputs []Output
+	Name     string
+	Summary  string
+	Doc      string
+	Params   *params.Type
+	Outputs  []Output
+	Examples []Example
 
 	newParams func() any
 	check     func(any) error
@@ -152,7 +164,7 @@ func Add[P any](r *Registry, d Def[P]) {
 		panic(fmt.Sprintf("task type %q: Name, Plan and Run are required", d.Name))
 	}
 	t := &Type{
-		Name: d.Name, Summary: d.Summary, Doc: d.Doc, Params: spec, Outputs: d.Outputs,
+		Name: d.Name, Summary: d.Summary, Doc: d.Doc, Params: spec, Outputs: d.Outputs, Examples: d.Examples,
 		newParams: func() any { return new(P) },
 		check: func(p any) error {
 			if d.Check == nil {

@@ -58,6 +58,18 @@ func Register(r *tasktype.Registry) {
 			{Name: "png", Type: "string", Doc: "Absolute path of the PNG, or empty."},
 			{Name: "points", Type: "integer", Doc: "Dates on the x axis."},
 		},
+		Examples: []tasktype.Example{
+			{Title: "A line chart of cost and sales, as SVG and PNG", YAML: `chart:
+  uses: chart
+  with:
+    src: metrics/finance.csv
+    columns: [cost, sales]
+    labels: {cost: 비용, sales: 매출}
+    title: 일별 비용과 매출
+    svg: metrics/finance.svg
+    png: metrics/finance.png
+`},
+		},
 		Check: func(p *Params) error {
 			if p.SVG == "" && p.PNG == "" {
 				return fmt.Errorf("svg, png: name at least one file to write")

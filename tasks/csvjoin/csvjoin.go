@@ -59,6 +59,18 @@ func Register(r *tasktype.Registry) {
 			{Name: "rows", Type: "integer", Doc: "Rows in the result."},
 			{Name: "updated", Type: "integer", Doc: "Rows that came from the sources (new or replaced)."},
 		},
+		Examples: []tasktype.Example{
+			{Title: "Cost and sales side by side, with profit", YAML: `ledger:
+  uses: csvjoin
+  with:
+    on: date
+    sources:
+      - {file: metrics/cost-by-day.csv, column: cost}
+      - {file: metrics/sales-by-day.csv, column: sales}
+    derive: {profit: sales - cost}
+    dest: metrics/finance.csv
+`},
+		},
 		Check: func(p *Params) error {
 			_, _, err := p.columns()
 			return err

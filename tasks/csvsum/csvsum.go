@@ -69,6 +69,17 @@ func Register(r *tasktype.Registry) {
 			{Name: "rows_out", Type: "integer", Doc: "Rows written (one per group)."},
 			{Name: "skipped", Type: "integer", Doc: "Rows skipped for an unreadable value (on_bad_row: skip)."},
 		},
+		Examples: []tasktype.Example{
+			{Title: "Sales per day from every platform's export", YAML: `sales:
+  uses: csvsum
+  with:
+    src: finance/sales/*
+    columns: {판매일: date, 판매금액: sales}
+    group_by: [date]
+    aggregate: {sales: sum}
+    dest: metrics/sales-by-day.csv
+`},
+		},
 		Check: func(p *Params) error {
 			_, err := p.spec()
 			return err

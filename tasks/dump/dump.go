@@ -48,6 +48,24 @@ func Register(r *tasktype.Registry) {
 			{Name: "bytes", Type: "integer", Doc: "Size of the dump."},
 			{Name: "sha256", Type: "string", Doc: "SHA-256 of the dump, hex."},
 		},
+		Examples: []tasktype.Example{
+			{Title: "Dump a Neo4j graph with a one-off container", YAML: `dump-graph:
+  uses: dump
+  with:
+    kind: neo4j
+    database: neo4j
+    dest: build/neo4j.dump
+    neo4j_image: neo4j:5.26-community
+    neo4j_volume: neo4j-data
+`},
+			{Title: "Dump a PostgreSQL database", YAML: `dump-db:
+  uses: dump
+  with:
+    kind: postgres
+    database: postgres://factory@localhost/novels
+    dest: build/novels.dump
+`},
+		},
 		Plan: func(_ context.Context, env *tasktype.Env, p *Params) (tasktype.Plan, error) {
 			what := database.Redact(p.Database)
 			switch p.Kind {

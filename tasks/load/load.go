@@ -45,6 +45,15 @@ func Register(r *tasktype.Registry) {
 		Outputs: []tasktype.Output{
 			{Name: "database", Type: "string", Doc: "The database loaded (a postgres URL without its password)."},
 		},
+		Examples: []tasktype.Example{
+			{Title: "Load a SQLite dump into a fresh database", YAML: `load-db:
+  uses: load
+  with:
+    kind: sqlite
+    src: restore/download/sqlite-20261129.db
+    database: data/factory.db
+`},
+		},
 		Plan: func(_ context.Context, env *tasktype.Env, p *Params) (tasktype.Plan, error) {
 			target := database.Redact(p.Database)
 			if p.Kind == "sqlite" {

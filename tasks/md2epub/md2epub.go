@@ -55,6 +55,16 @@ func Register(r *tasktype.Registry) {
 			{Name: "chapters", Type: "integer", Doc: "Number of episodes in the book."},
 			{Name: "chars", Type: "integer", Doc: "Characters of text in the episodes, spaces included."},
 		},
+		Examples: []tasktype.Example{
+			{Title: "An EPUB of a project's episodes", YAML: `epub:
+  uses: md2epub
+  with:
+    src: projects/Pilot/episodes
+    dest: dist/Pilot.epub
+    author: 김작가
+    reproducible: true
+`},
+		},
 		Plan: func(ctx context.Context, env *tasktype.Env, p *Params) (tasktype.Plan, error) {
 			b, err := p.Load(ctx, env)
 			if err != nil {

@@ -117,6 +117,16 @@ func Register(r *tasktype.Registry) {
 			{Name: "bytes", Type: "integer", Doc: "Size of the PDF file."},
 			{Name: "pages", Type: "integer", Doc: "Number of pages."},
 		},
+		Examples: []tasktype.Example{
+			{Title: "A print PDF on 4×6 pages", YAML: `pdf:
+  uses: md2pdf
+  with:
+    src: projects/Pilot/episodes
+    dest: dist/Pilot.pdf
+    page_size: "46"
+    reproducible: true
+`},
+		},
 		Check: func(p *Params) error {
 			_, err := p.pageConfig()
 			return err

@@ -64,6 +64,16 @@ func Register(r *tasktype.Registry) {
 			{Name: "damaged", Type: "list of string", Doc: "Names of the damaged sets found (kept unless remove_damaged)."},
 			{Name: "abandoned", Type: "list of string", Doc: "Temp files and multipart uploads of killed runs that were removed."},
 		},
+		Examples: []tasktype.Example{
+			{Title: "Keep four weekly sets and six monthly ones", YAML: `prune:
+  uses: prune
+  with:
+    target: s3://factory-backups/weekly/
+    keep_last: 4
+    keep_monthly: 6
+    region: ap-northeast-2
+`},
+		},
 		Check: func(p *Params) error {
 			_, err := p.policy().Apply(nil, time.Time{})
 			if err != nil {

@@ -52,6 +52,16 @@ func Register(r *tasktype.Registry) {
 			{Name: "path", Type: "string", Doc: "Absolute path of the HTML file."},
 			{Name: "latest", Type: "string", Doc: "The latest date in the data."},
 		},
+		Examples: []tasktype.Example{
+			{Title: "A one-page HTML finance report", YAML: `report:
+  uses: report
+  with:
+    src: metrics/finance.csv
+    title: 노벨 팩토리 손익
+    unit: 원
+    dest: metrics/finance.html
+`},
+		},
 		Plan: func(_ context.Context, env *tasktype.Env, p *Params) (tasktype.Plan, error) {
 			return tasktype.Plan{
 				Summary: fmt.Sprintf("would write a report of %s to %s", env.Path(p.Src), env.Path(p.Dest)),

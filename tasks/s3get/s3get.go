@@ -62,6 +62,16 @@ func Register(r *tasktype.Registry) {
 			{Name: "manifest", Type: "object", Doc: "The set's manifest: version, recipe, run, created, objects (key, size, sha256)."},
 			{Name: "bytes", Type: "integer", Doc: "Total size of the set's objects."},
 		},
+		Examples: []tasktype.Example{
+			{Title: "Download the newest complete backup set", YAML: `fetch:
+  uses: s3get
+  with:
+    from: s3://factory-backups/weekly/
+    latest: true
+    dest: restore/download
+    region: ap-northeast-2
+`},
+		},
 		Check: func(p *Params) error {
 			if p.Latest && p.Set != "" {
 				return errors.New("give latest or set, not both")

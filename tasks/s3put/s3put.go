@@ -68,6 +68,16 @@ func Register(r *tasktype.Registry) {
 			{Name: "unchanged", Type: "integer", Doc: "Objects already there with the same SHA-256, not sent again."},
 			{Name: "manifest", Type: "string", Doc: "URL of manifest.json (empty with manifest: false)."},
 		},
+		Examples: []tasktype.Example{
+			{Title: "Upload this week's dump and zips as one backup set", YAML: `upload:
+  uses: s3put
+  retry: {attempts: 4, delay: 10s, backoff: 3, on: [transient, timeout]}
+  with:
+    files: [build/neo4j.dump, build/Pilot-episodes.zip]
+    to: s3://factory-backups/weekly/20261129/
+    region: ap-northeast-2
+`},
+		},
 		Check: func(p *Params) error {
 			if (len(p.Files) == 0) == (p.Src == "") {
 				return errors.New("give either files or src")

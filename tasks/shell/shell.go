@@ -51,6 +51,23 @@ func Register(r *tasktype.Registry) {
 			{Name: "stdout", Type: "string", Doc: "What the command printed on stdout, trimmed."},
 			{Name: "exit_code", Type: "integer", Doc: "The command's exit code (0 when the task succeeds)."},
 		},
+		Examples: []tasktype.Example{
+			{Title: "Stop a container if it is running (builtins such as [ run without a fork)", YAML: `stop-graph:
+  uses: shell
+  with:
+    run: '[ -z "$(docker ps -q -f name=neo4j)" ] || docker stop neo4j'
+`},
+			{Title: "A bash script with its own environment and folder", YAML: `count-words:
+  uses: shell
+  with:
+    shell: bash
+    dir: projects/Pilot
+    env: {LC_ALL: C.UTF-8}
+    run: |
+      set -euo pipefail
+      cat episodes/*.md | wc -w
+`},
+		},
 		Check: func(p *Params) error {
 			if strings.TrimSpace(p.Run) == "" {
 				return errors.New("run: the command line is empty")

@@ -57,6 +57,17 @@ func Register(r *tasktype.Registry) {
 			{Name: "calls", Type: "integer", Doc: "API calls counted."},
 			{Name: "cost", Type: "string", Doc: "Total cost, in the currency, as an exact decimal."},
 		},
+		Examples: []tasktype.Example{
+			{Title: "LLM cost per day in won", YAML: `cost:
+  uses: tokencost
+  with:
+    src: finance/usage/*
+    currency: KRW
+    rate: "1380"
+    time_zone: Asia/Seoul
+    dest: metrics/cost-by-day.csv
+`},
+		},
 		Check: func(p *Params) error {
 			_, err := p.options()
 			return err

@@ -66,6 +66,15 @@ func Register(r *tasktype.Registry) {
 			{Name: "unchanged", Type: "integer", Doc: "Files already in dest with the same content."},
 			{Name: "kept", Type: "integer", Doc: "Files of dest that differ and were kept, being newer (overwrite: if_newer)."},
 		},
+		Examples: []tasktype.Example{
+			{Title: "Restore episodes, keeping files that differ", YAML: `unpack:
+  uses: unzip
+  with:
+    src: backup/Pilot-episodes.zip
+    dest: projects/Pilot/episodes
+    overwrite: never
+`},
+		},
 		Check: func(p *Params) error {
 			if _, err := bytesize.Parse(p.MaxBytes); err != nil {
 				return fmt.Errorf("max_bytes: %w", err)

@@ -65,6 +65,15 @@ func Register(r *tasktype.Registry) {
 			{Name: "files", Type: "integer", Doc: "Number of files packed."},
 			{Name: "sha256", Type: "string", Doc: "SHA-256 of the zip file, hex."},
 		},
+		Examples: []tasktype.Example{
+			{Title: "One reproducible zip of a project's episodes", YAML: `zip-episodes:
+  uses: zip
+  with:
+    src: projects/Pilot/episodes
+    dest: build/Pilot-episodes.zip
+    reproducible: true
+`},
+		},
 		Check: func(p *Params) error {
 			if p.Level < 0 || p.Level > 9 {
 				return fmt.Errorf("level %d: use 0 (store) to 9", p.Level)
