@@ -2,6 +2,7 @@ package params
 
 import (
 	"fmt"
+	"reflect"
 	"strings"
 	"time"
 
@@ -22,108 +23,426 @@ func IsExpression(s string) bool {
 func HasTemplate(s string) bool { return strings.Contains(s, "${{") }
 
 // Check verifies a YAML node written for this type: unknown names, missing
-// required params, wrong shapes and enum values. Values that are expressions
-// are checked only for shape where that is known. what names the value in
-// messages ("param \"files\"").
-func (t *Type) Check(file string, n *yaml.Node, what string, out *diag.List) {
-	if n.Kind == yaml.AliasNode && n.Alias != nil {
-		n = n.Alias
+// required ones, wrong shapes, enum values, key patterns and bounds. It
+// returns every problem, each with its path and node. Unless the type is
+// Literal, values that are expressions are checked only for what is known
+// before they are evaluated.
+func (t *Type) Check(n *yaml.Node) Errors {
+	r := &reader{}
+	r.read(t, nil, n, reflect.Value{}, nil)
+	return r.errs
+}
+
+// Check verifies a YAML node written for this field, with the field's own
+// constraints (key patterns, bounds, enum) besides its type's.
+func (f *Field) Check(n *yaml.Node) Errors {
+	r := &reader{}
+	r.read(f.Type, f, n, reflect.Value{}, nil)
+	return r.errs
+}
+
+// DecodeNode checks n as Check does and fills the value dst points to from
+// it, with defaults for what n leaves out and Paths resolved against dir.
+// It reads literal YAML (a Literal type's, or params without expressions);
+// on errors, dst holds what could be read.
+func (t *Type) DecodeNode(n *yaml.Node, dst any, dir string) Errors {
+	rv := reflect.ValueOf(dst)
+	if rv.Kind() != reflect.Pointer || rv.IsNil() || rv.Elem().Type() != t.goType {
+		return Errors{{Err: fmt.Errorf("decode: destination must be *%s, got %T", t.goType, dst)}}
 	}
-	if n.Kind == yaml.ScalarNode && n.Tag == "!!str" && IsExpression(n.Value) {
+	r := &reader{dir: dir}
+	r.read(t, nil, n, rv.Elem(), nil)
+	return r.errs
+}
+
+// reader walks a YAML node and a Go value (when decoding) together.
+type reader struct {
+	errs Errors
+	dir  string
+}
+
+func (r *reader) fail(n *yaml.Node, path []string, err error) {
+	r.errs = append(r.errs, &FieldError{Path: clone(path), Err: err, Node: n})
+}
+
+func (r *reader) wrongShape(t *Type, f *Field, n *yaml.Node, path []string) {
+	want := t.shape()
+	if f != nil && f.Shape != "" {
+		want = f.Shape
+	}
+	r.fail(n, path, &ShapeError{Want: want, Got: nodeKind(n), Must: t.Literal})
+}
+
+func clone(path []string) []string { return append([]string(nil), path...) }
+
+// read checks n against t (f is the field n is the value of, for its
+// constraints; nil for the root and items) and, when dst is valid, stores
+// its value there.
+func (r *reader) read(t *Type, f *Field, n *yaml.Node, dst reflect.Value, path []string) {
+	n = deref(n)
+	if t.Nullable && n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+		return
+	}
+	if dst.IsValid() && dst.Kind() == reflect.Pointer {
+		if dst.IsNil() {
+			dst.Set(reflect.New(dst.Type().Elem()))
+		}
+		dst = dst.Elem()
+	}
+	if !t.Literal && n.Kind == yaml.ScalarNode && n.Tag == "!!str" && IsExpression(n.Value) {
 		return // typed at run time
+	}
+	if f != nil && len(f.Enum) > 0 && n.Kind == yaml.ScalarNode && n.Tag != "!!null" && (t.Literal || !HasTemplate(n.Value)) {
+		if !contains(f.Enum, n.Value) {
+			r.fail(n, path, &EnumError{Value: n.Value, Allowed: f.Enum})
+			return
+		}
+		if t.Kind == Int || t.Kind == Float {
+			// version: "1" is version 1: the enum is what counts.
+			if dst.IsValid() {
+				r.store(t, n.Value, dst, path, n)
+			}
+			return
+		}
 	}
 	switch t.Kind {
 	case Any:
-		return
-	case String:
+		// Anything goes; a map inside with a key twice, which YAML will not
+		// decode, is left out for whoever reads the value to report.
+		if dst.IsValid() {
+			var v any
+			if err := n.Decode(&v); err == nil && v != nil {
+				dst.Set(reflect.ValueOf(v))
+			}
+		}
+	case String, PathKind:
 		if n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
-			out.Add(file, n.Line, n.Column, "%s: expected a string, got %s", what, nodeKind(n))
+			r.wrongShape(t, f, n, path)
+			return
 		}
-	case Int:
-		if !scalarWithTag(n, "!!int") && !templatedString(n) {
-			out.Add(file, n.Line, n.Column, "%s: expected an integer, got %s", what, nodeKind(n))
+		if dst.IsValid() {
+			s := n.Value
+			if t.Kind == PathKind {
+				s = resolve(r.dir, s)
+			}
+			dst.SetString(s)
 		}
-	case Float:
-		if !scalarWithTag(n, "!!int") && !scalarWithTag(n, "!!float") && !templatedString(n) {
-			out.Add(file, n.Line, n.Column, "%s: expected a number, got %s", what, nodeKind(n))
-		}
+	case Int, Float:
+		r.number(t, f, n, dst, path)
 	case Bool:
-		if !scalarWithTag(n, "!!bool") && !templatedString(n) {
-			out.Add(file, n.Line, n.Column, "%s: expected true or false, got %s", what, nodeKind(n))
+		if n.Kind == yaml.ScalarNode && n.Tag == "!!bool" {
+			if dst.IsValid() {
+				var b bool
+				if err := n.Decode(&b); err == nil {
+					dst.SetBool(b)
+				}
+			}
+		} else if !r.templated(t, n) {
+			r.wrongShape(t, f, n, path)
 		}
 	case Duration:
-		if !scalarWithTag(n, "!!str") {
-			out.Add(file, n.Line, n.Column, "%s: expected a duration such as \"30s\" or \"5m\", got %s", what, nodeKind(n))
-		} else if !HasTemplate(n.Value) {
-			if d, err := time.ParseDuration(n.Value); err != nil {
-				out.Add(file, n.Line, n.Column, "%s: bad duration %s: use a number and a unit (ns, us, ms, s, m, h), e.g. \"90s\" or \"1h30m\"", what, quote.Text(n.Value))
-			} else if d < 0 {
-				out.Add(file, n.Line, n.Column, "%s: %s is negative: a duration is 0 or more", what, n.Value)
-			}
+		if n.Kind != yaml.ScalarNode || n.Tag != "!!str" {
+			r.wrongShape(t, f, n, path)
+			return
 		}
+		if !t.Literal && HasTemplate(n.Value) {
+			return
+		}
+		d, err := parseDuration(n.Value)
+		if err != nil {
+			r.fail(n, path, err)
+		} else if dst.IsValid() {
+			dst.SetInt(int64(d))
+		}
+	case SizeKind:
+		r.size(t, f, n, dst, path)
 	case List:
 		if n.Kind != yaml.SequenceNode {
-			out.Add(file, n.Line, n.Column, "%s: expected a list, got %s", what, nodeKind(n))
+			r.wrongShape(t, f, n, path)
 			return
 		}
-		for i, c := range n.Content {
-			t.Elem.Check(file, c, fmt.Sprintf("%s[%d]", what, i), out)
+		r.items(t, f, n, n.Content, dst, path)
+	case OneOrList:
+		switch {
+		case n.Kind == yaml.SequenceNode:
+			r.items(t, f, n, n.Content, dst, path)
+		case n.Kind == yaml.ScalarNode && n.Tag != "!!null":
+			r.items(t, f, n, []*yaml.Node{n}, dst, path)
+		default:
+			r.wrongShape(t, f, n, path)
 		}
+	case OneOf:
+		r.oneOf(t, f, n, dst, path)
 	case Map:
-		if n.Kind != yaml.MappingNode {
-			out.Add(file, n.Line, n.Column, "%s: expected a map, got %s", what, nodeKind(n))
-			return
-		}
-		seen := map[string]bool{}
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k, v := n.Content[i], n.Content[i+1]
-			if seen[k.Value] {
-				out.Add(file, k.Line, k.Column, "%s: key %q appears twice", what, k.Value)
-			}
-			seen[k.Value] = true
-			t.Elem.Check(file, v, fmt.Sprintf("%s.%s", what, k.Value), out)
-		}
+		r.mapping(t, f, n, dst, path)
 	case Object:
-		t.checkObject(file, n, what, out)
+		r.object(t, f, n, dst, path)
 	}
 }
 
-func (t *Type) checkObject(file string, n *yaml.Node, what string, out *diag.List) {
-	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+// templated accepts, for a task's params, a string that contains an
+// expression where a number or bool is expected: its text is converted
+// at run time.
+func (r *reader) templated(t *Type, n *yaml.Node) bool {
+	return !t.Literal && n.Kind == yaml.ScalarNode && n.Tag == "!!str" && HasTemplate(n.Value)
+}
+
+func (r *reader) number(t *Type, f *Field, n *yaml.Node, dst reflect.Value, path []string) {
+	ok := n.Kind == yaml.ScalarNode && (n.Tag == "!!int" || t.Kind == Float && n.Tag == "!!float")
+	if !ok {
+		if !r.templated(t, n) {
+			r.wrongShape(t, f, n, path)
+		}
+		return
+	}
+	var v float64
+	if err := n.Decode(&v); err != nil {
+		r.wrongShape(t, f, n, path)
+		return
+	}
+	if f != nil && f.Min != nil && v < *f.Min {
+		want := f.Shape
+		if want == "" {
+			want = fmt.Sprintf("%s of at least %v", t.shape(), *f.Min)
+		}
+		r.fail(n, path, &ShapeError{Want: want, Got: nodeKind(n), Must: t.Literal})
+		return
+	}
+	if dst.IsValid() {
+		r.store(t, n.Value, dst, path, n)
+	}
+}
+
+// store sets a number from its text.
+func (r *reader) store(t *Type, text string, dst reflect.Value, path []string, n *yaml.Node) {
+	var v any = text
+	if t.Kind == Int {
+		var i int64
+		if err := yaml.Unmarshal([]byte(text), &i); err != nil {
+			r.wrongShape(t, nil, n, path)
+			return
+		}
+		v = i
+	}
+	if err := decodeValue(t, v, dst, path, r.dir); err != nil {
+		r.fail(n, path, err.Err)
+	}
+}
+
+func (r *reader) size(t *Type, f *Field, n *yaml.Node, dst reflect.Value, path []string) {
+	if n.Kind != yaml.ScalarNode || n.Tag != "!!int" && n.Tag != "!!str" {
+		r.wrongShape(t, f, n, path)
+		return
+	}
+	if n.Tag == "!!str" && !t.Literal && HasTemplate(n.Value) {
+		return
+	}
+	var s Size
+	if n.Tag == "!!int" {
+		var i int64
+		if err := n.Decode(&i); err != nil || i < 0 {
+			r.fail(n, path, fmt.Errorf("%s is not a size: a size is 0 or more bytes", quote.Cut(n.Value)))
+			return
+		}
+		s = Size(i)
+	} else {
+		var err error
+		if s, err = ParseSize(n.Value); err != nil {
+			r.fail(n, path, err)
+			return
+		}
+	}
+	if f != nil && f.Min != nil && float64(s) < *f.Min {
+		r.fail(n, path, fmt.Errorf("%s is too small: use at least %v", quote.Text(n.Value), Size(*f.Min)))
+		return
+	}
+	if dst.IsValid() {
+		dst.SetInt(int64(s))
+	}
+}
+
+// items reads the items of a list (or the one value of a OneOrList).
+func (r *reader) items(t *Type, f *Field, n *yaml.Node, items []*yaml.Node, dst reflect.Value, path []string) {
+	if f != nil && f.Min != nil && float64(len(items)) < *f.Min {
+		r.fail(n, path, &EmptyError{Min: int(*f.Min), Len: len(items), Hint: f.Hint})
+	}
+	var out reflect.Value
+	if dst.IsValid() {
+		out = reflect.MakeSlice(dst.Type(), len(items), len(items))
+	}
+	ef := elemField(f)
+	for i, c := range items {
+		var ev reflect.Value
+		if out.IsValid() {
+			ev = out.Index(i)
+		}
+		p := path
+		if n.Kind == yaml.SequenceNode {
+			p = append(path, index(i))
+		}
+		r.read(t.Elem, ef, c, ev, p)
+	}
+	if dst.IsValid() {
+		dst.Set(out)
+	}
+}
+
+// elemField passes a list field's enum on to its items.
+func elemField(f *Field) *Field {
+	if f == nil || len(f.Enum) == 0 {
+		return nil
+	}
+	return &Field{Enum: f.Enum}
+}
+
+// oneOf reads n as the first alternative that takes it without a problem;
+// when none does, the problems are those of the one alternative of n's
+// kind, or that n has none of the shapes.
+func (r *reader) oneOf(t *Type, f *Field, n *yaml.Node, dst reflect.Value, path []string) {
+	var ofKind *reader
+	matches := 0
+	for _, alt := range t.Alts {
+		sub := &reader{dir: r.dir}
+		sub.read(alt, nil, n, reflect.Value{}, path)
+		if len(sub.errs) == 0 {
+			if dst.IsValid() {
+				var v any
+				if err := n.Decode(&v); err == nil && v != nil {
+					dst.Set(reflect.ValueOf(v))
+				}
+			}
+			return
+		}
+		if sameKind(alt, n) {
+			ofKind = sub
+			matches++
+		}
+	}
+	if matches == 1 {
+		r.errs = append(r.errs, ofKind.errs...)
+		return
+	}
+	r.wrongShape(t, f, n, path)
+}
+
+// sameKind says whether n is the kind of YAML node t reads: a scalar, a
+// sequence or a mapping.
+func sameKind(t *Type, n *yaml.Node) bool {
+	switch t.Kind {
+	case List:
+		return n.Kind == yaml.SequenceNode
+	case Map, Object:
+		return n.Kind == yaml.MappingNode
+	case Any, OneOf, OneOrList:
+		return true
+	}
+	return n.Kind == yaml.ScalarNode
+}
+
+func (r *reader) mapping(t *Type, f *Field, n *yaml.Node, dst reflect.Value, path []string) {
+	if n.Kind != yaml.MappingNode {
+		r.wrongShape(t, f, n, path)
+		return
+	}
+	if f != nil && f.Min != nil && float64(len(n.Content)/2) < *f.Min {
+		r.fail(n, path, &EmptyError{Min: int(*f.Min), Len: len(n.Content) / 2, Hint: f.Hint})
+	}
+	var out reflect.Value
+	if dst.IsValid() {
+		out = reflect.MakeMapWithSize(dst.Type(), len(n.Content)/2)
+	}
+	var keyName string
+	if f != nil {
+		keyName = f.KeyName
+	}
+	seen := map[string]*yaml.Node{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if f != nil && f.Keys != nil && !f.Keys.MatchString(k.Value) {
+			rule := f.KeyRule
+			if rule == "" {
+				rule = "must match " + f.Keys.String()
+			}
+			r.fail(k, path, &KeyError{Key: k.Value, Name: f.KeyName, Rule: rule})
+			continue
+		}
+		if first := seen[k.Value]; first != nil {
+			r.fail(k, path, &DuplicateError{Name: k.Value, KeyName: keyName, FirstLine: first.Line})
+			continue
+		}
+		seen[k.Value] = k
+		var ev reflect.Value
+		if out.IsValid() {
+			ev = reflect.New(dst.Type().Elem()).Elem()
+		}
+		r.read(t.Elem, nil, v, ev, append(path, k.Value))
+		if out.IsValid() {
+			out.SetMapIndex(reflect.ValueOf(k.Value).Convert(dst.Type().Key()), ev)
+		}
+	}
+	if dst.IsValid() {
+		dst.Set(out)
+	}
+}
+
+func (r *reader) object(t *Type, f *Field, n *yaml.Node, dst reflect.Value, path []string) {
+	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" && !t.Literal {
 		n = &yaml.Node{Kind: yaml.MappingNode, Line: n.Line, Column: n.Column}
 	}
 	if n.Kind != yaml.MappingNode {
-		out.Add(file, n.Line, n.Column, "%s: expected a map of params, got %s", what, nodeKind(n))
+		r.wrongShape(t, f, n, path)
 		return
 	}
-	seen := map[string]bool{}
-	suggested := map[string]bool{} // a misspelt required param is reported once, not also as missing
+	member := t.member()
+	seen := map[string]*yaml.Node{}
+	// A misspelt required param is reported once, not also as missing;
+	// the recipe's own keys say both (the missing key's hint helps).
+	suggested := map[string]bool{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
-		f := t.Field(k.Value)
-		switch {
-		case f == nil:
-			suggested[diag.Suggest(k.Value, t.FieldNames())] = true
-			out.Add(file, k.Line, k.Column, "%s: unknown param %s%s; known params: %s",
-				what, quote.Text(k.Value), diag.DidYouMean(k.Value, t.FieldNames()), strings.Join(t.FieldNames(), ", "))
-			continue
-		case seen[k.Value]:
-			out.Add(file, k.Line, k.Column, "%s: param %q appears twice", what, k.Value)
+		fld := t.Field(k.Value)
+		if fld == nil {
+			if !t.Literal {
+				suggested[diag.Suggest(k.Value, t.FieldNames())] = true
+			}
+			r.fail(k, path, &UnknownError{Name: k.Value, Member: member, Known: t.FieldNames()})
 			continue
 		}
-		seen[k.Value] = true
-		name := what + "." + f.Name
-		f.Type.Check(file, v, name, out)
-		if len(f.Enum) > 0 && v.Kind == yaml.ScalarNode && !HasTemplate(v.Value) && !contains(f.Enum, v.Value) {
-			out.Add(file, v.Line, v.Column, "%s: %s is not one of %s%s", name, quote.Text(v.Value),
-				strings.Join(f.Enum, ", "), diag.DidYouMean(v.Value, f.Enum))
+		if first := seen[k.Value]; first != nil {
+			r.fail(k, path, &DuplicateError{Name: k.Value, Member: member, FirstLine: first.Line})
+			continue
+		}
+		seen[k.Value] = k
+		var fv reflect.Value
+		if dst.IsValid() {
+			fv = dst.FieldByIndex(fld.index)
+		}
+		r.read(fld.Type, fld, v, fv, append(path, fld.Name))
+	}
+	for _, fld := range t.Fields {
+		if seen[fld.Name] != nil || suggested[fld.Name] {
+			continue
+		}
+		if fld.Required {
+			r.fail(n, path, &MissingError{Name: fld.Name, Member: member, Want: fld.Type.Describe(), Hint: fld.Hint})
+		} else if def := fld.defaultValue(); def != nil && dst.IsValid() {
+			if err := decodeValue(fld.Type, def, dst.FieldByIndex(fld.index), append(path, fld.Name), r.dir); err != nil {
+				r.fail(n, append(path, fld.Name), err.Err)
+			}
 		}
 	}
-	for _, f := range t.Fields {
-		if f.Required && !seen[f.Name] && !suggested[f.Name] {
-			out.Add(file, n.Line, n.Column, "%s: missing required param %q (%s)", what, f.Name, f.Type.Describe())
-		}
+}
+
+// parseDuration reads a Go duration of 0 or more.
+func parseDuration(s string) (time.Duration, error) {
+	d, err := time.ParseDuration(strings.TrimSpace(s))
+	if err != nil {
+		return 0, fmt.Errorf("bad duration %s: use a number and a unit (ns, us, ms, s, m, h), e.g. \"90s\" or \"1h30m\"", quote.Text(s))
 	}
+	if d < 0 {
+		return 0, fmt.Errorf("%s is negative: a duration is 0 or more", quote.Cut(strings.TrimSpace(s)))
+	}
+	return d, nil
 }
 
 func contains(list []string, s string) bool {
@@ -135,21 +454,14 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-func scalarWithTag(n *yaml.Node, tag string) bool {
-	return n.Kind == yaml.ScalarNode && n.Tag == tag
-}
-
-// templatedString accepts a string that contains an expression where a number
-// or bool is expected: its text is converted at run time.
-func templatedString(n *yaml.Node) bool {
-	return n.Kind == yaml.ScalarNode && n.Tag == "!!str" && HasTemplate(n.Value)
-}
-
 func nodeKind(n *yaml.Node) string {
 	switch n.Kind {
 	case yaml.SequenceNode:
 		return "a list"
 	case yaml.MappingNode:
+		if len(n.Content) == 0 {
+			return "an empty map"
+		}
 		return "a map"
 	case yaml.ScalarNode:
 		switch n.Tag {

@@ -41,7 +41,7 @@ func TestDecodeAppliesDefaultsAndConvertsEvaluatedValues(t *testing.T) {
 	err := spec(t).Decode(map[string]any{
 		"path": "x", "level": "9", "files": []string{"a", "b"}, "env": map[string]any{"K": 1},
 		"nested": map[string]any{"name": "n"}, "opaque": []any{1},
-	}, &got)
+	}, &got, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,17 +54,22 @@ func TestDecodeAppliesDefaultsAndConvertsEvaluatedValues(t *testing.T) {
 
 func TestDecodeErrorsNameThePath(t *testing.T) {
 	cases := map[string]map[string]any{
-		"with.path: missing required param":           {},
-		`with.files[1]: expected a string, got a map`: {"path": "x", "files": []any{"a", map[string]any{}}},
-		`with.level: expected an integer`:             {"path": "x", "level": "high"},
-		`with.mode: "c" is not one of a, b`:           {"path": "x", "mode": "c"},
-		`with: unknown param "pth"`:                   {"path": "x", "pth": 1},
-		`with.nested.name: missing required param`:    {"path": "x", "nested": map[string]any{}},
-		`with.wait: bad duration "soon"`:              {"path": "x", "wait": "soon"},
+		`missing required param "path" (string)`:               {},
+		`files[1]: expected a string, got a map`:               {"path": "x", "files": []any{"a", map[string]any{}}},
+		`level: expected an integer`:                           {"path": "x", "level": "high"},
+		`mode: "c" is not one of a, b`:                         {"path": "x", "mode": "c"},
+		`unknown param "pth" (did you mean "path"?)`:           {"path": "x", "pth": 1},
+		`nested: missing required param "name"`:                {"path": "x", "nested": map[string]any{}},
+		`wait: bad duration "soon"`:                            {"path": "x", "wait": "soon"},
+		`got the string "high"; wait: bad duration "x"`:        {"path": "x", "level": "high", "wait": "x"},
+		`with.level: expected an integer, got the string "hi"`: {"path": "x", "level": "hi"},
 	}
 	for want, in := range cases {
 		var got sample
-		err := spec(t).Decode(in, &got)
+		err := spec(t).Decode(in, &got, "")
+		if strings.HasPrefix(want, "with.") {
+			err = params.Under("with", err)
+		}
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%v: got %v, want …%s…", in, err, want)
 		}
@@ -129,7 +134,7 @@ func TestInlinedStructsContributeTheirFields(t *testing.T) {
 		t.Fatalf("fields %s", names)
 	}
 	var got withInline
-	if err := s.Decode(map[string]any{"to": "s3://b/", "region": "ap-northeast-2"}, &got); err != nil {
+	if err := s.Decode(map[string]any{"to": "s3://b/", "region": "ap-northeast-2"}, &got, ""); err != nil {
 		t.Fatal(err)
 	}
 	if got.To != "s3://b/" || got.Region != "ap-northeast-2" || !got.Fast {

@@ -93,7 +93,12 @@ type Def[P any] struct {
 	Examples []Example
 	// FieldDocs returns the doc comment of a params field (generated from source).
 	FieldDocs params.DocFunc
-	// Check validates decoded params beyond their types (optional).
+	// Check validates decoded params beyond their types (optional). It
+	// runs once per task instance, before Plan or Run, on the params they
+	// then get: what it parses it may keep in the params struct's
+	// unexported fields, so that Run does not parse it again. An error
+	// about one param is best a params.FieldError (params.Errorf), which
+	// validation reports at that param's line.
 	Check func(p *P) error
 	// Plan says what Run would do. It must not change anything.
 	Plan func(ctx context.Context, env *Env, p *P) (Plan, error)
@@ -116,14 +121,21 @@ type Type struct {
 	run       func(context.Context, *Env, any) (Outputs, error)
 }
 
-// Decode turns evaluated `with` values into this type's params.
-func (t *Type) Decode(with any) (any, error) {
+// Decode is DecodeIn with no folder: params of type params.Path stay as
+// written. Tests of a single type use it.
+func (t *Type) Decode(with any) (any, error) { return t.DecodeIn(with, "") }
+
+// DecodeIn turns evaluated `with` values into this type's params, resolving
+// params of type params.Path against dir (the task's folder), then runs the
+// type's Check. Errors are params.FieldErrors whose paths start at "with",
+// so that a caller holding the recipe finds each at its own line.
+func (t *Type) DecodeIn(with any, dir string) (any, error) {
 	p := t.newParams()
-	if err := t.Params.Decode(with, p); err != nil {
-		return nil, err
+	if err := t.Params.Decode(with, p, dir); err != nil {
+		return nil, params.Under("with", err)
 	}
 	if err := t.check(p); err != nil {
-		return nil, fmt.Errorf("with: %w", err)
+		return nil, params.Under("with", err)
 	}
 	return p, nil
 }
