@@ -42,14 +42,6 @@ type Options struct {
 	IncludeDirs []string
 }
 
-var (
-	topKeys  = []string{"version", "name", "description", "timezone", "vars", "secrets", "env", "include", "tasks"}
-	taskKeys = []string{"uses", "with", "needs", "if", "retry", "timeout", "for_each", "continue_on_error", "description"}
-	retryKey = []string{"attempts", "delay", "backoff", "max_delay", "on"}
-	idRe     = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_-]*$`)
-	nameRe   = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-)
-
 // Load reads, checks and compiles the recipe at path. On any problem it
 // returns a diag.List with every problem found.
 func Load(path string, opt Options) (*Recipe, error) {
@@ -155,66 +147,96 @@ func (l *loader) loadFile(r *Recipe, display, abs string, root bool) bool {
 	l.stack[abs] = true
 	defer delete(l.stack, abs)
 
-	fields := l.mapping(display, doc, "recipe", topKeys)
+	var spec fileSpec
+	errs := grammar.DecodeNode(doc, &spec, filepath.Dir(abs))
+	l.report(display, doc, errs, root)
+	get := func(key string) *yaml.Node { return value(doc, key) }
 	if root {
-		if v, ok := fields["version"]; !ok {
-			l.at(display, doc, "missing required key \"version\": add `version: 1` at the top")
-		} else if v.Kind != yaml.ScalarNode || v.Value != "1" {
-			l.at(display, v, "unsupported version %s: this runner reads version 1", quote.Text(v.Value))
-		}
 		r.Name = strings.TrimSuffix(filepath.Base(display), filepath.Ext(display))
-		if n, ok := fields["name"]; ok {
-			r.Name = l.str(display, n, "name")
+		if spec.Name != "" {
+			r.Name = spec.Name
 		}
-		if n, ok := fields["description"]; ok {
-			r.Description = l.str(display, n, "description")
-		}
+		r.Description = spec.Description
 		r.Location = time.Local
-		if n, ok := fields["timezone"]; ok {
+		if n := get("timezone"); n != nil && n.Kind == yaml.ScalarNode && n.Tag != "!!null" {
 			r.Location = l.timezone(display, n)
 		}
-	} else {
-		if v, ok := fields["version"]; ok && v.Value != "1" {
-			l.at(display, v, "unsupported version %s in included file: this runner reads version 1", quote.Text(v.Value))
-		}
-		if n, ok := fields["timezone"]; ok {
-			l.at(display, n, "timezone belongs in the main recipe, not in an included file: a run has one clock")
-		}
+	} else if n := get("timezone"); n != nil {
+		l.at(display, n, "timezone belongs in the main recipe, not in an included file: a run has one clock")
 	}
-	if n, ok := fields["include"]; ok {
+	if n := get("include"); n != nil && n.Kind == yaml.SequenceNode {
 		l.includes(r, display, abs, n)
 	}
-	if n, ok := fields["vars"]; ok {
+	if n := get("vars"); n != nil && n.Kind == yaml.MappingNode {
 		l.vars(r, display, n)
 	}
-	if n, ok := fields["secrets"]; ok {
-		for i, name := range l.strList(display, n, "secrets") {
-			r.Secrets = append(r.Secrets, name)
-			if n.Kind == yaml.SequenceNode && i < len(n.Content) {
-				l.secretPos[name] = Pos{display, n.Content[i].Line, n.Content[i].Column}
+	if n := get("secrets"); n != nil && n.Kind == yaml.SequenceNode {
+		for _, c := range n.Content {
+			if c.Kind == yaml.ScalarNode && c.Tag != "!!null" && c.Value != "" {
+				r.Secrets = append(r.Secrets, c.Value)
+				l.secretPos[c.Value] = Pos{display, c.Line, c.Column}
 			}
 		}
 	}
-	if n, ok := fields["env"]; ok {
+	if n := get("env"); n != nil && n.Kind == yaml.MappingNode {
 		l.env(r, display, n)
 	}
-	n, ok := fields["tasks"]
-	switch {
-	case ok:
-		l.tasks(r, display, filepath.Dir(abs), n)
-	case root:
-		l.at(display, doc, "missing required key \"tasks\": a recipe needs at least one task")
+	if n := get("tasks"); n != nil && n.Kind == yaml.MappingNode {
+		l.tasks(r, display, filepath.Dir(abs), n, spec.Tasks)
 	}
 	return true
 }
 
+// report adds the grammar's problems with a file as diagnostics. A task's
+// are named after it (task "a": retry.delay: …). An included file needs
+// neither version nor tasks.
+func (l *loader) report(file string, doc *yaml.Node, errs params.Errors, root bool) {
+	for _, e := range errs {
+		var missing *params.MissingError
+		var enum *params.EnumError
+		var dup *params.DuplicateError
+		switch {
+		case !root && len(e.Path) == 0 && errors.As(e.Err, &missing):
+			continue
+		case len(e.Path) == 3 && e.Path[0] == "tasks" && e.Path[2] == "with" && errors.As(e.Err, &dup):
+			continue // a task's params are its type's to check, and it says so
+		case len(e.Path) == 1 && e.Path[0] == "version" && errors.As(e.Err, &enum):
+			where := ""
+			if !root {
+				where = " in included file"
+			}
+			l.at(file, params.Locate(doc, e), "unsupported version %s%s: this runner reads version 1", quote.Text(enum.Value), where)
+			continue
+		}
+		subject, rest := "", e.Path
+		if len(rest) == 0 {
+			subject = "recipe"
+		}
+		if len(rest) >= 2 && rest[0] == "tasks" {
+			subject, rest = fmt.Sprintf("task %q", rest[1]), rest[2:]
+		}
+		l.at(file, params.Locate(doc, e), "%s", (&params.FieldError{Path: rest, Err: e.Err}).Message(subject))
+	}
+}
+
+// value returns the value of key in the map n, or nil.
+func value(n *yaml.Node, key string) *yaml.Node {
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return deref(n.Content[i+1])
+		}
+	}
+	return nil
+}
+
 // timezone reads the recipe's timezone: an IANA name (Asia/Seoul, UTC).
 func (l *loader) timezone(file string, n *yaml.Node) *time.Location {
-	name := l.str(file, n, "timezone")
+	name := n.Value
 	if name == "" {
-		if n.Kind == yaml.ScalarNode {
-			l.at(file, n, "timezone is empty: give an IANA name such as Asia/Seoul or UTC, or leave the key out for the machine's zone")
-		}
+		l.at(file, n, "timezone is empty: give an IANA name such as Asia/Seoul or UTC, or leave the key out for the machine's zone")
 		return time.Local
 	}
 	if !canonicalZone(name) {
@@ -256,7 +278,7 @@ func looksLikeRecipe(doc *yaml.Node) bool {
 		return false
 	}
 	for i := 0; i+1 < len(doc.Content); i += 2 {
-		if contains(topKeys, doc.Content[i].Value) {
+		if grammar.Field(doc.Content[i].Value) != nil {
 			return true
 		}
 	}
@@ -558,63 +580,14 @@ func (c *expansion) count(n *yaml.Node) size {
 	return total
 }
 
-// mapping checks that n is a map with only known keys, no duplicates, and
-// returns its values by key.
-func (l *loader) mapping(file string, n *yaml.Node, what string, known []string) map[string]*yaml.Node {
-	out := map[string]*yaml.Node{}
-	if n.Kind != yaml.MappingNode {
-		l.at(file, n, "%s must be a map, got %s", what, params.NodeKind(n))
-		return out
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
-		if _, dup := out[k.Value]; dup {
-			l.at(file, k, "%s: key %q appears twice", what, k.Value)
-			continue
-		}
-		if known != nil && !contains(known, k.Value) {
-			l.at(file, k, "%s: unknown key %s%s; allowed keys: %s", what, quote.Text(k.Value),
-				diag.DidYouMean(k.Value, known), strings.Join(known, ", "))
-			continue
-		}
-		out[k.Value] = v
-	}
-	return out
-}
-
-func (l *loader) str(file string, n *yaml.Node, what string) string {
-	if n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
-		l.at(file, n, "%s must be a string, got %s", what, params.NodeKind(n))
-		return ""
-	}
-	return n.Value
-}
-
-func (l *loader) strList(file string, n *yaml.Node, what string) []string {
-	if n.Kind != yaml.SequenceNode {
-		l.at(file, n, "%s must be a list, got %s", what, params.NodeKind(n))
-		return nil
-	}
-	out := make([]string, 0, len(n.Content))
-	for _, c := range n.Content {
-		if s := l.str(file, c, what+" entry"); s != "" {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
 func (l *loader) includes(r *Recipe, display, abs string, n *yaml.Node) {
-	if n.Kind != yaml.SequenceNode {
-		l.at(display, n, "include must be a list of recipe files, got %s", params.NodeKind(n))
-		return
-	}
 	for _, c := range n.Content {
-		p := l.str(display, c, "include entry")
+		if c.Kind != yaml.ScalarNode || c.Tag == "!!null" {
+			continue // the grammar said so
+		}
+		p := c.Value
 		if p == "" {
-			if c.Kind == yaml.ScalarNode {
-				l.at(display, c, "include entry is empty: name a recipe file")
-			}
+			l.at(display, c, "include entry is empty: name a recipe file")
 			continue
 		}
 		incAbs, incDisplay := p, p // an absolute path stays absolute in messages
@@ -660,21 +633,19 @@ func (l *loader) mayInclude(real string) bool {
 	return false
 }
 
+// vars reads a map of vars the grammar has checked: names that break its
+// rules, and a name given twice in one file, were reported there.
 func (l *loader) vars(r *Recipe, file string, n *yaml.Node) {
-	if n.Kind != yaml.MappingNode {
-		l.at(file, n, "vars must be a map of names to values, got %s", params.NodeKind(n))
-		return
-	}
+	names := grammar.Field("vars").Keys
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
-		if !nameRe.MatchString(k.Value) {
-			l.at(file, k, "var name %q: use letters, digits and _ (it is read as vars.%s)", k.Value, k.Value)
+		if !names.MatchString(k.Value) {
 			continue
 		}
 		val := l.value(file, v, "var "+k.Value)
 		if old := r.Var(k.Value); old != nil {
 			if old.Pos.File == file {
-				l.at(file, k, "var %q appears twice", k.Value)
+				continue
 			}
 			// A var of the including file overrides the included one.
 			old.Value, old.Pos = val, Pos{file, k.Line, k.Column}
@@ -684,23 +655,15 @@ func (l *loader) vars(r *Recipe, file string, n *yaml.Node) {
 	}
 }
 
+// env reads the recipe's env, which the grammar has checked.
 func (l *loader) env(r *Recipe, file string, n *yaml.Node) {
-	if n.Kind != yaml.MappingNode {
-		l.at(file, n, "env must be a map of names to values, got %s", params.NodeKind(n))
-		return
-	}
-	seen := map[string]*yaml.Node{}
+	seen := map[string]bool{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
-		if first, ok := seen[k.Value]; ok {
-			l.at(file, k, "env %s appears twice (first at line %d): the second would silently win", k.Value, first.Line)
+		if v = deref(v); seen[k.Value] || v.Kind != yaml.ScalarNode || v.Tag == "!!null" {
 			continue
 		}
-		seen[k.Value] = k
-		if v.Kind != yaml.ScalarNode {
-			l.at(file, v, "env %s must be a string, got %s", k.Value, params.NodeKind(v))
-			continue
-		}
+		seen[k.Value] = true
 		r.Env = append(r.Env, &EnvEntry{Name: k.Value, Value: l.value(file, v, "env "+k.Value)})
 	}
 }
@@ -731,7 +694,11 @@ func (l *loader) applyVarFile(r *Recipe, path string) {
 		l.at(path, doc, "a vars file must be a map of names to values (`name: value` lines), got %s%s", kind, hint)
 		return
 	}
-	l.vars(r, path, doc)
+	before := len(l.diags)
+	params.Report(&l.diags, path, doc, "", grammar.Field("vars").Check(doc))
+	if len(l.diags) == before {
+		l.vars(r, path, doc)
+	}
 }
 
 // applySet overrides one var from --set name=value. The value is text; when
@@ -911,41 +878,38 @@ func offsetPos(n *yaml.Node, off int) (int, int) {
 	return n.Line, n.Column + len([]rune(before))
 }
 
-func (l *loader) tasks(r *Recipe, file, dir string, n *yaml.Node) {
-	if n.Kind != yaml.MappingNode {
-		l.at(file, n, "tasks must be a map of task ids to tasks, got %s", params.NodeKind(n))
-		return
-	}
-	if len(n.Content) == 0 {
-		l.at(file, n, "tasks is empty: add at least one task")
-	}
+// tasks reads the tasks of one file in file order; specs holds what the
+// grammar decoded of each.
+func (l *loader) tasks(r *Recipe, file, dir string, n *yaml.Node, specs map[string]taskSpec) {
+	ids := grammar.Field("tasks").Keys
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
-		if !idRe.MatchString(k.Value) {
-			l.at(file, k, "task id %q: start with a letter or _, then use letters, digits, - and _", k.Value)
-			continue
+		if !ids.MatchString(k.Value) {
+			continue // the grammar said so
 		}
 		if old := r.Task(k.Value); old != nil {
-			l.at(file, k, "task id %q is already used at %s:%d:%d", k.Value, old.Pos.File, old.Pos.Line, old.Pos.Col)
+			if old.Pos.File != file { // twice in one file: the grammar said so
+				l.at(file, k, "task id %q is already used at %s:%d:%d", k.Value, old.Pos.File, old.Pos.Line, old.Pos.Col)
+			}
 			continue
 		}
-		if t := l.task(file, dir, k, v); t != nil {
+		if t := l.task(file, dir, k, deref(v), specs[k.Value]); t != nil {
 			r.addTask(t)
 		}
 	}
 }
 
-func (l *loader) task(file, dir string, k, n *yaml.Node) *Task {
-	t := &Task{ID: k.Value, Pos: Pos{file, k.Line, k.Column}, Dir: dir, Retry: Retry{Attempts: 1, Backoff: 2}}
+// task compiles one task from its node n and what the grammar decoded of
+// it, spec. Shapes were checked there: this checks what needs more.
+func (l *loader) task(file, dir string, k, n *yaml.Node, spec taskSpec) *Task {
+	t := &Task{ID: k.Value, Pos: Pos{file, k.Line, k.Column}, Dir: dir, Retry: spec.Retry,
+		Timeout: spec.Timeout, ContinueOnError: spec.ContinueOnError, Description: spec.Description}
 	what := fmt.Sprintf("task %q", t.ID)
-	f := l.mapping(file, n, what, taskKeys)
 	if n.Kind != yaml.MappingNode {
 		return t
 	}
-	uses, ok := f["uses"]
-	if !ok {
-		l.at(file, n, "%s: missing required key \"uses\": name a task type (see `runner tasks`)", what)
-	} else if t.Uses = l.str(file, uses, what+": uses"); t.Uses != "" {
+	if uses := value(n, "uses"); uses != nil && spec.Uses != "" {
+		t.Uses = spec.Uses
 		typ, found := l.reg.Lookup(t.Uses)
 		if !found {
 			l.at(file, uses, "%s: unknown task type %q%s; run `runner tasks` to list them", what, t.Uses,
@@ -953,38 +917,46 @@ func (l *loader) task(file, dir string, k, n *yaml.Node) *Task {
 		}
 		t.Type = typ
 	}
-	with, hasWith := f["with"]
+	with := value(n, "with")
+	hasWith := with != nil
+	if with != nil && with.Kind != yaml.MappingNode && with.Tag != "!!null" && !params.IsExpression(with.Value) {
+		return t // the grammar said it is no map
+	}
 	before := len(l.diags)
 	if t.Type != nil {
 		if !hasWith {
 			with = &yaml.Node{Kind: yaml.MappingNode, Line: n.Line, Column: n.Column}
 		}
-		t.Type.Params.Check(file, with, what+": with", &l.diags)
+		errs := t.Type.Params.Check(with)
+		for _, e := range errs {
+			e.Path = append([]string{"with"}, e.Path...)
+		}
+		params.Report(&l.diags, file, n, what, errs)
 	}
 	if hasWith {
 		t.With = l.value(file, with, what+": with")
 	}
-	if t.Type != nil && !hasExpression(with) {
+	if t.Type != nil && !hasExpression(with) && len(l.diags) == before {
 		// Literal params are checked now, not when the task's turn comes.
 		var literal any
 		if err := with.Decode(&literal); err == nil && literal != nil {
-			if _, err := t.Type.Decode(literal); err != nil && len(l.diags) == before {
-				l.at(file, paramNode(with, err), "%s: %v", what, err)
+			if _, err := t.Type.DecodeIn(literal, dir); err != nil {
+				l.reportDecode(file, n, what, err)
 			}
 		}
 	}
-	if v, ok := f["needs"]; ok {
-		if v.Kind == yaml.ScalarNode && v.Tag == "!!str" {
-			t.Needs = []string{v.Value} // `needs: build`, as in GitHub Actions
-		} else {
-			t.Needs = l.strList(file, v, what+": needs")
+	if v := value(n, "needs"); v != nil {
+		nodes := []*yaml.Node{v}
+		if v.Kind == yaml.SequenceNode {
+			nodes = v.Content
 		}
 		seen := map[string]bool{}
-		for i, id := range t.Needs {
-			node := v
-			if v.Kind == yaml.SequenceNode && i < len(v.Content) {
-				node = v.Content[i]
+		for i, node := range nodes {
+			if node.Kind != yaml.ScalarNode || i >= len(spec.Needs) {
+				continue // the grammar said so
 			}
+			id := spec.Needs[i]
+			t.Needs = append(t.Needs, id)
 			t.NeedsPos = append(t.NeedsPos, Pos{file, node.Line, node.Column})
 			if seen[id] {
 				l.at(file, node, "%s: needs %q twice", what, id)
@@ -992,100 +964,48 @@ func (l *loader) task(file, dir string, k, n *yaml.Node) *Task {
 			seen[id] = true
 		}
 	}
-	if v, ok := f["if"]; ok {
+	if v := value(n, "if"); v != nil && v.Kind == yaml.ScalarNode {
 		if v.Tag == "!!bool" {
 			t.If, _ = l.exprs.Compile(v.Value)
-		} else {
+		} else if v.Tag == "!!str" {
 			t.If = l.expr(file, v, what+": if")
 		}
 	}
-	if v, ok := f["for_each"]; ok {
+	if v := value(n, "for_each"); v != nil {
 		if v.Kind == yaml.SequenceNode {
 			t.ForEach = l.value(file, v, what+": for_each")
-		} else if e := l.expr(file, v, what+": for_each"); e != nil {
-			t.ForEach = eval.TemplateValue(l.whole(e))
+		} else if v.Kind == yaml.ScalarNode && v.Tag == "!!str" {
+			if e := l.expr(file, v, what+": for_each"); e != nil {
+				t.ForEach = eval.TemplateValue(l.whole(e))
+			}
 		}
 	}
-	if v, ok := f["retry"]; ok {
-		l.retry(file, v, what, &t.Retry)
-	}
-	if v, ok := f["timeout"]; ok {
-		t.Timeout = l.duration(file, v, what+": timeout") // a negative one is an error there
-	}
-	if v, ok := f["continue_on_error"]; ok {
-		if v.Tag != "!!bool" {
-			l.at(file, v, "%s: continue_on_error must be true or false, got %s", what, params.NodeKind(v))
-		}
-		t.ContinueOnError = v.Value == "true"
-	}
-	if v, ok := f["description"]; ok {
-		t.Description = l.str(file, v, what+": description")
+	if r := t.Retry; r.MaxDelay > 0 && r.MaxDelay < r.Delay {
+		l.at(file, value(value(n, "retry"), "max_delay"), "%s: retry.max_delay %s is shorter than retry.delay %s: the cap would cut even the first wait", what, r.MaxDelay, r.Delay)
 	}
 	return t
+}
+
+// reportDecode reports what decoding a task's literal params found, each
+// problem at the node its path leads to in the task n.
+func (l *loader) reportDecode(file string, n *yaml.Node, what string, err error) {
+	var list params.Errors
+	var one *params.FieldError
+	switch {
+	case errors.As(err, &list):
+	case errors.As(err, &one):
+		list = params.Errors{one}
+	default:
+		l.at(file, n, "%s: %v", what, err)
+		return
+	}
+	params.Report(&l.diags, file, n, what, list)
 }
 
 // whole wraps a compiled bare expression as a typed template.
 func (l *loader) whole(e *eval.Expr) *eval.Template {
 	t, _ := l.exprs.ParseTemplate("${{" + e.Source + "}}")
 	return t
-}
-
-func (l *loader) retry(file string, n *yaml.Node, what string, r *Retry) {
-	f := l.mapping(file, n, what+": retry", retryKey)
-	if v, ok := f["attempts"]; ok {
-		a, err := strconv.Atoi(v.Value)
-		if v.Tag != "!!int" || err != nil || a < 1 {
-			l.at(file, v, "%s: retry.attempts must be a whole number of tries, at least 1, got %s", what, params.NodeKind(v))
-		}
-		r.Attempts = a
-	}
-	if v, ok := f["delay"]; ok {
-		r.Delay = l.duration(file, v, what+": retry.delay")
-	}
-	if v, ok := f["max_delay"]; ok {
-		r.MaxDelay = l.duration(file, v, what+": retry.max_delay")
-	}
-	if r.MaxDelay > 0 && r.MaxDelay < r.Delay {
-		l.at(file, f["max_delay"], "%s: retry.max_delay %s is shorter than retry.delay %s: the cap would cut even the first wait", what, r.MaxDelay, r.Delay)
-	}
-	if v, ok := f["backoff"]; ok {
-		b, err := strconv.ParseFloat(v.Value, 64)
-		if (v.Tag != "!!int" && v.Tag != "!!float") || err != nil || b < 1 {
-			l.at(file, v, "%s: retry.backoff must be a number of at least 1 (the factor between waits), got %s", what, params.NodeKind(v))
-		}
-		r.Backoff = b
-	}
-	if v, ok := f["on"]; ok {
-		r.On = l.strList(file, v, what+": retry.on")
-		for i, c := range r.On {
-			if !contains(tasktype.Classes, c) && i < len(v.Content) {
-				l.at(file, v.Content[i], "%s: retry.on: unknown error class %q; classes: %s", what, c, strings.Join(tasktype.Classes, ", "))
-			}
-		}
-	}
-}
-
-func (l *loader) duration(file string, n *yaml.Node, what string) time.Duration {
-	if n.Kind != yaml.ScalarNode || n.Tag != "!!str" {
-		l.at(file, n, "%s: expected a duration such as \"30s\" or \"5m\", got %s", what, params.NodeKind(n))
-		return 0
-	}
-	d, err := time.ParseDuration(n.Value)
-	if err != nil {
-		l.at(file, n, "%s: bad duration %s: use a number and a unit (ms, s, m, h), e.g. \"90s\" or \"1h30m\"", what, quote.Text(n.Value))
-	} else if d < 0 {
-		l.at(file, n, "%s: %s is negative: a duration is 0 or more", what, n.Value)
-	}
-	return d
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // hasExpression says whether a node holds a ${{ }} template anywhere.
@@ -1102,18 +1022,4 @@ func hasExpression(n *yaml.Node) bool {
 		}
 	}
 	return false
-}
-
-// paramNode is the value a params check error names ("with: page_size …"),
-// or the whole with block.
-func paramNode(with *yaml.Node, err error) *yaml.Node {
-	name, _, _ := strings.Cut(strings.TrimPrefix(err.Error(), "with: "), " ")
-	if with.Kind == yaml.MappingNode {
-		for i := 0; i+1 < len(with.Content); i += 2 {
-			if with.Content[i].Value == name {
-				return with.Content[i+1]
-			}
-		}
-	}
-	return with
 }

@@ -48,13 +48,19 @@ type Pos struct {
 	Col  int
 }
 
-// Retry says how often and how patiently a failed task is tried again.
+// Retry says how often and how patiently a failed task is tried again. It
+// is also the grammar of a task's retry: key, for key.
 type Retry struct {
-	Attempts int           // total tries, at least 1
-	Delay    time.Duration // wait before the second try
-	Backoff  float64       // factor applied to the wait after each try
-	MaxDelay time.Duration // cap on the wait; 0 means none
-	On       []string      // error classes worth retrying; empty means all
+	// Total number of tries, the first included.
+	Attempts int `yaml:"attempts" json:"attempts" default:"1" min:"1" shape:"a whole number of tries, at least 1"`
+	// Wait before the second try.
+	Delay time.Duration `yaml:"delay" json:"delay"`
+	// Factor applied to the wait after each try.
+	Backoff float64 `yaml:"backoff" json:"backoff" default:"2" min:"1" shape:"a number of at least 1 (the factor between waits)"`
+	// Upper bound of the wait between tries; one hour (or the delay, if longer) when omitted. It must not be shorter than the delay.
+	MaxDelay time.Duration `yaml:"max_delay" json:"max_delay"`
+	// Error classes worth a retry; all when omitted.
+	On []string `yaml:"on" json:"on"`
 }
 
 // Task is one node of the recipe's graph.
