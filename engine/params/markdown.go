@@ -5,8 +5,9 @@ import (
 	"strings"
 )
 
-// MarkdownTable writes an Object's fields as a Markdown table: name, type,
-// whether it is required or its default, and its doc. The reference
+// MarkdownTable writes an Object's fields as a Markdown table: name, type
+// (its shape, where the field words it), whether it is required or its
+// default, and its doc. The reference
 // tables of docs/ are generated with it, so that they say what the
 // checks and the JSON Schema enforce.
 func (t *Type) MarkdownTable() string {
@@ -25,6 +26,12 @@ func (t *Type) MarkdownTable() string {
 			note = fmt.Sprintf("`%v`", f.Default)
 		}
 		typ := f.Type.Describe()
+		switch {
+		case f.Shape != "":
+			typ = f.Shape
+		case f.Type.Kind == Object:
+			typ = "map"
+		}
 		switch {
 		case len(f.Enum) == 1:
 			typ = "`" + f.Enum[0] + "`"

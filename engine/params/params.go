@@ -102,7 +102,6 @@ var (
 	stringsType  = reflect.TypeOf(Strings(nil))
 	pathsType    = reflect.TypeOf(Paths(nil))
 	enumerType   = reflect.TypeOf((*Enumer)(nil)).Elem()
-	anyType      = reflect.TypeOf((*any)(nil)).Elem()
 )
 
 // Of describes the struct type of v (a struct value or pointer to one).

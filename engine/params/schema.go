@@ -1,5 +1,7 @@
 package params
 
+import "strings"
+
 // expressionSchema matches a string that is one ${{ }} expression: it may
 // stand wherever a value of any type is expected.
 var expressionSchema = map[string]any{
@@ -60,11 +62,22 @@ func (t *Type) schema(f *Field) map[string]any {
 	case OneOrList:
 		s = t.orExpression(t.Elem.schema(elemField(f)), t.array(f))
 	case OneOf:
-		var alts []any
+		// One anyOf of every alternative's shapes, with the expression
+		// (where allowed) once, at the end.
+		var alts []map[string]any
 		for _, a := range t.Alts {
-			alts = append(alts, a.schema(nil))
+			as := a.schema(nil)
+			if list, ok := as["anyOf"].([]any); ok && len(as) == 1 {
+				for _, x := range list {
+					if m := x.(map[string]any); m["pattern"] != expressionSchema["pattern"] {
+						alts = append(alts, m)
+					}
+				}
+				continue
+			}
+			alts = append(alts, as)
 		}
-		s = map[string]any{"anyOf": alts}
+		s = t.orExpression(alts...)
 	case Map:
 		s = map[string]any{"type": "object", "additionalProperties": t.Elem.schema(nil)}
 		if f != nil && f.Keys != nil {
@@ -83,7 +96,9 @@ func (t *Type) schema(f *Field) map[string]any {
 	}
 	if f != nil {
 		if f.Doc != "" {
-			s["description"] = f.Doc
+			// Editors show description as plain text, markdownDescription
+			// as Markdown: code spans lose their backquotes in the first.
+			s["description"] = strings.ReplaceAll(f.Doc, "`", "")
 			s["markdownDescription"] = f.Doc
 		}
 		if f.Default != nil {
