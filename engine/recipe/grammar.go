@@ -69,9 +69,6 @@ func (Retry) ParamEnum(field string) []string {
 	return nil
 }
 
-// grammarDoc returns a grammar field's doc comment.
-func grammarDoc(structName, fieldName string) string { return fieldDocs[structName+"."+fieldName] }
-
 // grammar is the shape of a recipe file.
 var grammar = mustGrammar()
 
@@ -79,7 +76,7 @@ var grammar = mustGrammar()
 func Grammar() *params.Type { return grammar }
 
 func mustGrammar() *params.Type {
-	t, err := params.Of(fileSpec{}, grammarDoc, params.Literal())
+	t, err := params.Of(fileSpec{}, fieldDoc, params.Literal())
 	if err != nil {
 		panic(fmt.Sprintf("recipe grammar: %v", err)) // a programming error any test catches
 	}

@@ -2,8 +2,10 @@ package recipe_test
 
 import (
 	"context"
+	"errors"
 	"time"
 
+	"github.com/novelfactory/runner/engine/params"
 	"github.com/novelfactory/runner/engine/tasktype"
 )
 
@@ -16,6 +18,8 @@ type echoParams struct {
 	Wait    time.Duration     `yaml:"wait" json:"wait"`
 	Mode    string            `yaml:"mode" json:"mode" default:"fast" enum:"fast,slow"`
 	Enabled bool              `yaml:"enabled" json:"enabled"`
+	Limit   params.Size       `yaml:"limit" json:"limit" default:"1MiB"`
+	Out     params.Path       `yaml:"out" json:"out"`
 }
 
 // testRegistry holds an in-process "echo" type, so that the loader is
@@ -26,6 +30,15 @@ func testRegistry() *tasktype.Registry {
 		Name:    "echo",
 		Summary: "Return the message.",
 		Outputs: []tasktype.Output{{Name: "text", Type: "string"}},
+		Check: func(p *echoParams) error {
+			switch {
+			case p.Count > 100:
+				return params.Errorf("count", "%d messages are too many: at most 100", p.Count)
+			case p.Mode == "slow" && p.Enabled:
+				return errors.New("a slow echo cannot be enabled")
+			}
+			return nil
+		},
 		Plan: func(context.Context, *tasktype.Env, *echoParams) (tasktype.Plan, error) {
 			return tasktype.Plan{}, nil
 		},
