@@ -31,7 +31,7 @@ func runTaskEnv(ctx context.Context, t *testing.T, name, dir string, environ []s
 	if !ok {
 		t.Fatalf("no task type %s", name)
 	}
-	p, err := typ.Decode(with)
+	p, err := typ.Decode(with, dir)
 	if err != nil {
 		return nil, "", err
 	}
@@ -48,7 +48,7 @@ func runTaskEnv(ctx context.Context, t *testing.T, name, dir string, environ []s
 func planTask(t *testing.T, name, dir string, with map[string]any) string {
 	t.Helper()
 	typ, _ := tasktype.Builtin().Lookup(name)
-	p, err := typ.Decode(with)
+	p, err := typ.Decode(with, dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,7 +145,7 @@ func TestShellCancellationKillsTheWholeProcessGroup(t *testing.T) {
 func TestShellPlanRunsNothing(t *testing.T) {
 	dir := t.TempDir()
 	typ, _ := tasktype.Builtin().Lookup("shell")
-	p, err := typ.Decode(map[string]any{"run": "touch marker"})
+	p, err := typ.Decode(map[string]any{"run": "touch marker"}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,10 +173,10 @@ func TestShellKeepsAtMostOneMiBOfStdout(t *testing.T) {
 
 func TestShellRejectsAnEmptyCommand(t *testing.T) {
 	typ, _ := tasktype.Builtin().Lookup("shell")
-	if _, err := typ.Decode(map[string]any{"run": "  "}); err == nil || !strings.Contains(err.Error(), "empty") {
+	if _, err := typ.Decode(map[string]any{"run": "  "}, ""); err == nil || !strings.Contains(err.Error(), "empty") {
 		t.Fatalf("got %v", err)
 	}
-	if _, err := typ.Decode(map[string]any{"run": "x", "shell": "zsh"}); err == nil || !strings.Contains(err.Error(), "not one of sh, bash") {
+	if _, err := typ.Decode(map[string]any{"run": "x", "shell": "zsh"}, ""); err == nil || !strings.Contains(err.Error(), "not one of sh, bash") {
 		t.Fatalf("got %v", err)
 	}
 }

@@ -23,6 +23,16 @@ type FieldError struct {
 	// (a key, for an unknown or repeated one); nil when it was decoded from
 	// an evaluated value.
 	Node *yaml.Node
+	// named says Err's text begins with the value's own name ("level 10:
+	// use 0 to 9"): the message names only the value's parent.
+	named bool
+}
+
+// At returns a FieldError about the param called field whose text already
+// names it ("level 10: use 0 (store) to 9"), for a task type's Check: the
+// problem is reported at the param's own line and column, in its words.
+func At(field string, err error) *FieldError {
+	return &FieldError{Path: []string{field}, Err: err, named: true}
 }
 
 // Errorf returns a FieldError about the param called field, for a task
@@ -40,7 +50,11 @@ func (e *FieldError) Unwrap() error { return e.Err }
 // Message words the error with subject (`task "a"`) naming the value the
 // path starts from; subject may be "".
 func (e *FieldError) Message(subject string) string {
-	name := PathString(e.Path)
+	path := e.Path
+	if e.named && len(path) > 0 {
+		path = path[:len(path)-1]
+	}
+	name := PathString(path)
 	switch {
 	case subject == "":
 	case name == "":
@@ -90,11 +104,11 @@ func Under(name string, err error) error {
 	case errors.As(err, &list):
 		out := make(Errors, len(list))
 		for i, e := range list {
-			out[i] = &FieldError{Path: append([]string{name}, e.Path...), Err: e.Err, Node: e.Node}
+			out[i] = &FieldError{Path: append([]string{name}, e.Path...), Err: e.Err, Node: e.Node, named: e.named}
 		}
 		return out
 	case errors.As(err, &fe):
-		return &FieldError{Path: append([]string{name}, fe.Path...), Err: fe.Err, Node: fe.Node}
+		return &FieldError{Path: append([]string{name}, fe.Path...), Err: fe.Err, Node: fe.Node, named: fe.named}
 	}
 	return &FieldError{Path: []string{name}, Err: err}
 }

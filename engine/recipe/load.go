@@ -940,7 +940,7 @@ func (l *loader) task(file, dir string, k, n *yaml.Node, spec taskSpec) *Task {
 		// Literal params are checked now, not when the task's turn comes.
 		var literal any
 		if err := with.Decode(&literal); err == nil && literal != nil {
-			if _, err := t.Type.DecodeIn(literal, dir); err != nil {
+			if _, err := t.Type.Decode(literal, dir); err != nil {
 				l.reportDecode(file, n, what, err)
 			}
 		}

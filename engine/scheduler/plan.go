@@ -205,7 +205,7 @@ func (x *execution) planUnit(ctx context.Context, t *recipe.Task, p PlannedTask,
 		p.Summary = "details known after run (params depend on outputs of earlier tasks)"
 		return p, nil
 	}
-	params, err := t.Type.DecodeIn(with, t.Dir)
+	params, err := t.Type.Decode(with, t.Dir)
 	if err != nil {
 		p.Would, p.Reason = WouldFail, err.Error()
 		return p, nil

@@ -507,7 +507,7 @@ func (x *execution) prepare(ctx context.Context, u *unit) (prepared, bool) {
 		}
 		with = v
 	}
-	p, err := t.Type.DecodeIn(with, t.Dir)
+	p, err := t.Type.Decode(with, t.Dir)
 	if err != nil {
 		x.finishUnit(ctx, u, nil, state.Failed, err, "")
 		return prepared{}, false

@@ -121,15 +121,11 @@ type Type struct {
 	run       func(context.Context, *Env, any) (Outputs, error)
 }
 
-// Decode is DecodeIn with no folder: params of type params.Path stay as
-// written. Tests of a single type use it.
-func (t *Type) Decode(with any) (any, error) { return t.DecodeIn(with, "") }
-
-// DecodeIn turns evaluated `with` values into this type's params, resolving
+// Decode turns evaluated `with` values into this type's params, resolving
 // params of type params.Path against dir (the task's folder), then runs the
 // type's Check. Errors are params.FieldErrors whose paths start at "with",
 // so that a caller holding the recipe finds each at its own line.
-func (t *Type) DecodeIn(with any, dir string) (any, error) {
+func (t *Type) Decode(with any, dir string) (any, error) {
 	p := t.newParams()
 	if err := t.Params.Decode(with, p, dir); err != nil {
 		return nil, params.Under("with", err)
