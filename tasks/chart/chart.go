@@ -10,6 +10,7 @@ import (
 	"fmt"
 
 	"github.com/novelfactory/runner/engine/atomicfile"
+	"github.com/novelfactory/runner/engine/params"
 	"github.com/novelfactory/runner/engine/tasktype"
 	"github.com/novelfactory/runner/tasks/internal/plot"
 )
@@ -17,7 +18,7 @@ import (
 // Params are the params of the chart task.
 type Params struct {
 	// CSV file with a date column and numeric columns (e.g. metrics/finance.csv).
-	Src string `yaml:"src" json:"src" required:"true"`
+	Src params.Path `yaml:"src" json:"src" required:"true"`
 	// Date column for the x axis; the first column when empty.
 	X string `yaml:"x" json:"x"`
 	// Columns to draw, one series each; every numeric column but x when empty.
@@ -31,15 +32,15 @@ type Params struct {
 	// Chart kind.
 	Kind string `yaml:"kind" json:"kind" default:"line" enum:"line,bar"`
 	// SVG file to write (text drawn by the viewer's fonts).
-	SVG string `yaml:"svg" json:"svg"`
+	SVG params.Path `yaml:"svg" json:"svg"`
 	// PNG file to write (text drawn with font).
-	PNG string `yaml:"png" json:"png"`
+	PNG params.Path `yaml:"png" json:"png"`
 	// Width in pixels.
 	Width int `yaml:"width" json:"width" default:"960"`
 	// Height in pixels.
 	Height int `yaml:"height" json:"height" default:"480"`
 	// Font for the PNG (.ttf, .otf or a .ttc collection); Noto Sans CJK KR from fonts-noto-cjk when empty.
-	Font string `yaml:"font" json:"font"`
+	Font params.Path `yaml:"font" json:"font"`
 }
 
 // Register adds the chart task type to r.
@@ -75,14 +76,18 @@ func Register(r *tasktype.Registry) {
 				return fmt.Errorf("svg, png: name at least one file to write")
 			}
 			if p.Width < 200 || p.Height < 150 || p.Width > 8000 || p.Height > 8000 {
-				return fmt.Errorf("width %d, height %d: use 200–8000 × 150–8000 pixels", p.Width, p.Height)
+				field := "width"
+				if p.Width >= 200 && p.Width <= 8000 {
+					field = "height"
+				}
+				return params.At(field, fmt.Errorf("width %d, height %d: use 200–8000 × 150–8000 pixels", p.Width, p.Height))
 			}
 			return nil
 		},
 		Plan: func(_ context.Context, env *tasktype.Env, p *Params) (tasktype.Plan, error) {
 			return tasktype.Plan{
-				Summary: fmt.Sprintf("would draw a %s chart of %s", p.Kind, env.Path(p.Src)),
-				Outputs: tasktype.Outputs{"svg": env.Path(p.SVG), "png": env.Path(p.PNG)},
+				Summary: fmt.Sprintf("would draw a %s chart of %s", p.Kind, p.Src),
+				Outputs: tasktype.Outputs{"svg": string(p.SVG), "png": string(p.PNG)},
 			}, nil
 		},
 		Run: runChart,
@@ -90,7 +95,7 @@ func Register(r *tasktype.Registry) {
 }
 
 func runChart(ctx context.Context, env *tasktype.Env, p *Params) (tasktype.Outputs, error) {
-	c, _, err := plot.FromCSV(ctx, env.Path(p.Src), p.X, p.Columns, p.Labels)
+	c, _, err := plot.FromCSV(ctx, string(p.Src), p.X, p.Columns, p.Labels)
 	if err != nil {
 		return nil, err
 	}
@@ -101,7 +106,7 @@ func runChart(ctx context.Context, env *tasktype.Env, p *Params) (tasktype.Outpu
 	}
 	out := tasktype.Outputs{"svg": "", "png": "", "points": len(c.Dates)}
 	if p.PNG != "" {
-		fo, err := plot.LoadFont(env.Path(p.Font))
+		fo, err := plot.LoadFont(string(p.Font))
 		if err != nil {
 			return nil, err
 		}
@@ -109,7 +114,7 @@ func runChart(ctx context.Context, env *tasktype.Env, p *Params) (tasktype.Outpu
 		if err := scene.PNG(&buf, fo); err != nil {
 			return nil, err
 		}
-		dest := env.Path(p.PNG)
+		dest := string(p.PNG)
 		if err := atomicfile.WriteFile(dest, buf.Bytes(), 0o644); err != nil {
 			return nil, err
 		}
@@ -121,7 +126,7 @@ func runChart(ctx context.Context, env *tasktype.Env, p *Params) (tasktype.Outpu
 		if err := scene.SVG(&buf, c.Title); err != nil {
 			return nil, err
 		}
-		dest := env.Path(p.SVG)
+		dest := string(p.SVG)
 		if err := atomicfile.WriteFile(dest, buf.Bytes(), 0o644); err != nil {
 			return nil, err
 		}

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/novelfactory/runner/engine/params"
 	"github.com/novelfactory/runner/engine/tasktype"
 	"github.com/novelfactory/runner/tasks/internal/datefmt"
 	"github.com/novelfactory/runner/tasks/internal/decimal"
@@ -22,7 +23,7 @@ import (
 // JoinSource is one column brought into a csvjoin.
 type JoinSource struct {
 	// CSV file, relative to the recipe.
-	File string `yaml:"file" json:"file" required:"true"`
+	File params.Path `yaml:"file" json:"file" required:"true"`
 	// Column of the file to bring in ("금액#2": the second of two columns called 금액).
 	Column string `yaml:"column" json:"column" required:"true"`
 	// Name of the column in the result; the column's own name when empty.
@@ -38,9 +39,12 @@ type Params struct {
 	// Computed columns, {name: "a - b + c"} over the result's columns, in exact decimals.
 	Derive map[string]string `yaml:"derive" json:"derive"`
 	// CSV file to write. Its rows for keys the sources do not have are kept (history), those they have are replaced — never duplicated.
-	Dest string `yaml:"dest" json:"dest" required:"true"`
+	Dest params.Path `yaml:"dest" json:"dest" required:"true"`
 	// Keep dest's rows for keys not in the sources; false writes only the sources' keys.
 	KeepHistory bool `yaml:"keep_history" json:"keep_history" default:"true"`
+
+	header  []string          // the result's columns, worked out by Check
+	derived map[string][]term // each derived column's terms
 }
 
 // Register adds the csvjoin task type to r.
@@ -72,17 +76,15 @@ func Register(r *tasktype.Registry) {
 `},
 		},
 		Check: func(p *Params) error {
-			_, _, err := p.columns()
+			var err error
+			p.header, p.derived, err = p.columns()
 			return err
 		},
 		Plan: func(_ context.Context, env *tasktype.Env, p *Params) (tasktype.Plan, error) {
-			header, _, err := p.columns()
-			if err != nil {
-				return tasktype.Plan{}, err
-			}
+			header := p.header
 			return tasktype.Plan{
-				Summary: fmt.Sprintf("would join %d source(s) by %s into %s (%s)", len(p.Sources), p.On, env.Path(p.Dest), strings.Join(header, ",")),
-				Outputs: tasktype.Outputs{"path": env.Path(p.Dest)},
+				Summary: fmt.Sprintf("would join %d source(s) by %s into %s (%s)", len(p.Sources), p.On, p.Dest, strings.Join(header, ",")),
+				Outputs: tasktype.Outputs{"path": string(p.Dest)},
 			}, nil
 		},
 		Run: runCsvjoin,
@@ -105,7 +107,7 @@ func (p *Params) columns() ([]string, map[string][]term, error) {
 			name = s.Column
 		}
 		if _, dup := index[name]; dup || name == p.On {
-			return nil, nil, fmt.Errorf("sources: two columns named %q; name one with as", name)
+			return nil, nil, params.At("sources", fmt.Errorf("sources: two columns named %q; name one with as", name))
 		}
 		index[name] = len(header)
 		header = append(header, name)
@@ -128,14 +130,14 @@ func (p *Params) columns() ([]string, map[string][]term, error) {
 			default:
 				i, ok := index[tok]
 				if !ok {
-					return nil, nil, fmt.Errorf("derive %s: %q is not a column (columns: %s)", name, tok, strings.Join(header[1:], ", "))
+					return nil, nil, params.At("derive", fmt.Errorf("derive %s: %q is not a column (columns: %s)", name, tok, strings.Join(header[1:], ", ")))
 				}
 				terms = append(terms, term{i, sign})
 				sign = 1
 			}
 		}
 		if len(terms) == 0 {
-			return nil, nil, fmt.Errorf("derive %s: write a sum of columns, e.g. sales - cost", name)
+			return nil, nil, params.At("derive", fmt.Errorf("derive %s: write a sum of columns, e.g. sales - cost", name))
 		}
 		derived[name] = terms
 		header = append(header, name)
@@ -144,14 +146,11 @@ func (p *Params) columns() ([]string, map[string][]term, error) {
 }
 
 func runCsvjoin(ctx context.Context, env *tasktype.Env, p *Params) (tasktype.Outputs, error) {
-	header, derived, err := p.columns()
-	if err != nil {
-		return nil, err
-	}
+	header, derived := p.header, p.derived
 	width := 1 + len(p.Sources)
 	values := map[string][]decimal.Dec{}
 	for si, s := range p.Sources {
-		col, err := readKeyed(ctx, env.Path(s.File), p.On, s.Column)
+		col, err := readKeyed(ctx, string(s.File), p.On, s.Column)
 		if err != nil {
 			return nil, err
 		}
@@ -185,7 +184,7 @@ func runCsvjoin(ctx context.Context, env *tasktype.Env, p *Params) (tasktype.Out
 		}
 		rows[key] = row
 	}
-	dest := env.Path(p.Dest)
+	dest := string(p.Dest)
 	kept := 0
 	if p.KeepHistory {
 		old, err := tabular.ReadSmall(ctx, dest)

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/novelfactory/runner/engine/params"
 	"github.com/novelfactory/runner/engine/tasktype"
 	"github.com/novelfactory/runner/tasks/internal/csvagg"
 	"github.com/novelfactory/runner/tasks/internal/sourcefiles"
@@ -19,15 +20,15 @@ import (
 // Params are the params of the csvsum task.
 type Params struct {
 	// Table files (CSV, .xlsx, HTML .xls, zipped CSV): a path, a glob, or a list of them, relative to the recipe.
-	Src any `yaml:"src" json:"src" required:"true"`
+	Src params.Strings `yaml:"src" json:"src" required:"true"`
 	// Columns to group by, in output order; "name = expression" groups by a computed value, e.g. "월 = month(판매일)".
 	GroupBy []string `yaml:"group_by" json:"group_by"`
 	// Columns to aggregate and how: {금액: sum} or {금액: [sum, avg]} (then named 금액_sum, 금액_avg); count of rows: {"*": count}.
-	Aggregate map[string]any `yaml:"aggregate" json:"aggregate" required:"true"`
+	Aggregate map[string]params.Strings `yaml:"aggregate" json:"aggregate" required:"true"`
 	// Keep only the rows where this expression is true; columns are variables (row["이름 with space"] for any name), with num(), date(), month(), year().
 	Where string `yaml:"where" json:"where"`
 	// CSV file to write: the group columns, then one column per aggregate.
-	Dest string `yaml:"dest" json:"dest" required:"true"`
+	Dest params.Path `yaml:"dest" json:"dest" required:"true"`
 	// Text encoding of CSV and HTML sources: auto tells UTF-8, UTF-8 with BOM and CP949 (EUC-KR) apart by content.
 	Encoding string `yaml:"encoding" json:"encoding" default:"auto" enum:"auto,utf-8,cp949"`
 	// CSV field separator (one character, or "tab"); chosen among , tab ; | from the header when empty.
@@ -46,6 +47,8 @@ type Params struct {
 	OnBadRow string `yaml:"on_bad_row" json:"on_bad_row" default:"error" enum:"error,skip"`
 	// Keep rows whose first cell is 합계, 총계, 소계 or Total (they are left out by default, not to count sales twice).
 	KeepTotals bool `yaml:"keep_totals" json:"keep_totals"`
+
+	plan *csvagg.Plan // compiled by Check, run by Run
 }
 
 // Register adds the csvsum task type to r.
@@ -81,7 +84,11 @@ func Register(r *tasktype.Registry) {
 `},
 		},
 		Check: func(p *Params) error {
-			_, err := p.spec()
+			spec, err := p.spec()
+			if err != nil {
+				return err
+			}
+			p.plan, err = csvagg.Compile(spec)
 			return err
 		},
 		Plan: func(_ context.Context, env *tasktype.Env, p *Params) (tasktype.Plan, error) {
@@ -90,8 +97,8 @@ func Register(r *tasktype.Registry) {
 				return tasktype.Plan{}, err
 			}
 			return tasktype.Plan{
-				Summary: fmt.Sprintf("would aggregate %d file(s) by %s into %s", len(files), strings.Join(p.GroupBy, ", "), env.Path(p.Dest)),
-				Outputs: tasktype.Outputs{"path": env.Path(p.Dest)},
+				Summary: fmt.Sprintf("would aggregate %d file(s) by %s into %s", len(files), strings.Join(p.GroupBy, ", "), p.Dest),
+				Outputs: tasktype.Outputs{"path": string(p.Dest)},
 			}, nil
 		},
 		Run: runCsvsum,
@@ -109,7 +116,7 @@ func (p *Params) spec() (csvagg.Spec, error) {
 	case len(d) == 1:
 		spec.Table.Delimiter = d[0]
 	default:
-		return spec, fmt.Errorf("delimiter %s: give one character, or tab", tabular.Quote(d))
+		return spec, params.At("delimiter", fmt.Errorf("delimiter %s: give one character, or tab", tabular.Quote(d)))
 	}
 	for _, g := range p.GroupBy {
 		spec.Groups = append(spec.Groups, csvagg.ParseGroup(g))
@@ -120,9 +127,9 @@ func (p *Params) spec() (csvagg.Spec, error) {
 	}
 	sort.Strings(columns) // a map has no order; the output's columns must
 	for _, col := range columns {
-		fns, err := sourcefiles.StringOrList(p.Aggregate[col])
-		if err != nil {
-			return spec, fmt.Errorf("aggregate %s: give a function (%s) or a list of them", col, strings.Join(csvagg.Functions, ", "))
+		fns := p.Aggregate[col]
+		if len(fns) == 0 {
+			return spec, params.At("aggregate", fmt.Errorf("aggregate %s: give a function (%s) or a list of them", col, strings.Join(csvagg.Functions, ", ")))
 		}
 		for _, fn := range fns {
 			out := col
@@ -135,31 +142,22 @@ func (p *Params) spec() (csvagg.Spec, error) {
 			spec.Aggs = append(spec.Aggs, csvagg.Agg{Out: out, Column: col, Fn: fn})
 		}
 	}
-	_, err := csvagg.Compile(spec)
-	return spec, err
+	return spec, nil
 }
 
 // sources expands src (a path, a glob, or a list of them) into files.
 func (p *Params) sources(env *tasktype.Env) ([]string, error) { return sourcefiles.Expand(env, p.Src) }
 
 func runCsvsum(ctx context.Context, env *tasktype.Env, p *Params) (tasktype.Outputs, error) {
-	spec, err := p.spec()
-	if err != nil {
-		return nil, err
-	}
-	plan, err := csvagg.Compile(spec)
-	if err != nil {
-		return nil, err
-	}
 	files, err := p.sources(env)
 	if err != nil {
 		return nil, err
 	}
-	res, err := plan.Run(ctx, files)
+	res, err := p.plan.Run(ctx, files)
 	if err != nil {
 		return nil, err
 	}
-	dest := env.Path(p.Dest)
+	dest := string(p.Dest)
 	if err := tabular.WriteCSV(dest, res.Header, res.Rows); err != nil {
 		return nil, err
 	}

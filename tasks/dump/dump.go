@@ -24,7 +24,7 @@ type Params struct {
 	// neo4j: the database name (neo4j); postgres: a connection URL (postgres://user:password@host/db); sqlite: the database file.
 	Database string `yaml:"database" json:"database" required:"true"`
 	// The dump file to write. It appears only when the dump is whole.
-	Dest                      string `yaml:"dest" json:"dest" required:"true"`
+	Dest                      params.Path `yaml:"dest" json:"dest" required:"true"`
 	database.Neo4jAdminParams `yaml:",inline" json:",inline"`
 	// postgres: the pg_dump command.
 	PgDump string `yaml:"pg_dump" json:"pg_dump" default:"pg_dump"`
@@ -75,8 +75,8 @@ func Register(r *tasktype.Registry) {
 				what = fmt.Sprintf("database %q with %s", p.Database, p.Admin().Describe())
 			}
 			return tasktype.Plan{
-				Summary: fmt.Sprintf("would dump %s %s into %s", p.Kind, what, env.Path(p.Dest)),
-				Outputs: tasktype.Outputs{"path": env.Path(p.Dest)},
+				Summary: fmt.Sprintf("would dump %s %s into %s", p.Kind, what, p.Dest),
+				Outputs: tasktype.Outputs{"path": string(p.Dest)},
 			}, nil
 		},
 		Run: runDump,
@@ -84,7 +84,7 @@ func Register(r *tasktype.Registry) {
 }
 
 func runDump(ctx context.Context, env *tasktype.Env, p *Params) (tasktype.Outputs, error) {
-	dest := env.Path(p.Dest)
+	dest := string(p.Dest)
 	if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
 		return nil, fmt.Errorf("dump: %w", err)
 	}

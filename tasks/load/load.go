@@ -21,7 +21,7 @@ type Params struct {
 	// What database: neo4j, postgres or sqlite.
 	Kind string `yaml:"kind" json:"kind" required:"true" enum:"neo4j,postgres,sqlite"`
 	// The dump file to load (as written by the dump task).
-	Src string `yaml:"src" json:"src" required:"true"`
+	Src params.Path `yaml:"src" json:"src" required:"true"`
 	// neo4j: the database name; postgres: a connection URL (the database is created when missing); sqlite: the database file.
 	Database string `yaml:"database" json:"database" required:"true"`
 	// Replace a target that already holds data; without it, such a target is an error.
@@ -63,10 +63,10 @@ func Register(r *tasktype.Registry) {
 			if p.Overwrite {
 				how = "replacing what it holds"
 			}
-			return tasktype.Plan{Summary: fmt.Sprintf("would load %s into %s %s, %s", env.Path(p.Src), p.Kind, target, how)}, nil
+			return tasktype.Plan{Summary: fmt.Sprintf("would load %s into %s %s, %s", p.Src, p.Kind, target, how)}, nil
 		},
 		Run: func(ctx context.Context, env *tasktype.Env, p *Params) (tasktype.Outputs, error) {
-			src := env.Path(p.Src)
+			src := string(p.Src)
 			if err := regfile.Check(src); err != nil {
 				return nil, fmt.Errorf("load: %w", err)
 			}

@@ -20,13 +20,13 @@ import (
 type Params struct {
 	bookparams.Params `yaml:",inline" json:",inline"`
 	// EPUB file to write. It is written to a temporary file and renamed into place.
-	Dest string `yaml:"dest" json:"dest" required:"true"`
+	Dest params.Path `yaml:"dest" json:"dest" required:"true"`
 	// Stylesheet added after runner's Korean default (or instead of it, with default_css: false).
-	CSS string `yaml:"css" json:"css"`
+	CSS params.Path `yaml:"css" json:"css"`
 	// Include runner's default stylesheet (keep-all line breaking, line height, scene breaks).
 	DefaultCSS bool `yaml:"default_css" json:"default_css" default:"true"`
 	// Font file (.ttf, .otf, .woff, .woff2) embedded and used for the body text.
-	Font string `yaml:"font" json:"font"`
+	Font params.Path `yaml:"font" json:"font"`
 }
 
 // Register adds the md2epub task type to r.
@@ -75,8 +75,8 @@ func Register(r *tasktype.Registry) {
 				chars += ch.Chars
 			}
 			return tasktype.Plan{
-				Summary: fmt.Sprintf("would write %q as an EPUB of %d episodes (%d characters, %d images) to %s", b.Meta.Title, len(b.Chapters), chars, len(b.Images), env.Path(p.Dest)),
-				Outputs: tasktype.Outputs{"path": env.Path(p.Dest), "chapters": len(b.Chapters), "chars": chars},
+				Summary: fmt.Sprintf("would write %q as an EPUB of %d episodes (%d characters, %d images) to %s", b.Meta.Title, len(b.Chapters), chars, len(b.Images), p.Dest),
+				Outputs: tasktype.Outputs{"path": string(p.Dest), "chapters": len(b.Chapters), "chars": chars},
 			}, nil
 		},
 		Run: runMd2epub,
@@ -94,14 +94,14 @@ func runMd2epub(ctx context.Context, env *tasktype.Env, p *Params) (tasktype.Out
 		HardBreaks:   p.HardLineBreaks,
 	}
 	if p.CSS != "" {
-		opt.CSS = env.Path(p.CSS)
+		opt.CSS = string(p.CSS)
 	} else {
 		opt.CSS = b.Meta.CSS
 	}
 	if p.Font != "" {
-		opt.Font = env.Path(p.Font)
+		opt.Font = string(p.Font)
 	}
-	dest := env.Path(p.Dest)
+	dest := string(p.Dest)
 	var st epub.Stats
 	size, err := bookparams.WriteAtomically(dest, func(w io.Writer) error {
 		var err error

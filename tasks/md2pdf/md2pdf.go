@@ -22,13 +22,13 @@ import (
 type Params struct {
 	bookparams.Params `yaml:",inline" json:",inline"`
 	// PDF file to write. It is written to a temporary file and renamed into place.
-	Dest string `yaml:"dest" json:"dest" required:"true"`
+	Dest params.Path `yaml:"dest" json:"dest" required:"true"`
 	// TrueType (.ttf) font for the text; NanumMyeongjo from fonts-nanum when empty. Collections (.ttc) and CFF .otf cannot be embedded.
-	Font string `yaml:"font" json:"font"`
+	Font params.Path `yaml:"font" json:"font"`
 	// TrueType font for bold text and titles; the font's Bold sibling (NanumMyeongjoBold.ttf) when empty.
-	BoldFont string `yaml:"bold_font" json:"bold_font"`
+	BoldFont params.Path `yaml:"bold_font" json:"bold_font"`
 	// TrueType font for code; NanumGothicCoding when installed, else font.
-	MonoFont string `yaml:"mono_font" json:"mono_font"`
+	MonoFont params.Path `yaml:"mono_font" json:"mono_font"`
 	// Page size: a5, b6 (ISO 125×176), b6-jis (128×182), 46 (4×6판, 127×188), shinguk (신국판, 152×225), a4, letter, or WIDTHxHEIGHT in millimetres.
 	PageSize string `yaml:"page_size" json:"page_size" default:"a5"`
 	// Margins in millimetres, CSS order: one value, "vertical horizontal", or "top right bottom left"; sized to the page when empty.
@@ -37,6 +37,8 @@ type Params struct {
 	FontSize float64 `yaml:"font_size" json:"font_size" default:"10"`
 	// Line height as a multiple of the font size.
 	LineHeight float64 `yaml:"line_height" json:"line_height" default:"1.75"`
+
+	page pdfbook.Config // read by Check from page_size, margins, font_size and line_height
 }
 
 var pageSizes = map[string][2]float64{
@@ -53,7 +55,7 @@ func (p *Params) pageConfig() (pdfbook.Config, error) {
 		fw, err1 := strconv.ParseFloat(strings.TrimSpace(w), 64)
 		fh, err2 := strconv.ParseFloat(strings.TrimSpace(h), 64)
 		if !found || err1 != nil || err2 != nil || fw < 50 || fh < 50 || fw > 1000 || fh > 1000 {
-			return pdfbook.Config{}, fmt.Errorf("page_size %q: use a5, b6, b6-jis, 46, shinguk, a4, letter or WIDTHxHEIGHT in mm (e.g. 152x225)", p.PageSize)
+			return pdfbook.Config{}, params.At("page_size", fmt.Errorf("page_size %q: use a5, b6, b6-jis, 46, shinguk, a4, letter or WIDTHxHEIGHT in mm (e.g. 152x225)", p.PageSize))
 		}
 		wh = [2]float64{fw, fh}
 	}
@@ -65,7 +67,7 @@ func (p *Params) pageConfig() (pdfbook.Config, error) {
 		for _, f := range strings.Fields(strings.ReplaceAll(p.Margins, "mm", "")) {
 			n, err := strconv.ParseFloat(f, 64)
 			if err != nil || n < 0 {
-				return cfg, fmt.Errorf("margins %q: give 1, 2 or 4 numbers of millimetres", p.Margins)
+				return cfg, params.At("margins", fmt.Errorf("margins %q: give 1, 2 or 4 numbers of millimetres", p.Margins))
 			}
 			v = append(v, n)
 		}
@@ -77,17 +79,17 @@ func (p *Params) pageConfig() (pdfbook.Config, error) {
 		case 4:
 			cfg.Top, cfg.Right, cfg.Bottom, cfg.Left = v[0], v[1], v[2], v[3]
 		default:
-			return cfg, fmt.Errorf("margins %q: give 1, 2 or 4 numbers of millimetres", p.Margins)
+			return cfg, params.At("margins", fmt.Errorf("margins %q: give 1, 2 or 4 numbers of millimetres", p.Margins))
 		}
 	}
 	if cfg.PageWidth-cfg.Left-cfg.Right < 40 || cfg.PageHeight-cfg.Top-cfg.Bottom < 40 {
-		return cfg, fmt.Errorf("margins %q leave less than 40 mm of text area on a %gx%g mm page", p.Margins, wh[0], wh[1])
+		return cfg, params.At("margins", fmt.Errorf("margins %q leave less than 40 mm of text area on a %gx%g mm page", p.Margins, wh[0], wh[1]))
 	}
 	if p.FontSize < 5 || p.FontSize > 30 {
-		return cfg, fmt.Errorf("font_size %g: use 5 to 30 points", p.FontSize)
+		return cfg, params.At("font_size", fmt.Errorf("font_size %g: use 5 to 30 points", p.FontSize))
 	}
 	if p.LineHeight < 1 || p.LineHeight > 4 {
-		return cfg, fmt.Errorf("line_height %g: use 1 to 4", p.LineHeight)
+		return cfg, params.At("line_height", fmt.Errorf("line_height %g: use 1 to 4", p.LineHeight))
 	}
 	if err := cfg.Check(); err != nil {
 		return cfg, fmt.Errorf("page_size %q, margins %q, font_size and line_height: %w", p.PageSize, p.Margins, err)
@@ -128,7 +130,8 @@ func Register(r *tasktype.Registry) {
 `},
 		},
 		Check: func(p *Params) error {
-			_, err := p.pageConfig()
+			var err error
+			p.page, err = p.pageConfig()
 			return err
 		},
 		Plan: func(ctx context.Context, env *tasktype.Env, p *Params) (tasktype.Plan, error) {
@@ -136,12 +139,12 @@ func Register(r *tasktype.Registry) {
 			if err != nil {
 				return tasktype.Plan{}, err
 			}
-			if _, err := pdfbook.FindFonts(env.Path(p.Font), env.Path(p.BoldFont), env.Path(p.MonoFont)); err != nil {
+			if _, err := pdfbook.FindFonts(string(p.Font), string(p.BoldFont), string(p.MonoFont)); err != nil {
 				return tasktype.Plan{}, err
 			}
 			return tasktype.Plan{
-				Summary: fmt.Sprintf("would typeset %q, %d episodes, as a %s PDF at %s", b.Meta.Title, len(b.Chapters), p.PageSize, env.Path(p.Dest)),
-				Outputs: tasktype.Outputs{"path": env.Path(p.Dest)},
+				Summary: fmt.Sprintf("would typeset %q, %d episodes, as a %s PDF at %s", b.Meta.Title, len(b.Chapters), p.PageSize, p.Dest),
+				Outputs: tasktype.Outputs{"path": string(p.Dest)},
 			}, nil
 		},
 		Run: runMd2pdf,
@@ -149,11 +152,8 @@ func Register(r *tasktype.Registry) {
 }
 
 func runMd2pdf(ctx context.Context, env *tasktype.Env, p *Params) (tasktype.Outputs, error) {
-	cfg, err := p.pageConfig()
-	if err != nil {
-		return nil, err
-	}
-	fonts, err := pdfbook.FindFonts(env.Path(p.Font), env.Path(p.BoldFont), env.Path(p.MonoFont))
+	cfg := p.page
+	fonts, err := pdfbook.FindFonts(string(p.Font), string(p.BoldFont), string(p.MonoFont))
 	if err != nil {
 		return nil, err
 	}
@@ -161,7 +161,7 @@ func runMd2pdf(ctx context.Context, env *tasktype.Env, p *Params) (tasktype.Outp
 	if err != nil {
 		return nil, err
 	}
-	dest := env.Path(p.Dest)
+	dest := string(p.Dest)
 	info := pdfbook.Info{
 		Title: b.Meta.Title, Author: strings.Join(b.Meta.AllAuthors(), ", "), Subject: b.Meta.Description,
 		Keywords: strings.Join(b.Meta.Subjects, ", "), Language: b.Meta.Language, Date: bookparams.Time(p.Reproducible, b.Meta),

@@ -34,6 +34,8 @@ type Params struct {
 	// Delete damaged sets (a manifest that cannot be read or does not match its objects) once older than grace; without it they are kept and reported.
 	RemoveDamaged   bool `yaml:"remove_damaged" json:"remove_damaged"`
 	s3params.Access `yaml:",inline" json:",inline"`
+
+	target objstore.Location // Target, parsed by Check
 }
 
 // minGrace is the shortest grace prune accepts: a shorter one could delete
@@ -80,9 +82,9 @@ func Register(r *tasktype.Registry) {
 				return err
 			}
 			if p.Grace < minGrace {
-				return fmt.Errorf("grace %s: a set younger than that may still be uploading; use at least %s", p.Grace, minGrace)
+				return params.At("grace", fmt.Errorf("grace %s: a set younger than that may still be uploading; use at least %s", p.Grace, minGrace))
 			}
-			_, err = objstore.Parse(p.Target)
+			p.target, err = s3params.Target("target", p.Target)
 			return err
 		},
 		Plan: func(ctx context.Context, env *tasktype.Env, p *Params) (tasktype.Plan, error) {
@@ -110,7 +112,7 @@ func (p *Params) policy() backupset.Policy {
 }
 
 func pruneDecisions(ctx context.Context, env *tasktype.Env, p *Params) ([]backupset.Decision, objstore.Store, string, error) {
-	store, prefix, err := s3params.OpenTarget(ctx, env, p.Target, p.Options(), "")
+	store, prefix, err := s3params.OpenTarget(ctx, env, p.target, p.Options())
 	if err != nil {
 		return nil, nil, "", err
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/novelfactory/runner/engine/atomicfile"
+	"github.com/novelfactory/runner/engine/params"
 	"github.com/novelfactory/runner/engine/tasktype"
 	"github.com/novelfactory/runner/tasks/internal/decimal"
 	"github.com/novelfactory/runner/tasks/internal/plot"
@@ -20,9 +21,9 @@ import (
 // Params are the params of the report task.
 type Params struct {
 	// CSV file with a date column and numeric columns (e.g. metrics/finance.csv).
-	Src string `yaml:"src" json:"src" required:"true"`
+	Src params.Path `yaml:"src" json:"src" required:"true"`
 	// HTML file to write: one self-contained page (inline SVG and CSS, no script, no network).
-	Dest string `yaml:"dest" json:"dest" required:"true"`
+	Dest params.Path `yaml:"dest" json:"dest" required:"true"`
 	// Title of the page and the chart.
 	Title string `yaml:"title" json:"title" default:"Report"`
 	// Date column; the first column when empty.
@@ -64,8 +65,8 @@ func Register(r *tasktype.Registry) {
 		},
 		Plan: func(_ context.Context, env *tasktype.Env, p *Params) (tasktype.Plan, error) {
 			return tasktype.Plan{
-				Summary: fmt.Sprintf("would write a report of %s to %s", env.Path(p.Src), env.Path(p.Dest)),
-				Outputs: tasktype.Outputs{"path": env.Path(p.Dest)},
+				Summary: fmt.Sprintf("would write a report of %s to %s", p.Src, p.Dest),
+				Outputs: tasktype.Outputs{"path": string(p.Dest)},
 			}, nil
 		},
 		Run: runReport,
@@ -128,7 +129,7 @@ type reportCard struct {
 }
 
 func runReport(ctx context.Context, env *tasktype.Env, p *Params) (tasktype.Outputs, error) {
-	c, exact, err := plot.FromCSV(ctx, env.Path(p.Src), p.X, p.Columns, p.Labels)
+	c, exact, err := plot.FromCSV(ctx, string(p.Src), p.X, p.Columns, p.Labels)
 	if err != nil {
 		return nil, err
 	}
@@ -205,7 +206,7 @@ func runReport(ctx context.Context, env *tasktype.Env, p *Params) (tasktype.Outp
 	if err != nil {
 		return nil, fmt.Errorf("report: %w", err)
 	}
-	dest := env.Path(p.Dest)
+	dest := string(p.Dest)
 	if err := atomicfile.WriteFile(dest, page.Bytes(), 0o644); err != nil {
 		return nil, err
 	}

@@ -39,9 +39,11 @@ type Params struct {
 	// Take the set of this name under from (its folder: a date such as 20261122).
 	Set string `yaml:"set" json:"set"`
 	// The folder to download into.
-	Dest              string `yaml:"dest" json:"dest" required:"true"`
+	Dest              params.Path `yaml:"dest" json:"dest" required:"true"`
 	s3params.Access   `yaml:",inline" json:",inline"`
 	s3params.Transfer `yaml:",inline" json:",inline"`
+
+	from objstore.Location // From, parsed by Check
 }
 
 // Register adds the s3get task type to r.
@@ -79,7 +81,8 @@ func Register(r *tasktype.Registry) {
 			if err := p.Transfer.Check(); err != nil {
 				return err
 			}
-			_, err := objstore.Parse(p.From)
+			var err error
+			p.from, err = s3params.Target("from", p.From)
 			return err
 		},
 		Plan: func(_ context.Context, env *tasktype.Env, p *Params) (tasktype.Plan, error) {
@@ -90,7 +93,7 @@ func Register(r *tasktype.Registry) {
 			case p.Set != "":
 				which = "set " + p.Set + " under " + p.From
 			}
-			return tasktype.Plan{Summary: fmt.Sprintf("would download %s into %s, verifying every object's SHA-256", which, env.Path(p.Dest))}, nil
+			return tasktype.Plan{Summary: fmt.Sprintf("would download %s into %s, verifying every object's SHA-256", which, p.Dest)}, nil
 		},
 		Run: runS3Get,
 	})
@@ -108,8 +111,8 @@ func findSet(ctx context.Context, env *tasktype.Env, storep *objstore.Store, pre
 	store := *storep
 	if !p.Latest && p.Set == "" && !strings.HasSuffix(p.From, "/") {
 		key := strings.TrimSuffix(prefix, "/")
-		if loc, _ := objstore.Parse(p.From); loc.Scheme == "file" {
-			dir, base := filepath.Split(env.Path(loc.Dir))
+		if p.from.Scheme == "file" {
+			dir, base := filepath.Split(env.Path(p.from.Dir))
 			store, key = &objstore.FileStore{Root: dir}, base
 			*storep = store
 		}
@@ -190,16 +193,16 @@ func findSet(ctx context.Context, env *tasktype.Env, storep *objstore.Store, pre
 }
 
 func runS3Get(ctx context.Context, env *tasktype.Env, p *Params) (tasktype.Outputs, error) {
-	store, prefix, err := s3params.OpenTarget(ctx, env, p.From, p.Options(), "")
+	store, prefix, err := s3params.OpenTarget(ctx, env, p.from, p.Options())
 	if err != nil {
 		return nil, err
 	}
-	partSize, _ := bytesize.Parse(p.PartSize)
+	partSize := int64(p.PartSize)
 	set, store, err := chooseSet(ctx, env, store, prefix, p)
 	if err != nil {
 		return nil, err
 	}
-	dest := env.Path(p.Dest)
+	dest := string(p.Dest)
 	// dest, when it exists: every file goes in through root, and no link
 	// in it can lead a download elsewhere.
 	var root *os.Root

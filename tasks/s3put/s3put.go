@@ -31,7 +31,7 @@ type Params struct {
 	// Files to upload (paths or globs, relative to the recipe); each goes to the target under its base name.
 	Files []string `yaml:"files" json:"files"`
 	// Or a directory: every file under it, keys keeping their relative paths (symlinks are followed).
-	Src string `yaml:"src" json:"src"`
+	Src params.Path `yaml:"src" json:"src"`
 	// Accept a src with no file in it; without it an empty source is an error, never an empty backup set.
 	AllowEmpty bool `yaml:"allow_empty" json:"allow_empty"`
 	// Where to: s3://bucket/prefix/ or file://folder/ (the same semantics, no account needed).
@@ -44,6 +44,8 @@ type Params struct {
 	// Server-side encryption: AES256 or aws:kms.
 	SSE               string `yaml:"sse" json:"sse" enum:",AES256,aws:kms"`
 	s3params.Transfer `yaml:",inline" json:",inline"`
+
+	to objstore.Location // To, parsed by Check
 }
 
 // Register adds the s3put task type to r.
@@ -85,7 +87,8 @@ func Register(r *tasktype.Registry) {
 			if err := p.Transfer.Check(); err != nil {
 				return err
 			}
-			_, err := objstore.Parse(p.To)
+			var err error
+			p.to, err = s3params.Target("to", p.To)
 			return err
 		},
 		Plan: func(_ context.Context, env *tasktype.Env, p *Params) (tasktype.Plan, error) {
@@ -113,7 +116,7 @@ func Register(r *tasktype.Registry) {
 
 func countFiles(p *Params) string {
 	if p.Src != "" {
-		return "the files under " + p.Src
+		return "the files under " + string(p.Src)
 	}
 	return fmt.Sprintf("%d files", len(p.Files))
 }
@@ -146,7 +149,7 @@ func putFiles(env *tasktype.Env, p *Params) ([]putFile, error) {
 		return nil
 	}
 	if p.Src != "" {
-		entries, err := fileset.Walk(env.Path(p.Src), fileset.Options{Links: fileset.FollowLinks, Skipped: func(rel, why string) {
+		entries, err := fileset.Walk(string(p.Src), fileset.Options{Links: fileset.FollowLinks, Skipped: func(rel, why string) {
 			fmt.Fprintf(env.Log, "left out %s: %s\n", rel, why)
 		}})
 		if err != nil {
@@ -158,7 +161,7 @@ func putFiles(env *tasktype.Env, p *Params) ([]putFile, error) {
 			}
 		}
 		if len(out) == 0 && !p.AllowEmpty {
-			return nil, fmt.Errorf("upload %s: no files: an empty backup set is refused (set allow_empty: true if an empty source is expected)", env.Path(p.Src))
+			return nil, fmt.Errorf("upload %s: no files: an empty backup set is refused (set allow_empty: true if an empty source is expected)", p.Src)
 		}
 		return out, nil
 	}
@@ -187,7 +190,8 @@ func runS3Put(ctx context.Context, env *tasktype.Env, p *Params) (tasktype.Outpu
 	if err != nil {
 		return nil, err
 	}
-	store, prefix, err := s3params.OpenTarget(ctx, env, p.To, p.Access.With(objstore.Options{StorageClass: p.StorageClass, SSE: p.SSE, Concurrency: p.Concurrency}), p.PartSize)
+	store, prefix, err := s3params.OpenTarget(ctx, env, p.to, p.Access.With(objstore.Options{
+		StorageClass: p.StorageClass, SSE: p.SSE, Concurrency: p.Concurrency, PartSize: int64(p.PartSize)}))
 	if err != nil {
 		return nil, err
 	}

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/novelfactory/runner/engine/params"
 	"github.com/novelfactory/runner/engine/tasktype"
 	"github.com/novelfactory/runner/internal/regfile"
 	"github.com/novelfactory/runner/tasks/internal/decimal"
@@ -22,9 +23,9 @@ import (
 // Params are the params of the tokencost task.
 type Params struct {
 	// Usage files: JSON Lines call logs, or OpenAI / Anthropic admin API usage or cost exports (JSON); a path, a glob, or a list.
-	Src any `yaml:"src" json:"src" required:"true"`
+	Src params.Strings `yaml:"src" json:"src" required:"true"`
 	// Price table (YAML: per-model prices with the day each takes effect); runner's shipped table when empty.
-	Prices string `yaml:"prices" json:"prices"`
+	Prices params.Path `yaml:"prices" json:"prices"`
 	// Reporting currency, written in the log and the report.
 	Currency string `yaml:"currency" json:"currency" default:"USD"`
 	// Units of the currency per US dollar (e.g. 1380 for KRW).
@@ -36,7 +37,9 @@ type Params struct {
 	// One row per day and model (with calls and token counts), not per day.
 	PerModel bool `yaml:"per_model" json:"per_model"`
 	// CSV file to write: date,cost (per_model: date,model,calls,input_tokens,output_tokens,cache_read_tokens,cache_write_tokens,cost).
-	Dest string `yaml:"dest" json:"dest" required:"true"`
+	Dest params.Path `yaml:"dest" json:"dest" required:"true"`
+
+	opt tokens.Options // read by Check from time_zone, rate, decimals and per_model
 }
 
 // Register adds the tokencost task type to r.
@@ -69,7 +72,8 @@ func Register(r *tasktype.Registry) {
 `},
 		},
 		Check: func(p *Params) error {
-			_, err := p.options()
+			var err error
+			p.opt, err = p.options()
 			return err
 		},
 		Plan: func(_ context.Context, env *tasktype.Env, p *Params) (tasktype.Plan, error) {
@@ -78,8 +82,8 @@ func Register(r *tasktype.Registry) {
 				return tasktype.Plan{}, err
 			}
 			return tasktype.Plan{
-				Summary: fmt.Sprintf("would price the usage in %d file(s) in %s per day (%s) into %s", len(files), p.Currency, p.TimeZone, env.Path(p.Dest)),
-				Outputs: tasktype.Outputs{"path": env.Path(p.Dest)},
+				Summary: fmt.Sprintf("would price the usage in %d file(s) in %s per day (%s) into %s", len(files), p.Currency, p.TimeZone, p.Dest),
+				Outputs: tasktype.Outputs{"path": string(p.Dest)},
 			}, nil
 		},
 		Run: runTokencost,
@@ -90,11 +94,11 @@ func (p *Params) options() (tokens.Options, error) {
 	var opt tokens.Options
 	loc, err := time.LoadLocation(p.TimeZone)
 	if err != nil {
-		return opt, fmt.Errorf("time_zone %s: use an IANA name such as Asia/Seoul or UTC", tabular.Quote(p.TimeZone))
+		return opt, params.At("time_zone", fmt.Errorf("time_zone %s: use an IANA name such as Asia/Seoul or UTC", tabular.Quote(p.TimeZone)))
 	}
 	rate, ok, err := decimal.Parse(p.Rate)
 	if err != nil || !ok || rate.Units <= 0 {
-		return opt, fmt.Errorf("rate %s: give the units of %s per US dollar, e.g. 1380", tabular.Quote(p.Rate), tabular.Quote(p.Currency))
+		return opt, params.At("rate", fmt.Errorf("rate %s: give the units of %s per US dollar, e.g. 1380", tabular.Quote(p.Rate), tabular.Quote(p.Currency)))
 	}
 	places := p.Decimals
 	if places < 0 {
@@ -104,19 +108,17 @@ func (p *Params) options() (tokens.Options, error) {
 		}
 	}
 	if places > decimal.MaxScale {
-		return opt, fmt.Errorf("decimals %d: at most %d", places, decimal.MaxScale)
+		return opt, params.At("decimals", fmt.Errorf("decimals %d: at most %d", places, decimal.MaxScale))
 	}
 	return tokens.Options{Location: loc, Rate: rate, PerModel: p.PerModel, Places: uint8(places)}, nil
 }
 
 func runTokencost(ctx context.Context, env *tasktype.Env, p *Params) (tasktype.Outputs, error) {
-	opt, err := p.options()
-	if err != nil {
-		return nil, err
-	}
+	opt := p.opt
+	var err error
 	table, name := tokens.DefaultPrices(), "(runner's default)"
 	if p.Prices != "" {
-		name = env.Path(p.Prices)
+		name = string(p.Prices)
 		if table, err = regfile.ReadFile(name); err != nil {
 			return nil, fmt.Errorf("price table: %w", err)
 		}
@@ -161,7 +163,7 @@ func runTokencost(ctx context.Context, env *tasktype.Env, p *Params) (tasktype.O
 			rows = append(rows, []string{d.Date, d.Cost.String()})
 		}
 	}
-	dest := env.Path(p.Dest)
+	dest := string(p.Dest)
 	if err := tabular.WriteCSV(dest, header, rows); err != nil {
 		return nil, err
 	}

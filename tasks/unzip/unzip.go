@@ -21,6 +21,7 @@ import (
 
 	"golang.org/x/text/encoding/korean"
 
+	"github.com/novelfactory/runner/engine/params"
 	"github.com/novelfactory/runner/engine/tasktype"
 	"github.com/novelfactory/runner/internal/regfile"
 	"github.com/novelfactory/runner/tasks/internal/bytesize"
@@ -32,15 +33,15 @@ import (
 // Params are the params of the unzip task.
 type Params struct {
 	// The zip file to unpack.
-	Src string `yaml:"src" json:"src" required:"true"`
+	Src params.Path `yaml:"src" json:"src" required:"true"`
 	// The folder to unpack into; created when missing.
-	Dest string `yaml:"dest" json:"dest" required:"true"`
+	Dest params.Path `yaml:"dest" json:"dest" required:"true"`
 	// What to do with a file of dest that differs from the archive's: never (an error listing them), always, or if_newer.
 	Overwrite string `yaml:"overwrite" json:"overwrite" default:"never" enum:"never,always,if_newer"`
 	// The most the archive may unpack to, e.g. "20GiB": a zip bomb stops here.
-	MaxBytes string `yaml:"max_bytes" json:"max_bytes" default:"20GiB"`
+	MaxBytes params.Size `yaml:"max_bytes" json:"max_bytes" default:"20GiB" min:"1"`
 	// The largest compression ratio an entry of over 1 MiB may have: a zip bomb's is in the thousands.
-	MaxRatio int `yaml:"max_ratio" json:"max_ratio" default:"1000"`
+	MaxRatio int `yaml:"max_ratio" json:"max_ratio" default:"1000" min:"1"`
 }
 
 // Register adds the unzip task type to r.
@@ -75,19 +76,10 @@ func Register(r *tasktype.Registry) {
     overwrite: never
 `},
 		},
-		Check: func(p *Params) error {
-			if _, err := bytesize.Parse(p.MaxBytes); err != nil {
-				return fmt.Errorf("max_bytes: %w", err)
-			}
-			if p.MaxRatio < 1 {
-				return errors.New("max_ratio must be at least 1")
-			}
-			return nil
-		},
 		Plan: func(_ context.Context, env *tasktype.Env, p *Params) (tasktype.Plan, error) {
 			return tasktype.Plan{
-				Summary: fmt.Sprintf("would unpack %s into %s (overwrite: %s)", env.Path(p.Src), env.Path(p.Dest), p.Overwrite),
-				Outputs: tasktype.Outputs{"path": env.Path(p.Dest)},
+				Summary: fmt.Sprintf("would unpack %s into %s (overwrite: %s)", p.Src, p.Dest, p.Overwrite),
+				Outputs: tasktype.Outputs{"path": string(p.Dest)},
 			}, nil
 		},
 		Run: runUnzip,
@@ -182,8 +174,7 @@ func readSmall(f *zip.File, max int64) (string, error) {
 }
 
 func runUnzip(ctx context.Context, env *tasktype.Env, p *Params) (tasktype.Outputs, error) {
-	src, dest := env.Path(p.Src), env.Path(p.Dest)
-	maxBytes, _ := bytesize.Parse(p.MaxBytes) // checked by Check
+	src, dest, maxBytes := string(p.Src), string(p.Dest), int64(p.MaxBytes)
 	// Opened once, as a regular file: what is checked is what is read.
 	f, err := regfile.Open(src)
 	if err != nil {

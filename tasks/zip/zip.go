@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/novelfactory/runner/engine/atomicfile"
+	"github.com/novelfactory/runner/engine/params"
 	"github.com/novelfactory/runner/engine/tasktype"
 	"github.com/novelfactory/runner/tasks/internal/bytesize"
 	"github.com/novelfactory/runner/tasks/internal/fileset"
@@ -26,9 +27,9 @@ import (
 // Params are the params of the zip task.
 type Params struct {
 	// Directory to pack, relative to the recipe's directory.
-	Src string `yaml:"src" json:"src" required:"true"`
+	Src params.Path `yaml:"src" json:"src" required:"true"`
 	// Zip file to write. It is written to a temporary file and renamed into place.
-	Dest string `yaml:"dest" json:"dest" required:"true"`
+	Dest params.Path `yaml:"dest" json:"dest" required:"true"`
 	// Globs of files to pack, relative to src (** for any depth); every file when empty.
 	Include []string `yaml:"include" json:"include"`
 	// Globs of files to leave out; a glob without / matches names at any depth.
@@ -76,7 +77,7 @@ func Register(r *tasktype.Registry) {
 		},
 		Check: func(p *Params) error {
 			if p.Level < 0 || p.Level > 9 {
-				return fmt.Errorf("level %d: use 0 (store) to 9", p.Level)
+				return params.At("level", fmt.Errorf("level %d: use 0 (store) to 9", p.Level))
 			}
 			return nil
 		},
@@ -86,8 +87,8 @@ func Register(r *tasktype.Registry) {
 				return tasktype.Plan{}, err
 			}
 			return tasktype.Plan{
-				Summary: fmt.Sprintf("would zip %d files (%s) from %s into %s", len(entries), bytesize.Format(fileset.Size(entries)), env.Path(p.Src), env.Path(p.Dest)),
-				Outputs: tasktype.Outputs{"path": env.Path(p.Dest)},
+				Summary: fmt.Sprintf("would zip %d files (%s) from %s into %s", len(entries), bytesize.Format(fileset.Size(entries)), p.Src, p.Dest),
+				Outputs: tasktype.Outputs{"path": string(p.Dest)},
 			}, nil
 		},
 		Run: runZip,
@@ -98,7 +99,7 @@ func Register(r *tasktype.Registry) {
 // own rules, so that a backup is refused today rather than on restore day.
 // What is left out is said in log.
 func zipEntries(env *tasktype.Env, p *Params, log io.Writer) ([]fileset.Entry, error) {
-	src, dest := env.Path(p.Src), env.Path(p.Dest)
+	src, dest := string(p.Src), string(p.Dest)
 	root, err := filepath.EvalSymlinks(src)
 	if err != nil {
 		return nil, fmt.Errorf("zip %s: %w", src, err)
@@ -203,7 +204,7 @@ func runZip(ctx context.Context, env *tasktype.Env, p *Params) (tasktype.Outputs
 	if err != nil {
 		return nil, err
 	}
-	dest := env.Path(p.Dest)
+	dest := string(p.Dest)
 	f, err := atomicfile.Create(dest, 0o644)
 	if err != nil {
 		return nil, err
@@ -217,7 +218,7 @@ func runZip(ctx context.Context, env *tasktype.Env, p *Params) (tasktype.Outputs
 		Progress: func(done int64) { env.Progress.Progress(done, total) },
 	})
 	if err != nil {
-		return nil, fmt.Errorf("zip %s: %w", env.Path(p.Src), err)
+		return nil, fmt.Errorf("zip %s: %w", p.Src, err)
 	}
 	if err := f.Commit(); err != nil {
 		return nil, err

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/novelfactory/runner/engine/atomicfile"
+	"github.com/novelfactory/runner/engine/params"
 	"github.com/novelfactory/runner/engine/tasktype"
 	"github.com/novelfactory/runner/tasks/internal/bytesize"
 	"github.com/novelfactory/runner/tasks/internal/manuscript"
@@ -24,13 +25,13 @@ import (
 // Metadata given here wins over the project's book.yaml.
 type Params struct {
 	// Folder of Markdown episodes (searched at any depth, ordered naturally: 2.md before 10.md) or a glob.
-	Src string `yaml:"src" json:"src" required:"true"`
+	Src params.Path `yaml:"src" json:"src" required:"true"`
 	// book.yaml with the book's metadata; looked for beside src and in its parent folder when empty.
-	Book string `yaml:"book" json:"book"`
+	Book params.Path `yaml:"book" json:"book"`
 	// Episode files (relative to src) that make the book, in reading order; natural order of every .md when empty.
 	Order []string `yaml:"order" json:"order"`
 	// Folders whose files may be read besides the project (src's folder and its parent): episodes, images, book.yaml and the cover and css it names must resolve inside one of these, symlinks followed, else they are refused.
-	AllowRead []string `yaml:"allow_read" json:"allow_read"`
+	AllowRead []params.Path `yaml:"allow_read" json:"allow_read"`
 	// Title of the book; book.yaml's, else the project folder's name.
 	Title string `yaml:"title" json:"title"`
 	// Subtitle of the book.
@@ -58,7 +59,7 @@ type Params struct {
 	// Subjects or genres.
 	Subjects []string `yaml:"subjects" json:"subjects"`
 	// Cover image (JPEG or PNG); a typographic cover is drawn from the title when empty.
-	Cover string `yaml:"cover" json:"cover"`
+	Cover params.Path `yaml:"cover" json:"cover"`
 	// Treat every line break inside a paragraph as a line break (web-novel style), not as a space.
 	HardLineBreaks bool `yaml:"hard_line_breaks" json:"hard_line_breaks"`
 	// Fixed dates and timestamps, so that the same episodes give the same bytes.
@@ -69,22 +70,21 @@ type Params struct {
 
 // Load reads the manuscript the params describe.
 func (p *Params) Load(ctx context.Context, env *tasktype.Env) (*manuscript.Book, error) {
-	path := env.Path
 	allow := make([]string, len(p.AllowRead))
 	for i, dir := range p.AllowRead {
-		allow[i] = env.Path(dir)
+		allow[i] = string(dir)
 	}
 	b, err := manuscript.Load(ctx, manuscript.Options{
-		Src:         env.Path(p.Src),
+		Src:         string(p.Src),
 		Order:       p.Order,
-		BookFile:    path(p.Book),
+		BookFile:    string(p.Book),
 		AllowRead:   allow,
 		HardBreaks:  p.HardLineBreaks,
 		BrokenLinks: p.BrokenLinks,
 		Meta: manuscript.Metadata{
 			Title: p.Title, Subtitle: p.Subtitle, Author: p.Author, Authors: p.Authors, Language: p.Language,
 			Identifier: p.Identifier, Publisher: p.Publisher, Date: p.Date, Description: p.Description,
-			Series: p.Series, SeriesIndex: p.SeriesIndex, Rights: p.Rights, Subjects: p.Subjects, Cover: path(p.Cover),
+			Series: p.Series, SeriesIndex: p.SeriesIndex, Rights: p.Rights, Subjects: p.Subjects, Cover: string(p.Cover),
 		},
 	})
 	if err != nil {

@@ -1,33 +1,9 @@
-// Package bytesize reads and writes sizes in bytes as people write them.
+// Package bytesize writes sizes in bytes for people ("1.5 MiB") and
+// counts bytes written. Sizes in params are read by params.Size.
 package bytesize
 
-import (
-	"fmt"
-	"strings"
-)
+import "fmt"
 
-// Parse reads sizes such as "16MiB", "64MB", "1GiB" or plain bytes.
-func Parse(s string) (int64, error) {
-	s = strings.TrimSpace(s)
-	units := []struct {
-		suffix string
-		mult   int64
-	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"B", 1}}
-	mult := int64(1)
-	for _, u := range units {
-		if strings.HasSuffix(s, u.suffix) {
-			s, mult = strings.TrimSpace(strings.TrimSuffix(s, u.suffix)), u.mult
-			break
-		}
-	}
-	var n int64
-	if _, err := fmt.Sscan(s, &n); err != nil || n <= 0 {
-		return 0, fmt.Errorf("%q is not a size such as \"16MiB\"", s)
-	}
-	return n * mult, nil
-}
-
-// humanBytes renders a size in binary units: 1.2 GiB.
 // Format writes n bytes for people: "512 B", "1.5 MiB".
 func Format(n int64) string {
 	const unit = 1024

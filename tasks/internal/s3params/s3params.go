@@ -9,8 +9,8 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/novelfactory/runner/engine/params"
 	"github.com/novelfactory/runner/engine/tasktype"
-	"github.com/novelfactory/runner/tasks/internal/bytesize"
 	"github.com/novelfactory/runner/tasks/internal/objstore"
 )
 
@@ -40,37 +40,34 @@ func (a Access) Options() objstore.Options {
 // shared by s3put (multipart uploads) and s3get (ranged downloads), inlined.
 type Transfer struct {
 	// Objects larger than this move in parts of this size, e.g. "16MiB" (S3 uploads need at least 5MiB).
-	PartSize string `yaml:"part_size" json:"part_size" default:"16MiB"`
+	PartSize params.Size `yaml:"part_size" json:"part_size" default:"16MiB" min:"1"`
 	// Parts moved at once.
 	Concurrency int `yaml:"concurrency" json:"concurrency" default:"8"`
 }
 
 // Check validates the transfer params.
 func (t Transfer) Check() error {
-	if _, err := bytesize.Parse(t.PartSize); err != nil {
-		return fmt.Errorf("part_size: %w", err)
-	}
 	if t.Concurrency < 1 {
-		return fmt.Errorf("concurrency %d: move at least one part at a time", t.Concurrency)
+		return params.At("concurrency", fmt.Errorf("concurrency %d: move at least one part at a time", t.Concurrency))
 	}
 	return nil
 }
 
-// openTarget opens the store of a target URL and returns the key prefix.
-// OpenTarget opens the store a target URL names (a file:// folder is resolved
-// against the task's folder) and returns it with the URL's key prefix.
-func OpenTarget(ctx context.Context, env *tasktype.Env, target string, opt objstore.Options, partSize string) (objstore.Store, string, error) {
-	loc, err := objstore.Parse(target)
+// Target parses the target URL of the param called field, for a type's
+// Check: the Location it returns is kept for Run, not parsed again.
+func Target(field, raw string) (objstore.Location, error) {
+	loc, err := objstore.Parse(raw)
 	if err != nil {
-		return nil, "", err
+		return loc, params.Errorf(field, "%v", err)
 	}
+	return loc, nil
+}
+
+// OpenTarget opens the store at loc (a file:// folder is resolved against
+// the task's folder) and returns it with loc's key prefix.
+func OpenTarget(ctx context.Context, env *tasktype.Env, loc objstore.Location, opt objstore.Options) (objstore.Store, string, error) {
 	if loc.Scheme == "file" {
 		loc.Dir = env.Path(loc.Dir)
-	}
-	if partSize != "" {
-		if opt.PartSize, err = bytesize.Parse(partSize); err != nil {
-			return nil, "", err
-		}
 	}
 	opt.Environ = env.Environ
 	store, err := objstore.Open(ctx, loc, opt)
