@@ -22,13 +22,13 @@ type Params struct {
 	// The prefix whose sub-folders are backup sets: s3://bucket/weekly/ or file://folder/weekly/.
 	Target string `yaml:"target" json:"target" required:"true"`
 	// Keep the newest N complete sets.
-	KeepLast int `yaml:"keep_last" json:"keep_last"`
+	KeepLast int `yaml:"keep_last" json:"keep_last" min:"0" shape:"a number of sets to keep, 0 or more"`
 	// For the newest N days that have a complete set, keep that day's newest.
-	KeepDaily int `yaml:"keep_daily" json:"keep_daily"`
+	KeepDaily int `yaml:"keep_daily" json:"keep_daily" min:"0" shape:"a number of sets to keep, 0 or more"`
 	// For the newest N ISO weeks that have a complete set, keep that week's newest.
-	KeepWeekly int `yaml:"keep_weekly" json:"keep_weekly"`
+	KeepWeekly int `yaml:"keep_weekly" json:"keep_weekly" min:"0" shape:"a number of sets to keep, 0 or more"`
 	// For the newest N months that have a complete set, keep that month's newest.
-	KeepMonthly int `yaml:"keep_monthly" json:"keep_monthly"`
+	KeepMonthly int `yaml:"keep_monthly" json:"keep_monthly" min:"0" shape:"a number of sets to keep, 0 or more"`
 	// Incomplete sets (no manifest.json) younger than this are left alone: a run may still be writing one. At least 1h.
 	Grace time.Duration `yaml:"grace" json:"grace" default:"24h"`
 	// Delete damaged sets (a manifest that cannot be read or does not match its objects) once older than grace; without it they are kept and reported.

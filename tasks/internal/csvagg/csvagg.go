@@ -20,6 +20,7 @@ import (
 	"github.com/expr-lang/expr/parser"
 	"github.com/expr-lang/expr/vm"
 
+	"github.com/novelfactory/runner/engine/params"
 	"github.com/novelfactory/runner/tasks/internal/datefmt"
 	"github.com/novelfactory/runner/tasks/internal/decimal"
 	"github.com/novelfactory/runner/tasks/internal/tabular"
@@ -84,7 +85,7 @@ func Compile(spec Spec) (*Plan, error) {
 	if spec.Where != "" {
 		prog, err := expr.Compile(spec.Where, exprOptions(true)...)
 		if err != nil {
-			return nil, fmt.Errorf("where: %w", err)
+			return nil, params.At("where", fmt.Errorf("where: %w", err))
 		}
 		p.where = prog
 		names, dynamic := variables(spec.Where)
@@ -95,7 +96,7 @@ func Compile(spec Spec) (*Plan, error) {
 		if g.Expr != "" {
 			var err error
 			if prog, err = expr.Compile(g.Expr, exprOptions(false)...); err != nil {
-				return nil, fmt.Errorf("group_by %s: %w", g.Name, err)
+				return nil, params.At("group_by", fmt.Errorf("group_by %s: %w", g.Name, err))
 			}
 			names, dynamic := variables(g.Expr)
 			p.names, p.dynamic = append(p.names, names...), p.dynamic || dynamic
@@ -105,18 +106,18 @@ func Compile(spec Spec) (*Plan, error) {
 	out := map[string]bool{}
 	for _, g := range spec.Groups {
 		if out[g.Name] {
-			return nil, fmt.Errorf("group_by: %s twice", tabular.Quote(g.Name))
+			return nil, params.At("group_by", fmt.Errorf("group_by: %s twice", tabular.Quote(g.Name)))
 		}
 		out[g.Name] = true
 	}
 	for _, a := range spec.Aggs {
 		if !contains(Functions, a.Fn) {
-			return nil, fmt.Errorf("aggregate %s: unknown function %s; use %s", a.Column, tabular.Quote(a.Fn), strings.Join(Functions, ", "))
+			return nil, params.At("aggregate", fmt.Errorf("aggregate %s: unknown function %s; use %s", a.Column, tabular.Quote(a.Fn), strings.Join(Functions, ", ")))
 		}
 		// The output would have two columns of one name (group_by: [금액]
 		// with aggregate: {금액: count}), and sort: could not tell them apart.
 		if out[a.Out] {
-			return nil, fmt.Errorf("aggregate %s: the output would have two columns named %s: give the group another name (\"%s 값 = %s\")", a.Column, tabular.Quote(a.Out), a.Out, a.Column)
+			return nil, params.At("aggregate", fmt.Errorf("aggregate %s: the output would have two columns named %s: give the group another name (\"%s 값 = %s\")", a.Column, tabular.Quote(a.Out), a.Out, a.Column))
 		}
 		out[a.Out] = true
 	}
