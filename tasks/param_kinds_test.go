@@ -16,14 +16,17 @@ import (
 // TestSizeParamsAreCheckedAtTheirOwnLine: `runner validate` accepted
 // part_size: "16 parsecs" (read as 16 bytes), and a bad part_size was
 // reported at the with: line, its position guessed from the error's text.
+// The types' own checks point at their params by path too.
 func TestSizeParamsAreCheckedAtTheirOwnLine(t *testing.T) {
 	cases := map[string]string{
-		"    uses: s3put\n    with:\n      src: out\n      to: s3://b/p/\n      part_size: 16 parsecs\n": `r.yaml:8:18: task "t": with.part_size: bad size "16 parsecs": unknown unit "parsecs"`,
-		"    uses: unzip\n    with:\n      src: a.zip\n      dest: out\n      max_bytes: 1.5B\n":         `r.yaml:8:18: task "t": with.max_bytes: bad size "1.5B": it is not a whole number of bytes`,
-		"    uses: unzip\n    with:\n      src: a.zip\n      dest: out\n      max_bytes: 0\n":            `r.yaml:8:18: task "t": with.max_bytes: "0" is too small: use at least 1`,
-		"    uses: s3get\n    with:\n      from: s3://b/p/\n      dest: out\n      concurrency: 0\n":     `r.yaml:8:20: task "t": with: concurrency 0: move at least one part at a time`,
-		"    uses: s3put\n    with:\n      src: out\n      to: ftp://b/\n":                               `r.yaml:7:11: task "t": with.to: `,
-		"    uses: zip\n    with:\n      src: a\n      dest: b.zip\n      level: 12\n":                   `r.yaml:8:14: task "t": with: level 12: use 0 (store) to 9`,
+		"    uses: s3put\n    with:\n      src: out\n      to: s3://b/p/\n      part_size: 16 parsecs\n":  `r.yaml:8:18: task "t": with.part_size: bad size "16 parsecs": unknown unit "parsecs"`,
+		"    uses: unzip\n    with:\n      src: a.zip\n      dest: out\n      max_bytes: 1.5B\n":          `r.yaml:8:18: task "t": with.max_bytes: bad size "1.5B": it is not a whole number of bytes`,
+		"    uses: unzip\n    with:\n      src: a.zip\n      dest: out\n      max_bytes: 0\n":             `r.yaml:8:18: task "t": with.max_bytes: "0" is too small: use at least 1`,
+		"    uses: s3get\n    with:\n      from: s3://b/p/\n      dest: out\n      concurrency: 0\n":      `r.yaml:8:20: task "t": with: concurrency 0: move at least one part at a time`,
+		"    uses: s3put\n    with:\n      src: out\n      to: ftp://b/\n":                                `r.yaml:7:11: task "t": with.to: `,
+		"    uses: zip\n    with:\n      src: a\n      dest: b.zip\n      level: 12\n":                    `r.yaml:8:14: task "t": with: level 12: use 0 (store) to 9`,
+		"    uses: csvsum\n    with:\n      src: a.csv\n      dest: o.csv\n      aggregate: {x: summ}\n":  `r.yaml:8:18: task "t": with: aggregate x: unknown function "summ"`,
+		"    uses: prune\n    with:\n      target: file://x/\n      keep_last: -3\n      keep_daily: 7\n": `r.yaml:7:18: task "t": with.keep_last: expected a number of sets to keep, 0 or more, got the integer -3`,
 	}
 	dir := t.TempDir()
 	path := filepath.Join(dir, "r.yaml")
