@@ -61,7 +61,7 @@ type Options struct {
 	Busy        *Busy           // marked while a run executes, for the signal handler
 	Environ     []string        // the process environment
 	Registry    *tasktype.Registry
-	Now         func() time.Time
+	Now         func() time.Time // the clock; time.Now when nil
 }
 
 // Result is the outcome of Apply.
@@ -167,7 +167,7 @@ func Apply(ctx context.Context, opt Options) (Result, error) {
 		return Result{Code: ExitUsage}, &UsageError{err}
 	}
 	sched := scheduler.Options{
-		Jobs: opt.Jobs, Only: opt.Only, Previous: previous, Scope: scope, Environ: environ, Masker: masker,
+		Jobs: opt.Jobs, Only: opt.Only, Previous: previous, Scope: scope, Environ: environ, Masker: masker, Now: opt.Now,
 	}
 	if opt.DryRun {
 		return plan(ctx, r, opt, sched, masker)

@@ -42,13 +42,23 @@ func (e *exitCode) Error() string {
 	return e.err.Error()
 }
 
+// process is what runner takes from the process it runs in: its streams,
+// environment, signals and clock. Tests make their own, to run runner
+// in-process with a fixed clock.
+type process struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	environ        []string
+	sig            signals
+	now            func() time.Time // time.Now when nil
+}
+
 // run is main without the process: testable in-process.
-// kill, when closed, asks for the running tasks' processes to be killed at
-// once (a second interrupt).
-func run(ctx context.Context, sig signals, args []string, stdin io.Reader, stdout, stderr io.Writer, environ []string) int {
+func run(ctx context.Context, p process, args []string) int {
 	masker := secret.New()
-	masker.AddEnviron(environ)
-	app := newApp(stdin, stdout, stderr, environ, sig)
+	masker.AddEnviron(p.environ)
+	stderr := p.stderr
+	app := newApp(p)
 	err := app.RunContext(ctx, normalizeArgs(args))
 	if err == nil {
 		return engine.ExitOK
@@ -107,7 +117,8 @@ func printError(w io.Writer, err error, m *secret.Masker) {
 	fmt.Fprintln(w, m.String("runner: "+err.Error()))
 }
 
-func newApp(stdin io.Reader, stdout, stderr io.Writer, environ []string, sig signals) *cli.App {
+func newApp(p process) *cli.App {
+	stdin, stdout, stderr, environ, sig := p.stdin, p.stdout, p.stderr, p.environ, p.sig
 	runFlags := []cli.Flag{
 		&cli.StringSliceFlag{Name: "set", Usage: "override a var: `NAME=VALUE` (repeatable; later wins)"},
 		&cli.StringSliceFlag{Name: "vars", Usage: "read var values from a YAML `FILE` (repeatable; --set wins)"},
@@ -143,7 +154,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer, environ []string, sig sig
 				Resume: c.String("resume"), Workdir: c.String("workdir"), StateDir: c.String("state-dir"),
 				IncludeDirs: c.StringSlice("include-dir"),
 				Output:      output, Stdout: stdout, Stderr: stderr, Environ: environ, Kill: sig.kill, Busy: sig.busy,
-				StepSummary: lookup(environ, "GITHUB_STEP_SUMMARY"),
+				StepSummary: lookup(environ, "GITHUB_STEP_SUMMARY"), Now: p.now,
 			}
 			if f, ok := stdout.(*os.File); ok && term.IsTerminal(int(f.Fd())) && output == engine.OutputText &&
 				lookup(environ, "CI") == "" && lookup(environ, "TERM") != "dumb" {

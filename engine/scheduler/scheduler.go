@@ -35,6 +35,8 @@ type Options struct {
 	Masker   *secret.Masker // masks errors and logs
 	// Processes hears of the process groups tasks start; may be nil.
 	Processes ProcessRecorder
+	// Now is the clock of timings and events; time.Now when nil.
+	Now func() time.Time
 }
 
 // ProcessRecorder keeps track of the process groups tasks run (see
@@ -157,6 +159,9 @@ func Execute(ctx context.Context, r *recipe.Recipe, opt Options) error {
 	if opt.Sink == nil {
 		opt.Sink = SinkFunc(func(Event) {})
 	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
 	x := &execution{opt: opt, r: r, graph: r.Graph(), results: make(chan result), records: map[string]*state.Task{}}
 	selected := x.selection()
 	run := opt.Run
@@ -210,7 +215,7 @@ func Execute(ctx context.Context, r *recipe.Recipe, opt Options) error {
 	}
 	x.loop(ctx)
 
-	now := time.Now()
+	now := x.opt.Now()
 	broken := x.stateFailure()
 	x.mu.Lock()
 	run.Finished = &now
@@ -512,7 +517,7 @@ func (x *execution) prepare(ctx context.Context, u *unit) (prepared, bool) {
 		x.finishUnit(ctx, u, nil, state.Failed, err, "")
 		return prepared{}, false
 	}
-	now := time.Now()
+	now := x.opt.Now()
 	x.mu.Lock()
 	u.st.Status, u.st.Started, u.st.Finished, u.st.Attempts = state.Running, &now, nil, 0
 	if u.g.st != u.st && u.g.st.Started == nil {
@@ -649,7 +654,7 @@ func Backoff(r recipe.Retry, attempt int) time.Duration {
 // finishUnit records the end of an instance and, when it was the last one
 // of its task, the end of the task.
 func (x *execution) finishUnit(ctx context.Context, u *unit, out tasktype.Outputs, status state.Status, err error, reason string) {
-	now := time.Now()
+	now := x.opt.Now()
 	x.mu.Lock()
 	u.st.Status, u.st.Finished, u.st.Reason = status, &now, reason
 	if u.st.Started == nil {
@@ -716,7 +721,7 @@ func (x *execution) aggregate(g *group) {
 			skipped++
 		}
 	}
-	now := time.Now()
+	now := x.opt.Now()
 	g.st.Outputs, g.st.Finished = outs, &now
 	switch {
 	case cancelled > 0:
@@ -759,7 +764,7 @@ func (x *execution) changed() {
 
 func (x *execution) emit(e Event) {
 	if e.Time.IsZero() {
-		e.Time = time.Now()
+		e.Time = x.opt.Now()
 	}
 	x.opt.Sink.Event(e)
 }
