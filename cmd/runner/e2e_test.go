@@ -367,24 +367,6 @@ tasks:
 	}
 }
 
-func TestGraphFormats(t *testing.T) {
-	for _, format := range []string{"mermaid", "dot"} {
-		t.Run(format, func(t *testing.T) {
-			res := runner(t, "../..", baseEnv(), "graph", "recipes/hello.yaml", "--format", format)
-			if res.code != 0 {
-				t.Fatalf("exit %d: %s", res.code, res.stderr)
-			}
-			golden := filepath.Join("testdata", "hello."+format)
-			if *update {
-				writeFile(t, golden, res.stdout)
-			}
-			if want := readFile(t, golden); res.stdout != want {
-				t.Errorf("graph differs from %s (run with -update to accept):\n%s", golden, res.stdout)
-			}
-		})
-	}
-}
-
 func TestRecipeEnvAndWorkdirReachTheTasks(t *testing.T) {
 	dir := t.TempDir()
 	work := filepath.Join(dir, "elsewhere")
