@@ -168,6 +168,7 @@ func Apply(ctx context.Context, opt Options) (Result, error) {
 	}
 	sched := scheduler.Options{
 		Jobs: opt.Jobs, Only: opt.Only, Previous: previous, Scope: scope, Environ: environ, Masker: masker, Now: opt.Now,
+		Run: state.Run{ID: runID, Recipe: abs, Name: r.Name, Digest: r.Digest, Started: started},
 	}
 	if opt.DryRun {
 		return plan(ctx, r, opt, sched, masker)
@@ -199,17 +200,17 @@ func Apply(ctx context.Context, opt Options) (Result, error) {
 		}()
 	}
 
-	run := &state.Run{ID: runID, Recipe: abs, Name: r.Name, Digest: r.Digest, Started: started}
 	if previous != nil {
-		run.Resumes = previous.Resumes + 1
+		sched.Run.Resumes = previous.Resumes + 1
 		if previous.Digest != r.Digest {
 			fmt.Fprintf(opt.Stderr, "warning: %s changed since run %s started; resuming with the current recipe\n", opt.Recipe, previous.ID)
 		}
 	}
 	sink, closeSink := newSink(opt, masker)
-	sched.Sink, sched.Store, sched.Run = sink, store, run
-	err = scheduler.Execute(ctx, r, sched)
+	sched.Sink, sched.Store = sink, store
+	res, err := scheduler.Execute(ctx, r, sched)
 	closeSink()
+	run := res.Run
 	opt.Busy.Stop() // the state is saved: an interrupt from here on ends runner at once
 	if run.Finished != nil {
 		finish(opt, run, store, masker) // also when state failed: the tasks' own results
@@ -297,10 +298,12 @@ func prepareScope(r *recipe.Recipe, opt Options, masker *secret.Masker, runID st
 }
 
 func plan(ctx context.Context, r *recipe.Recipe, opt Options, sched scheduler.Options, masker *secret.Masker) (Result, error) {
-	p, err := scheduler.Plan(ctx, r, sched)
+	sched.DryRun = true
+	res, err := scheduler.Execute(ctx, r, sched)
 	if err != nil {
 		return Result{Code: ExitUsage}, &UsageError{err}
 	}
+	p := res.Plan
 	if opt.Output == OutputJSON {
 		j := report.NewJSON(opt.Stdout, masker)
 		for _, t := range p {
