@@ -2,9 +2,7 @@ package engine
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"path/filepath"
 	"runtime"
 	"time"
@@ -12,31 +10,15 @@ import (
 	"github.com/novelfactory/runner/engine/diag"
 	"github.com/novelfactory/runner/engine/eval"
 	"github.com/novelfactory/runner/engine/recipe"
-	"github.com/novelfactory/runner/engine/report"
 	"github.com/novelfactory/runner/engine/scheduler"
 	"github.com/novelfactory/runner/engine/secret"
 	"github.com/novelfactory/runner/engine/state"
 	"github.com/novelfactory/runner/engine/tasktype"
 	"github.com/novelfactory/runner/internal/quote"
-	"github.com/novelfactory/runner/internal/regfile"
 )
 
-// Exit codes of runner, as the design specifies.
-const (
-	ExitOK          = 0   // every task succeeded or was skipped
-	ExitFailed      = 1   // a task failed
-	ExitUsage       = 2   // usage or validation error
-	ExitLocked      = 3   // another run of the recipe holds the lock
-	ExitInterrupted = 130 // SIGINT or SIGTERM
-)
-
-// Output formats.
-const (
-	OutputText = "text"
-	OutputJSON = "json"
-)
-
-// Options are everything `runner apply` and `runner plan` take.
+// Options are the engine's settings for `runner apply` and `runner plan`:
+// what to run and how. How it is shown is the Reporter's business.
 type Options struct {
 	Recipe   string
 	VarFiles []string
@@ -50,32 +32,39 @@ type Options struct {
 	// may read (--include-dir).
 	IncludeDirs []string
 	StateDir    string // default: .runner beside the recipe
-	Output      string // text or json
 
-	Stdout      io.Writer
-	Stderr      io.Writer
-	Live        bool            // draw the live terminal view instead of plain lines
-	Width       func() int      // terminal columns, for the live view
-	StepSummary string          // file to append the Markdown summary to (GITHUB_STEP_SUMMARY)
-	Kill        <-chan struct{} // closed: kill the running tasks' processes at once (a second interrupt)
-	Busy        *Busy           // marked while a run executes, for the signal handler
-	Environ     []string        // the process environment
-	Registry    *tasktype.Registry
-	Now         func() time.Time
+	Kill     <-chan struct{} // closed: kill the running tasks' processes at once (a second interrupt)
+	Busy     *Busy           // marked while a run executes, for the signal handler
+	Environ  []string        // the process environment
+	Registry *tasktype.Registry
+	Now      func() time.Time // the clock; time.Now when nil
+	// Masker masks secrets in all that the engine keeps and reports; the
+	// engine adds the environment's and the recipe's secrets to it. Give
+	// the Reporter the same one. A new one when nil.
+	Masker *secret.Masker
+	// Reporter shows the run or the plan; nil shows nothing.
+	Reporter Reporter
 }
 
-// Result is the outcome of Apply.
+// Reporter shows a run or a plan to whoever reads runner's output (see
+// package report). Event is called from the engine and from running tasks
+// at once.
+type Reporter interface {
+	scheduler.Sink
+	// Warn says something that does not stop the run (a damaged state
+	// being recovered, a recipe changed since the run being resumed).
+	Warn(msg string)
+	// Plan shows what a dry run found.
+	Plan(name string, plan []scheduler.PlannedTask)
+	// Finish shows how a run ended; dir holds its state and logs.
+	Finish(run *state.Run, dir string)
+}
+
+// Result is what Apply did: the run, or the plan of a dry run.
 type Result struct {
-	Code int
-	Run  *state.Run              // nil for dry runs and early errors
+	Run  *state.Run              // nil for dry runs and runs that never started
 	Plan []scheduler.PlannedTask // dry runs only
 }
-
-// UsageError is an error of the recipe or the command line: exit code 2.
-type UsageError struct{ Err error }
-
-func (e *UsageError) Error() string { return e.Err.Error() }
-func (e *UsageError) Unwrap() error { return e.Err }
 
 // Load loads and validates a recipe with the options' var overrides.
 func Load(opt Options) (*recipe.Recipe, error) {
@@ -107,8 +96,10 @@ func StateDir(recipePath, override string) string {
 	return filepath.Join(filepath.Dir(abs), ".runner")
 }
 
-// Apply validates and runs (or plans) a recipe. Errors that stop it before
-// any task runs are returned with the matching exit code in the Result.
+// Apply validates and runs (or plans) a recipe. Its error says why runner
+// does not exit 0, and with which code (see ExitCoder): the recipe or the
+// command line is wrong, the recipe is locked, the run was interrupted, or
+// a task failed or would fail.
 func Apply(ctx context.Context, opt Options) (Result, error) {
 	if opt.Now == nil {
 		opt.Now = time.Now
@@ -116,17 +107,17 @@ func Apply(ctx context.Context, opt Options) (Result, error) {
 	if opt.Jobs <= 0 {
 		opt.Jobs = runtime.NumCPU()
 	}
-	if opt.Stdout == nil {
-		opt.Stdout = io.Discard
+	if opt.Masker == nil {
+		opt.Masker = secret.New()
 	}
-	if opt.Stderr == nil {
-		opt.Stderr = io.Discard
+	if opt.Reporter == nil {
+		opt.Reporter = silent{}
 	}
-	masker := secret.New()
+	masker, rep := opt.Masker, opt.Reporter
 	masker.AddEnviron(opt.Environ)
 	r, err := Load(opt)
 	if err != nil {
-		return Result{Code: ExitUsage}, err
+		return Result{}, err
 	}
 	abs, _ := filepath.Abs(opt.Recipe)
 	store := &state.Store{Dir: StateDir(opt.Recipe, opt.StateDir), Masker: masker}
@@ -139,10 +130,10 @@ func Apply(ctx context.Context, opt Options) (Result, error) {
 			previous, err = store.Load(opt.Resume)
 		}
 		if err != nil {
-			return Result{Code: ExitUsage}, &UsageError{fmt.Errorf("resume: %w", err)}
+			return Result{}, &UsageError{fmt.Errorf("resume: %w", err)}
 		}
 		if previous.Recipe != abs {
-			return Result{Code: ExitUsage}, &UsageError{fmt.Errorf("resume: run %s is of %s, not %s", previous.ID, previous.Recipe, abs)}
+			return Result{}, &UsageError{fmt.Errorf("resume: run %s is of %s, not %s", previous.ID, previous.Recipe, abs)}
 		}
 		if previous.Damaged != nil {
 			done := 0
@@ -151,10 +142,10 @@ func Apply(ctx context.Context, opt Options) (Result, error) {
 					done++
 				}
 			}
-			fmt.Fprintf(opt.Stderr, "warning: run %s: its state.json cannot be read (%v); recovered from its journal: %d tasks succeeded\n", previous.ID, previous.Damaged, done)
+			rep.Warn(fmt.Sprintf("run %s: its state.json cannot be read (%v); recovered from its journal: %d tasks succeeded", previous.ID, previous.Damaged, done))
 		}
 		if previous.JournalDamage != nil {
-			fmt.Fprintf(opt.Stderr, "warning: run %s: %v\n", previous.ID, previous.JournalDamage)
+			rep.Warn(fmt.Sprintf("run %s: %v", previous.ID, previous.JournalDamage))
 		}
 	}
 	started := opt.Now()
@@ -164,27 +155,23 @@ func Apply(ctx context.Context, opt Options) (Result, error) {
 	}
 	scope, environ, err := prepareScope(r, opt, masker, runID, started, abs)
 	if err != nil {
-		return Result{Code: ExitUsage}, &UsageError{err}
+		return Result{}, &UsageError{err}
 	}
 	sched := scheduler.Options{
-		Jobs: opt.Jobs, Only: opt.Only, Previous: previous, Scope: scope, Environ: environ, Masker: masker,
+		Jobs: opt.Jobs, Only: opt.Only, Previous: previous, Scope: scope, Environ: environ, Masker: masker, Now: opt.Now,
+		Run: state.Run{ID: runID, Recipe: abs, Name: r.Name, Digest: r.Digest, Started: started},
 	}
 	if opt.DryRun {
-		return plan(ctx, r, opt, sched, masker)
+		return plan(ctx, r, rep, sched)
 	}
 
 	lock, err := state.LockRecipe(abs, runID, masker)
 	if err != nil {
-		var le *state.LockedError
-		var oe *state.OrphansError
-		if errors.As(err, &le) || errors.As(err, &oe) {
-			return Result{Code: ExitLocked}, err
-		}
-		return Result{Code: ExitFailed}, err
+		return Result{}, &LockError{err}
 	}
 	defer lock.Unlock()
 	if !opt.Busy.Start() {
-		return Result{Code: ExitInterrupted}, errors.New("interrupted before the run started")
+		return Result{}, &InterruptedError{}
 	}
 	sched.Processes = lock
 	if opt.Kill != nil {
@@ -199,35 +186,29 @@ func Apply(ctx context.Context, opt Options) (Result, error) {
 		}()
 	}
 
-	run := &state.Run{ID: runID, Recipe: abs, Name: r.Name, Digest: r.Digest, Started: started}
 	if previous != nil {
-		run.Resumes = previous.Resumes + 1
+		sched.Run.Resumes = previous.Resumes + 1
 		if previous.Digest != r.Digest {
-			fmt.Fprintf(opt.Stderr, "warning: %s changed since run %s started; resuming with the current recipe\n", opt.Recipe, previous.ID)
+			rep.Warn(fmt.Sprintf("%s changed since run %s started; resuming with the current recipe", opt.Recipe, previous.ID))
 		}
 	}
-	sink, closeSink := newSink(opt, masker)
-	sched.Sink, sched.Store, sched.Run = sink, store, run
-	err = scheduler.Execute(ctx, r, sched)
-	closeSink()
+	sched.Sink, sched.Store = rep, store
+	res, err := scheduler.Execute(ctx, r, sched)
+	run := res.Run
 	opt.Busy.Stop() // the state is saved: an interrupt from here on ends runner at once
 	if run.Finished != nil {
-		finish(opt, run, store, masker) // also when state failed: the tasks' own results
+		rep.Finish(run, store.RunDir(run.ID)) // also when state failed: the tasks' own results
 	}
 	if err != nil {
-		return Result{Code: ExitFailed, Run: run}, err
+		return Result{Run: run}, err
 	}
-	code := ExitOK
 	switch run.Status {
 	case state.Failed:
-		code = ExitFailed
+		return Result{Run: run}, &RunError{Run: run}
 	case state.Cancelled:
-		code = ExitFailed
-		if ctx.Err() != nil {
-			code = ExitInterrupted
-		}
+		return Result{Run: run}, &RunError{Run: run, Interrupted: ctx.Err() != nil}
 	}
-	return Result{Code: code, Run: run}, nil
+	return Result{Run: run}, nil
 }
 
 // secretTexts returns what of a secret var's value may be printed: its
@@ -296,70 +277,29 @@ func prepareScope(r *recipe.Recipe, opt Options, masker *secret.Masker, runID st
 	return scope, environ, nil
 }
 
-func plan(ctx context.Context, r *recipe.Recipe, opt Options, sched scheduler.Options, masker *secret.Masker) (Result, error) {
-	p, err := scheduler.Plan(ctx, r, sched)
+func plan(ctx context.Context, r *recipe.Recipe, rep Reporter, sched scheduler.Options) (Result, error) {
+	sched.DryRun = true
+	res, err := scheduler.Execute(ctx, r, sched)
 	if err != nil {
-		return Result{Code: ExitUsage}, &UsageError{err}
+		return Result{}, err // a dry run keeps no state: never
 	}
-	if opt.Output == OutputJSON {
-		j := report.NewJSON(opt.Stdout, masker)
-		for _, t := range p {
-			j.Write(struct {
-				Event string `json:"event"`
-				scheduler.PlannedTask
-			}{"plan", t})
-		}
-	} else {
-		report.WritePlan(opt.Stdout, r.Name, p, masker)
-	}
-	code := ExitOK
-	for _, t := range p {
+	rep.Plan(r.Name, res.Plan)
+	failing := 0
+	for _, t := range res.Plan {
 		if t.Would == scheduler.WouldFail {
-			code = ExitFailed
+			failing++
 		}
 	}
-	return Result{Code: code, Plan: p}, nil
+	if failing > 0 {
+		return Result{Plan: res.Plan}, &PlanError{Failing: failing}
+	}
+	return Result{Plan: res.Plan}, nil
 }
 
-func newSink(opt Options, masker *secret.Masker) (scheduler.Sink, func()) {
-	switch {
-	case opt.Output == OutputJSON:
-		j := report.NewJSON(opt.Stdout, masker)
-		return j, func() {}
-	case opt.Live:
-		width := opt.Width
-		if width == nil {
-			width = func() int { return 80 }
-		}
-		l := report.NewLive(opt.Stdout, masker, width)
-		return l, func() { l.Close() }
-	}
-	p := report.NewPlain(opt.Stdout, masker)
-	return p, func() {}
-}
+// silent is the Reporter of nobody.
+type silent struct{}
 
-// finish prints the summary and appends it to GITHUB_STEP_SUMMARY.
-func finish(opt Options, run *state.Run, store *state.Store, masker *secret.Masker) {
-	if opt.Output == OutputJSON {
-		report.NewJSON(opt.Stdout, masker).Write(map[string]any{
-			"event": "summary", "run": run.ID, "status": run.Status, "tasks": report.Summarize(run),
-			"state": filepath.Join(store.RunDir(run.ID), "state.json"),
-		})
-	} else {
-		fmt.Fprintln(opt.Stdout)
-		report.WriteSummary(opt.Stdout, run, masker)
-		fmt.Fprintf(opt.Stdout, "\nrun %s %s; state and logs: %s\n", run.ID, run.Status, masker.String(store.RunDir(run.ID)))
-	}
-	if opt.StepSummary == "" {
-		return
-	}
-	f, err := regfile.OpenAppend(opt.StepSummary, 0o644) // never a pipe: it would block with the lock held
-	if err != nil {
-		fmt.Fprintf(opt.Stderr, "warning: cannot append to GITHUB_STEP_SUMMARY: %v\n", err)
-		return
-	}
-	defer f.Close()
-	if _, err := io.WriteString(f, report.Markdown(run, masker)); err != nil {
-		fmt.Fprintf(opt.Stderr, "warning: cannot append to GITHUB_STEP_SUMMARY: %v\n", err)
-	}
-}
+func (silent) Event(scheduler.Event)                {}
+func (silent) Warn(string)                          {}
+func (silent) Plan(string, []scheduler.PlannedTask) {}
+func (silent) Finish(*state.Run, string)            {}

@@ -29,40 +29,89 @@ import (
 // version is set at build time with -ldflags "-X main.version=v1.2.3".
 var version = ""
 
-// exitCode carries an exit code through urfave/cli's error return.
-type exitCode struct {
-	code int
-	err  error
-}
+// The reporter of runner's output is the engine's Reporter.
+var _ engine.Reporter = (*report.Reporter)(nil)
 
-func (e *exitCode) Error() string {
-	if e.err == nil {
-		return fmt.Sprintf("exit %d", e.code)
-	}
-	return e.err.Error()
+// process is what runner takes from the process it runs in: its streams,
+// environment, signals and clock. Tests make their own, to run runner
+// in-process with a fixed clock.
+type process struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	environ        []string
+	sig            signals
+	now            func() time.Time // time.Now when nil
+	// masker masks the secrets of the environment and, once a recipe is
+	// loaded, the recipe's, in everything printed. run sets it.
+	masker *secret.Masker
 }
 
 // run is main without the process: testable in-process.
-// kill, when closed, asks for the running tasks' processes to be killed at
-// once (a second interrupt).
-func run(ctx context.Context, sig signals, args []string, stdin io.Reader, stdout, stderr io.Writer, environ []string) int {
-	masker := secret.New()
-	masker.AddEnviron(environ)
-	app := newApp(stdin, stdout, stderr, environ, sig)
-	err := app.RunContext(ctx, normalizeArgs(args))
+func run(ctx context.Context, p process, args []string) int {
+	p.masker = secret.New()
+	p.masker.AddEnviron(p.environ)
+	err := newApp(p).RunContext(ctx, normalizeArgs(args))
+	if err != nil && !shown(err) {
+		printError(p.stderr, err, p.masker)
+	}
+	return exitCode(err)
+}
+
+// exitCode is runner's exit code for what a command returned, decided
+// here and nowhere else: 0 for nil; the code an error of runner's carries
+// (engine.ExitCoder), or ExitFailed when it carries none; and ExitUsage
+// for urfave/cli's own errors (a flag or a command it does not know).
+func exitCode(err error) int {
 	if err == nil {
 		return engine.ExitOK
 	}
-	var ec *exitCode
-	if errors.As(err, &ec) {
-		if ec.err != nil {
-			printError(stderr, ec.err, masker)
-		}
-		return ec.code
+	var ce *commandError
+	if !errors.As(err, &ce) {
+		return engine.ExitUsage
 	}
-	// urfave/cli's own errors: unknown flags, missing arguments.
-	fmt.Fprintln(stderr, masker.String("runner: "+err.Error()))
-	return engine.ExitUsage
+	return codeOf(err)
+}
+
+// codeOf is the exit code of an error of runner's.
+func codeOf(err error) int {
+	var ec engine.ExitCoder
+	if errors.As(err, &ec) {
+		return ec.ExitCode()
+	}
+	return engine.ExitFailed
+}
+
+// commandError is an error returned by one of runner's commands, as
+// opposed to one of urfave/cli's (whose exit codes are not runner's).
+type commandError struct{ err error }
+
+func (e *commandError) Error() string { return e.err.Error() }
+func (e *commandError) Unwrap() error { return e.err }
+
+// action marks the errors of a command as runner's.
+func action(f cli.ActionFunc) cli.ActionFunc {
+	return func(c *cli.Context) error {
+		if err := f(c); err != nil {
+			return &commandError{err}
+		}
+		return nil
+	}
+}
+
+// shownError is an error the command has already shown (each invalid
+// recipe of `runner validate`); it is returned for its exit code only.
+type shownError struct{ err error }
+
+func (e *shownError) Error() string { return e.err.Error() }
+func (e *shownError) Unwrap() error { return e.err }
+
+// shown reports whether the user has already seen err: a run's failure
+// is in its summary, a plan's in the plan.
+func shown(err error) bool {
+	var se *shownError
+	var re *engine.RunError
+	var pe *engine.PlanError
+	return errors.As(err, &se) || errors.As(err, &re) || errors.As(err, &pe)
 }
 
 // writeErrorEvent reports an error that ended apply or plan before or
@@ -107,14 +156,15 @@ func printError(w io.Writer, err error, m *secret.Masker) {
 	fmt.Fprintln(w, m.String("runner: "+err.Error()))
 }
 
-func newApp(stdin io.Reader, stdout, stderr io.Writer, environ []string, sig signals) *cli.App {
+func newApp(p process) *cli.App {
+	stdin, stdout, stderr, environ, masker := p.stdin, p.stdout, p.stderr, p.environ, p.masker
 	runFlags := []cli.Flag{
 		&cli.StringSliceFlag{Name: "set", Usage: "override a var: `NAME=VALUE` (repeatable; later wins)"},
 		&cli.StringSliceFlag{Name: "vars", Usage: "read var values from a YAML `FILE` (repeatable; --set wins)"},
 		&cli.StringSliceFlag{Name: "include-dir", Usage: "let include: read recipes under `DIR` too, outside the recipe's folder (repeatable)"},
 		&cli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Usage: "run at most `N` tasks at once (default: number of CPUs)"},
 		&cli.StringSliceFlag{Name: "only", Usage: "run only task `ID` and what it needs (repeatable)"},
-		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: engine.OutputText, Usage: "`FORMAT` of the output: text or json"},
+		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: report.FormatText, Usage: "`FORMAT` of the output: text or json"},
 		&cli.StringFlag{Name: "workdir", Usage: "resolve relative paths against `DIR` instead of the recipe's directory"},
 		&cli.StringFlag{Name: "state-dir", Usage: "keep run state in `DIR` (default: .runner beside the recipe)"},
 	}
@@ -125,30 +175,28 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer, environ []string, sig sig
 	apply := func(dry bool) cli.ActionFunc {
 		return func(c *cli.Context) error {
 			if c.NArg() != 1 {
-				return &exitCode{engine.ExitUsage, fmt.Errorf("%s takes exactly one recipe file, got %d arguments", c.Command.Name, c.NArg())}
+				return &engine.UsageError{Err: fmt.Errorf("%s takes exactly one recipe file, got %d arguments", c.Command.Name, c.NArg())}
 			}
 			if r := c.String("resume"); c.IsSet("resume") && r != "latest" && !state.IsRunID(r) {
-				return &exitCode{engine.ExitUsage, fmt.Errorf("--resume %s: give a run id as `runner runs` lists it (20261125T195851Z-3fa2c1), or --resume alone for the latest unfinished run", quote.Text(r))}
+				return &engine.UsageError{Err: fmt.Errorf("--resume %s: give a run id as `runner runs` lists it (20261125T195851Z-3fa2c1), or --resume alone for the latest unfinished run", quote.Text(r))}
 			}
 			if c.IsSet("jobs") && c.Int("jobs") < 1 {
-				return &exitCode{engine.ExitUsage, fmt.Errorf("--jobs %d: give a number of tasks at once, 1 or more (leave --jobs out for the number of CPUs)", c.Int("jobs"))}
+				return &engine.UsageError{Err: fmt.Errorf("--jobs %d: give a number of tasks at once, 1 or more (leave --jobs out for the number of CPUs)", c.Int("jobs"))}
 			}
 			output := c.String("output")
-			if output != engine.OutputText && output != engine.OutputJSON {
-				return &exitCode{engine.ExitUsage, fmt.Errorf("--output %s: use text or json", quote.Text(output))}
+			if output != report.FormatText && output != report.FormatJSON {
+				return &engine.UsageError{Err: fmt.Errorf("--output %s: use text or json", quote.Text(output))}
 			}
-			opt := engine.Options{
-				Recipe: c.Args().First(), VarFiles: c.StringSlice("vars"), Sets: c.StringSlice("set"),
-				DryRun: dry || c.Bool("dry-run"), Jobs: c.Int("jobs"), Only: c.StringSlice("only"),
-				Resume: c.String("resume"), Workdir: c.String("workdir"), StateDir: c.String("state-dir"),
-				IncludeDirs: c.StringSlice("include-dir"),
-				Output:      output, Stdout: stdout, Stderr: stderr, Environ: environ, Kill: sig.kill, Busy: sig.busy,
-				StepSummary: lookup(environ, "GITHUB_STEP_SUMMARY"),
+			// A pipe nobody reads must not keep an interrupted run from
+			// winding down and saving its state.
+			settings := report.Settings{
+				Stdout: interruptible.Writer(c.Context, stdout), Stderr: interruptible.Writer(c.Context, stderr),
+				Masker: masker, Format: output, StepSummary: lookup(environ, "GITHUB_STEP_SUMMARY"),
 			}
-			if f, ok := stdout.(*os.File); ok && term.IsTerminal(int(f.Fd())) && output == engine.OutputText &&
+			if f, ok := stdout.(*os.File); ok && term.IsTerminal(int(f.Fd())) && output == report.FormatText &&
 				lookup(environ, "CI") == "" && lookup(environ, "TERM") != "dumb" {
-				opt.Live = true
-				opt.Width = func() int {
+				settings.Live = true
+				settings.Width = func() int {
 					w, _, err := term.GetSize(int(f.Fd()))
 					if err != nil {
 						return 80
@@ -156,19 +204,18 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer, environ []string, sig sig
 					return w
 				}
 			}
-			// A pipe nobody reads must not keep an interrupted run from
-			// winding down and saving its state.
-			opt.Stdout, opt.Stderr = interruptible.Writer(c.Context, stdout), interruptible.Writer(c.Context, stderr)
-			res, err := engine.Apply(c.Context, opt)
-			if err != nil || res.Code != engine.ExitOK {
-				if err != nil && output == engine.OutputJSON {
-					masker := secret.New()
-					masker.AddEnviron(environ)
-					writeErrorEvent(stdout, res.Code, err, masker)
-				}
-				return &exitCode{res.Code, err}
+			_, err := engine.Apply(c.Context, engine.Options{
+				Recipe: c.Args().First(), VarFiles: c.StringSlice("vars"), Sets: c.StringSlice("set"),
+				DryRun: dry || c.Bool("dry-run"), Jobs: c.Int("jobs"), Only: c.StringSlice("only"),
+				Resume: c.String("resume"), Workdir: c.String("workdir"), StateDir: c.String("state-dir"),
+				IncludeDirs: c.StringSlice("include-dir"),
+				Environ:     environ, Kill: p.sig.kill, Busy: p.sig.busy, Now: p.now,
+				Masker: masker, Reporter: report.New(settings),
+			})
+			if err != nil && output == report.FormatJSON && !shown(err) {
+				writeErrorEvent(stdout, codeOf(err), err, masker)
 			}
-			return nil
+			return err
 		}
 	}
 	return &cli.App{
@@ -187,42 +234,40 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer, environ []string, sig sig
 				Usage:     "validate a recipe, then run it",
 				ArgsUsage: "RECIPE",
 				Flags:     applyFlags,
-				Action:    apply(false),
+				Action:    action(apply(false)),
 			},
 			{
 				Name:      "plan",
 				Usage:     "show what apply would do, changing nothing (= apply --dry-run)",
 				ArgsUsage: "RECIPE",
 				Flags:     applyFlags,
-				Action:    apply(true),
+				Action:    action(apply(true)),
 			},
 			{
 				Name:      "validate",
 				Usage:     "check recipes: YAML, keys, params, needs, cycles, expressions; run nothing",
 				ArgsUsage: "RECIPE...",
 				Flags:     runFlags[:3],
-				Action: func(c *cli.Context) error {
+				Action: action(func(c *cli.Context) error {
 					if c.NArg() == 0 {
-						return &exitCode{engine.ExitUsage, errors.New("validate takes one or more recipe files")}
+						return &engine.UsageError{Err: errors.New("validate takes one or more recipe files")}
 					}
-					code := engine.ExitOK
-					masker := secret.New()
-					masker.AddEnviron(environ)
+					invalid := 0
 					for _, path := range c.Args().Slice() {
 						r, err := engine.Load(engine.Options{Recipe: path, VarFiles: c.StringSlice("vars"), Sets: c.StringSlice("set"),
 							IncludeDirs: c.StringSlice("include-dir")})
 						if err != nil {
 							printError(stderr, err, masker)
-							code = engine.ExitUsage
+							invalid++
 							continue
 						}
 						fmt.Fprintf(stdout, "%s: ok (%d tasks)\n", path, len(r.Tasks))
 					}
-					if code != engine.ExitOK {
-						return &exitCode{code: code}
+					if invalid > 0 {
+						return &shownError{&engine.UsageError{Err: fmt.Errorf("%d of %d recipes are invalid", invalid, c.NArg())}}
 					}
 					return nil
-				},
+				}),
 			},
 			{
 				Name:      "graph",
@@ -232,48 +277,48 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer, environ []string, sig sig
 					&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: report.GraphMermaid, Usage: "mermaid or dot"},
 					runFlags[2],
 				},
-				Action: func(c *cli.Context) error {
+				Action: action(func(c *cli.Context) error {
 					if c.NArg() != 1 {
-						return &exitCode{engine.ExitUsage, errors.New("graph takes exactly one recipe file")}
+						return &engine.UsageError{Err: errors.New("graph takes exactly one recipe file")}
 					}
 					r, err := engine.Load(engine.Options{Recipe: c.Args().First(), IncludeDirs: c.StringSlice("include-dir")})
 					if err != nil {
-						return &exitCode{engine.ExitUsage, err}
+						return err
 					}
 					if err := report.WriteGraph(stdout, r, c.String("format")); err != nil {
-						return &exitCode{engine.ExitUsage, err}
+						return &engine.UsageError{Err: err}
 					}
 					return nil
-				},
+				}),
 			},
 			{
 				Name:      "tasks",
 				Usage:     "list the built-in task types, or document one",
 				ArgsUsage: "[TYPE]",
-				Action: func(c *cli.Context) error {
+				Action: action(func(c *cli.Context) error {
 					reg := tasktype.Builtin()
 					if c.NArg() == 0 {
 						return reg.WriteList(stdout)
 					}
 					t, ok := reg.Lookup(c.Args().First())
 					if !ok {
-						return &exitCode{engine.ExitUsage, fmt.Errorf("unknown task type %q%s; run `runner tasks` to list them",
+						return &engine.UsageError{Err: fmt.Errorf("unknown task type %q%s; run `runner tasks` to list them",
 							c.Args().First(), diag.DidYouMean(c.Args().First(), reg.Names()))}
 					}
 					return t.WriteDoc(stdout)
-				},
+				}),
 			},
 			{
 				Name:  "schema",
 				Usage: "print the recipe JSON Schema",
-				Action: func(c *cli.Context) error {
+				Action: action(func(c *cli.Context) error {
 					data, err := schema.Recipe(tasktype.Builtin())
 					if err != nil {
-						return &exitCode{engine.ExitFailed, err}
+						return err
 					}
 					_, err = stdout.Write(data)
 					return err
-				},
+				}),
 			},
 			{
 				Name:      "runs",
@@ -282,15 +327,15 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer, environ []string, sig sig
 				Flags: []cli.Flag{
 					&cli.StringFlag{Name: "state-dir", Usage: "read runs from `DIR` (default: .runner beside RECIPE, or in the current directory)"},
 				},
-				Action: func(c *cli.Context) error { return listRuns(c, stdout) },
+				Action: action(func(c *cli.Context) error { return listRuns(c, stdout) }),
 			},
 			{
 				Name:  "version",
 				Usage: "print runner's version",
-				Action: func(c *cli.Context) error {
+				Action: action(func(c *cli.Context) error {
 					fmt.Fprintln(stdout, "runner", versionString())
 					return nil
-				},
+				}),
 			},
 		},
 	}
@@ -307,7 +352,7 @@ func listRuns(c *cli.Context, stdout io.Writer) error {
 	}
 	runs, err := (&state.Store{Dir: dir}).List()
 	if err != nil {
-		return &exitCode{engine.ExitFailed, err}
+		return err
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "RUN\tRECIPE\tSTARTED\tDURATION\tSTATUS")

@@ -308,6 +308,10 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"apply", "ok.yaml", "--set", "x=1"}, 2, `the recipe declares no var "x"`},
 		{[]string{"apply", "--no-such-flag", "ok.yaml"}, 2, "flag provided but not defined"},
 		{[]string{"tasks", "shel"}, 2, `unknown task type "shel" (did you mean "shell"?)`},
+		// urfave/cli gives its own error exit code 3, which is runner's
+		// code for a held lock: a command it does not know is a usage error.
+		{[]string{"nosuch"}, 2, "No help topic for 'nosuch'"},
+		{[]string{"plan", "fail.yaml", "--only", "a"}, 0, ""},
 	}
 	for _, c := range cases {
 		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
@@ -364,24 +368,6 @@ tasks:
 				t.Errorf("%s contains %q:\n%s", where, secret, text)
 			}
 		}
-	}
-}
-
-func TestGraphFormats(t *testing.T) {
-	for _, format := range []string{"mermaid", "dot"} {
-		t.Run(format, func(t *testing.T) {
-			res := runner(t, "../..", baseEnv(), "graph", "recipes/hello.yaml", "--format", format)
-			if res.code != 0 {
-				t.Fatalf("exit %d: %s", res.code, res.stderr)
-			}
-			golden := filepath.Join("testdata", "hello."+format)
-			if *update {
-				writeFile(t, golden, res.stdout)
-			}
-			if want := readFile(t, golden); res.stdout != want {
-				t.Errorf("graph differs from %s (run with -update to accept):\n%s", golden, res.stdout)
-			}
-		})
 	}
 }
 

@@ -29,7 +29,7 @@ func main() {
 	// killing runner in the middle of a run: the run goes on, unseen.
 	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
 	go interrupts(sigs, cancel, sig)
-	code := run(ctx, sig, os.Args, os.Stdin, os.Stdout, os.Stderr, os.Environ())
+	code := run(ctx, process{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, environ: os.Environ(), sig: sig}, os.Args)
 	os.Exit(code)
 }
 

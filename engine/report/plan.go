@@ -44,6 +44,9 @@ func WritePlan(w io.Writer, name string, plan []scheduler.PlannedTask, m *secret
 	if n := counts[scheduler.WouldReuse]; n > 0 {
 		fmt.Fprintf(&b, ", %d reused from the resumed run", n)
 	}
+	if n := counts[scheduler.WouldSucceed]; n > 0 {
+		fmt.Fprintf(&b, ", %d with nothing to run", n)
+	}
 	if n := counts[scheduler.WouldFail]; n > 0 {
 		fmt.Fprintf(&b, ", %d that would fail", n)
 	}

@@ -139,3 +139,53 @@ func TestJSONEventsMaskValuesNotTheirEncoding(t *testing.T) {
 		t.Errorf("second line: %v %s", err, lines[1])
 	}
 }
+
+// TestTheLiveViewLastsAsLongAsTheRun: the reporter starts the live view
+// with the run's first event and stops it with its last, so that the
+// summary is printed below a view that no longer redraws.
+func TestTheLiveViewLastsAsLongAsTheRun(t *testing.T) {
+	var out testtools.SyncBuffer
+	m := secret.New()
+	m.Add("hunter2-secret")
+	r := New(Settings{Stdout: &out, Stderr: &out, Masker: m, Live: true, Width: func() int { return 60 }})
+	now := time.Now()
+	r.Event(scheduler.Event{Type: scheduler.TaskStarted, Task: "early", Time: now})
+	if out.String() != "" {
+		t.Fatalf("a view before the run started: %q", out.String())
+	}
+	r.Event(scheduler.Event{Type: scheduler.RunStarted, Run: "r1", Time: now})
+	r.Event(scheduler.Event{Type: scheduler.TaskStarted, Task: "upload", Time: now})
+	r.Event(scheduler.Event{Type: scheduler.TaskFinished, Task: "upload", Status: state.Succeeded, Duration: time.Second, Attempt: 1})
+	r.Event(scheduler.Event{Type: scheduler.RunFinished, Run: "r1", Status: state.Succeeded, Duration: time.Second})
+	drawn := out.String()
+	if !strings.Contains(drawn, "✓ upload succeeded in 1.0s") || !strings.Contains(drawn, "run r1 succeeded in 1.0s") {
+		t.Fatalf("the last frame was not drawn: %q", drawn)
+	}
+	later := now.Add(time.Second)
+	r.Finish(&state.Run{ID: "r1", Status: state.Succeeded, Started: now, Finished: &later}, "/state/hunter2-secret")
+	r.Warn("the token hunter2-secret")
+	rest := strings.TrimPrefix(out.String(), drawn)
+	if strings.Contains(rest, "\x1b[") {
+		t.Errorf("the view redrew after the run: %q", rest)
+	}
+	if !strings.Contains(rest, "run r1 succeeded; state and logs: /state/***") || !strings.Contains(rest, "warning: the token ***") {
+		t.Errorf("summary and warning: %q", rest)
+	}
+}
+
+func TestAJSONReporterPrintsOnePlanObjectPerTask(t *testing.T) {
+	var out bytes.Buffer
+	r := New(Settings{Stdout: &out, Format: FormatJSON})
+	r.Plan("backup", []scheduler.PlannedTask{
+		{ID: "dump", Uses: "shell", Would: scheduler.WouldRun},
+		{ID: "each", Uses: "shell", Would: scheduler.WouldSucceed, Reason: "for_each gave an empty list"},
+	})
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("want 2 lines:\n%s", out.String())
+	}
+	var p struct{ Event, ID, Would string }
+	if err := json.Unmarshal([]byte(lines[1]), &p); err != nil || p.Event != "plan" || p.ID != "each" || p.Would != "succeed" {
+		t.Errorf("%v %+v", err, p)
+	}
+}

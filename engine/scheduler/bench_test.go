@@ -69,13 +69,13 @@ func BenchmarkEngineOverhead(b *testing.B) {
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				m := secret.New()
-				run := &state.Run{ID: state.NewRunID(time.Now()), Started: time.Now()}
+				run := state.Run{ID: state.NewRunID(time.Now()), Started: time.Now()}
 				opt := scheduler.Options{Jobs: 2, Run: run, Masker: m, Scope: eval.NewScope(r.Dir, run.Started, map[string]string{})}
 				if withState {
 					opt.Store = &state.Store{Dir: dir, Masker: m}
 				}
-				if err := scheduler.Execute(context.Background(), r, opt); err != nil || run.Status != state.Succeeded {
-					b.Fatalf("%v %s", err, run.Status)
+				if res, err := scheduler.Execute(context.Background(), r, opt); err != nil || res.Run.Status != state.Succeeded {
+					b.Fatalf("%v %s", err, res.Run.Status)
 				}
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(r.Tasks))/1000, "µs/task")

@@ -169,10 +169,11 @@ func (res *execResult) task(t *testing.T, id string) *state.Task {
 	return st
 }
 
-// execute runs r with jobs parallel tasks and no state on disk.
+// execute runs r with jobs parallel tasks and no state on disk, unless
+// opt says otherwise.
 func (h *harness) execute(ctx context.Context, t *testing.T, r *recipe.Recipe, opt scheduler.Options) *execResult {
 	t.Helper()
-	res := &execResult{run: &state.Run{ID: "test", Started: time.Now()}}
+	res := &execResult{}
 	var mu sync.Mutex
 	opt.Sink = scheduler.SinkFunc(func(e scheduler.Event) {
 		mu.Lock()
@@ -188,24 +189,53 @@ func (h *harness) execute(ctx context.Context, t *testing.T, r *recipe.Recipe, o
 	if opt.Masker == nil {
 		opt.Masker = secret.New()
 	}
-	if opt.Run == nil {
-		opt.Run = res.run
+	if opt.Run.ID == "" {
+		opt.Run = state.Run{ID: "test", Started: time.Now()}
 	}
-	res.run = opt.Run
-	opt.Scope = eval.NewScope(r.Dir, res.run.Started, map[string]string{})
-	for _, v := range r.Vars {
-		val, err := v.Value.Eval(opt.Scope)
-		if err != nil {
-			t.Fatal(err)
-		}
-		opt.Scope.Vars[v.Name] = val
-	}
+	opt.Scope = h.scope(t, r, opt.Run.Started)
 	// A deadlock guard, not a timing assertion: a broken scheduler must fail
 	// the test instead of hanging it.
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	if err := scheduler.Execute(ctx, r, opt); err != nil {
+	out, err := scheduler.Execute(ctx, r, opt)
+	if err != nil {
 		t.Fatal(err)
 	}
+	res.run = out.Run
 	return res
+}
+
+// plan plans r: a dry run of the same walk.
+func (h *harness) plan(t *testing.T, r *recipe.Recipe, opt scheduler.Options) []scheduler.PlannedTask {
+	t.Helper()
+	opt.DryRun = true
+	if opt.Masker == nil {
+		opt.Masker = secret.New()
+	}
+	if opt.Run.ID == "" {
+		opt.Run = state.Run{ID: "test", Started: time.Now()}
+	}
+	opt.Scope = h.scope(t, r, opt.Run.Started)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	out, err := scheduler.Execute(ctx, r, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out.Plan
+}
+
+// scope is the expression scope of a run of r started at started, with
+// the recipe's vars.
+func (h *harness) scope(t *testing.T, r *recipe.Recipe, started time.Time) *eval.Scope {
+	t.Helper()
+	scope := eval.NewScope(r.Dir, started, map[string]string{})
+	for _, v := range r.Vars {
+		val, err := v.Value.Eval(scope)
+		if err != nil {
+			t.Fatal(err)
+		}
+		scope.Vars[v.Name] = val
+	}
+	return scope
 }

@@ -1,15 +1,15 @@
 package scheduler
 
 import (
+	"container/heap"
 	"context"
 	"fmt"
 	"io"
 	"log/slog"
 
 	"github.com/novelfactory/runner/engine/eval"
-	"github.com/novelfactory/runner/engine/recipe"
+	"github.com/novelfactory/runner/engine/state"
 	"github.com/novelfactory/runner/engine/tasktype"
-	"github.com/novelfactory/runner/internal/quote"
 )
 
 // Would-be outcomes of a task in a plan.
@@ -18,6 +18,9 @@ const (
 	WouldSkip  = "skip"
 	WouldReuse = "reuse"
 	WouldFail  = "fail"
+	// WouldSucceed is a task that succeeds without running anything: its
+	// for_each list is empty.
+	WouldSucceed = "succeed"
 )
 
 // PlannedTask is what a dry run says of one task or instance.
@@ -25,209 +28,186 @@ type PlannedTask struct {
 	ID      string   `json:"id"`
 	Uses    string   `json:"uses"`
 	Needs   []string `json:"needs,omitempty"`
-	Would   string   `json:"would"`            // run, skip, reuse or fail
+	Would   string   `json:"would"`            // run, skip, reuse, fail or succeed
 	If      string   `json:"if,omitempty"`     // the condition and what it gave
 	Params  any      `json:"params,omitempty"` // resolved params; unknowns as "(known after run)"
 	Summary string   `json:"summary,omitempty"`
-	Reason  string   `json:"reason,omitempty"` // why it would be skipped or fail
+	Reason  string   `json:"reason,omitempty"` // why it would be skipped, fail or succeed
 }
 
-type plannedOutputs struct {
-	outputs  map[string]any
-	complete bool // every output of the task is known
-	skipped  bool
+// knowledge is what a dry run knows of a finished task, for the
+// expressions of the tasks after it. A task that would run has a status
+// known only after running (it may fail), and of its outputs only those
+// its type predicted; a task that would not run is known whole.
+type knowledge struct {
+	status   bool           // its status is what it will be
+	all      bool           // its outputs are what they will be
+	complete bool           // its outputs may be read whole (all, or a prediction of each instance)
+	outputs  map[string]any // outputs predicted by name
 }
 
-// Plan computes what Execute would do, changing nothing: conditions and
-// params are resolved as far as they can be before running, and each task
-// type's Plan describes its action.
-func Plan(ctx context.Context, r *recipe.Recipe, opt Options) ([]PlannedTask, error) {
-	x := &execution{opt: opt, r: r, graph: r.Graph()}
-	selected := x.selection()
-	order, err := x.graph.Order()
-	if err != nil {
-		return nil, err
+// known is a dry run's eval.Scope.Known: whether an expression may read
+// ref now, or must give eval.Unknown.
+func (x *execution) known(ref eval.Ref) bool {
+	i := x.graph.Index(ref.Task)
+	if i < 0 || !x.groups[i].done {
+		return false
 	}
-	known := map[string]*plannedOutputs{}
-	scope := *opt.Scope
-	scope.Known = func(ref eval.Ref) bool {
-		p, ok := known[ref.Task]
-		if !ok || p.skipped || ref.Field != "outputs" {
-			return false
-		}
+	k := x.groups[i].known
+	switch ref.Field {
+	case "status":
+		return k.status
+	case "outputs":
 		if ref.Key == "" {
-			return p.complete
+			return k.complete
 		}
-		_, ok = p.outputs[ref.Key]
-		return ok
+		_, ok := k.outputs[ref.Key]
+		return k.all || ok
 	}
-	x.opt.Scope = &scope
-	var plan []PlannedTask
-	for _, id := range order {
-		t := r.Task(id)
-		base := PlannedTask{ID: id, Uses: t.Uses, Needs: t.Needs}
-		po := &plannedOutputs{}
-		known[id] = po
-		skip := func(reason string) {
-			base.Would, base.Reason = WouldSkip, reason
-			po.skipped = true
-			plan = append(plan, base)
-		}
-		if !selected[x.graph.Index(id)] {
-			skip("not selected by --only")
-			continue
-		}
-		if n := skippedNeed(t, known); n != "" && (t.If == nil || !t.If.UsesAlways) {
-			skip(fmt.Sprintf("needs %s, which would be skipped", n))
-			continue
-		}
-		if prev := x.previous(id); prev != nil && t.ForEach == nil {
-			base.Would, base.Reason = WouldReuse, "succeeded in run "+opt.Previous.ID
-			po.outputs, _ = prev.Outputs.(map[string]any)
-			po.complete = true
-			scope.Tasks[id] = eval.TaskView{Outputs: prev.Outputs, Status: string(prev.Status)}
-			plan = append(plan, base)
-			continue
-		}
-		if t.If != nil && !t.If.UsesItem {
-			if planCondition(t.If, &scope, &base); base.Would == WouldSkip {
-				skip(base.Reason)
-				continue
-			} else if base.Would == WouldFail {
-				plan = append(plan, base)
-				continue
-			}
-		}
-		if t.ForEach == nil {
-			p, outs := x.planUnit(ctx, t, base, &scope, nil, -1)
-			plan = append(plan, p)
-			po.outputs, po.complete = outs, outs != nil
-			if p.Would == WouldSkip {
-				po.skipped = true
-			}
-			scope.Tasks[id] = eval.TaskView{Outputs: outs}
-			continue
-		}
-		v, err := t.ForEach.Eval(&scope)
-		items, isList := asList(v)
-		switch {
-		case err != nil:
-			base.Would, base.Reason = WouldFail, "for_each: "+err.Error()
-			plan = append(plan, base)
-			continue
-		case isUnknown(v):
-			u := base
-			u.ID = id + "[*]"
-			u.Reason = "for_each: the list is known after run"
-			p, _ := x.planUnit(ctx, t, u, &scope, eval.Unknown{Source: "item"}, 0)
-			plan = append(plan, p)
-			continue
-		case !isList:
-			base.Would, base.Reason = WouldFail, fmt.Sprintf("for_each gave %s, not a list", quote.Cut(eval.Text(v)))
-			plan = append(plan, base)
-			continue
-		case len(items) > MaxInstances:
-			base.Would, base.Reason = WouldFail, tooMany(len(items)).Error()
-			plan = append(plan, base)
-			continue
-		}
-		var all []any
-		complete := true
-		for i, item := range items {
-			u := base
-			u.ID = fmt.Sprintf("%s[%d]", id, i)
-			p, outs := x.planUnit(ctx, t, u, &scope, item, i)
-			plan = append(plan, p)
-			all = append(all, outs)
-			complete = complete && outs != nil
-		}
-		po.complete = complete
-		scope.Tasks[id] = eval.TaskView{Outputs: all}
-	}
-	return plan, nil
+	return k.status && k.all
 }
 
-// planCondition evaluates a task's if for a plan: it records the result in
-// p.If, and sets p.Would to skip (false) or fail (an error). A condition
-// that reads outputs not known yet is shown as such and does not skip.
-func planCondition(cond *eval.Expr, scope *eval.Scope, p *PlannedTask) {
+// learn says what a dry run knows of a finished task.
+func (g *group) learn() knowledge {
+	k := knowledge{status: true, all: true, complete: true}
+	for _, u := range g.units {
+		if u.ran {
+			k.status, k.all = false, false
+			if u.st.Outputs == nil {
+				k.complete = false
+			}
+		}
+	}
+	if g.unknown {
+		k.status, k.all, k.complete = false, false, false
+	}
+	if g.st.Status == state.Failed {
+		k.status = true // an instance that would fail fails the task, whatever the others do
+	}
+	if !g.fanned && !k.all {
+		k.outputs, _ = g.st.Outputs.(map[string]any)
+	}
+	return k
+}
+
+// condition evaluates an `if`. In a dry run, a condition that reads what
+// is known only after running holds — the task may run, so the plan says
+// it would — and note records for the plan what the condition gave.
+func (x *execution) condition(cond *eval.Expr, scope *eval.Scope, note *string) (bool, error) {
+	if !x.opt.DryRun {
+		return cond.Bool(scope)
+	}
 	v, err := cond.Eval(scope)
 	if err == nil && isUnknown(v) {
-		p.If = cond.Source + " → known after run"
-		return
+		*note = cond.Source + " → known after run"
+		return true, nil
 	}
 	ok := false
 	if err == nil {
 		ok, err = cond.Bool(scope)
 	}
 	if err != nil {
-		p.Would, p.Reason = WouldFail, "if: "+err.Error()
-		return
+		return false, err
 	}
-	p.If = fmt.Sprintf("%s → %t", cond.Source, ok)
-	if !ok {
-		p.Would, p.Reason = WouldSkip, "if: "+cond.Source+" is false"
-	}
-}
-
-func skippedNeed(t *recipe.Task, known map[string]*plannedOutputs) string {
-	for _, n := range t.Needs {
-		if known[n].skipped {
-			return n
-		}
-	}
-	return ""
+	*note = fmt.Sprintf("%s → %t", cond.Source, ok)
+	return ok, nil
 }
 
 func isUnknown(v any) bool { _, ok := v.(eval.Unknown); return ok }
 
-// planUnit resolves one instance's params and asks its type what it would do.
-func (x *execution) planUnit(ctx context.Context, t *recipe.Task, p PlannedTask, base *eval.Scope, item any, index int) (PlannedTask, map[string]any) {
-	scope := *base
-	scope.Item, scope.Index = item, index
-	p.Would = WouldRun
-	if t.If != nil && t.If.UsesItem {
-		if planCondition(t.If, &scope, &p); p.Would != WouldRun {
-			return p, nil
-		}
-	}
-	var with any
-	if t.With != nil {
-		v, err := t.With.Eval(&scope)
-		if err != nil {
-			p.Would, p.Reason = WouldFail, "with: "+err.Error()
-			return p, nil
-		}
-		with = v
-	}
-	p.Params = with
-	if eval.HasUnknown(with) {
-		p.Summary = "details known after run (params depend on outputs of earlier tasks)"
-		return p, nil
-	}
-	params, err := t.Type.Decode(with, t.Dir)
-	if err != nil {
-		p.Would, p.Reason = WouldFail, err.Error()
-		return p, nil
-	}
+// fanOutUnknown queues the one instance a dry run can say anything of
+// when a for_each list is known only after running: <id>[*], whose item
+// is unknown.
+func (x *execution) fanOutUnknown(g *group) {
+	id := g.task.ID + "[*]"
+	u := &unit{g: g, id: id, index: 0, item: eval.Unknown{Source: "item"}, st: &state.Task{ID: id, Status: state.Pending},
+		note: "for_each: the list is known after run"}
+	g.units, g.open, g.fanned, g.unknown = []*unit{u}, 1, true, true
+	g.st.Status = state.Running
+	heap.Push(&x.ready, u)
+}
+
+// planUnit asks an instance's type what it would do: the action of a dry
+// run. An error from its Plan means the instance would fail.
+func (x *execution) planUnit(ctx context.Context, u *unit, p prepared) result {
+	t := u.g.task
 	env := &tasktype.Env{
-		RunID: x.opt.Scope.Run.ID, Recipe: x.r.Name,
-		TaskID: p.ID, Dir: t.Dir, Environ: x.opt.Environ,
-		Log: io.Discard, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		RunID: x.run.ID, Recipe: x.r.Name,
+		TaskID: u.id, Dir: t.Dir, Environ: x.opt.Environ,
+		Log: io.Discard, Logger: slog.New(slog.DiscardHandler),
 		Progress: nopProgress{}, Secrets: x.opt.Masker,
 	}
-	plan, err := t.Type.Plan(ctx, env, params)
-	if err != nil {
-		p.Would, p.Reason = WouldFail, err.Error()
-		return p, nil
+	var plan tasktype.Plan
+	err := x.attempt(ctx, t, func(ctx context.Context) (err error) {
+		plan, err = p.typ.Plan(ctx, env, p.params)
+		return err
+	})
+	switch {
+	case err != nil && ctx.Err() != nil:
+		return result{u: u, err: err, status: state.Cancelled}
+	case err != nil:
+		return result{u: u, err: err, status: state.Failed}
 	}
-	p.Summary = plan.Summary
-	if plan.Outputs == nil {
-		return p, nil
-	}
-	return p, plan.Outputs
+	return result{u: u, outputs: plan.Outputs, status: state.Succeeded, summary: plan.Summary}
 }
 
 type nopProgress struct{}
 
 func (nopProgress) Progress(int64, int64) {}
+
+// plan lists what a dry run decided: each task in execution order, or
+// its instances when it fans out.
+func (x *execution) plan() []PlannedTask {
+	order, err := x.graph.Order()
+	if err != nil {
+		order = x.graph.IDs() // a validated recipe has no cycle
+	}
+	plan := make([]PlannedTask, 0, len(order))
+	for _, id := range order {
+		g := x.groups[x.graph.Index(id)]
+		if len(g.units) == 0 {
+			plan = append(plan, x.planned(g, nil))
+			continue
+		}
+		for _, u := range g.units {
+			plan = append(plan, x.planned(g, u))
+		}
+	}
+	return plan
+}
+
+// planned says what a dry run decided of a task, or of one of its units.
+func (x *execution) planned(g *group, u *unit) PlannedTask {
+	t := g.task
+	p := PlannedTask{ID: t.ID, Uses: t.Uses, Needs: t.Needs, If: g.ifNote}
+	st := g.st
+	if u != nil {
+		p.ID, st = u.id, u.st
+		if u.ifNote != "" {
+			p.If = u.ifNote
+		}
+		p.Params, p.Summary, p.Reason = u.params, u.summary, u.note
+	}
+	switch {
+	case st.Error != "":
+		p.Reason = st.Error
+	case st.Reason != "":
+		p.Reason = st.Reason
+	}
+	switch {
+	case st.Status == state.Failed:
+		p.Would = WouldFail
+	case st.Status != state.Succeeded:
+		p.Would = WouldSkip
+		if p.Reason == "" {
+			p.Reason = "the plan was interrupted"
+		}
+	case u != nil && u.reused:
+		p.Would = WouldReuse
+	case u != nil && u.ran:
+		p.Would = WouldRun
+	default:
+		p.Would = WouldSucceed
+	}
+	return p
+}

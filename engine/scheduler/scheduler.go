@@ -5,8 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
-	"math/rand/v2"
 	"reflect"
 	"strings"
 	"sync"
@@ -22,39 +20,41 @@ import (
 	"github.com/novelfactory/runner/internal/quote"
 )
 
-// Options configure one execution.
+// Options configure one walk of a recipe.
 type Options struct {
-	Jobs     int            // parallel tasks; at least 1
-	Only     []string       // run only these tasks and what they need; all when empty
-	Sink     Sink           // receives events; may be nil
-	Store    *state.Store   // where state and logs go; nil keeps nothing on disk
-	Run      *state.Run     // the run being recorded (filled in by Execute)
+	// DryRun plans instead of running: each instance's type says what it
+	// would do (its Plan) instead of doing it (its Run); what is known only
+	// after running reads as eval.Unknown; no state is kept and no event
+	// is sent. Everything else — order, conditions, skips, for_each and
+	// what a resumed run reuses — is decided as when running.
+	DryRun bool
+	Jobs   int          // parallel tasks; at least 1
+	Only   []string     // run only these tasks and what they need; all when empty
+	Sink   Sink         // receives events; may be nil
+	Store  *state.Store // where state and logs go; nil keeps nothing on disk
+	// Run names the run: its id, recipe, name, digest, start and resumes.
+	// Its tasks and status are ignored: Execute records them in the run
+	// it returns.
+	Run      state.Run
 	Previous *state.Run     // when resuming: succeeded tasks here are not run again
-	Scope    *eval.Scope    // vars, env, run info and helpers; tasks are filled in
+	Scope    *eval.Scope    // vars, env, run info and helpers; not changed
 	Environ  []string       // environment for the tasks' processes
 	Masker   *secret.Masker // masks errors and logs
 	// Processes hears of the process groups tasks start; may be nil.
 	Processes ProcessRecorder
+	// Now is the clock of timings and events; time.Now when nil.
+	Now func() time.Time
 }
 
-// ProcessRecorder keeps track of the process groups tasks run (see
-// state.Lock).
-type ProcessRecorder interface {
-	Started(task string, pgid int, command string) (ended func())
-	Running(pid int) bool
+// Result is what a walk did or, in a dry run, would do.
+type Result struct {
+	// Run is the run as recorded: its status and every task and instance.
+	// Its Finished is nil when the run could not start. Nil for a dry run.
+	Run *state.Run
+	// Plan is a dry run's answer: each task, or each instance of a
+	// for_each task, in execution order, with what it would do.
+	Plan []PlannedTask
 }
-
-// taskProcesses is a task's view of the ProcessRecorder.
-type taskProcesses struct {
-	r    ProcessRecorder
-	task string
-}
-
-func (p taskProcesses) Started(pgid int, command string) func() {
-	return p.r.Started(p.task, pgid, command)
-}
-
-func (p taskProcesses) Running(pid int) bool { return p.r.Running(pid) }
 
 // unit is one runnable instance: a task, or one item of a for_each task.
 type unit struct {
@@ -63,6 +63,15 @@ type unit struct {
 	index int // for_each index; -1 for a plain task
 	item  any
 	st    *state.Task
+
+	reused bool // succeeded in the run being resumed, not run again
+
+	// What a dry run says of the unit.
+	ran     bool   // it would run: its status is known only after running
+	ifNote  string // its own condition and what it gave
+	params  any    // its resolved params
+	summary string // what its type's Plan says it would do
+	note    string // why it would run as it does, when that needs saying
 }
 
 // group is a recipe task with its instances.
@@ -73,7 +82,14 @@ type group struct {
 	waiting   int  // needs not yet finished
 	activated bool // activate has run: the task is decided or queued
 	units     []*unit
-	open      int // units not yet finished
+	open      int  // units not yet finished
+	fanned    bool // units are for_each instances, not the task itself
+	done      bool // finished and published to later expressions
+
+	// What a dry run says of the task as a whole.
+	ifNote  string    // its condition and what it gave
+	unknown bool      // its for_each list is known only after running
+	known   knowledge // what later expressions may read of it
 }
 
 type result struct {
@@ -81,19 +97,22 @@ type result struct {
 	outputs tasktype.Outputs
 	err     error
 	status  state.Status
+	summary string // a dry run's: what the type would do
 }
 
 type execution struct {
 	opt     Options
 	r       *recipe.Recipe
 	graph   *dag.Graph
+	run     *state.Run
+	scope   *eval.Scope // the run's scope: opt.Scope with the tasks finished so far
 	groups  []*group
 	ready   unitHeap
 	results chan result
-	mu      sync.Mutex // guards the state in opt.Run against the state writer
+	mu      sync.Mutex // guards the state in run against the state writer
 	saver   *saver
 	journal *state.Journal
-	records map[string]*state.Task // opt.Run.Tasks by id
+	records map[string]*state.Task // run.Tasks by id
 
 	stateMu  sync.Mutex
 	stateErr error // the first failure to write state, a journal entry or a log
@@ -133,7 +152,7 @@ func (x *execution) stateFailure() error {
 	if x.stateErr == nil {
 		return nil
 	}
-	return &StateError{Dir: x.opt.Store.RunDir(x.opt.Run.ID), Err: x.stateErr}
+	return &StateError{Dir: x.opt.Store.RunDir(x.run.ID), Err: x.stateErr}
 }
 
 // record returns the state record of id in the run, adding one if needed.
@@ -143,29 +162,41 @@ func (x *execution) record(id string) *state.Task {
 		return st
 	}
 	st := &state.Task{ID: id}
-	x.opt.Run.Tasks = append(x.opt.Run.Tasks, st)
+	x.run.Tasks = append(x.run.Tasks, st)
 	x.records[id] = st
 	return st
 }
 
-// Execute runs the recipe to completion or cancellation. The outcome is in
-// opt.Run; the error is non-nil only when state could not be kept.
-func Execute(ctx context.Context, r *recipe.Recipe, opt Options) error {
+// Execute walks the recipe to completion or cancellation: it runs it or,
+// with opt.DryRun, plans it. Both are the same walk; only the action at
+// each instance differs. The error is non-nil only when state could not
+// be kept; the Result is never nil.
+func Execute(ctx context.Context, r *recipe.Recipe, opt Options) (*Result, error) {
 	if opt.Jobs < 1 {
 		opt.Jobs = 1
 	}
-	if opt.Sink == nil {
+	if opt.Sink == nil || opt.DryRun {
 		opt.Sink = SinkFunc(func(Event) {})
 	}
-	x := &execution{opt: opt, r: r, graph: r.Graph(), results: make(chan result), records: map[string]*state.Task{}}
-	selected := x.selection()
-	run := opt.Run
-	for _, st := range run.Tasks {
-		x.records[st.ID] = st
+	if opt.DryRun {
+		opt.Store = nil // a dry run changes nothing, not even state
 	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	run := opt.Run
+	run.Tasks, run.Finished, run.Status = nil, nil, state.Running
+	x := &execution{opt: opt, r: r, graph: r.Graph(), run: &run, results: make(chan result), records: map[string]*state.Task{}}
+	scope := *opt.Scope
+	scope.Tasks = make(map[string]eval.TaskView, len(r.Tasks))
+	if opt.DryRun {
+		scope.Known = x.known
+	}
+	x.scope = &scope
+	selected := x.selection()
 	for i, t := range r.Tasks {
 		st := x.record(t.ID)
-		st.Status, st.Error, st.Reason = state.Pending, "", ""
+		st.Status = state.Pending
 		g := &group{task: t, ti: i, st: st, waiting: len(t.Needs)}
 		if !selected[i] {
 			g.st.Status, g.st.Reason = state.Skipped, "not selected by --only"
@@ -183,18 +214,17 @@ func Execute(ctx context.Context, r *recipe.Recipe, opt Options) error {
 			}
 		}
 	}
-	run.Status = state.Running
 	if opt.Store != nil {
-		if err := opt.Store.Create(run); err != nil {
-			return &StateError{Dir: opt.Store.RunDir(run.ID), Err: err}
+		if err := opt.Store.Create(&run); err != nil {
+			return &Result{Run: &run}, &StateError{Dir: opt.Store.RunDir(run.ID), Err: err}
 		}
-		j, err := opt.Store.OpenJournal(run)
+		j, err := opt.Store.OpenJournal(&run)
 		if err != nil {
-			return &StateError{Dir: opt.Store.RunDir(run.ID), Err: err}
+			return &Result{Run: &run}, &StateError{Dir: opt.Store.RunDir(run.ID), Err: err}
 		}
 		x.journal = j
 		defer j.Close()
-		x.saver = newSaver(opt.Store, run, &x.mu, x.stateFailed)
+		x.saver = newSaver(opt.Store, &run, &x.mu, x.stateFailed)
 		defer x.saver.stop()
 	}
 	x.emit(Event{Type: RunStarted, Run: run.ID})
@@ -209,8 +239,11 @@ func Execute(ctx context.Context, r *recipe.Recipe, opt Options) error {
 		}
 	}
 	x.loop(ctx)
+	if opt.DryRun {
+		return &Result{Plan: x.plan()}, nil
+	}
 
-	now := time.Now()
+	now := x.opt.Now()
 	broken := x.stateFailure()
 	x.mu.Lock()
 	run.Finished = &now
@@ -234,7 +267,7 @@ func Execute(ctx context.Context, r *recipe.Recipe, opt Options) error {
 	if x.saver != nil {
 		x.saver.stop()
 	}
-	return x.stateFailure()
+	return &Result{Run: &run}, x.stateFailure()
 }
 
 // selection marks the tasks --only asks for, with everything they need.
@@ -285,6 +318,9 @@ func (x *execution) loop(ctx context.Context) {
 		}
 		res := <-x.results
 		running--
+		if x.opt.DryRun && res.status == state.Succeeded {
+			res.u.ran, res.u.summary = true, res.summary
+		}
 		x.finishUnit(ctx, res.u, res.outputs, res.status, res.err, "")
 	}
 }
@@ -304,14 +340,14 @@ func (x *execution) activate(ctx context.Context, g *group) {
 		}
 		ng := x.groups[x.graph.Index(n)]
 		switch {
-		case ng.st.Status == state.Cancelled:
-			x.endGroup(g, state.Cancelled, fmt.Sprintf("needs %s, which was cancelled", n))
-			return
-		case ng.st.Status == state.Failed && !ng.task.ContinueOnError:
-			x.endGroup(g, state.Skipped, fmt.Sprintf("needs %s, which failed", n))
-			return
-		case ng.st.Status == state.Skipped:
-			x.endGroup(g, state.Skipped, fmt.Sprintf("needs %s, which was skipped", n))
+		case ng.st.Status == state.Cancelled,
+			ng.st.Status == state.Failed && !ng.task.ContinueOnError,
+			ng.st.Status == state.Skipped:
+			status := state.Skipped
+			if ng.st.Status == state.Cancelled {
+				status = state.Cancelled
+			}
+			x.endGroup(g, status, x.upstream(n, ng.st.Status))
 			return
 		}
 	}
@@ -323,9 +359,9 @@ func (x *execution) activate(ctx context.Context, g *group) {
 		x.reuse(g, prev)
 		return
 	}
-	scope := x.scope(nil, -1)
+	scope := x.scopeOf(nil, -1)
 	if t.If != nil && !t.If.UsesItem {
-		ok, err := t.If.Bool(scope)
+		ok, err := x.condition(t.If, scope, &g.ifNote)
 		if err != nil {
 			x.endGroupErr(g, fmt.Errorf("if: %w", err))
 			return
@@ -344,6 +380,10 @@ func (x *execution) activate(ctx context.Context, g *group) {
 	v, err := t.ForEach.Eval(scope)
 	if err != nil {
 		x.endGroupErr(g, fmt.Errorf("for_each: %w", err))
+		return
+	}
+	if isUnknown(v) {
+		x.fanOutUnknown(g)
 		return
 	}
 	items, ok := asList(v)
@@ -366,11 +406,13 @@ func (x *execution) activate(ctx context.Context, g *group) {
 	g.st.Status = state.Running
 	for i, item := range items {
 		id := fmt.Sprintf("%s[%d]", t.ID, i)
+		// The record of this index in the run being resumed may be of
+		// another item: instances are matched by item, below.
 		st := x.record(id)
-		st.Status, st.Item, st.Error, st.Reason = state.Pending, item, "", ""
+		*st = state.Task{ID: id, Status: state.Pending, Item: item}
 		g.units = append(g.units, &unit{g: g, id: id, index: i, item: item, st: st})
 	}
-	g.open = len(items)
+	g.open, g.fanned = len(items), true
 	x.mu.Unlock()
 	done := x.previousItems(t.ID)
 	for _, u := range g.units {
@@ -378,11 +420,21 @@ func (x *execution) activate(ctx context.Context, g *group) {
 			x.mu.Lock()
 			u.st.Outputs, u.st.Attempts, u.st.Log = prev.Outputs, prev.Attempts, prev.Log
 			x.mu.Unlock()
-			x.finishUnit(ctx, u, nil, state.Succeeded, nil, "reused from run "+x.opt.Previous.ID)
+			u.reused = true
+			x.finishUnit(ctx, u, nil, state.Succeeded, nil, x.reusedReason())
 			continue
 		}
 		heap.Push(&x.ready, u)
 	}
+}
+
+// upstream says why a task does not run: need n ended with status.
+func (x *execution) upstream(n string, status state.Status) string {
+	which := map[state.Status]string{state.Cancelled: "was cancelled", state.Failed: "failed", state.Skipped: "was skipped"}
+	if x.opt.DryRun {
+		which = map[state.Status]string{state.Cancelled: "would be cancelled", state.Failed: "would fail", state.Skipped: "would be skipped"}
+	}
+	return fmt.Sprintf("needs %s, which %s", n, which[status])
 }
 
 // previous returns the succeeded state of id in the run being resumed,
@@ -402,7 +454,17 @@ func (x *execution) reuse(g *group, prev *state.Task) {
 	x.mu.Lock()
 	g.st.Outputs, g.st.Attempts, g.st.Started, g.st.Finished, g.st.Log = prev.Outputs, prev.Attempts, prev.Started, prev.Finished, prev.Log
 	x.mu.Unlock()
-	x.endGroup(g, state.Succeeded, "reused from run "+x.opt.Previous.ID)
+	u := &unit{g: g, id: g.task.ID, index: -1, st: g.st, reused: true}
+	g.units, g.open = []*unit{u}, 1
+	x.finishUnit(context.Background(), u, nil, state.Succeeded, nil, x.reusedReason())
+}
+
+// reusedReason says why a task or instance is not run again.
+func (x *execution) reusedReason() string {
+	if x.opt.DryRun {
+		return "succeeded in run " + x.opt.Previous.ID
+	}
+	return "reused from run " + x.opt.Previous.ID
 }
 
 // itemRecords are the succeeded instances of a for_each task in the run
@@ -469,9 +531,9 @@ func tooMany(n int) error {
 	return fmt.Errorf("for_each gave %d items: a task may have at most %d instances (split the list, or loop inside one task)", n, MaxInstances)
 }
 
-// scope returns the expression scope for an instance.
-func (x *execution) scope(item any, index int) *eval.Scope {
-	s := *x.opt.Scope
+// scopeOf returns the expression scope for an instance.
+func (x *execution) scopeOf(item any, index int) *eval.Scope {
+	s := *x.scope
 	s.Item, s.Index = item, index
 	return &s
 }
@@ -483,12 +545,13 @@ type prepared struct {
 
 // prepare evaluates an instance's condition and params in the scheduler's
 // goroutine (the only one that touches the scope). It returns false when the
-// unit has already been finished (skipped or failed).
+// unit has already been finished (skipped or failed, or in a dry run,
+// known to run with params known only after running).
 func (x *execution) prepare(ctx context.Context, u *unit) (prepared, bool) {
 	t := u.g.task
-	scope := x.scope(u.item, u.index)
+	scope := x.scopeOf(u.item, u.index)
 	if t.If != nil && t.If.UsesItem {
-		ok, err := t.If.Bool(scope)
+		ok, err := x.condition(t.If, scope, &u.ifNote)
 		if err != nil {
 			x.finishUnit(ctx, u, nil, state.Failed, fmt.Errorf("if: %w", err), "")
 			return prepared{}, false
@@ -507,12 +570,25 @@ func (x *execution) prepare(ctx context.Context, u *unit) (prepared, bool) {
 		}
 		with = v
 	}
+	// A record that succeeded in the run being resumed and was not reused
+	// (its outputs held a secret) must not lend them to the next tasks.
+	x.mu.Lock()
+	u.st.Outputs, u.st.Masked = nil, false
+	x.mu.Unlock()
+	if x.opt.DryRun {
+		u.params = with
+		if eval.HasUnknown(with) {
+			u.ran, u.summary = true, "details known after run (params depend on outputs of earlier tasks)"
+			x.finishUnit(ctx, u, nil, state.Succeeded, nil, "")
+			return prepared{}, false
+		}
+	}
 	p, err := t.Type.Decode(with, t.Dir)
 	if err != nil {
 		x.finishUnit(ctx, u, nil, state.Failed, err, "")
 		return prepared{}, false
 	}
-	now := time.Now()
+	now := x.opt.Now()
 	x.mu.Lock()
 	u.st.Status, u.st.Started, u.st.Finished, u.st.Attempts = state.Running, &now, nil, 0
 	if u.g.st != u.st && u.g.st.Started == nil {
@@ -524,136 +600,27 @@ func (x *execution) prepare(ctx context.Context, u *unit) (prepared, bool) {
 	return prepared{typ: t.Type, params: p}, true
 }
 
-// work runs one instance with its retries, in its own goroutine.
+// work carries out one instance in its own goroutine: it runs it, with
+// its retries, or in a dry run asks its type what it would do.
 func (x *execution) work(ctx context.Context, u *unit, p prepared) {
-	t := u.g.task
-	logs := x.newTaskLog(u)
-	env := &tasktype.Env{
-		RunID:    x.opt.Run.ID,
-		Recipe:   x.r.Name,
-		TaskID:   u.id,
-		Dir:      t.Dir,
-		Environ:  append(append([]string{}, x.opt.Environ...), "RUNNER_TASK_ID="+u.id),
-		Log:      logs,
-		Logger:   logs.logger,
-		Progress: &progress{x: x, task: u.id},
-		Secrets:  x.opt.Masker,
+	if x.opt.DryRun {
+		x.results <- x.planUnit(ctx, u, p)
+		return
 	}
-	if x.opt.Processes != nil {
-		env.Processes = taskProcesses{x.opt.Processes, u.id}
-	}
-	var (
-		out tasktype.Outputs
-		err error
-	)
-	for attempt := 1; ; attempt++ {
-		x.mu.Lock()
-		u.st.Attempts = attempt
-		x.mu.Unlock()
-		out, err = x.attempt(ctx, t, env, p)
-		if err == nil || ctx.Err() != nil {
-			break
-		}
-		if attempt >= t.Retry.Attempts || !retryable(t.Retry.On, err) {
-			break
-		}
-		wait := Backoff(t.Retry, attempt)
-		x.emit(Event{Type: TaskRetrying, Task: u.id, Attempt: attempt, Attempts: t.Retry.Attempts, Wait: wait, Error: x.mask(err.Error())})
-		logs.sink.note(fmt.Sprintf("runner: attempt %d of %d failed: %v; retrying in %s", attempt, t.Retry.Attempts, err, wait.Round(time.Millisecond)))
-		x.changed()
-		timer := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			timer.Stop()
-		case <-timer.C:
-		}
-		if ctx.Err() != nil {
-			break
-		}
-	}
-	logs.Close()
-	res := result{u: u, outputs: out, err: err, status: state.Succeeded}
-	switch {
-	case ctx.Err() != nil && err != nil:
-		res.status = state.Cancelled
-	case err != nil:
-		res.status = state.Failed
-	}
-	x.results <- res
-}
-
-// attempt runs the task once, under its timeout.
-func (x *execution) attempt(ctx context.Context, t *recipe.Task, env *tasktype.Env, p prepared) (out tasktype.Outputs, err error) {
-	actx := ctx
-	if t.Timeout > 0 {
-		var cancel context.CancelFunc
-		actx, cancel = context.WithTimeout(ctx, t.Timeout)
-		defer cancel()
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("task type %s panicked: %v", t.Uses, r)
-		}
-	}()
-	out, err = p.typ.Run(actx, env, p.params)
-	// A command's own exit status stands, even when the time ran out while
-	// runner read what the command left behind.
-	if err != nil && ctx.Err() == nil && errors.Is(actx.Err(), context.DeadlineExceeded) && tasktype.Classify(err) != tasktype.ClassExit {
-		err = &tasktype.ClassifiedError{Class: tasktype.ClassTimeout, Err: fmt.Errorf("timed out after %s: %w", t.Timeout, err)}
-	}
-	return out, err
-}
-
-func retryable(on []string, err error) bool {
-	if len(on) == 0 {
-		return true
-	}
-	class := tasktype.Classify(err)
-	for _, c := range on {
-		if c == class {
-			return true
-		}
-	}
-	return false
-}
-
-// DefaultMaxDelay caps the wait between tries when a retry sets no
-// max_delay (or a delay longer than this: then the delay is the cap).
-const DefaultMaxDelay = time.Hour
-
-// Backoff is the wait after failed try number attempt (1-based): delay ×
-// backoff^(attempt-1), plus up to 25% random jitter so that many runs
-// retrying the same service spread out, capped at max_delay (by default
-// DefaultMaxDelay, or the delay if that is longer). The cap holds after the
-// jitter, and however many tries: a wait never overflows into a negative
-// one, which would retry at once.
-func Backoff(r recipe.Retry, attempt int) time.Duration {
-	if r.Delay <= 0 {
-		return 0 // no delay grows to none, whatever the factor (0 × ∞ is NaN)
-	}
-	limit := r.MaxDelay
-	if limit <= 0 {
-		limit = max(DefaultMaxDelay, r.Delay)
-	}
-	d := float64(r.Delay) * math.Pow(r.Backoff, float64(attempt-1))
-	if math.IsNaN(d) || d >= float64(limit) {
-		return limit
-	}
-	d += d * 0.25 * rand.Float64()
-	if d >= float64(limit) {
-		return limit
-	}
-	return time.Duration(d)
+	x.results <- x.runUnit(ctx, u, p)
 }
 
 // finishUnit records the end of an instance and, when it was the last one
 // of its task, the end of the task.
 func (x *execution) finishUnit(ctx context.Context, u *unit, out tasktype.Outputs, status state.Status, err error, reason string) {
-	now := time.Now()
+	now := x.opt.Now()
 	x.mu.Lock()
 	u.st.Status, u.st.Finished, u.st.Reason = status, &now, reason
 	if u.st.Started == nil {
 		u.st.Started = &now
+	}
+	if status != state.Succeeded {
+		u.st.Outputs, u.st.Masked = nil, false // not those of the run being resumed
 	}
 	if out != nil {
 		u.st.Outputs = out
@@ -716,7 +683,7 @@ func (x *execution) aggregate(g *group) {
 			skipped++
 		}
 	}
-	now := time.Now()
+	now := x.opt.Now()
 	g.st.Outputs, g.st.Finished = outs, &now
 	switch {
 	case cancelled > 0:
@@ -745,8 +712,12 @@ func (x *execution) endGroupErr(g *group, err error) {
 
 // finishGroup publishes a finished task to later expressions.
 func (x *execution) finishGroup(g *group) {
+	g.done = true
+	if x.opt.DryRun {
+		g.known = g.learn()
+	}
 	x.mu.Lock()
-	x.opt.Scope.Tasks[g.task.ID] = eval.TaskView{Outputs: g.st.Outputs, Status: string(g.st.Status)}
+	x.scope.Tasks[g.task.ID] = eval.TaskView{Outputs: g.st.Outputs, Status: string(g.st.Status)}
 	x.mu.Unlock()
 	x.changed()
 }
@@ -759,7 +730,7 @@ func (x *execution) changed() {
 
 func (x *execution) emit(e Event) {
 	if e.Time.IsZero() {
-		e.Time = time.Now()
+		e.Time = x.opt.Now()
 	}
 	x.opt.Sink.Event(e)
 }

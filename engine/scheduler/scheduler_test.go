@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/novelfactory/runner/engine/eval"
 	"github.com/novelfactory/runner/engine/recipe"
 	"github.com/novelfactory/runner/engine/scheduler"
 	"github.com/novelfactory/runner/engine/secret"
@@ -454,7 +453,7 @@ tasks:
 	m := secret.New()
 	m.AddEnviron([]string{"API_TOKEN=s3cr3t-t0ken"})
 	store := &state.Store{Dir: t.TempDir(), Masker: m}
-	run := &state.Run{ID: state.NewRunID(time.Now()), Started: time.Now()}
+	run := state.Run{ID: state.NewRunID(time.Now()), Started: time.Now()}
 	res := h.execute(context.Background(), t, r, scheduler.Options{Store: store, Run: run, Masker: m})
 	data, err := os.ReadFile(filepath.Join(store.RunDir(run.ID), "state.json"))
 	if err != nil {
@@ -541,12 +540,7 @@ tasks:
     for_each: [1, 2]
     if: item > 1
 `)
-	scope := eval.NewScope(r.Dir, time.Now(), map[string]string{})
-	scope.Vars = map[string]any{"go": false, "n": 3}
-	plan, err := scheduler.Plan(context.Background(), r, scheduler.Options{Scope: scope, Masker: secret.New()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	plan := h.plan(t, r, scheduler.Options{})
 	got := map[string]string{}
 	for _, p := range plan {
 		got[p.ID] = p.Would + " | " + p.If + " | " + p.Reason
