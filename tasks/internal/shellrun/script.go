@@ -202,7 +202,7 @@ func redirectReason(r *syntax.Redirect) string {
 		return "it redirects file descriptor " + r.N.Value
 	}
 	switch r.Op {
-	case syntax.RdrInOut, syntax.ClbOut:
+	case syntax.RdrInOut, syntax.RdrClob:
 		return "it uses the redirection " + r.Op.String()
 	case syntax.DplOut:
 		if w := r.Word.Lit(); w != "1" && w != "2" && w != "-" {

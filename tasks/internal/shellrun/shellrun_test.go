@@ -189,22 +189,6 @@ func TestCommandsAreFoundInTheScriptsPath(t *testing.T) {
 	}
 }
 
-// waitExit waits until the process behind pidfd has ended.
-func waitExit(t *testing.T, pidfd int) {
-	t.Helper()
-	fds := []unix.PollFd{{Fd: int32(pidfd), Events: unix.POLLIN}}
-	for {
-		n, err := unix.Poll(fds, -1)
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil || n != 1 {
-			t.Fatalf("poll: %d %v", n, err)
-		}
-		return
-	}
-}
-
 // ended reports whether the process behind pidfd has ended, now.
 func ended(pidfd int) bool {
 	fds := []unix.PollFd{{Fd: int32(pidfd), Events: unix.POLLIN}}
