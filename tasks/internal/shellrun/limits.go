@@ -25,10 +25,10 @@ const (
 	maxFrames = 40_000
 	// maxGoroutines bounds the goroutines of one script: a background job
 	// or a pipeline's stage is one, an external command one to three
-	// more. About 1,000 background jobs at once.
-	maxGoroutines = 4096
+	// more. About 500 background jobs at once.
+	maxGoroutines = 2048
 	// maxSubst bounds the output one command substitution collects.
-	maxSubst = 64 << 20
+	maxSubst = 16 << 20
 )
 
 // goroutineLabel labels the goroutines of a script (runtime/pprof).

@@ -54,7 +54,50 @@ func Parse(src string) (*Script, error) {
 	}
 	// $0 is "sh", as with sh -c.
 	f.Name = "sh"
-	return &Script{file: f, System: systemReason(f)}, nil
+	if why := systemReason(f); why != "" {
+		return &Script{System: why}, nil
+	}
+	declarations(f)
+	return &Script{file: f}, nil
+}
+
+// declarations makes the declaration utilities export, readonly and local
+// what the interpreter runs them as: it knows them as bash's declaration
+// clauses only, and as commands of a POSIX script it calls them
+// "unsupported builtin".
+func declarations(f *syntax.File) {
+	syntax.Walk(f, func(n syntax.Node) bool {
+		if st, ok := n.(*syntax.Stmt); ok {
+			if c, ok := st.Cmd.(*syntax.CallExpr); ok && len(c.Assigns) == 0 && len(c.Args) > 0 {
+				switch name := c.Args[0].Lit(); name {
+				case "export", "readonly", "local":
+					d := &syntax.DeclClause{Variant: &syntax.Lit{ValuePos: c.Args[0].Pos(), ValueEnd: c.Args[0].End(), Value: name}}
+					for _, w := range c.Args[1:] {
+						d.Args = append(d.Args, assignment(w))
+					}
+					st.Cmd = d
+				}
+			}
+		}
+		return true
+	})
+}
+
+// assignment reads an argument of export, readonly or local as bash's
+// parser would: NAME=VALUE, a bare NAME or flag, or a word whose
+// expansion says which.
+func assignment(w *syntax.Word) *syntax.Assign {
+	if lit, ok := w.Parts[0].(*syntax.Lit); ok {
+		if i := strings.IndexByte(lit.Value, '='); i > 0 && syntax.ValidName(lit.Value[:i]) {
+			first := &syntax.Lit{ValuePos: lit.ValuePos, ValueEnd: lit.ValueEnd, Value: lit.Value[i+1:]}
+			value := &syntax.Word{Parts: append([]syntax.WordPart{first}, w.Parts[1:]...)}
+			return &syntax.Assign{Name: &syntax.Lit{ValuePos: lit.ValuePos, ValueEnd: lit.ValueEnd, Value: lit.Value[:i]}, Value: value}
+		}
+		if len(w.Parts) == 1 && (syntax.ValidName(lit.Value) || strings.HasPrefix(lit.Value, "-")) {
+			return &syntax.Assign{Naked: true, Name: lit}
+		}
+	}
+	return &syntax.Assign{Naked: true, Value: w}
 }
 
 // systemReason says why f needs /bin/sh: what the interpreter has no

@@ -303,8 +303,8 @@ func TestLimitsStopAScriptNotRunner(t *testing.T) {
 		{"a function that calls itself", `f() { f; }; f`, "functions called one another over 5,000 deep"},
 		{"recursion through pipelines", `f() { echo x | f; }; f`, "deep"},
 		{"a fork bomb", `f() { f | f & }; f; wait; while :; do :; done`, "background jobs and pipeline stages at once"},
-		{"a command substitution of an endless command", `x=$(yes)`, "a command substitution $(…) collected over 64 MiB"},
-		{"a command substitution of an endless loop", `y=0123456789; y=$y$y$y$y$y$y$y$y$y$y; y=$y$y$y$y$y$y$y$y$y$y; x=$(while :; do echo $y; done)`, "collected over 64 MiB"},
+		{"a command substitution of an endless command", `x=$(yes)`, "a command substitution $(…) collected over 16 MiB"},
+		{"a command substitution of an endless loop", `y=0123456789; y=$y$y$y$y$y$y$y$y$y$y; y=$y$y$y$y$y$y$y$y$y$y; x=$(while :; do echo $y; done)`, "collected over 16 MiB"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			res := run(context.Background(), t, "", c.run)
@@ -370,5 +370,18 @@ func TestAMissingDirectoryIsAnError(t *testing.T) {
 	_, err := script.Run(context.Background(), shellrun.Options{Dir: "/no/such/dir", Stdout: &testtools.SyncBuffer{}, Stderr: &testtools.SyncBuffer{}})
 	if err == nil || !strings.Contains(err.Error(), "/no/such/dir") {
 		t.Fatalf("got %v", err)
+	}
+}
+
+func TestExportReadonlyAndLocal(t *testing.T) {
+	res := run(context.Background(), t, "", `export A=1 B; B="two words"; C=3; export C
+v="x y"; export D=$v E="$v"
+sh -c 'echo "$A|$B|$C|$D|$E"'
+readonly R=r; R=s 2>/dev/null; echo "$R"
+f() { local L=inner; echo "$L"; }; L=outer; f; echo "$L"
+set -- G=g; export "$1"; sh -c 'echo "$G"'`)
+	want := "1|two words|3|x y|x y\nr\ninner\nouter\ng\n"
+	if res.err != nil || res.stdout != want {
+		t.Fatalf("err %v stdout %q want %q stderr %q", res.err, res.stdout, want, res.stderr)
 	}
 }
