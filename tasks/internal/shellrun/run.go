@@ -70,15 +70,15 @@ func (s *Script) Run(ctx context.Context, o Options) (int, error) {
 	pprof.Do(jobs, pprof.Labels(goroutineLabel, r.key), func(jobs context.Context) {
 		runErr = sh.Run(jobs, s.file)
 	})
-	cause := context.Cause(jobs)
-	stop(errEnded) // what runs in the background ends with the script
+	cause := context.Cause(jobs) // nil when the script ended on its own
+	stop(errEnded)               // what runs in the background ends with the script
 	r.finish()
-	if ctx.Err() != nil {
-		return -1, ctx.Err()
-	}
 	var limit *LimitError
-	if errors.As(cause, &limit) {
+	switch {
+	case errors.As(cause, &limit):
 		return -1, limit
+	case cause != nil && ctx.Err() != nil:
+		return -1, ctx.Err()
 	}
 	var status interp.ExitStatus
 	switch {
