@@ -385,3 +385,29 @@ set -- G=g; export "$1"; sh -c 'echo "$G"'`)
 		t.Fatalf("err %v stdout %q want %q stderr %q", res.err, res.stdout, want, res.stderr)
 	}
 }
+
+// TestWhatDiffersFromDash holds the built-in shell to the differences
+// docs/shell.md lists, one row each.
+func TestWhatDiffersFromDash(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "cdpath", "target"), 0o755)
+	for _, c := range []struct{ run, stdout string }{
+		{`echo 'a\nb'; echo -n x; echo -e 'y\tz'`, "a\\nb\nxy\tz\n"},
+		{`echo {a,b} x{1..3}`, "a b x1 x2 x3\n"},
+		{`echo $((2**3)); [ -n "$RANDOM" ] && echo random`, "8\nrandom\n"},
+		{`set -e; (false; echo x) || echo y`, "y\n"},
+		{`trap 'echo trap' EXIT; exec echo replaced; echo not reached`, "replaced\ntrap\n"},
+		{`echo "$0"`, "sh\n"},
+		{`CDPATH=` + filepath.Join(dir, "cdpath") + `; cd target 2>/dev/null || echo "no CDPATH"`, "no CDPATH\n"},
+		{`export A=1; export; export -p; readonly -p; echo listed nothing`, "listed nothing\n"},
+		{`readonly R=1; R=2 2>/dev/null; echo "went on $?"`, "went on 1\n"},
+		{`read -r x; echo "read $?"; cat; echo "cat $?"`, "read 1\ncat 0\n"},
+		{`sleep 0 & wait; echo "background job waited"`, "background job waited\n"},
+		{`type true; command -v true`, "true is a shell builtin\ntrue\n"},
+	} {
+		res := run(context.Background(), t, dir, c.run)
+		if res.stdout != c.stdout {
+			t.Errorf("%s: stdout %q, want %q (stderr %q)", c.run, res.stdout, c.stdout, res.stderr)
+		}
+	}
+}
