@@ -6,8 +6,8 @@ package shell
 var fieldDocs = map[string]string{
 	"Params.Dir":   "Working directory, relative to the recipe's directory; the recipe's directory when empty.",
 	"Params.Env":   "Extra environment variables for the command, over the recipe's env.",
-	"Params.Run":   "The command line, run as `SHELL -c RUN`.",
-	"Params.Shell": "The shell that runs the command line.",
+	"Params.Run":   "The command line: a POSIX sh script, or a bash one with `shell: bash`.",
+	"Params.Shell": "The shell that runs the command line: `builtin`, runner's own POSIX sh, in which builtins such as `[`, `test`, `echo` and `true` start no process (what differs from /bin/sh: docs/shell.md); `sh`, the system's /bin/sh (`sh -c RUN`); `bash` (`bash -c RUN`).",
 }
 
 // fieldDoc returns the doc comment of a params struct's field, or "".
