@@ -239,12 +239,18 @@ func (r *reader) size(t *Type, f *Field, n *yaml.Node, dst reflect.Value, path [
 	}
 	var s Size
 	if n.Tag == "!!int" {
-		var i int64
-		if err := n.Decode(&i); err != nil || i < 0 {
-			r.fail(n, path, fmt.Errorf("%s is not a size: a size is 0 or more bytes", quote.Cut(n.Value)))
+		// Only plain decimal digits: YAML's 0x10, 0o10, 010 (octal to
+		// yaml.v3) and 1_000 are integers too, and a size written so is
+		// more likely a mistake than meant.
+		if !decimalRe.MatchString(n.Value) {
+			r.fail(n, path, fmt.Errorf("%s is not a size: %s (plain decimal digits for bytes)", quote.Cut(n.Value), sizeHelp))
 			return
 		}
-		s = Size(i)
+		var err error
+		if s, err = ParseSize(n.Value); err != nil {
+			r.fail(n, path, err)
+			return
+		}
 	} else {
 		var err error
 		if s, err = ParseSize(n.Value); err != nil {

@@ -348,7 +348,7 @@ func toSize(v any) (Size, error) {
 		return 0, &ShapeError{Want: `a size such as "16MiB" or a number of bytes`, Got: describeValue(v)}
 	}
 	if n < 0 {
-		return 0, fmt.Errorf("%d is not a size: a size is 0 or more bytes", n)
+		return 0, fmt.Errorf("%d is not a size: it is negative", n)
 	}
 	return Size(n), nil
 }

@@ -30,9 +30,12 @@ type Paths []Path
 // sizeRe is a size's syntax: a decimal number, optional spaces, a unit.
 var sizeRe = regexp.MustCompile(`^([0-9]+(?:\.[0-9]+)?)\s*([A-Za-z]*)$`)
 
+// decimalRe is a YAML integer written as plain decimal digits.
+var decimalRe = regexp.MustCompile(`^(0|[1-9][0-9]*)$`)
+
 // SizePattern is sizeRe for JSON Schema, whose regular expressions have
 // no case-insensitive flag.
-const SizePattern = `^\s*[0-9]+(\.[0-9]+)?\s*([kKmMgGtT][iI]?)?[bB]?\s*$`
+const SizePattern = `^[0-9]+(\.[0-9]+)?\s*([kKmMgGtT][iI]?)?[bB]?$`
 
 // unitBytes maps a size's unit, lower-cased, to its multiple. k, M, G and
 // T are powers of 1000 (as in disk and network sizes, and go-humanize);
@@ -52,7 +55,7 @@ const sizeHelp = `use a whole number of bytes, or a number and a unit — k, M, 
 // and a unit ("16MiB", "1.5GiB", "500k", "64 MB"). The result must be a
 // whole number of bytes that fits in an int64.
 func ParseSize(s string) (Size, error) {
-	m := sizeRe.FindStringSubmatch(strings.TrimSpace(s))
+	m := sizeRe.FindStringSubmatch(s) // no spaces around: "16 MiB " is a typo to show, not to guess
 	if m == nil {
 		return 0, fmt.Errorf("bad size %s: %s", quote.Text(s), sizeHelp)
 	}

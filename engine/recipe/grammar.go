@@ -32,7 +32,7 @@ type fileSpec struct {
 	// Names of vars whose values are masked as `***` everywhere.
 	Secrets []string `yaml:"secrets" json:"secrets" shape:"a list of var names"`
 	// Environment variables exported to every task's processes; values may hold expressions. Also visible as `env.NAME` in expressions.
-	Env map[string]string `yaml:"env" json:"env" shape:"a map of names to values"`
+	Env map[string]string `yaml:"env" json:"env" keys:"^[A-Za-z_][A-Za-z0-9_.-]*$" keyname:"env" keyrule:"start with a letter or _, then use letters, digits, _, . and -" shape:"a map of names to values"`
 	// Other recipe files whose tasks and vars are merged in, relative to this file; they must lie in the recipe's folder tree (or under `--include-dir`).
 	Include []string `yaml:"include" json:"include" shape:"a list of recipe files"`
 	// The tasks, by id. Ids start with a letter or `_`, then letters, digits, `-` and `_`. Their order in the file is the tie-break order of the graph.

@@ -969,6 +969,9 @@ func (l *loader) task(file, dir string, k, n *yaml.Node, spec taskSpec) *Task {
 			t.If, _ = l.exprs.Compile(v.Value)
 		} else if v.Tag == "!!str" {
 			t.If = l.expr(file, v, what+": if")
+		} else {
+			// `if: 0` once ran the task as if there were no condition.
+			l.at(file, v, "%s: if: expected an expression or true/false, got %s: a condition must give a boolean", what, params.NodeKind(v))
 		}
 	}
 	if v := value(n, "for_each"); v != nil {

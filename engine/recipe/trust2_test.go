@@ -80,7 +80,7 @@ func TestTheCommentHintCoversIfAndForEach(t *testing.T) {
 // value winning; everywhere else a key twice is an error.
 func TestATopLevelEnvKeyTwiceIsAnError(t *testing.T) {
 	err := load(t, "version: 1\nenv:\n  REGION: ap-northeast-2\n  REGION: us-east-1\ntasks:\n  t:\n    uses: echo\n    with: {message: hi}\n")
-	if err == nil || !strings.Contains(err.Error(), "r.yaml:4:3: env REGION appears twice (first at line 3)") {
+	if err == nil || !strings.Contains(err.Error(), "r.yaml:4:3: env \"REGION\" is already used at line 3") {
 		t.Fatalf("err = %v", err)
 	}
 }

@@ -30,7 +30,7 @@ type Params struct {
 	// Working directory, relative to the recipe's directory; the recipe's directory when empty.
 	Dir string `yaml:"dir" json:"dir"`
 	// Extra environment variables for the command, over the recipe's env.
-	Env map[string]string `yaml:"env" json:"env"`
+	Env map[string]string `yaml:"env" json:"env" keys:"^[A-Za-z_][A-Za-z0-9_.-]*$" keyname:"env" keyrule:"start with a letter or _, then use letters, digits, _, . and -"`
 
 	script *shellrun.Script // Run parsed, for the builtin shell
 }
