@@ -12,4 +12,4 @@
 package recipe
 
 // The grammar's field docs come from its structs' doc comments.
-//go:generate go run ../../tasks/internal/gendoc -o zz_fielddocs.go
+//go:generate go run github.com/novelfactory/runner/internal/gendoc -o zz_fielddocs.go

@@ -2,7 +2,7 @@
 // Registered with the others in package tasks.
 package prune
 
-//go:generate go run ../internal/gendoc -o zz_fielddocs.go
+//go:generate go run github.com/novelfactory/runner/internal/gendoc -o zz_fielddocs.go
 
 import (
 	"context"

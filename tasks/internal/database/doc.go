@@ -5,4 +5,4 @@
 // destination; callers rename it into place only once it is whole.
 package database
 
-//go:generate go run ../gendoc -export -o zz_fielddocs.go
+//go:generate go run github.com/novelfactory/runner/internal/gendoc -export -o zz_fielddocs.go
