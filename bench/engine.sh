@@ -6,6 +6,7 @@
 #   3. `runner version` (target < 20 ms).
 # Needs hyperfine (apt-get install hyperfine) and go-task v3.54.0, which it
 # installs with `go install` when missing. Results go to bench/results/.
+# RUNS=N sets the runs of the slow comparisons (15 by default).
 source "$(dirname "$0")/lib.sh"
 
 need hyperfine "apt-get install hyperfine"
@@ -22,14 +23,14 @@ go run ./bench/gendag -dir "$work/sh" -width 10 -depth 100 -shell sh
 go run ./bench/gendag -dir "$work/chains-sh" -width 10 -depth 100 -chains -shell sh
 
 echo "== 1,000 true tasks, 10-wide DAG (runner --jobs default = $(nproc) CPUs; go-task unbounded)"
-hyperfine --warmup 2 --runs 15 --export-markdown "$out/engine-dag.md" \
+hyperfine --warmup 2 --runs "${RUNS:-15}" --export-markdown "$out/engine-dag.md" \
   -n "runner apply" "$work/runner apply $work/dag.yaml --state-dir $work/state >/dev/null" \
   -n "runner apply --jobs 10" "$work/runner apply $work/dag.yaml --jobs 10 --state-dir $work/state >/dev/null" \
   -n "runner apply, shell: sh" "$work/runner apply $work/sh/dag.yaml --state-dir $work/state >/dev/null" \
   -n "go-task" "task --taskfile $work/Taskfile.yml --silent all"
 
 echo "== 1,000 true tasks, 10 independent chains of 100"
-hyperfine --warmup 2 --runs 15 --export-markdown "$out/engine-chains.md" \
+hyperfine --warmup 2 --runs "${RUNS:-15}" --export-markdown "$out/engine-chains.md" \
   -n "runner apply" "$work/runner apply $work/chains/dag.yaml --state-dir $work/state >/dev/null" \
   -n "runner apply, shell: sh" "$work/runner apply $work/chains-sh/dag.yaml --state-dir $work/state >/dev/null" \
   -n "go-task" "task --taskfile $work/chains/Taskfile.yml --silent all"
