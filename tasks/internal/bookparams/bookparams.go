@@ -1,9 +1,9 @@
 // Package bookparams holds the params that say which episodes make a book
 // and what it is called, shared (inlined) by md2epub and md2pdf, and writes
 // a book file atomically.
-//go:generate go run github.com/novelfactory/runner/internal/gendoc -export -o zz_fielddocs.go
-
 package bookparams
+
+//go:generate go run github.com/novelfactory/runner/internal/gendoc -export -o zz_fielddocs.go
 
 import (
 	"context"

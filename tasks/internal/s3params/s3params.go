@@ -1,9 +1,9 @@
 // Package s3params holds the params that reach an S3 bucket and move large
 // objects, shared (inlined) by the s3put, s3get and prune task types, and
 // opens the store a target URL names.
-//go:generate go run github.com/novelfactory/runner/internal/gendoc -export -o zz_fielddocs.go
-
 package s3params
+
+//go:generate go run github.com/novelfactory/runner/internal/gendoc -export -o zz_fielddocs.go
 
 import (
 	"context"
