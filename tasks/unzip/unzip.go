@@ -19,8 +19,6 @@ import (
 	"syscall"
 	"unicode/utf8"
 
-	"golang.org/x/text/encoding/korean"
-
 	"github.com/novelfactory/runner/engine/params"
 	"github.com/novelfactory/runner/engine/tasktype"
 	"github.com/novelfactory/runner/internal/regfile"
@@ -96,19 +94,6 @@ type entry struct {
 func (e entry) isDir() bool  { return e.f.Mode().IsDir() }
 func (e entry) isLink() bool { return e.f.Mode()&fs.ModeSymlink != 0 }
 
-// entryName decodes an entry's name: UTF-8 when it is valid UTF-8 (flagged
-// or not: many tools write UTF-8 without the flag), else CP949, the code
-// page of Korean Windows zip tools.
-func entryName(f *zip.File) string {
-	if utf8.ValidString(f.Name) {
-		return f.Name
-	}
-	if decoded, err := korean.EUCKR.NewDecoder().String(f.Name); err == nil {
-		return decoded
-	}
-	return f.Name
-}
-
 // checkEntries validates every entry before anything is written, with the
 // rules zip checked them by (zipsafe), plus what only an archive from
 // elsewhere can hold. isLink says which paths of dest already are links.
@@ -119,7 +104,7 @@ func checkEntries(zr *zip.Reader, maxBytes int64, maxRatio int, isLink func(stri
 		checked  = make([]zipsafe.Entry, len(zr.File))
 	)
 	for i, f := range zr.File {
-		checked[i] = zipsafe.Entry{Name: strings.ReplaceAll(entryName(f), `\`, "/"), Dir: f.Mode().IsDir()}
+		checked[i] = zipsafe.Entry{Name: strings.ReplaceAll(zipsafe.EntryName(f), `\`, "/"), Dir: f.Mode().IsDir()}
 		mode := f.Mode()
 		switch {
 		case f.Flags&0x1 != 0:

@@ -12,9 +12,6 @@ import (
 	"os"
 	"path"
 	"strings"
-	"unicode/utf8"
-
-	"golang.org/x/text/encoding/korean"
 
 	"github.com/novelfactory/runner/tasks/internal/zipsafe"
 )
@@ -60,7 +57,7 @@ func openZip(f *os.File, file string, opt Options) (Table, error) {
 		if mode.IsDir() || strings.HasPrefix(e.Name, "__MACOSX/") {
 			continue
 		}
-		clean, err := zipsafe.CleanName(strings.ReplaceAll(entryName(e), `\`, "/"))
+		clean, err := zipsafe.CleanName(strings.ReplaceAll(zipsafe.EntryName(e), `\`, "/"))
 		if err != nil {
 			return nil, fmt.Errorf("%s: entry %s: %v; the zip is refused", file, Quote(e.Name), err)
 		}
@@ -88,19 +85,6 @@ func openZip(f *os.File, file string, opt Options) (Table, error) {
 	t.header, t.at = t.cur.Header(), t.cur.HeaderAt()
 	t.format = "zip/" + t.cur.Format()
 	return t, nil
-}
-
-// entryName decodes an entry's name as the unzip task does: UTF-8 when it
-// is valid UTF-8 (flagged or not: many tools write UTF-8 without the
-// flag), else CP949, the code page of Korean Windows zip tools.
-func entryName(f *zip.File) string {
-	if utf8.ValidString(f.Name) {
-		return f.Name
-	}
-	if decoded, err := korean.EUCKR.NewDecoder().String(f.Name); err == nil {
-		return decoded
-	}
-	return f.Name
 }
 
 // openEntry opens one entry as a table, telling its format by content.

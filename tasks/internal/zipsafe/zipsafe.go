@@ -20,11 +20,14 @@
 package zipsafe
 
 import (
+	"archive/zip"
 	"errors"
 	"fmt"
 	"path"
 	"strings"
 	"unicode/utf8"
+
+	"golang.org/x/text/encoding/korean"
 )
 
 // Entry is what the rules need to know of an archive entry.
@@ -194,4 +197,18 @@ func linkAbove(name string, linked func(string) bool) string {
 		}
 	}
 	return ""
+}
+
+// EntryName decodes a zip entry's name: UTF-8 when it is valid UTF-8
+// (flagged or not: many tools write UTF-8 without the flag), else CP949,
+// the code page of Korean Windows zip tools. The unzip task and the
+// zipped exports csvsum reads name entries alike.
+func EntryName(f *zip.File) string {
+	if utf8.ValidString(f.Name) {
+		return f.Name
+	}
+	if decoded, err := korean.EUCKR.NewDecoder().String(f.Name); err == nil {
+		return decoded
+	}
+	return f.Name
 }
