@@ -17,9 +17,9 @@ import (
 	"github.com/novelfactory/runner/engine/tasktype"
 )
 
-// gracePeriod is how long a cancelled command gets between SIGTERM and
+// GracePeriod is how long a cancelled command gets between SIGTERM and
 // SIGKILL, and leftovers of a finished one.
-const gracePeriod = 5 * time.Second
+const GracePeriod = 5 * time.Second
 
 // Configure makes cmd (built with exec.CommandContext) run in a session of
 // its own that dies with runner: on cancellation everything of the
@@ -34,7 +34,7 @@ func Configure(cmd *exec.Cmd) {
 		procgroup.Signal(cmd.Process.Pid, syscall.SIGTERM)
 		return nil
 	}
-	cmd.WaitDelay = gracePeriod // then Wait kills the command itself
+	cmd.WaitDelay = GracePeriod // then Wait kills the command itself
 }
 
 // Run starts cmd (set up by Configure), records its session with procs
@@ -87,20 +87,20 @@ func Run(ctx context.Context, cmd *exec.Cmd, procs tasktype.Processes) error {
 	if ctx.Err() != nil {
 		procgroup.Kill(sid)
 	} else if procgroup.Leftovers(sid) {
-		procgroup.Stop(sid, gracePeriod)
+		procgroup.Stop(sid, GracePeriod)
 	}
 	// Something still holding the output may be of the session yet out of
 	// the cheap look's sight (its parent left the session): look at every
 	// process, once.
 	if !out.wait(100*time.Millisecond) && procgroup.Alive(sid) {
-		procgroup.Stop(sid, gracePeriod)
+		procgroup.Stop(sid, GracePeriod)
 	}
 	procgroup.ReapOrphans(running)
-	if !out.wait(gracePeriod) && out.stderr != nil {
+	if !out.wait(GracePeriod) && out.stderr != nil {
 		// A process that left the session (setsid: a daemon) still holds
 		// the output open; the command itself is done.
 		out.stop()
-		fmt.Fprintf(out.stderr, "runner: a process the command started left its session and still holds its output open; stopped reading after %s\n", gracePeriod)
+		fmt.Fprintf(out.stderr, "runner: a process the command started left its session and still holds its output open; stopped reading after %s\n", GracePeriod)
 	}
 	out.stop()
 	return err

@@ -340,7 +340,7 @@ func (r *run) finish() {
 	}
 	// What still holds the output left its session (a daemon, on
 	// purpose): runner stops reading once the grace period is over.
-	deadline := time.Now().Add(gracePeriod)
+	deadline := time.Now().Add(proc.GracePeriod)
 	held := false
 	for _, c := range copies {
 		if !c.wait(time.Until(deadline)) {
@@ -349,7 +349,7 @@ func (r *run) finish() {
 		c.stop()
 	}
 	if held {
-		fmt.Fprintf(r.stderr, "runner: a process the script started left its session and still holds its output open; stopped reading after %s\n", gracePeriod)
+		fmt.Fprintf(r.stderr, "runner: a process the script started left its session and still holds its output open; stopped reading after %s\n", proc.GracePeriod)
 	}
 	r.stdout.close()
 	r.stderr.close()
@@ -365,7 +365,7 @@ func stopSessions(sids []int) {
 			procgroup.Signal(sid, syscall.SIGTERM)
 		}
 	}
-	for deadline := time.Now().Add(gracePeriod); len(alive) > 0 && time.Now().Before(deadline); {
+	for deadline := time.Now().Add(proc.GracePeriod); len(alive) > 0 && time.Now().Before(deadline); {
 		time.Sleep(20 * time.Millisecond)
 		still := alive[:0]
 		for _, sid := range alive {

@@ -7,17 +7,12 @@ import (
 	"io"
 	"runtime/pprof"
 	"sync"
-	"time"
 
 	"mvdan.cc/sh/v3/expand"
 	"mvdan.cc/sh/v3/interp"
 
 	"github.com/novelfactory/runner/engine/tasktype"
 )
-
-// gracePeriod is how long a cancelled command gets between SIGTERM and
-// SIGKILL, and what a finished script left running: as tasks/internal/proc.
-const gracePeriod = 5 * time.Second
 
 // Options say where a script runs and where its output goes.
 type Options struct {
