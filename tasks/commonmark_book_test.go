@@ -11,10 +11,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/novelfactory/runner/internal/testtools"
-	"github.com/novelfactory/runner/tasks/internal/manuscript"
 	"github.com/yuin/goldmark/ast"
 	"github.com/yuin/goldmark/text"
+
+	"github.com/novelfactory/runner/internal/testtools"
+	"github.com/novelfactory/runner/tasks/internal/manuscript"
 )
 
 // commonmarkSpec is the CommonMark spec that .ci/run installs from npm

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/novelfactory/runner/tasks/internal/backupset"
+	"github.com/novelfactory/runner/internal/backupset"
 )
 
 // The cases of this file were found by a hostile tester against the built

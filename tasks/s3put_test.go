@@ -15,7 +15,7 @@ import (
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
-	"github.com/novelfactory/runner/tasks/internal/backupset"
+	"github.com/novelfactory/runner/internal/backupset"
 )
 
 // s3Env starts an in-process S3 server with a bucket and returns the

@@ -15,9 +15,9 @@ import (
 
 	"github.com/novelfactory/runner/engine/params"
 	"github.com/novelfactory/runner/engine/tasktype"
-	"github.com/novelfactory/runner/tasks/internal/datefmt"
-	"github.com/novelfactory/runner/tasks/internal/decimal"
-	"github.com/novelfactory/runner/tasks/internal/tabular"
+	"github.com/novelfactory/runner/internal/datefmt"
+	"github.com/novelfactory/runner/internal/decimal"
+	"github.com/novelfactory/runner/internal/tabular"
 )
 
 // JoinSource is one column brought into a csvjoin.

@@ -12,9 +12,9 @@ import (
 
 	"github.com/novelfactory/runner/engine/params"
 	"github.com/novelfactory/runner/engine/tasktype"
+	"github.com/novelfactory/runner/internal/tabular"
 	"github.com/novelfactory/runner/tasks/internal/csvagg"
 	"github.com/novelfactory/runner/tasks/internal/sourcefiles"
-	"github.com/novelfactory/runner/tasks/internal/tabular"
 )
 
 // Params are the params of the csvsum task.

@@ -12,9 +12,9 @@ import (
 
 	"github.com/novelfactory/runner/engine/params"
 	"github.com/novelfactory/runner/engine/tasktype"
-	"github.com/novelfactory/runner/tasks/internal/backupset"
-	"github.com/novelfactory/runner/tasks/internal/objstore"
-	"github.com/novelfactory/runner/tasks/internal/s3params"
+	"github.com/novelfactory/runner/internal/backupset"
+	"github.com/novelfactory/runner/internal/objstore"
+	"github.com/novelfactory/runner/internal/s3params"
 )
 
 // Params are the params of the prune task.

@@ -14,8 +14,8 @@ import (
 	"github.com/novelfactory/runner/engine/atomicfile"
 	"github.com/novelfactory/runner/engine/params"
 	"github.com/novelfactory/runner/engine/tasktype"
-	"github.com/novelfactory/runner/tasks/internal/decimal"
-	"github.com/novelfactory/runner/tasks/internal/plot"
+	"github.com/novelfactory/runner/internal/decimal"
+	"github.com/novelfactory/runner/internal/plot"
 )
 
 // Params are the params of the report task.

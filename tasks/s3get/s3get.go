@@ -20,14 +20,14 @@ import (
 
 	"github.com/novelfactory/runner/engine/params"
 	"github.com/novelfactory/runner/engine/tasktype"
-	"github.com/novelfactory/runner/tasks/internal/backupset"
+	"github.com/novelfactory/runner/internal/backupset"
+	"github.com/novelfactory/runner/internal/objstore"
+	"github.com/novelfactory/runner/internal/parallel"
+	"github.com/novelfactory/runner/internal/s3params"
+	"github.com/novelfactory/runner/internal/zipsafe"
 	"github.com/novelfactory/runner/tasks/internal/bytesize"
 	"github.com/novelfactory/runner/tasks/internal/ctxio"
-	"github.com/novelfactory/runner/tasks/internal/objstore"
-	"github.com/novelfactory/runner/tasks/internal/parallel"
-	"github.com/novelfactory/runner/tasks/internal/s3params"
 	"github.com/novelfactory/runner/tasks/internal/staging"
-	"github.com/novelfactory/runner/tasks/internal/zipsafe"
 )
 
 // Params are the params of the s3get task.

@@ -16,14 +16,14 @@ import (
 
 	"github.com/novelfactory/runner/engine/params"
 	"github.com/novelfactory/runner/engine/tasktype"
+	"github.com/novelfactory/runner/internal/backupset"
 	"github.com/novelfactory/runner/internal/glob"
+	"github.com/novelfactory/runner/internal/objstore"
 	"github.com/novelfactory/runner/internal/regfile"
-	"github.com/novelfactory/runner/tasks/internal/backupset"
+	"github.com/novelfactory/runner/internal/s3params"
 	"github.com/novelfactory/runner/tasks/internal/bytesize"
 	"github.com/novelfactory/runner/tasks/internal/filehash"
 	"github.com/novelfactory/runner/tasks/internal/fileset"
-	"github.com/novelfactory/runner/tasks/internal/objstore"
-	"github.com/novelfactory/runner/tasks/internal/s3params"
 )
 
 // Params are the params of the s3put task.

@@ -13,10 +13,10 @@ import (
 
 	"github.com/novelfactory/runner/engine/params"
 	"github.com/novelfactory/runner/engine/tasktype"
+	"github.com/novelfactory/runner/internal/decimal"
 	"github.com/novelfactory/runner/internal/regfile"
-	"github.com/novelfactory/runner/tasks/internal/decimal"
+	"github.com/novelfactory/runner/internal/tabular"
 	"github.com/novelfactory/runner/tasks/internal/sourcefiles"
-	"github.com/novelfactory/runner/tasks/internal/tabular"
 	"github.com/novelfactory/runner/tasks/internal/tokens"
 )
 

@@ -22,10 +22,10 @@ import (
 	"github.com/novelfactory/runner/engine/params"
 	"github.com/novelfactory/runner/engine/tasktype"
 	"github.com/novelfactory/runner/internal/regfile"
+	"github.com/novelfactory/runner/internal/zipsafe"
 	"github.com/novelfactory/runner/tasks/internal/bytesize"
 	"github.com/novelfactory/runner/tasks/internal/ctxio"
 	"github.com/novelfactory/runner/tasks/internal/staging"
-	"github.com/novelfactory/runner/tasks/internal/zipsafe"
 )
 
 // Params are the params of the unzip task.

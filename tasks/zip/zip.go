@@ -18,10 +18,10 @@ import (
 	"github.com/novelfactory/runner/engine/atomicfile"
 	"github.com/novelfactory/runner/engine/params"
 	"github.com/novelfactory/runner/engine/tasktype"
+	"github.com/novelfactory/runner/internal/zipsafe"
 	"github.com/novelfactory/runner/tasks/internal/bytesize"
 	"github.com/novelfactory/runner/tasks/internal/fileset"
 	"github.com/novelfactory/runner/tasks/internal/pzip"
-	"github.com/novelfactory/runner/tasks/internal/zipsafe"
 )
 
 // Params are the params of the zip task.

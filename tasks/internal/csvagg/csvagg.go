@@ -21,9 +21,9 @@ import (
 	"github.com/expr-lang/expr/vm"
 
 	"github.com/novelfactory/runner/engine/params"
-	"github.com/novelfactory/runner/tasks/internal/datefmt"
-	"github.com/novelfactory/runner/tasks/internal/decimal"
-	"github.com/novelfactory/runner/tasks/internal/tabular"
+	"github.com/novelfactory/runner/internal/datefmt"
+	"github.com/novelfactory/runner/internal/decimal"
+	"github.com/novelfactory/runner/internal/tabular"
 )
 
 // Functions are the aggregate functions.

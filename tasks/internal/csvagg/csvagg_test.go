@@ -16,8 +16,8 @@ import (
 	"golang.org/x/text/encoding/korean"
 
 	"github.com/novelfactory/runner/internal/salesgen"
+	"github.com/novelfactory/runner/internal/tabular"
 	"github.com/novelfactory/runner/tasks/internal/csvagg"
-	"github.com/novelfactory/runner/tasks/internal/tabular"
 )
 
 func write(t *testing.T, name, content string) string {

@@ -32,9 +32,9 @@ import (
 	"github.com/yuin/goldmark/renderer"
 	"github.com/yuin/goldmark/util"
 
+	"github.com/novelfactory/runner/internal/parallel"
 	"github.com/novelfactory/runner/internal/regfile"
 	"github.com/novelfactory/runner/tasks/internal/manuscript"
-	"github.com/novelfactory/runner/tasks/internal/parallel"
 )
 
 //go:embed book.css

@@ -28,9 +28,9 @@ import (
 	"golang.org/x/text/encoding/korean"
 	"golang.org/x/text/unicode/norm"
 
+	"github.com/novelfactory/runner/internal/parallel"
 	"github.com/novelfactory/runner/internal/quote"
 	"github.com/novelfactory/runner/internal/regfile"
-	"github.com/novelfactory/runner/tasks/internal/parallel"
 )
 
 // Options say where a book's episodes and metadata are.

@@ -15,8 +15,8 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/novelfactory/runner/tasks/internal/decimal"
-	"github.com/novelfactory/runner/tasks/internal/tabular"
+	"github.com/novelfactory/runner/internal/decimal"
+	"github.com/novelfactory/runner/internal/tabular"
 )
 
 //go:embed prices.yaml

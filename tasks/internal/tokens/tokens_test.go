@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/novelfactory/runner/tasks/internal/decimal"
+	"github.com/novelfactory/runner/internal/decimal"
 )
 
 func dec(s string) decimal.Dec {

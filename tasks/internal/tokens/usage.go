@@ -15,9 +15,9 @@ import (
 	"time"
 	_ "time/tzdata" // time zones on machines without zoneinfo
 
+	"github.com/novelfactory/runner/internal/decimal"
 	"github.com/novelfactory/runner/internal/regfile"
-	"github.com/novelfactory/runner/tasks/internal/decimal"
-	"github.com/novelfactory/runner/tasks/internal/tabular"
+	"github.com/novelfactory/runner/internal/tabular"
 )
 
 // Record is one priced or priceable piece of usage.

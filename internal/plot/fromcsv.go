@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/novelfactory/runner/tasks/internal/datefmt"
-	"github.com/novelfactory/runner/tasks/internal/decimal"
-	"github.com/novelfactory/runner/tasks/internal/tabular"
+	"github.com/novelfactory/runner/internal/datefmt"
+	"github.com/novelfactory/runner/internal/decimal"
+	"github.com/novelfactory/runner/internal/tabular"
 )
 
 // FromCSV reads the series of a dated CSV.

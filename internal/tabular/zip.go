@@ -13,7 +13,7 @@ import (
 	"path"
 	"strings"
 
-	"github.com/novelfactory/runner/tasks/internal/zipsafe"
+	"github.com/novelfactory/runner/internal/zipsafe"
 )
 
 // maxRatio is the largest compression ratio an entry of over 1 MiB may

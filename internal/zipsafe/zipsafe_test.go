@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/novelfactory/runner/tasks/internal/zipsafe"
+	"github.com/novelfactory/runner/internal/zipsafe"
 )
 
 func link(name, target string) zipsafe.Entry {

@@ -19,7 +19,7 @@ import (
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
 	"github.com/novelfactory/runner/internal/errclass"
-	"github.com/novelfactory/runner/tasks/internal/objstore"
+	"github.com/novelfactory/runner/internal/objstore"
 )
 
 // s3Server starts an in-process S3 server (gofakes3) over plain HTTP, with

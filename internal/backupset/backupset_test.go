@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/novelfactory/runner/tasks/internal/backupset"
+	"github.com/novelfactory/runner/internal/backupset"
 )
 
 var now = time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)

@@ -7,7 +7,7 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/novelfactory/runner/tasks/internal/parallel"
+	"github.com/novelfactory/runner/internal/parallel"
 )
 
 func TestEveryPieceRunsOnceWithinTheLimit(t *testing.T) {

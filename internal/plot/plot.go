@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/novelfactory/runner/tasks/internal/decimal"
+	"github.com/novelfactory/runner/internal/decimal"
 )
 
 // Series is one line of the chart.

@@ -23,7 +23,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/novelfactory/runner/tasks/internal/objstore"
+	"github.com/novelfactory/runner/internal/objstore"
 )
 
 // ManifestName is the object that completes a set.

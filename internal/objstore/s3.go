@@ -21,7 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
-	"github.com/novelfactory/runner/tasks/internal/parallel"
+	"github.com/novelfactory/runner/internal/parallel"
 )
 
 // S3 limits multipart uploads to 10,000 parts of at least 5 MiB.

@@ -11,7 +11,7 @@ import (
 
 	"github.com/novelfactory/runner/engine/params"
 	"github.com/novelfactory/runner/engine/tasktype"
-	"github.com/novelfactory/runner/tasks/internal/objstore"
+	"github.com/novelfactory/runner/internal/objstore"
 )
 
 // Access are the params that reach an S3 bucket, shared by s3put, s3get
