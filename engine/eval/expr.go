@@ -38,7 +38,13 @@ type Expr struct {
 	// Actions, such a condition is evaluated even when a needed task failed
 	// or was skipped.
 	UsesAlways bool
-	prog       *vm.Program
+	// UsesFailure is true when the expression calls failure(): like
+	// always(), it is evaluated even when a needed task failed or was
+	// skipped (else it could never hold).
+	UsesFailure bool
+	// UsesSuccess is true when the expression calls success().
+	UsesSuccess bool
+	prog        *vm.Program
 }
 
 // CompileError is an expression that does not compile, with the 1-based
@@ -96,7 +102,8 @@ func (c *Compiler) Compile(src string) (*Expr, error) {
 	if rc.err != "" {
 		return nil, &CompileError{Col: 1, Msg: rc.err}
 	}
-	e.Tasks, e.Vars, e.UsesItem, e.UsesAlways = rc.tasks, rc.vars, rc.usesItem, rc.usesAlways
+	e.Tasks, e.Vars, e.UsesItem = rc.tasks, rc.vars, rc.usesItem
+	e.UsesAlways, e.UsesFailure, e.UsesSuccess = rc.usesAlways, rc.usesFailure, rc.usesSuccess
 	c.cache[src] = e
 	dup := *e
 	return &dup, nil
@@ -207,11 +214,13 @@ func Text(v any) string {
 
 // refCollector finds literal references to tasks.<id>… and vars.<name>.
 type refCollector struct {
-	tasks      []Ref
-	vars       []string
-	usesItem   bool
-	usesAlways bool
-	err        string
+	tasks       []Ref
+	vars        []string
+	usesItem    bool
+	usesAlways  bool
+	usesFailure bool
+	usesSuccess bool
+	err         string
 }
 
 func (c *refCollector) Visit(node *ast.Node) {
@@ -219,8 +228,15 @@ func (c *refCollector) Visit(node *ast.Node) {
 		c.usesItem = true
 	}
 	if call, ok := (*node).(*ast.CallNode); ok {
-		if id, ok := call.Callee.(*ast.IdentifierNode); ok && id.Value == "always" {
-			c.usesAlways = true
+		if id, ok := call.Callee.(*ast.IdentifierNode); ok {
+			switch id.Value {
+			case "always":
+				c.usesAlways = true
+			case "failure":
+				c.usesFailure = true
+			case "success":
+				c.usesSuccess = true
+			}
 		}
 	}
 	m, ok := (*node).(*ast.MemberNode)

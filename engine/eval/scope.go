@@ -42,6 +42,12 @@ type Scope struct {
 	Dirname  func(string) string                `expr:"dirname"`
 	EnvOr    func(name, fallback string) string `expr:"env_or"`
 	Always   func() bool                        `expr:"always"`
+	// Success and Failure are success() and failure(), as in GitHub
+	// Actions: whether every task the condition's task needs, directly or
+	// through others, succeeded; whether any of them failed. The scheduler
+	// sets them for each condition it evaluates.
+	Success func() bool `expr:"success"`
+	Failure func() bool `expr:"failure"`
 
 	// The builders below replace expr-lang's repeat, replace, join, toJSON
 	// and concat with versions that check, before building, what they would
@@ -60,7 +66,7 @@ type Scope struct {
 }
 
 // HelperNames lists the helper functions runner adds to expr-lang's built-ins.
-var HelperNames = []string{"now", "strftime", "glob", "exists", "basename", "dirname", "env_or", "always"}
+var HelperNames = []string{"now", "strftime", "glob", "exists", "basename", "dirname", "env_or", "always", "success", "failure"}
 
 // NewScope returns a scope whose helpers resolve relative paths against dir
 // and whose now() is always started, so that a whole run agrees on the date.
@@ -87,7 +93,9 @@ func NewScope(dir string, started time.Time, environ map[string]string) *Scope {
 			}
 			return fallback
 		},
-		Always: func() bool { return true },
+		Always:  func() bool { return true },
+		Success: func() bool { return true },
+		Failure: func() bool { return false },
 	}
 }
 

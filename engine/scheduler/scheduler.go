@@ -333,10 +333,10 @@ func (x *execution) activate(ctx context.Context, g *group) {
 	}
 	g.activated = true
 	t := g.task
-	always := t.If != nil && t.If.UsesAlways
+	decides := t.If != nil && (t.If.UsesAlways || t.If.UsesFailure)
 	for _, n := range t.Needs {
-		if always {
-			break // `if: always()`: the condition decides, whatever happened upstream
+		if decides {
+			break // `if: always()` or `if: failure()`: the condition decides, whatever happened upstream
 		}
 		ng := x.groups[x.graph.Index(n)]
 		switch {
@@ -360,6 +360,7 @@ func (x *execution) activate(ctx context.Context, g *group) {
 		return
 	}
 	scope := x.scopeOf(nil, -1)
+	x.statusFuncs(scope, g)
 	if t.If != nil && !t.If.UsesItem {
 		ok, err := x.condition(t.If, scope, &g.ifNote)
 		if err != nil {
@@ -538,6 +539,58 @@ func (x *execution) scopeOf(item any, index int) *eval.Scope {
 	return &s
 }
 
+// statusFuncs sets success() and failure() in scope for g's condition.
+// Both look at every task g needs, directly or through others, as GitHub
+// Actions' failure() does along a chain of jobs: a notification after an
+// upload hears of the dump that failed before it (the upload was skipped).
+// A failure under continue_on_error counts as a success. In a dry run,
+// the tasks that would run count as succeeded (a type's Plan checks what
+// would make it fail; those that would fail are failed already).
+func (x *execution) statusFuncs(scope *eval.Scope, g *group) {
+	t := g.task
+	if t.If == nil || !t.If.UsesFailure && !t.If.UsesSuccess {
+		return
+	}
+	ancestors := x.ancestors(g)
+	scope.Failure = func() bool {
+		for _, a := range ancestors {
+			if a.st.Status == state.Failed && !a.task.ContinueOnError {
+				return true
+			}
+		}
+		return false
+	}
+	scope.Success = func() bool {
+		for _, a := range ancestors {
+			ok := a.st.Status == state.Succeeded || a.st.Status == state.Failed && a.task.ContinueOnError
+			if !ok {
+				return false
+			}
+		}
+		return true
+	}
+}
+
+// ancestors returns the groups g needs, directly or through others.
+func (x *execution) ancestors(g *group) []*group {
+	seen := map[int]bool{}
+	var out []*group
+	stack := append([]string(nil), g.task.Needs...)
+	for len(stack) > 0 {
+		id := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		i := x.graph.Index(id)
+		if i < 0 || seen[i] {
+			continue
+		}
+		seen[i] = true
+		a := x.groups[i]
+		out = append(out, a)
+		stack = append(stack, a.task.Needs...)
+	}
+	return out
+}
+
 type prepared struct {
 	typ    *tasktype.Type
 	params any
@@ -551,6 +604,7 @@ func (x *execution) prepare(ctx context.Context, u *unit) (prepared, bool) {
 	t := u.g.task
 	scope := x.scopeOf(u.item, u.index)
 	if t.If != nil && t.If.UsesItem {
+		x.statusFuncs(scope, u.g)
 		ok, err := x.condition(t.If, scope, &u.ifNote)
 		if err != nil {
 			x.finishUnit(ctx, u, nil, state.Failed, fmt.Errorf("if: %w", err), "")

@@ -3,6 +3,7 @@ package scheduler_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -523,6 +524,65 @@ tasks:
 	}
 	if res.task(t, "upload").Status != state.Skipped || res.run.Status != state.Failed {
 		t.Fatalf("upload %s, run %s", res.task(t, "upload").Status, res.run.Status)
+	}
+}
+
+// TestFailureAndSuccessLookAlongTheWholeChain: failure() holds when any
+// task before, directly or through others, failed (the dump, although the
+// notification needs only the upload, which was skipped), and runs its
+// task in spite of the failure, as always() does; success() holds only
+// when every task before succeeded, so a success() after an always() task
+// still sees the failure further up. A failure under continue_on_error is
+// not one.
+func TestFailureAndSuccessLookAlongTheWholeChain(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		dump   string
+		coe    bool
+		want   map[string]state.Status
+		reason string
+	}{
+		{"when the dump fails", "fail", false, map[string]state.Status{
+			"upload": state.Skipped, "cleanup": state.Succeeded, "on-failure": state.Succeeded,
+			"on-success": state.Skipped, "after-cleanup": state.Skipped, "not-failed": state.Skipped,
+		}, "if: success() is false"},
+		{"when every task succeeds", "ok", false, map[string]state.Status{
+			"upload": state.Succeeded, "cleanup": state.Succeeded, "on-failure": state.Skipped,
+			"on-success": state.Succeeded, "after-cleanup": state.Succeeded, "not-failed": state.Succeeded,
+		}, ""},
+		{"when the dump fails under continue_on_error", "fail", true, map[string]state.Status{
+			"upload": state.Succeeded, "cleanup": state.Succeeded, "on-failure": state.Skipped,
+			"on-success": state.Succeeded, "after-cleanup": state.Succeeded, "not-failed": state.Succeeded,
+		}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness()
+			r := h.load(t, fmt.Sprintf(`version: 1
+tasks:
+  dump: {uses: %s, continue_on_error: %t}
+  upload: {uses: ok, needs: [dump]}
+  cleanup: {uses: ok, needs: [dump], if: always()}
+  on-failure: {uses: ok, needs: [upload], if: failure()}
+  on-success: {uses: ok, needs: [upload], if: success()}
+  after-cleanup: {uses: ok, needs: [cleanup], if: success()}
+  not-failed: {uses: ok, needs: [cleanup], if: '!failure()'}
+`, tc.dump, tc.coe))
+			res := h.execute(context.Background(), t, r, scheduler.Options{})
+			for id, want := range tc.want {
+				if got := res.task(t, id).Status; got != want {
+					t.Errorf("%s: %s, want %s (%s)", id, got, want, res.task(t, id).Reason)
+				}
+			}
+			if got := res.task(t, "after-cleanup").Reason; tc.reason != "" && got != tc.reason {
+				t.Errorf("after-cleanup: reason %q, want %q", got, tc.reason)
+			}
+			plan := h.plan(t, r, scheduler.Options{})
+			for _, p := range plan {
+				if p.ID == "on-failure" && tc.dump == "ok" && (p.Would != scheduler.WouldSkip || p.If != "failure() → false") {
+					t.Errorf("plan of on-failure: %s (%s)", p.Would, p.If)
+				}
+			}
+		})
 	}
 }
 

@@ -61,7 +61,8 @@ const (
 )
 
 // genRecipe draws a recipe: a DAG of up to 8 tasks with conditions
-// (on vars, on outputs, on statuses, with and without always()), empty and
+// (on vars, on outputs, on statuses, with and without always(),
+// failure() and success()), empty and
 // non-empty fan-outs with per-item conditions, failures (always, or only
 // in the first round), continue_on_error, and params read from outputs.
 func genRecipe(t *rapid.T) string {
@@ -99,7 +100,7 @@ func genRecipe(t *rapid.T) string {
 			fmt.Fprintf(&b, "    for_each: ${{ vars.list%d }}\n", rapid.IntRange(0, propLists-1).Draw(t, fmt.Sprintf("t%d list", i)))
 		}
 		conds := []string{"", fmt.Sprintf("vars.flag%d", rapid.IntRange(0, propFlags-1).Draw(t, fmt.Sprintf("t%d flag", i))), "always()"}
-		conds = append(conds, "always() && "+conds[1])
+		conds = append(conds, "always() && "+conds[1], "failure()", "success()", "failure() && "+conds[1], "success() || failure()", "!failure()")
 		if len(plain) > 0 {
 			ref := fmt.Sprintf("t%d", rapid.SampledFrom(plain).Draw(t, fmt.Sprintf("t%d reads", i)))
 			conds = append(conds,
