@@ -9,6 +9,7 @@ import (
 	"github.com/novelfactory/runner/tasks/load"
 	"github.com/novelfactory/runner/tasks/md2epub"
 	"github.com/novelfactory/runner/tasks/md2pdf"
+	"github.com/novelfactory/runner/tasks/notify"
 	"github.com/novelfactory/runner/tasks/prune"
 	"github.com/novelfactory/runner/tasks/report"
 	"github.com/novelfactory/runner/tasks/s3get"
@@ -28,6 +29,7 @@ var builtins = []func(*tasktype.Registry){
 	load.Register,
 	md2epub.Register,
 	md2pdf.Register,
+	notify.Register,
 	prune.Register,
 	report.Register,
 	s3get.Register,
