@@ -9,12 +9,11 @@ import (
 	"context"
 	"fmt"
 	"html/template"
-	"time"
 
 	"github.com/novelfactory/runner/engine/atomicfile"
 	"github.com/novelfactory/runner/engine/params"
 	"github.com/novelfactory/runner/engine/tasktype"
-	"github.com/novelfactory/runner/internal/decimal"
+	"github.com/novelfactory/runner/internal/finance"
 	"github.com/novelfactory/runner/internal/plot"
 )
 
@@ -120,16 +119,17 @@ type reportCell struct {
 	Neg   bool
 }
 
-type reportCard struct {
-	Name   string
-	Totals []struct {
-		Label, Value string
-		Neg          bool
-	}
-}
-
 func runReport(ctx context.Context, env *tasktype.Env, p *Params) (tasktype.Outputs, error) {
 	c, exact, err := plot.FromCSV(ctx, string(p.Src), p.X, p.Columns, p.Labels)
+	if err != nil {
+		return nil, err
+	}
+	// The totals come from the code runner serve's Finance page uses too.
+	sum, err := finance.FromChart(string(p.Src), c, exact, finance.Options{Unit: p.Unit, Language: p.Language})
+	if err != nil {
+		return nil, err
+	}
+	words, err := finance.WordsOf(p.Language)
 	if err != nil {
 		return nil, err
 	}
@@ -142,44 +142,7 @@ func runReport(ctx context.Context, env *tasktype.Env, p *Params) (tasktype.Outp
 	if err := scene.SVG(&svg, p.Title); err != nil {
 		return nil, err
 	}
-	words := map[string][4]string{"ko": {"최근 7일", "최근 30일", "%d년 %d월", "날짜"}, "en": {"Last 7 days", "Last 30 days", "%[1]d-%02[2]d", "Date"}}[p.Language]
-	latest := c.Dates[0]
-	for _, d := range c.Dates {
-		if d.After(latest) {
-			latest = d
-		}
-	}
-	unit := ""
-	if p.Unit != "" {
-		unit = " " + p.Unit
-	}
-	var cards []reportCard
-	for si, s := range c.Series {
-		card := reportCard{Name: s.Name}
-		for _, span := range []struct {
-			label string
-			from  time.Time
-		}{
-			{words[0], latest.AddDate(0, 0, -6)},
-			{words[1], latest.AddDate(0, 0, -29)},
-			{fmt.Sprintf(words[2], latest.Year(), int(latest.Month())), time.Date(latest.Year(), latest.Month(), 1, 0, 0, 0, 0, time.UTC)},
-		} {
-			var sum decimal.Dec
-			for i, d := range c.Dates {
-				if !d.Before(span.from) && !d.After(latest) {
-					if sum, err = sum.Add(exact[si][i]); err != nil {
-						return nil, err
-					}
-				}
-			}
-			card.Totals = append(card.Totals, struct {
-				Label, Value string
-				Neg          bool
-			}{span.label, sum.Grouped() + unit, sum.Units < 0})
-		}
-		cards = append(cards, card)
-	}
-	header := []string{words[3]}
+	header := []string{words.Date}
 	for _, s := range c.Series {
 		header = append(header, s.Name)
 	}
@@ -191,16 +154,10 @@ func runReport(ctx context.Context, env *tasktype.Env, p *Params) (tasktype.Outp
 		}
 		rows = append(rows, row)
 	}
-	first := c.Dates[0]
-	for _, d := range c.Dates {
-		if d.Before(first) {
-			first = d
-		}
-	}
 	var page bytes.Buffer
 	err = reportPage.Execute(&page, map[string]any{
-		"Lang": p.Language, "Title": p.Title, "Cards": cards, "Header": header, "Rows": rows,
-		"Range": fmt.Sprintf("%s – %s", first.Format("2006-01-02"), latest.Format("2006-01-02")),
+		"Lang": p.Language, "Title": p.Title, "Cards": sum.Cards, "Header": header, "Rows": rows,
+		"Range": fmt.Sprintf("%s – %s", sum.Dates[0], sum.Latest),
 		"Chart": template.HTML(svg.String()), // drawn by plot from numbers and escaped labels
 	})
 	if err != nil {
@@ -210,6 +167,6 @@ func runReport(ctx context.Context, env *tasktype.Env, p *Params) (tasktype.Outp
 	if err := atomicfile.WriteFile(dest, page.Bytes(), 0o644); err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(env.Log, "wrote %s: %d days up to %s\n", dest, len(c.Dates), latest.Format("2006-01-02"))
-	return tasktype.Outputs{"path": dest, "latest": latest.Format("2006-01-02")}, nil
+	fmt.Fprintf(env.Log, "wrote %s: %d days up to %s\n", dest, len(c.Dates), sum.Latest)
+	return tasktype.Outputs{"path": dest, "latest": sum.Latest}, nil
 }
