@@ -15,7 +15,7 @@ const maxShift = 3 * time.Hour
 const searchYears = 9
 
 // Next returns the first time after `after` (strictly) at which the
-// expression fires in loc (UTC when nil), or the zero time if it never
+// expression fires in loc (UTC when nil), in loc, or the zero time if it never
 // does within nine years. Daylight-saving changes follow the package
 // doc: a skipped wall time fires once, right after the gap; a repeated
 // one fires once, at its first occurrence, unless the hour field starts
@@ -34,10 +34,13 @@ func (e *Expr) Next(after time.Time, loc *time.Location) time.Time {
 	var best, bestCivil time.Time
 	for {
 		if c = e.nextCivil(c, limit); c.IsZero() {
-			return best
+			if best.IsZero() {
+				return best
+			}
+			return best.In(loc)
 		}
 		if !best.IsZero() && c.Sub(bestCivil) > maxShift {
-			return best
+			return best.In(loc)
 		}
 		times, near := e.instants(c, loc)
 		for _, t := range times {
@@ -49,7 +52,7 @@ func (e *Expr) Next(after time.Time, loc *time.Location) time.Time {
 			}
 		}
 		if !best.IsZero() && !near {
-			return best // no clock change around: no later wall time comes sooner
+			return best.In(loc) // no clock change around: no later wall time comes sooner
 		}
 		c = c.Add(time.Minute)
 	}
