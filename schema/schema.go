@@ -12,6 +12,10 @@ import (
 // ID is where the schema is published, as recipes refer to it.
 const ID = "https://github.com/novelfactory/runner/schema/recipe.schema.json"
 
+// cronPattern is the shape of a cron line: five fields or a macro. What
+// each field takes is the loader's to check, with a column.
+const cronPattern = `^\s*(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|\S+(\s+\S+){4})\s*$`
+
 // Recipe returns the recipe schema for the types in reg, as indented JSON.
 // Its keys, shapes and docs are the recipe grammar's (package recipe); the
 // registry adds the task types: uses names one, and with takes its params.
@@ -49,7 +53,18 @@ func Recipe(reg *tasktype.Registry) ([]byte, error) {
 	task["allOf"] = cases
 	defs["task"] = task
 
+	// A schedule is a cron line, an entry, or a list of either: the
+	// grammar says "string, map or list"; the schema says which map.
+	cronLine := map[string]any{"type": "string", "pattern": cronPattern}
+	entry := recipe.ScheduleGrammar().JSONSchema()
+	entry["properties"].(map[string]any)["cron"].(map[string]any)["pattern"] = cronPattern
+	entry["description"] = "One entry of a schedule: a cron line with its time zone and var values."
+	defs["schedule-entry"] = entry
+	one := []any{cronLine, map[string]any{"$ref": "#/$defs/schedule-entry"}}
+
 	s := recipe.Grammar().JSONSchema()
+	sched := s["properties"].(map[string]any)["schedule"].(map[string]any)
+	sched["anyOf"] = append(one, map[string]any{"type": "array", "minItems": 1, "items": map[string]any{"anyOf": one}})
 	tasks := s["properties"].(map[string]any)["tasks"].(map[string]any)
 	tasks["additionalProperties"] = map[string]any{"$ref": "#/$defs/task"}
 	s["$schema"] = "https://json-schema.org/draft/2020-12/schema"

@@ -35,6 +35,16 @@ type fileSpec struct {
 	Env map[string]string `yaml:"env" json:"env" keys:"^[A-Za-z_][A-Za-z0-9_.-]*$" keyname:"env" keyrule:"start with a letter or _, then use letters, digits, _, . and -" shape:"a map of names to values"`
 	// Other recipe files whose tasks and vars are merged in, relative to this file; they must lie in the recipe's folder tree (or under `--include-dir`).
 	Include []string `yaml:"include" json:"include" shape:"a list of recipe files"`
+	// When `runner serve` starts the recipe by itself: a cron line (`0 4 * * 0`: minute hour day-of-month month day-of-week, or @hourly, @daily, @weekly, @monthly, @yearly), one entry `{cron, timezone, vars}`, or a list of entries and cron lines. Only the main recipe may set it. See Schedules.
+	Schedule any `yaml:"schedule" json:"schedule" oneof:"string,map,list" shape:"a cron line, an entry {cron, timezone, vars}, or a list of them"`
+	// What a scheduled start does while the recipe's last run still runs: `skip` it, `queue` it (run once the other ends; at most one waits), or `cancel_previous` (cancel the running one, leaving it resumable, then start).
+	Overlap string `yaml:"overlap" json:"overlap" enum:"skip,queue,cancel_previous" default:"skip"`
+	// What `runner serve` does with fire times missed while it was down or the machine slept: run the `latest` one once, run `all` of them (oldest first, at most `catchup_max`), or `none`.
+	Catchup string `yaml:"catchup" json:"catchup" enum:"latest,all,none" default:"latest"`
+	// How old a missed fire time may be and still be caught up (30 days by default); older ones are dropped.
+	CatchupWindow time.Duration `yaml:"catchup_window" json:"catchup_window" default:"720h"`
+	// The most missed fire times `catchup: all` runs at once (the newest ones).
+	CatchupMax int `yaml:"catchup_max" json:"catchup_max" default:"10" min:"1" shape:"a whole number of runs, at least 1"`
 	// The tasks, by id. Ids start with a letter or `_`, then letters, digits, `-` and `_`. Their order in the file is the tie-break order of the graph.
 	Tasks map[string]taskSpec `yaml:"tasks" json:"tasks" required:"true" min:"1" keys:"^[A-Za-z_][A-Za-z0-9_-]*$" keyname:"task id" keyrule:"start with a letter or _, then use letters, digits, - and _" shape:"a map of task ids to tasks" hint:"a recipe needs at least one task"`
 }
@@ -59,6 +69,16 @@ type taskSpec struct {
 	ContinueOnError bool `yaml:"continue_on_error" json:"continue_on_error" default:"false"`
 	// Free text.
 	Description string `yaml:"description" json:"description"`
+}
+
+// scheduleEntrySpec is one entry of a recipe's schedule.
+type scheduleEntrySpec struct {
+	// When to start: five fields, minute hour day-of-month month day-of-week (`0 4 * * 0` is Sunday 04:00), with lists (`1,15`), ranges (`1-5`), steps (`*/15`), names (`MON-FRI`, `JAN`); or @hourly, @daily, @weekly, @monthly, @yearly. When both day fields are restricted, a day matching either fires.
+	Cron string `yaml:"cron" json:"cron" required:"true" hint:"give a cron line such as \"0 4 * * 0\""`
+	// The IANA time zone the cron line is read in (`Asia/Seoul`); the recipe's `timezone:` when omitted, else the server's zone.
+	Timezone string `yaml:"timezone" json:"timezone"`
+	// Var values for the runs this entry starts, over the recipe's defaults (as `--set` would); each must be a declared var and a single value.
+	Vars map[string]any `yaml:"vars" json:"vars" keys:"^[A-Za-z_][A-Za-z0-9_]*$" keyname:"var name" keyrule:"use letters, digits and _ (it is read as vars.{})" shape:"a map of var names to values"`
 }
 
 // ParamEnum gives retry.on the error classes.
@@ -88,6 +108,19 @@ var (
 	taskGrammar  = grammar.Field("tasks").Type.Elem
 	retryGrammar = taskGrammar.Field("retry").Type
 )
+
+// scheduleGrammar is the shape of one schedule entry.
+var scheduleGrammar = func() *params.Type {
+	t, err := params.Of(scheduleEntrySpec{}, fieldDoc, params.Literal())
+	if err != nil {
+		panic(fmt.Sprintf("schedule grammar: %v", err)) // a programming error any test catches
+	}
+	return t
+}()
+
+// ScheduleGrammar is the shape of one schedule entry, for the JSON Schema
+// and the docs.
+func ScheduleGrammar() *params.Type { return scheduleGrammar }
 
 // TaskGrammar is the shape of one task, for the JSON Schema and the docs.
 func TaskGrammar() *params.Type { return taskGrammar }

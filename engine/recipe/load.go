@@ -159,7 +159,7 @@ func (l *loader) loadFile(r *Recipe, display, abs string, root bool) bool {
 		r.Description = spec.Description
 		r.Location = time.Local
 		if n := get("timezone"); n != nil && n.Kind == yaml.ScalarNode && n.Tag != "!!null" {
-			r.Location = l.timezone(display, n)
+			r.Location = l.timezone(display, n, "timezone")
 		}
 	} else if n := get("timezone"); n != nil {
 		l.at(display, n, "timezone belongs in the main recipe, not in an included file: a run has one clock")
@@ -183,6 +183,15 @@ func (l *loader) loadFile(r *Recipe, display, abs string, root bool) bool {
 	}
 	if n := get("tasks"); n != nil && n.Kind == yaml.MappingNode {
 		l.tasks(r, display, filepath.Dir(abs), n, spec.Tasks)
+	}
+	if root {
+		l.schedule(r, display, doc, spec)
+	} else {
+		for _, key := range scheduleKeys {
+			if n := get(key); n != nil {
+				l.at(display, n, "%s belongs in the main recipe, not in an included file: a recipe has one schedule", key)
+			}
+		}
 	}
 	return true
 }
@@ -232,20 +241,21 @@ func value(n *yaml.Node, key string) *yaml.Node {
 	return nil
 }
 
-// timezone reads the recipe's timezone: an IANA name (Asia/Seoul, UTC).
-func (l *loader) timezone(file string, n *yaml.Node) *time.Location {
+// timezone reads a timezone key (what names it): an IANA name
+// (Asia/Seoul, UTC).
+func (l *loader) timezone(file string, n *yaml.Node, what string) *time.Location {
 	name := n.Value
 	if name == "" {
-		l.at(file, n, "timezone is empty: give an IANA name such as Asia/Seoul or UTC, or leave the key out for the machine's zone")
+		l.at(file, n, "%s is empty: give an IANA name such as Asia/Seoul or UTC, or leave the key out for the machine's zone", what)
 		return time.Local
 	}
 	if !canonicalZone(name) {
-		l.at(file, n, "timezone %s: give an IANA zone name such as Asia/Seoul or UTC", quote.Text(name))
+		l.at(file, n, "%s %s: give an IANA zone name such as Asia/Seoul or UTC", what, quote.Text(name))
 		return time.Local
 	}
 	loc, err := time.LoadLocation(name)
 	if err != nil {
-		l.at(file, n, "timezone %s: no such zone%s; give an IANA name such as Asia/Seoul or UTC", quote.Text(name), diag.DidYouMean(name, commonZones))
+		l.at(file, n, "%s %s: no such zone%s; give an IANA name such as Asia/Seoul or UTC", what, quote.Text(name), diag.DidYouMean(name, commonZones))
 		return time.Local
 	}
 	return loc

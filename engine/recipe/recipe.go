@@ -1,8 +1,11 @@
 package recipe
 
 import (
+	"fmt"
+	"sort"
 	"time"
 
+	"github.com/novelfactory/runner/engine/cron"
 	"github.com/novelfactory/runner/engine/eval"
 	"github.com/novelfactory/runner/engine/tasktype"
 )
@@ -21,6 +24,9 @@ type Recipe struct {
 	// Location is the time zone of now(), strftime and dated names: the
 	// recipe's timezone: key, else the machine's zone.
 	Location *time.Location
+	// Schedule says when runner serve starts the recipe by itself; nil
+	// when the recipe has no schedule: key.
+	Schedule *Schedule
 
 	byID map[string]*Task
 
@@ -46,6 +52,66 @@ type Pos struct {
 	File string
 	Line int
 	Col  int
+}
+
+// The overlap policies: what a scheduled start does while the recipe's
+// previous run still runs (as Kubernetes CronJob's Forbid, Allow, Replace).
+const (
+	OverlapSkip           = "skip"            // do not start; the fire time counts as handled
+	OverlapQueue          = "queue"           // start when the running one ends (at most one waits)
+	OverlapCancelPrevious = "cancel_previous" // cancel the running one (resumable), then start
+)
+
+// The catch-up policies: what runner serve does with fire times it missed
+// (it was down, or the machine slept).
+const (
+	CatchupLatest = "latest" // run the newest missed time once
+	CatchupAll    = "all"    // run each missed time, oldest first, at most CatchupMax
+	CatchupNone   = "none"   // run none; wait for the next time
+)
+
+// Schedule is a recipe's schedule: when it starts by itself under runner
+// serve, and what happens to starts that overlap or were missed.
+type Schedule struct {
+	Entries       []*ScheduleEntry
+	Overlap       string        // OverlapSkip, OverlapQueue or OverlapCancelPrevious
+	Catchup       string        // CatchupLatest, CatchupAll or CatchupNone
+	CatchupWindow time.Duration // missed times older than this are dropped
+	CatchupMax    int           // the most missed times CatchupAll runs
+	Pos           Pos           // where schedule: is written
+}
+
+// ScheduleEntry is one cron line of a schedule, in its time zone.
+type ScheduleEntry struct {
+	Spec     string     // the cron line as written
+	Expr     *cron.Expr // Spec, parsed
+	Location *time.Location
+	// Zone names Location as written (an IANA name); "" when the entry
+	// follows the recipe's zone and the recipe has none: the server's.
+	Zone string
+	Vars map[string]any // var values for the runs it starts (scalars)
+	Pos  Pos            // where its cron line is written
+}
+
+// Key identifies the entry among a recipe's: its cron line and zone.
+// Editing either makes a new entry, which starts without a past.
+func (e *ScheduleEntry) Key() string {
+	zone := e.Zone
+	if zone == "" {
+		zone = "Local"
+	}
+	return e.Spec + " @ " + zone
+}
+
+// Sets returns the entry's vars as "name=value" overrides for
+// Options.Sets, sorted by name.
+func (e *ScheduleEntry) Sets() []string {
+	sets := make([]string, 0, len(e.Vars))
+	for name, v := range e.Vars {
+		sets = append(sets, fmt.Sprintf("%s=%v", name, v))
+	}
+	sort.Strings(sets)
+	return sets
 }
 
 // Retry says how often and how patiently a failed task is tried again. It

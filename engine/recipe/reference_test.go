@@ -27,6 +27,7 @@ func TestReferenceTablesOfRecipesDocAreFresh(t *testing.T) {
 		{"top-level keys", recipe.Grammar()},
 		{"task keys", recipe.TaskGrammar()},
 		{"retry keys", recipe.RetryGrammar()},
+		{"schedule keys", recipe.ScheduleGrammar()},
 	}
 	data, err := os.ReadFile(recipesDoc)
 	if err != nil {
