@@ -1,0 +1,275 @@
+package schedule
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/novelfactory/runner/engine/cron"
+	"github.com/novelfactory/runner/engine/recipe"
+)
+
+func entry(t *testing.T, spec, zone string) *recipe.ScheduleEntry {
+	t.Helper()
+	expr, err := cron.Parse(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	loc, err := time.LoadLocation(zone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &recipe.ScheduleEntry{Spec: spec, Expr: expr, Location: loc, Zone: zone}
+}
+
+var defaultPolicy = Policy{Catchup: recipe.CatchupLatest, Window: 720 * time.Hour, Max: 10}
+
+// server is what runner serve does with Due on every tick, with the
+// ledger as its memory: the runs it started are in fired.
+type server struct {
+	t      *testing.T
+	ledger *Ledger
+	key    string
+	entry  *recipe.ScheduleEntry
+	policy Policy
+	fired  []time.Time
+}
+
+func newServer(t *testing.T, ledgerPath string, e *recipe.ScheduleEntry, p Policy) *server {
+	t.Helper()
+	l, err := LoadLedger(ledgerPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &server{t: t, ledger: l, key: Key("/recipes/r.yaml", e), entry: e, policy: p}
+}
+
+func (s *server) tick(now time.Time) {
+	last := s.ledger.Get(s.key)
+	fire, advanced := Due(s.entry, s.policy, last, now)
+	if advanced.Before(last) {
+		s.t.Fatalf("Due moved last back from %s to %s", last, advanced)
+	}
+	if !advanced.Equal(last) {
+		if err := s.ledger.Set(s.key, advanced); err != nil {
+			s.t.Fatal(err)
+		}
+	}
+	s.fired = append(s.fired, fire...)
+}
+
+// run ticks every step from `from` to `to`, both included.
+func (s *server) run(from, to time.Time, step time.Duration) {
+	for now := from; !now.After(to); now = now.Add(step) {
+		s.tick(now)
+	}
+}
+
+func (s *server) firedIn(loc *time.Location) string {
+	var out []string
+	for _, f := range s.fired {
+		out = append(out, f.In(loc).Format("2006-01-02 15:04 MST"))
+	}
+	return strings.Join(out, ", ")
+}
+
+func TestNextTimesAreInTheEntrysZone(t *testing.T) {
+	e := entry(t, "0 4 * * 0", "Asia/Seoul")
+	got := NextTimes(e, time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC), 3)
+	var s []string
+	for _, g := range got {
+		s = append(s, g.Format(time.RFC3339))
+	}
+	if want := "2026-03-08T04:00:00+09:00 2026-03-15T04:00:00+09:00 2026-03-22T04:00:00+09:00"; strings.Join(s, " ") != want {
+		t.Errorf("next times = %s, want %s", strings.Join(s, " "), want)
+	}
+}
+
+func TestAWeeklyScheduleInSeoulFiresEverySundayAt4(t *testing.T) {
+	seoul, _ := time.LoadLocation("Asia/Seoul")
+	s := newServer(t, filepath.Join(t.TempDir(), LedgerFile), entry(t, "0 4 * * 0", "Asia/Seoul"), defaultPolicy)
+	s.run(time.Date(2026, 3, 1, 0, 0, 0, 0, seoul), time.Date(2026, 3, 29, 12, 0, 0, 0, seoul), 53*time.Second)
+	if want := "2026-03-01 04:00 KST, 2026-03-08 04:00 KST, 2026-03-15 04:00 KST, 2026-03-22 04:00 KST, 2026-03-29 04:00 KST"; s.firedIn(seoul) != want {
+		t.Errorf("fired %s, want %s", s.firedIn(seoul), want)
+	}
+}
+
+func TestAFirstStartRunsNoBacklog(t *testing.T) {
+	e := entry(t, "*/15 * * * *", "UTC")
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC) // a fire time itself
+	fire, advanced := Due(e, Policy{Catchup: recipe.CatchupAll, Window: 720 * time.Hour, Max: 10}, time.Time{}, now)
+	if len(fire) != 0 || !advanced.Equal(now) {
+		t.Errorf("first observation: fire %v, advanced %s; want nothing, advanced to now", fire, advanced)
+	}
+	fire, _ = Due(e, defaultPolicy, advanced, now.Add(15*time.Minute))
+	if len(fire) != 1 || !fire[0].Equal(now.Add(15*time.Minute)) {
+		t.Errorf("next tick: fire %v, want 12:15", fire)
+	}
+}
+
+func TestAThreeWeekOutageOfAWeeklySchedule(t *testing.T) {
+	seoul, _ := time.LoadLocation("Asia/Seoul")
+	e := entry(t, "0 4 * * 0", "Asia/Seoul")
+	// It last fired Sunday 1 March; the server came back on Wednesday 25 March.
+	last := time.Date(2026, 3, 1, 4, 0, 0, 0, seoul)
+	now := time.Date(2026, 3, 25, 10, 0, 0, 0, seoul)
+	for _, c := range []struct {
+		catchup string
+		window  time.Duration
+		want    string
+	}{
+		{recipe.CatchupLatest, 720 * time.Hour, "2026-03-22 04:00 KST"},
+		{recipe.CatchupAll, 720 * time.Hour, "2026-03-08 04:00 KST, 2026-03-15 04:00 KST, 2026-03-22 04:00 KST"},
+		{recipe.CatchupNone, 720 * time.Hour, ""},
+		{recipe.CatchupAll, 11 * 24 * time.Hour, "2026-03-15 04:00 KST, 2026-03-22 04:00 KST"},
+		{recipe.CatchupLatest, 24 * time.Hour, ""}, // even the newest is older than the window
+	} {
+		t.Run(c.catchup+" within "+c.window.String(), func(t *testing.T) {
+			s := &server{fired: nil}
+			fire, advanced := Due(e, Policy{Catchup: c.catchup, Window: c.window, Max: 10}, last, now)
+			s.fired = fire
+			if got := s.firedIn(seoul); got != c.want {
+				t.Errorf("fired %q, want %q", got, c.want)
+			}
+			// Whatever fired, nothing of the outage is due again.
+			if again, _ := Due(e, Policy{Catchup: c.catchup, Window: c.window, Max: 10}, advanced, now.Add(time.Hour)); len(again) != 0 {
+				t.Errorf("an hour later %v is due again (advanced to %s)", again, advanced)
+			}
+			if advanced.Before(time.Date(2026, 3, 22, 4, 0, 0, 0, seoul)) && c.window > 24*time.Hour {
+				t.Errorf("advanced %s is before the newest missed time", advanced)
+			}
+		})
+	}
+}
+
+func TestCatchupAllIsCappedToTheNewestMissedTimes(t *testing.T) {
+	e := entry(t, "0 * * * *", "UTC")
+	last := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	now := time.Date(2026, 3, 2, 0, 30, 0, 0, time.UTC) // 24 missed hours
+	fire, advanced := Due(e, Policy{Catchup: recipe.CatchupAll, Window: 720 * time.Hour, Max: 3}, last, now)
+	var got []string
+	for _, f := range fire {
+		got = append(got, f.Format("02 15:04"))
+	}
+	if strings.Join(got, ",") != "01 22:00,01 23:00,02 00:00" {
+		t.Errorf("fired %v, want the three newest, oldest first", got)
+	}
+	if !advanced.Equal(time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)) {
+		t.Errorf("advanced %s, want 02 00:00", advanced)
+	}
+}
+
+func TestAnOnTimeFireAlwaysFiresAndLatestDoesNotAddAnOlderOne(t *testing.T) {
+	e := entry(t, "*/15 * * * *", "UTC")
+	last := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	now := time.Date(2026, 3, 1, 12, 0, 20, 0, time.UTC) // back from 3 h of sleep, 20 s after a fire time
+	for catchup, want := range map[string]int{recipe.CatchupLatest: 1, recipe.CatchupNone: 1, recipe.CatchupAll: 11} {
+		fire, _ := Due(e, Policy{Catchup: catchup, Window: 720 * time.Hour, Max: 10}, last, now)
+		if len(fire) != want || !fire[len(fire)-1].Equal(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)) {
+			t.Errorf("%s: fired %v, want %d ending with 12:00", catchup, fire, want)
+		}
+	}
+}
+
+func TestDaylightSavingChangesInNewYorkFireOnce(t *testing.T) {
+	ny, _ := time.LoadLocation("America/New_York")
+	for _, c := range []struct {
+		name, spec string
+		from, to   time.Time
+		want       string
+	}{
+		{"spring forward: 02:30 fires once, at 03:00", "30 2 * * *",
+			time.Date(2026, 3, 7, 12, 0, 0, 0, ny), time.Date(2026, 3, 9, 12, 0, 0, 0, ny),
+			"2026-03-08 03:00 EDT, 2026-03-09 02:30 EDT"},
+		{"fall back: 01:30 fires once", "30 1 * * *",
+			time.Date(2026, 10, 31, 12, 0, 0, 0, ny), time.Date(2026, 11, 2, 12, 0, 0, 0, ny),
+			"2026-11-01 01:30 EDT, 2026-11-02 01:30 EST"},
+		{"fall back: every 30 minutes through the repeated hour", "*/30 * * * *",
+			time.Date(2026, 11, 1, 0, 10, 0, 0, ny), time.Date(2026, 11, 1, 2, 10, 0, 0, ny),
+			"2026-11-01 00:30 EDT, 2026-11-01 01:00 EDT, 2026-11-01 01:30 EDT, 2026-11-01 01:00 EST, 2026-11-01 01:30 EST, 2026-11-01 02:00 EST"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s := newServer(t, filepath.Join(t.TempDir(), LedgerFile), entry(t, c.spec, "America/New_York"), defaultPolicy)
+			s.run(c.from, c.to, 10*time.Second)
+			if got := s.firedIn(ny); got != c.want {
+				t.Errorf("fired %s\n        want %s", got, c.want)
+			}
+		})
+	}
+}
+
+func TestARestartNeitherRepeatsNorLosesARun(t *testing.T) {
+	seoul, _ := time.LoadLocation("Asia/Seoul")
+	path := filepath.Join(t.TempDir(), "state", LedgerFile)
+	e := entry(t, "0 4 * * 0", "Asia/Seoul")
+	sunday := time.Date(2026, 3, 8, 4, 0, 0, 0, seoul)
+
+	first := newServer(t, path, e, defaultPolicy)
+	first.run(sunday.Add(-time.Hour), sunday.Add(30*time.Second), 5*time.Second) // fires at 04:00, stops 30 s later
+	// Restarted within the grace: 04:00 is in the reloaded ledger, not run again.
+	second := newServer(t, path, e, defaultPolicy)
+	second.run(sunday.Add(40*time.Second), sunday.Add(2*time.Hour), 5*time.Second)
+	// Down from Saturday to Monday: the Sunday run is caught up once on return.
+	second.run(sunday.Add(6*24*time.Hour), sunday.Add(6*24*time.Hour), time.Second)
+	third := newServer(t, path, e, defaultPolicy)
+	third.run(sunday.Add(8*24*time.Hour), sunday.Add(8*24*time.Hour+time.Hour), 5*time.Second)
+	fourth := newServer(t, path, e, defaultPolicy)
+	fourth.run(sunday.Add(8*24*time.Hour+2*time.Hour), sunday.Add(8*24*time.Hour+3*time.Hour), 5*time.Second)
+
+	got := strings.Join([]string{first.firedIn(seoul), second.firedIn(seoul), third.firedIn(seoul), fourth.firedIn(seoul)}, " | ")
+	if want := "2026-03-08 04:00 KST |  | 2026-03-15 04:00 KST | "; got != want {
+		t.Errorf("runs per server life: %q, want %q", got, want)
+	}
+}
+
+func TestAClockSteppingBackFiresNothingAndNeverRepeats(t *testing.T) {
+	e := entry(t, "0 4 * * *", "UTC")
+	fired := time.Date(2026, 3, 8, 4, 0, 0, 0, time.UTC)
+	// The clock jumps back an hour after 04:00 fired.
+	fire, advanced := Due(e, defaultPolicy, fired, fired.Add(-time.Hour))
+	if len(fire) != 0 || !advanced.Equal(fired) {
+		t.Errorf("clock back: fire %v, advanced %s; want nothing, last kept", fire, advanced)
+	}
+	// Ticking on through 04:00 again fires nothing: it was fired.
+	s := &server{t: t, entry: e, policy: defaultPolicy}
+	l, _ := LoadLedger(filepath.Join(t.TempDir(), LedgerFile))
+	s.ledger, s.key = l, "k"
+	if err := l.Set("k", fired); err != nil {
+		t.Fatal(err)
+	}
+	s.run(fired.Add(-time.Hour), fired.Add(time.Hour), 10*time.Second)
+	if len(s.fired) != 0 {
+		t.Errorf("after the clock stepped back, fired %v again", s.fired)
+	}
+	// And the record never moves back.
+	if err := l.Set("k", fired.Add(-time.Hour)); err != nil || !l.Get("k").Equal(fired) {
+		t.Errorf("Set back: %v, last %s; want %s kept", err, l.Get("k"), fired)
+	}
+}
+
+func TestTheLedgerSurvivesAReloadAndKeysFollowTheCronLine(t *testing.T) {
+	path := filepath.Join(t.TempDir(), LedgerFile)
+	l, err := LoadLedger(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := entry(t, "0 4 * * 0", "Asia/Seoul"), entry(t, "0 5 * * 0", "Asia/Seoul")
+	at := time.Date(2026, 3, 8, 4, 0, 0, 0, time.UTC)
+	if err := l.Set(Key("r.yaml", a), at); err != nil {
+		t.Fatal(err)
+	}
+	again, err := LoadLedger(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := again.Get(Key("r.yaml", a)); !got.Equal(at) {
+		t.Errorf("reloaded last = %s, want %s", got, at)
+	}
+	if got := again.Get(Key("r.yaml", b)); !got.IsZero() {
+		t.Errorf("an edited cron line has a past: %s", got)
+	}
+	if err := again.Forget(func(k string) bool { return false }); err != nil || len(again.Keys()) != 0 {
+		t.Errorf("Forget: %v, keys %v", err, again.Keys())
+	}
+}
