@@ -269,6 +269,7 @@ func newApp(p process) *cli.App {
 					return nil
 				}),
 			},
+			scheduleCommand(p, runFlags[2]),
 			{
 				Name:      "graph",
 				Usage:     "draw a recipe's task graph",
