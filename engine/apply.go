@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"runtime"
@@ -27,7 +28,15 @@ type Options struct {
 	Jobs     int      // parallel tasks; number of CPUs when 0
 	Only     []string // task ids to run, with what they need
 	Resume   string   // "" for a new run, "latest", or a run id
-	Workdir  string
+	// Rerun names tasks of the run being resumed to run again even if they
+	// succeeded (--rerun); with RerunDownstream, every task that needs
+	// one of them, directly or not, runs again too.
+	Rerun           []string
+	RerunDownstream bool
+	// RunID is the id of a new run; a fresh one (NewRunID) when empty. A
+	// server names the run before it starts, to answer with it at once.
+	RunID   string
+	Workdir string
 	// IncludeDirs are folders outside the recipe's own from which include:
 	// may read (--include-dir).
 	IncludeDirs []string
@@ -148,8 +157,19 @@ func Apply(ctx context.Context, opt Options) (Result, error) {
 			rep.Warn(fmt.Sprintf("run %s: %v", previous.ID, previous.JournalDamage))
 		}
 	}
+	if len(opt.Rerun) > 0 {
+		if previous == nil {
+			return Result{}, &UsageError{errors.New("--rerun needs --resume: it names tasks of the run being resumed")}
+		}
+		if previous, err = forget(r, previous, opt.Rerun, opt.RerunDownstream); err != nil {
+			return Result{}, &UsageError{err}
+		}
+	}
 	started := opt.Now()
-	runID := state.NewRunID(started)
+	runID := opt.RunID
+	if runID == "" {
+		runID = state.NewRunID(started)
+	}
 	if previous != nil {
 		started, runID = previous.Started, previous.ID
 	}

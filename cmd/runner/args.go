@@ -9,7 +9,8 @@ import (
 // valueFlags are the flags that take a value as the next argument.
 var valueFlags = map[string]bool{
 	"--set": true, "--vars": true, "--include-dir": true, "--jobs": true, "-j": true, "--only": true, "--output": true, "-o": true,
-	"--workdir": true, "--state-dir": true, "--format": true, "-f": true,
+	"--workdir": true, "--state-dir": true, "--format": true, "-f": true, "--rerun": true,
+	"--listen": true, "--finance-csv": true, "--backups": true, "--grace": true,
 }
 
 // normalizeArgs lets flags follow the recipe, as the design writes them

@@ -171,6 +171,8 @@ func newApp(p process) *cli.App {
 	applyFlags := append([]cli.Flag{
 		&cli.BoolFlag{Name: "dry-run", Usage: "show what would happen; change nothing"},
 		&cli.StringFlag{Name: "resume", Usage: "continue an interrupted or failed run (the latest, or `RUN_ID`); succeeded tasks are not run again"},
+		&cli.StringSliceFlag{Name: "rerun", Usage: "with --resume: run task `ID` again even if it succeeded (repeatable)"},
+		&cli.BoolFlag{Name: "rerun-downstream", Usage: "with --rerun: run every task that needs those again too"},
 	}, runFlags...)
 	apply := func(dry bool) cli.ActionFunc {
 		return func(c *cli.Context) error {
@@ -207,7 +209,8 @@ func newApp(p process) *cli.App {
 			_, err := engine.Apply(c.Context, engine.Options{
 				Recipe: c.Args().First(), VarFiles: c.StringSlice("vars"), Sets: c.StringSlice("set"),
 				DryRun: dry || c.Bool("dry-run"), Jobs: c.Int("jobs"), Only: c.StringSlice("only"),
-				Resume: c.String("resume"), Workdir: c.String("workdir"), StateDir: c.String("state-dir"),
+				Resume: c.String("resume"), Rerun: c.StringSlice("rerun"), RerunDownstream: c.Bool("rerun-downstream"),
+				Workdir: c.String("workdir"), StateDir: c.String("state-dir"),
 				IncludeDirs: c.StringSlice("include-dir"),
 				Environ:     environ, Kill: p.sig.kill, Busy: p.sig.busy, Now: p.now,
 				Masker: masker, Reporter: report.New(settings),
