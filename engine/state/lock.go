@@ -355,3 +355,25 @@ func runtimeDir() (string, error) {
 	}
 	return dir, nil
 }
+
+// CurrentHolder returns who last took the lock of the recipe at path, and
+// whether that process still lives on this boot — without touching the
+// lock itself, so that asking never makes a starting run fail. A holder
+// that lives is taken to still hold the lock: a lock is released only when
+// its run ends, and a run's record says whether it ended. Nil when the
+// recipe was never locked.
+func CurrentHolder(path string) (h *Holder, alive bool) {
+	lockPath, err := LockPath(path)
+	if err != nil {
+		return nil, false
+	}
+	h, _ = readHolder(strings.TrimSuffix(lockPath, ".lock") + ".holder")
+	if h == nil {
+		return nil, false
+	}
+	if h.BootID != "" && h.BootID != procgroup.BootID() {
+		return h, false
+	}
+	err = syscall.Kill(h.PID, 0)
+	return h, err == nil || errors.Is(err, syscall.EPERM)
+}

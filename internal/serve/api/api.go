@@ -150,7 +150,9 @@ type LogChunk struct {
 type Change struct {
 	Recipe string `json:"recipe,omitempty"` // Recipe.ID
 	Run    string `json:"run,omitempty"`    // run id
-	Status string `json:"status,omitempty"`
+	Task   string `json:"task,omitempty"`   // a task of the run, for task changes and log lines
+	Status string `json:"status,omitempty"` // the run's, or with Task the task's
+	Log    bool   `json:"log,omitempty"`    // Task's log grew
 }
 
 // Finance is the finance page: the day-by-day series of a dated CSV and
