@@ -98,8 +98,12 @@ func (c *Core) start(req request) (api.RunSummary, error) {
 	go func() {
 		defer c.wg.Done()
 		defer cancel()
+		runID := id
+		if req.resume != "" {
+			runID = ""
+		}
 		opt := engine.Options{
-			Recipe: s.path, Sets: req.sets, Resume: req.resume, Rerun: req.rerun, RerunDownstream: req.downstream, RunID: req.runID,
+			Recipe: s.path, Sets: req.sets, Resume: req.resume, Rerun: req.rerun, RerunDownstream: req.downstream, RunID: runID,
 			StateDir: c.cfg.StateDir, Environ: c.cfg.Environ, Registry: c.cfg.Registry, Now: c.cfg.Now, Masker: c.masker,
 			Kill: c.cfg.Kill, Reporter: &runReporter{c: c, a: a},
 		}

@@ -1,0 +1,155 @@
+package serve
+
+import (
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/novelfactory/runner/engine/state"
+	"github.com/novelfactory/runner/internal/serve/api"
+)
+
+func TestATickFiresADueRunExactlyOnce(t *testing.T) {
+	f := newFixture(t, OverlapSkip, map[string]string{"s.yaml": counting("scheduled")})
+	f.core.Step() // the entry is new: it fires from now on
+	f.clock.Set(t0.Add(29 * time.Minute))
+	f.core.Step()
+	if n := len(f.runs()); n != 0 {
+		t.Fatalf("%d runs before the first fire, want 0", n)
+	}
+	f.clock.Set(t0.Add(30 * time.Minute)) // 11:00
+	f.core.Step()
+	f.idle()
+	f.core.Step()
+	f.clock.Set(t0.Add(31 * time.Minute))
+	f.core.Step()
+	f.idle()
+	runs := f.runs()
+	if len(runs) != 1 || runs[0].Status != string(state.Succeeded) || runs[0].Trigger != "schedule" {
+		t.Fatalf("runs after one fire: %+v", runs)
+	}
+	if n := f.count("first"); n != 1 {
+		t.Errorf("first ran %d times, want 1", n)
+	}
+}
+
+func TestARestartNeitherRepeatsNorLosesAFire(t *testing.T) {
+	f := newFixture(t, OverlapSkip, map[string]string{"s.yaml": counting("scheduled")})
+	f.core.Step()
+	f.clock.Set(t0.Add(30 * time.Minute))
+	f.core.Step()
+	f.idle()
+
+	f.restart() // at the same time: 11:00 was recorded as fired
+	f.core.Step()
+	f.idle()
+	if n := f.count("first"); n != 1 {
+		t.Fatalf("after a restart at the same time, first ran %d times, want 1", n)
+	}
+
+	// Down from 11:00 to 13:10: the missed 12:00 and 13:00 give one run
+	// (catch-up latest).
+	f.core.shutdown()
+	f.clock.Set(t0.Add(2*time.Hour + 40*time.Minute))
+	f.restart()
+	f.core.Step()
+	f.idle()
+	if n := f.count("first"); n != 2 {
+		t.Errorf("after a restart past two fires, first ran %d times, want 2", n)
+	}
+}
+
+func TestAClockSteppingBackDoesNotFireAgain(t *testing.T) {
+	f := newFixture(t, OverlapSkip, map[string]string{"s.yaml": counting("scheduled")})
+	f.core.Step()
+	f.clock.Set(t0.Add(30 * time.Minute))
+	f.core.Step()
+	f.idle()
+	f.clock.Set(t0) // back to 10:30
+	f.core.Step()
+	f.clock.Set(t0.Add(30 * time.Minute))
+	f.core.Step()
+	f.idle()
+	if n := f.count("first"); n != 1 {
+		t.Errorf("first ran %d times, want 1", n)
+	}
+}
+
+// fireWhileBlocked fires a blocking recipe at 11:00, then again at 12:00
+// while the first run still blocks.
+func fireWhileBlocked(t *testing.T, overlap string) *fixture {
+	f := newFixture(t, overlap, map[string]string{"s.yaml": counting("scheduled-blocking")})
+	f.core.Step()
+	f.clock.Set(t0.Add(30 * time.Minute))
+	f.core.Step()
+	if runs := f.runs(); len(runs) != 1 || runs[0].Status != string(state.Running) {
+		t.Fatalf("after the first fire: %s", statuses(runs))
+	}
+	f.clock.Set(t0.Add(90 * time.Minute))
+	f.core.Step()
+	return f
+}
+
+func TestOverlapSkipDropsAFireWhileARunIsInProgress(t *testing.T) {
+	f := fireWhileBlocked(t, OverlapSkip)
+	f.release()
+	f.idle()
+	f.core.Step()
+	f.idle()
+	if runs := f.runs(); len(runs) != 1 || runs[0].Status != string(state.Succeeded) {
+		t.Errorf("runs: %s, want one succeeded (the second fire skipped)", statuses(runs))
+	}
+	if n := f.count("second"); n != 1 {
+		t.Errorf("second ran %d times, want 1", n)
+	}
+}
+
+func TestOverlapQueueStartsTheFireWhenTheRunEnds(t *testing.T) {
+	f := fireWhileBlocked(t, OverlapQueue)
+	runs := f.runs()
+	if len(runs) != 2 || runs[0].Status != api.StatusQueued || runs[1].Status != string(state.Running) {
+		t.Fatalf("while the first run blocks: %s, want queued,running", statuses(runs))
+	}
+	f.clock.Set(t0.Add(150 * time.Minute)) // 13:00 fires while one waits: dropped
+	f.core.Step()
+	f.release()
+	f.idle()
+	f.core.Step() // the lock is free: the queued fire starts
+	f.idle()
+	runs = f.runs()
+	if len(runs) != 2 || statuses(runs) != "succeeded,succeeded" {
+		t.Errorf("runs: %s, want two succeeded", statuses(runs))
+	}
+	if n := f.count("second"); n != 2 {
+		t.Errorf("second ran %d times, want 2", n)
+	}
+}
+
+func TestOverlapCancelPreviousCancelsTheServersRun(t *testing.T) {
+	f := fireWhileBlocked(t, OverlapCancelPrevious)
+	f.idle() // the first run, cancelled
+	f.release()
+	f.core.Step()
+	f.idle()
+	runs := f.runs()
+	if statuses(runs) != "succeeded,cancelled" {
+		t.Errorf("runs: %s, want succeeded,cancelled", statuses(runs))
+	}
+}
+
+func TestSkipSkipsWhileAShellsRunHoldsTheLock(t *testing.T) {
+	f := newFixture(t, OverlapSkip, map[string]string{"s.yaml": counting("scheduled")})
+	lock, err := state.LockRecipe(filepath.Join(f.dir, "s.yaml"), "20260301T100000Z-abcdef", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.core.Step()
+	f.clock.Set(t0.Add(30 * time.Minute))
+	f.core.Step()
+	lock.Unlock()
+	f.core.Step()
+	f.idle()
+	if runs := f.runs(); len(runs) != 0 || f.count("first") != 0 {
+		t.Errorf("runs: %s, first ran %d times: the fire must be skipped", statuses(runs), f.count("first"))
+	}
+}
