@@ -127,7 +127,7 @@ func (f *fixture) restart() {
 	f.t.Cleanup(core.shutdown)
 }
 
-func writeFile(t *testing.T, path, text string) {
+func writeFile(t testing.TB, path, text string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
