@@ -1,0 +1,135 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/novelfactory/runner/engine"
+	"github.com/novelfactory/runner/engine/tasktype"
+	"github.com/novelfactory/runner/internal/serve"
+	"github.com/novelfactory/runner/internal/serve/api"
+)
+
+// serveCommand is `runner serve [DIR...]`: the schedules, the dashboard,
+// the API and /metrics of the recipes in DIR (the current folder when
+// none).
+func serveCommand(p process) *cli.Command {
+	return &cli.Command{
+		Name:      "serve",
+		Usage:     "keep the recipes' schedules and serve the dashboard, the API and /metrics",
+		ArgsUsage: "[DIR...]",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "listen", Value: "127.0.0.1:8080", Usage: "listen on `ADDR` (host:port)"},
+			&cli.StringFlag{Name: "state-dir", Usage: "keep every recipe's run state in `DIR` (default: .runner beside each recipe)"},
+			&cli.StringFlag{Name: "finance-csv", Value: "metrics/finance.csv", Usage: "the dated `CSV` of the finance page, relative to the current folder"},
+			&cli.StringFlag{Name: "backups", Usage: "the s3:// or file:// `TARGET` whose backup sets the backups page lists"},
+			&cli.DurationFlag{Name: "grace", Value: serve.DefaultGrace, Usage: "on SIGTERM, let running tasks go on for `DURATION` before cancelling them"},
+		},
+		Action: action(func(c *cli.Context) error {
+			dirs := c.Args().Slice()
+			if len(dirs) == 0 {
+				dirs = []string{"."}
+			}
+			grace := c.Duration("grace")
+			if grace == 0 {
+				grace = -1 // serve.Config: 0 is the default, negative none
+			}
+			logger := slog.New(slog.NewTextHandler(p.masker.Writer(p.stderr), nil))
+			core, err := serve.New(serve.Config{
+				Dirs: dirs, StateDir: c.String("state-dir"), Registry: tasktype.Builtin(), Environ: p.environ,
+				Masker: p.masker, Now: p.now, Grace: grace, Kill: p.sig.kill,
+				FinanceCSV: c.String("finance-csv"), BackupTarget: c.String("backups"), Logger: logger,
+				// TODO(cron): Schedules: engine/schedule's reader once it is on main.
+			})
+			if err != nil {
+				return &engine.UsageError{Err: err}
+			}
+			handler, err := minimalHandler(core, c.String("listen"))
+			if err != nil {
+				return &engine.UsageError{Err: err}
+			}
+			ln, err := net.Listen("tcp", c.String("listen"))
+			if err != nil {
+				return &engine.UsageError{Err: fmt.Errorf("--listen: %w", err)}
+			}
+			// From here on, an interrupt winds the server down (see
+			// interrupts): the first one ends ctx.
+			p.sig.busy.Start()
+			defer p.sig.busy.Stop()
+			srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+			logger.Info("runner serve: listening", "addr", ln.Addr().String(), "recipes", dirs)
+			served := make(chan error, 1)
+			go func() { served <- srv.Serve(ln) }()
+			coreDone := make(chan error, 1)
+			go func() { coreDone <- core.Serve(c.Context) }()
+			select {
+			case err := <-served:
+				return fmt.Errorf("serve http: %w", err)
+			case err = <-coreDone:
+			}
+			// The runs are saved: stop answering.
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			srv.Shutdown(ctx)
+			logger.Info("runner serve: stopped")
+			return err
+		}),
+	}
+}
+
+// minimalHandler serves /metrics and the part of the API the end-to-end
+// tests need.
+// TODO(web): replace with web.New(core, web.Config{…}) once it is on main.
+func minimalHandler(core *serve.Core, listen string) (http.Handler, error) {
+	host, _, err := net.SplitHostPort(listen)
+	if err != nil {
+		return nil, fmt.Errorf("--listen %s: %w", listen, err)
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return nil, fmt.Errorf("--listen %s: only a loopback address until authentication is configured", listen)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", core.Metrics())
+	answer := func(w http.ResponseWriter, v any, err error) {
+		w.Header().Set("Content-Type", "application/json")
+		if err != nil {
+			e := api.AsError(err)
+			w.WriteHeader(e.Status)
+			v = e
+		}
+		json.NewEncoder(w).Encode(v)
+	}
+	mux.HandleFunc("GET /api/v1/recipes", func(w http.ResponseWriter, r *http.Request) {
+		v, err := core.Recipes(r.Context())
+		answer(w, v, err)
+	})
+	mux.HandleFunc("POST /api/v1/recipes/{id}/run", func(w http.ResponseWriter, r *http.Request) {
+		var body struct {
+			Set []string `json:"set"`
+		}
+		if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&body); err != nil && !errors.Is(err, io.EOF) {
+			answer(w, nil, api.Errorf(api.CodeBadRequest, "%v", err))
+			return
+		}
+		v, err := core.Start(r.Context(), r.PathValue("id"), body.Set)
+		answer(w, v, err)
+	})
+	mux.HandleFunc("GET /api/v1/runs/{id}", func(w http.ResponseWriter, r *http.Request) {
+		v, err := core.Run(r.Context(), r.PathValue("id"))
+		answer(w, v, err)
+	})
+	mux.HandleFunc("POST /api/v1/runs/{id}/resume", func(w http.ResponseWriter, r *http.Request) {
+		v, err := core.Resume(r.Context(), r.PathValue("id"))
+		answer(w, v, err)
+	})
+	return mux, nil
+}
