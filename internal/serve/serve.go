@@ -11,6 +11,8 @@ import (
 
 	"github.com/novelfactory/runner/engine/secret"
 	"github.com/novelfactory/runner/engine/tasktype"
+	"github.com/novelfactory/runner/internal/backups"
+	"github.com/novelfactory/runner/internal/finance"
 	"github.com/novelfactory/runner/internal/serve/api"
 )
 
@@ -54,10 +56,14 @@ type Config struct {
 	OpenLedger func(stateDir string) (Ledger, error)
 	// FinanceCSV is the dated CSV of the finance page; empty: none.
 	FinanceCSV string
+	// Finance says how to read and word it (as the report task's params).
+	Finance finance.Options
 	// BackupTarget is the s3:// or file:// target of the backups page;
 	// empty: none.
 	BackupTarget string
-	Logger       *slog.Logger // slog.Default() when nil
+	// Backups say how to reach it; Environ is the server's when empty.
+	Backups backups.Options
+	Logger  *slog.Logger // slog.Default() when nil
 }
 
 // Core is the server's core: it implements api.Backend.
@@ -81,6 +87,11 @@ type Core struct {
 	active   map[string]*activeRun // by run id
 	stopping bool
 	wg       sync.WaitGroup // the runs' goroutines
+
+	financeMu    sync.Mutex
+	financeDoc   *api.Finance // of the CSV as it was at financeMtime and financeSize
+	financeMtime time.Time
+	financeSize  int64
 }
 
 var _ api.Backend = (*Core)(nil)
@@ -108,6 +119,9 @@ func New(cfg Config) (*Core, error) {
 	}
 	if cfg.OpenLedger == nil {
 		cfg.OpenLedger = openFileLedger
+	}
+	if cfg.Backups.Environ == nil {
+		cfg.Backups.Environ = cfg.Environ
 	}
 	if len(cfg.Dirs) == 0 {
 		return nil, errors.New("serve: no folder of recipes to serve")

@@ -12,6 +12,8 @@ import (
 
 	"github.com/novelfactory/runner/engine/eval"
 	"github.com/novelfactory/runner/engine/state"
+	"github.com/novelfactory/runner/internal/backups"
+	"github.com/novelfactory/runner/internal/finance"
 	"github.com/novelfactory/runner/internal/regfile"
 	"github.com/novelfactory/runner/internal/serve/api"
 )
@@ -327,20 +329,57 @@ func (c *Core) Log(_ context.Context, runID, taskID string, offset int64) (api.L
 	return api.LogChunk{Offset: offset, End: end, Text: c.masker.String(string(buf)), Done: complete}, nil
 }
 
-// Finance implements api.Backend.
-// TODO(notify): internal/finance.Summarize once it is on main.
-func (c *Core) Finance(context.Context) (api.Finance, error) {
+// Finance implements api.Backend: the CSV summed up by the report task's
+// code (internal/finance), read again only when the file changed.
+func (c *Core) Finance(ctx context.Context) (api.Finance, error) {
 	if c.cfg.FinanceCSV == "" {
 		return api.Finance{}, api.Errorf(api.CodeNotConfigured, "no finance CSV is configured (runner serve --finance-csv FILE)")
 	}
-	return api.Finance{}, api.Errorf(api.CodeNotConfigured, "the finance page is not built yet")
+	info, err := os.Stat(c.cfg.FinanceCSV)
+	if errors.Is(err, os.ErrNotExist) {
+		return api.Finance{}, api.Errorf(api.CodeNotConfigured, "the finance CSV %s does not exist (yet): run the finance recipe, or give --finance-csv", c.cfg.FinanceCSV)
+	}
+	if err != nil {
+		return api.Finance{}, fmt.Errorf("finance: %w", err)
+	}
+	c.financeMu.Lock()
+	defer c.financeMu.Unlock()
+	if c.financeDoc != nil && info.ModTime().Equal(c.financeMtime) && info.Size() == c.financeSize {
+		return *c.financeDoc, nil
+	}
+	sum, err := finance.Summarize(ctx, c.cfg.FinanceCSV, c.cfg.Finance)
+	if err != nil {
+		return api.Finance{}, fmt.Errorf("finance: %w", err)
+	}
+	doc := api.Finance{Source: sum.Source, Latest: sum.Latest, Dates: sum.Dates, Unit: sum.Unit, Series: []api.Series{}, Cards: []api.Card{}}
+	for _, s := range sum.Series {
+		doc.Series = append(doc.Series, api.Series{Name: s.Name, Values: s.Values, Exact: s.Exact})
+	}
+	for _, card := range sum.Cards {
+		ac := api.Card{Name: card.Name}
+		for _, t := range card.Totals {
+			ac.Totals = append(ac.Totals, api.Total{Label: t.Label, Value: t.Value, Neg: t.Neg})
+		}
+		doc.Cards = append(doc.Cards, ac)
+	}
+	c.financeDoc, c.financeMtime, c.financeSize = &doc, info.ModTime(), info.Size()
+	return doc, nil
 }
 
-// Backups implements api.Backend.
-// TODO(notify): internal/backups.List once it is on main.
-func (c *Core) Backups(context.Context) (api.Backups, error) {
+// Backups implements api.Backend: the sets under the configured target
+// (internal/backups), listed on each call.
+func (c *Core) Backups(ctx context.Context) (api.Backups, error) {
 	if c.cfg.BackupTarget == "" {
 		return api.Backups{}, api.Errorf(api.CodeNotConfigured, "no backup target is configured (runner serve --backups TARGET)")
 	}
-	return api.Backups{}, api.Errorf(api.CodeNotConfigured, "the backups page is not built yet")
+	sets, err := backups.List(ctx, c.cfg.BackupTarget, c.cfg.Backups)
+	if err != nil {
+		return api.Backups{}, fmt.Errorf("list backups: %s", c.masker.String(err.Error()))
+	}
+	doc := api.Backups{Target: c.masker.String(c.cfg.BackupTarget), Sets: []api.BackupSet{}}
+	for _, s := range sets {
+		doc.Sets = append(doc.Sets, api.BackupSet{Name: s.Name, Date: s.Date, Objects: s.Objects, Size: s.Size, Complete: s.Complete,
+			Problem: c.masker.String(s.Problem), RestoreCommand: c.masker.String(s.RestoreCommand)})
+	}
+	return doc, nil
 }

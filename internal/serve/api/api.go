@@ -7,8 +7,10 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"regexp"
 	"time"
@@ -169,7 +171,23 @@ type Finance struct {
 // Series is one column of the finance CSV.
 type Series struct {
 	Name   string    `json:"name"`
-	Values []float64 `json:"values"` // one per date
+	Values []float64 `json:"values"`          // one per date; NaN (null in JSON) where a row has none
+	Exact  []string  `json:"exact,omitempty"` // the values as written, for showing; "" where none
+}
+
+// MarshalJSON writes a missing value (NaN) as null: JSON has no NaN.
+func (s Series) MarshalJSON() ([]byte, error) {
+	values := make([]*float64, len(s.Values))
+	for i := range s.Values {
+		if !math.IsNaN(s.Values[i]) {
+			values[i] = &s.Values[i]
+		}
+	}
+	return json.Marshal(struct {
+		Name   string     `json:"name"`
+		Values []*float64 `json:"values"`
+		Exact  []string   `json:"exact,omitempty"`
+	}{s.Name, values, s.Exact})
 }
 
 // Card is the totals of one series.
