@@ -48,7 +48,6 @@ func serveCommand(p process) *cli.Command {
 				Dirs: dirs, StateDir: c.String("state-dir"), Registry: tasktype.Builtin(), Environ: p.environ,
 				Masker: p.masker, Now: p.now, Grace: grace, Kill: p.sig.kill,
 				FinanceCSV: c.String("finance-csv"), BackupTarget: c.String("backups"), Logger: logger,
-				// TODO(cron): Schedules: engine/schedule's reader once it is on main.
 			})
 			if err != nil {
 				return &engine.UsageError{Err: err}

@@ -1,7 +1,6 @@
 package serve
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -11,10 +10,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/novelfactory/runner/engine/atomicfile"
 	"github.com/novelfactory/runner/engine/recipe"
+	"github.com/novelfactory/runner/engine/schedule"
 	"github.com/novelfactory/runner/engine/state"
-	"github.com/novelfactory/runner/internal/regfile"
 	"github.com/novelfactory/runner/internal/serve/api"
 )
 
@@ -90,48 +88,71 @@ func (e Entry) sets() []string {
 	return out
 }
 
-// fileLedger is a Ledger in a JSON file of the state folder.
-// TODO(cron): replace with engine/schedule's Ledger once it is on main.
-type fileLedger struct {
-	mu   sync.Mutex
-	path string
-	last map[string]time.Time
-}
-
-func openFileLedger(stateDir string) (Ledger, error) {
-	l := &fileLedger{path: filepath.Join(stateDir, "schedule.json"), last: map[string]time.Time{}}
-	data, err := regfile.ReadFile(l.path)
-	if errors.Is(err, os.ErrNotExist) {
-		return l, nil
-	}
+// openLedger opens engine/schedule's ledger in a state folder.
+func openLedger(stateDir string) (Ledger, error) {
+	l, err := schedule.LoadLedger(filepath.Join(stateDir, schedule.LedgerFile))
 	if err != nil {
-		return nil, fmt.Errorf("read schedule ledger: %w", err)
+		return nil, err
 	}
-	if err := json.Unmarshal(data, &l.last); err != nil {
-		return nil, fmt.Errorf("read schedule ledger %s: %w", l.path, err)
-	}
-	return l, nil
+	return ledger{l}, nil
 }
 
-func (l *fileLedger) Last(key string) (time.Time, bool) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	t, ok := l.last[key]
-	return t, ok
+// ledger adapts schedule.Ledger to Ledger.
+type ledger struct{ l *schedule.Ledger }
+
+func (l ledger) Last(key string) (time.Time, bool) {
+	t := l.l.Get(key)
+	return t, !t.IsZero()
 }
 
-func (l *fileLedger) Record(key string, t time.Time) error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.last[key] = t
-	data, err := json.MarshalIndent(l.last, "", "  ")
-	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(filepath.Dir(l.path), 0o755); err != nil {
+func (l ledger) Record(key string, t time.Time) error {
+	if err := os.MkdirAll(filepath.Dir(l.l.Path()), 0o755); err != nil {
 		return fmt.Errorf("record schedule fire: %w", err)
 	}
-	return atomicfile.WriteFile(l.path, data, 0o644)
+	return l.l.Set(key, t)
+}
+
+// RecipeSchedules reads the schedule: key of recipes (engine/schedule
+// decides what is due).
+type RecipeSchedules struct{}
+
+// Schedule implements ScheduleReader.
+func (RecipeSchedules) Schedule(r *recipe.Recipe) (*Schedule, error) {
+	if r.Schedule == nil {
+		return nil, nil
+	}
+	policy := schedule.PolicyOf(r.Schedule)
+	out := &Schedule{Overlap: r.Schedule.Overlap, Catchup: r.Schedule.Catchup}
+	for _, e := range r.Schedule.Entries {
+		zone := e.Zone
+		if zone == "" {
+			zone = e.Location.String()
+		}
+		vars := make(map[string]string, len(e.Vars))
+		for k, v := range e.Vars {
+			vars[k] = fmt.Sprint(v)
+		}
+		out.Entries = append(out.Entries, Entry{Cron: e.Spec, Timezone: zone, Vars: vars,
+			Words: e.Expr.Describe(), Interval: e.Expr.Interval(), Clock: entryClock{e, policy}})
+	}
+	return out, nil
+}
+
+// entryClock answers for one recipe.ScheduleEntry through engine/schedule.
+type entryClock struct {
+	e *recipe.ScheduleEntry
+	p schedule.Policy
+}
+
+func (c entryClock) Due(last, now time.Time) ([]time.Time, time.Time) {
+	return schedule.Due(c.e, c.p, last, now)
+}
+
+func (c entryClock) Next(t time.Time) time.Time {
+	if next := schedule.NextTimes(c.e, t, 1); len(next) > 0 {
+		return next[0]
+	}
+	return time.Time{}
 }
 
 // fire is a schedule fire waiting to start.

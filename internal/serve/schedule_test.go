@@ -1,7 +1,9 @@
 package serve
 
 import (
+	"context"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -151,5 +153,40 @@ func TestSkipSkipsWhileAShellsRunHoldsTheLock(t *testing.T) {
 	f.idle()
 	if runs := f.runs(); len(runs) != 0 || f.count("first") != 0 {
 		t.Errorf("runs: %s, first ran %d times: the fire must be skipped", statuses(runs), f.count("first"))
+	}
+}
+
+func TestARecipesScheduleKeyFiresThroughEngineSchedule(t *testing.T) {
+	f := newFixture(t, "", map[string]string{"s.yaml": strings.Replace(counting("hourly"), "tasks:", "schedule: {cron: \"0 * * * *\", timezone: UTC}\ntasks:", 1)})
+	f.cfg.Schedules = nil // the recipe's own schedule: key
+	f.restart()
+	r, err := f.core.Recipe(context.Background(), "s")
+	if err != nil || len(r.Errors) > 0 || len(r.Schedules) != 1 || r.NextRun == nil || !r.NextRun.Equal(t0.Add(30*time.Minute)) {
+		t.Fatalf("recipe: %+v, %v", r, err)
+	}
+	f.core.Step()
+	f.clock.Set(t0.Add(30 * time.Minute))
+	f.core.Step()
+	f.idle()
+	f.core.Step()
+	if n := f.count("first"); n != 1 {
+		t.Errorf("first ran %d times, want 1", n)
+	}
+	if r, _ := f.core.Recipe(context.Background(), "s"); r.Schedules[0].Words == "" || r.Overlap == "" {
+		t.Errorf("schedule shown as %+v, overlap %q", r.Schedules, r.Overlap)
+	}
+}
+
+func TestAScheduledRecipeWithoutARecentSuccessIsOverdue(t *testing.T) {
+	f := newFixture(t, OverlapSkip, map[string]string{"s.yaml": counting("scheduled")})
+	writeHistory(t, filepath.Join(f.dir, "s.yaml"), 3) // the last ends at about 09:30
+	f.restart()
+	if r, _ := f.core.Recipe(context.Background(), "s"); r.Overdue != nil {
+		t.Errorf("an hourly recipe that succeeded an hour ago is overdue: %+v", r.Overdue)
+	}
+	f.clock.Set(t0.Add(2 * time.Hour)) // 12:30: 3 h since, more than 1 h + 1 h of slack
+	r, _ := f.core.Recipe(context.Background(), "s")
+	if r.Overdue == nil || r.Overdue.LastSuccess == nil || !strings.Contains(r.Overdue.Message, "expected every") {
+		t.Errorf("3 hours after the last success: overdue %+v", r.Overdue)
 	}
 }

@@ -49,10 +49,11 @@ type Config struct {
 	// Kill, when closed, kills the running tasks' processes at once (a
 	// second SIGTERM).
 	Kill <-chan struct{}
-	// Schedules reads a loaded recipe's schedule; nil: no recipe has one.
+	// Schedules reads a loaded recipe's schedule; RecipeSchedules (the
+	// recipe's schedule: key) when nil.
 	Schedules ScheduleReader
 	// OpenLedger opens the persisted last-fire times kept in a state
-	// folder; a JSON file there when nil.
+	// folder; engine/schedule's ledger there when nil.
 	OpenLedger func(stateDir string) (Ledger, error)
 	// FinanceCSV is the dated CSV of the finance page; empty: none.
 	FinanceCSV string
@@ -118,7 +119,10 @@ func New(cfg Config) (*Core, error) {
 		cfg.Logger = slog.Default()
 	}
 	if cfg.OpenLedger == nil {
-		cfg.OpenLedger = openFileLedger
+		cfg.OpenLedger = openLedger
+	}
+	if cfg.Schedules == nil {
+		cfg.Schedules = RecipeSchedules{}
 	}
 	if cfg.Backups.Environ == nil {
 		cfg.Backups.Environ = cfg.Environ
