@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -73,7 +74,7 @@ func Register(r *tasktype.Registry) {
 			"with text, title, status, recipe, run_id and task, or `payload` as written). Network errors, timeouts, " +
 			"429 and 5xx answers are tried again, `attempts` times in all, waiting `delay`, then twice as long each " +
 			"time up to `max_delay` (a 429's Retry-After is honoured up to `max_delay`); any other 4xx fails at once " +
-			"with the status and the start of the answer. The URL is a secret: it is masked as *** everywhere — " +
+			"with the status and the start of the answer, and so does a redirect, which is not followed. The URL is a secret: it is masked as *** everywhere — " +
 			"plan, logs, errors, state — and never an output. Meant for a recipe's last task: " +
 			"`if: failure()` sends it when something before it failed.",
 		Outputs: []tasktype.Output{
@@ -105,7 +106,7 @@ func Register(r *tasktype.Registry) {
 			return tasktype.Plan{Summary: fmt.Sprintf("would POST a %s message to %s", p.Format, shown)}, nil
 		},
 		Run: func(ctx context.Context, env *tasktype.Env, p *Params) (tasktype.Outputs, error) {
-			return sender{client: http.DefaultClient, sleep: sleep}.send(ctx, env, p)
+			return sender{client: client, sleep: sleep}.send(ctx, env, p)
 		},
 	})
 }
@@ -168,7 +169,9 @@ func SecretParts(raw string) []string {
 	add(u.Path)
 	add(u.RawQuery)
 	if pw, ok := u.User.Password(); ok {
-		parts = append(parts, pw)
+		// user:password too: Go sends it in base64 as Basic
+		// authorization, which a hook may echo.
+		parts = append(parts, pw, u.User.Username()+":"+pw)
 	}
 	for _, seg := range strings.Split(u.Path, "/") {
 		if len(seg) >= 16 || len(seg) >= 8 && strings.ContainsFunc(seg, unicode.IsDigit) {
@@ -184,6 +187,13 @@ func SecretParts(raw string) []string {
 	}
 	return parts
 }
+
+// client posts without following redirects. Go's client follows a 307
+// or 308 with the message to wherever the hook points, sending the hook's
+// URL, token and all, as Referer; and a 301, 302 or 303 with a GET that
+// carries no message, whose 200 would be taken for a delivery. A webhook
+// that redirects fails instead.
+var client = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 
 // sender posts messages; tests give it a client of their own and a sleep
 // that does not wait.
@@ -213,7 +223,7 @@ func (s sender) send(ctx context.Context, env *tasktype.Env, p *Params) (tasktyp
 	}
 	wait := p.Delay
 	for attempt := 1; ; attempt++ {
-		status, retryAfter, err := s.post(ctx, p, body, shown)
+		status, retryAfter, err := s.post(ctx, env.Secrets, p, body, shown)
 		if err == nil {
 			fmt.Fprintf(env.Log, "POST %s message to %s: %d %s (attempt %d)\n", p.Format, shown, status, http.StatusText(status), attempt)
 			return tasktype.Outputs{"status": status, "attempts": attempt}, nil
@@ -238,7 +248,11 @@ func (s sender) send(ctx context.Context, env *tasktype.Env, p *Params) (tasktyp
 		if err := s.sleep(ctx, d); err != nil {
 			return nil, fmt.Errorf("notify: waiting to try again: %w", err)
 		}
-		wait *= 2
+		if wait > p.MaxDelay/2 {
+			wait = p.MaxDelay // doubled without bound, it would overflow into waits of no time
+		} else {
+			wait *= 2
+		}
 	}
 }
 
@@ -259,8 +273,9 @@ func retriable(err error) bool {
 }
 
 // post makes one attempt. It returns the status of an accepted answer, or
-// an error (a *sendError) and how long the server asked to wait.
-func (s sender) post(ctx context.Context, p *Params, body []byte, shown string) (int, time.Duration, error) {
+// an error (a *sendError) and how long the server asked to wait. m masks
+// what the answer quotes of the URL.
+func (s sender) post(ctx context.Context, m *secret.Masker, p *Params, body []byte, shown string) (int, time.Duration, error) {
 	ctx, cancel := context.WithTimeout(ctx, p.Timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.URL, bytes.NewReader(body))
@@ -284,13 +299,15 @@ func (s sender) post(ctx context.Context, p *Params, body []byte, shown string) 
 		return 0, 0, &sendError{msg: msg, err: cause, transient: true}
 	}
 	defer resp.Body.Close()
-	head, _ := io.ReadAll(io.LimitReader(resp.Body, bodyShown))
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20)) // lets the connection be reused
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, bodyRead)) // lets the connection be reused
 		return resp.StatusCode, 0, nil
 	}
 	msg := fmt.Sprintf("notify: POST to %s: the server answered %s", shown, resp.Status)
-	if text := strings.TrimSpace(strings.ToValidUTF8(string(head), "�")); text != "" {
+	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
+		msg += " (runner does not follow a webhook's redirects: give the address it points to as url)"
+	}
+	if text := answerStart(m, resp.Body); text != "" {
 		msg += ": " + strconv.Quote(text)
 	}
 	transient := resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500
@@ -301,13 +318,33 @@ func (s sender) post(ctx context.Context, p *Params, body []byte, shown string) 
 	return 0, after, &sendError{msg: msg, transient: transient}
 }
 
-// retryAfter reads a Retry-After header: seconds, or an HTTP date.
+// bodyRead is how much of an answer is read: an error's is masked whole
+// before its start is quoted, so that the cut leaves no piece of a secret
+// the answer echoes.
+const bodyRead = 1 << 20
+
+// answerStart returns the first bodyShown bytes of an error answer, with
+// every secret m knows masked before the cut.
+func answerStart(m *secret.Masker, body io.Reader) string {
+	data, _ := io.ReadAll(io.LimitReader(body, bodyRead))
+	text := strings.TrimSpace(m.String(strings.ToValidUTF8(string(data), "�")))
+	if len(text) > bodyShown {
+		text = strings.ToValidUTF8(text[:bodyShown], "")
+	}
+	return text
+}
+
+// retryAfter reads a Retry-After header: seconds, or an HTTP date. Seconds
+// beyond what a time.Duration holds are the longest wait.
 func retryAfter(h string, now time.Time) time.Duration {
 	h = strings.TrimSpace(h)
 	if h == "" {
 		return 0
 	}
-	if n, err := strconv.ParseFloat(h, 64); err == nil && n > 0 {
+	if n, err := strconv.ParseFloat(h, 64); (err == nil || errors.Is(err, strconv.ErrRange)) && n > 0 {
+		if n >= float64(math.MaxInt64)/float64(time.Second) {
+			return math.MaxInt64
+		}
 		return time.Duration(n * float64(time.Second))
 	}
 	if t, err := http.ParseTime(h); err == nil && t.After(now) {

@@ -2,8 +2,10 @@ package notify
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -112,7 +114,7 @@ func send(t *testing.T, with map[string]any) sent {
 	log := &testtools.SyncBuffer{}
 	m := secret.New()
 	env := &tasktype.Env{RunID: "20260301T040000Z-abc123", Recipe: "weekly-backup", TaskID: "notify-failure", Log: log, Secrets: m}
-	out, err := sender{client: &http.Client{}, sleep: w.sleep}.send(context.Background(), env, p)
+	out, err := sender{client: client, sleep: w.sleep}.send(context.Background(), env, p)
 	return sent{out, log.String(), err, w.d, m}
 }
 
@@ -354,6 +356,112 @@ func TestRetryAfterReadsSecondsAndDates(t *testing.T) {
 	} {
 		if got := retryAfter(h, now); got != want {
 			t.Errorf("Retry-After %q: %v, want %v", h, got, want)
+		}
+	}
+}
+
+// TestARedirectIsNeitherFollowedNorTakenForSuccess: Go's client follows a
+// 307 with the message to the other host, and sends it the webhook's URL,
+// token and all, as Referer; it follows a 301 with a GET that carries no
+// message and reported 200 OK. A webhook that redirects fails at once,
+// and the other host hears nothing.
+func TestARedirectIsNeitherFollowedNorTakenForSuccess(t *testing.T) {
+	for _, code := range []int{301, 302, 303, 307, 308} {
+		var other []string
+		var mu sync.Mutex
+		elsewhere := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			other = append(other, r.Method+" Referer: "+r.Header.Get("Referer"))
+			mu.Unlock()
+		}))
+		t.Cleanup(elsewhere.Close)
+		h := newHook(t, func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, elsewhere.URL+"/elsewhere", code)
+		})
+		s := send(t, map[string]any{"url": h.url(), "text": "hi"})
+		mu.Lock()
+		if len(other) != 0 {
+			t.Errorf("%d: the other host got %q", code, other)
+		}
+		mu.Unlock()
+		if s.err == nil {
+			t.Errorf("%d: no error, outputs %v", code, s.out)
+			continue
+		}
+		if msg := s.err.Error(); !strings.Contains(msg, fmt.Sprintf("answered %d", code)) || !strings.Contains(msg, "redirect") {
+			t.Errorf("%d: error %q", code, msg)
+		}
+		if errclass.Of(s.err) == errclass.Transient || len(h.requests()) != 1 {
+			t.Errorf("%d: tried %d times", code, len(h.requests()))
+		}
+		noURL(t, "error", s.err.Error())
+	}
+}
+
+// TestAnAnswerEchoingTheURLShowsNoPartOfIt: the start of an error answer
+// was cut at 300 bytes before it was masked, so a hook that echoes the
+// request showed the first bytes of a token cut there; and one that echoes
+// the Authorization header showed the URL's user:password in base64.
+func TestAnAnswerEchoingTheURLShowsNoPartOfIt(t *testing.T) {
+	var u string
+	h := newHook(t, func(w http.ResponseWriter, r *http.Request) {
+		i := strings.Index(u, "hookTOKEN")
+		w.WriteHeader(400)
+		io.WriteString(w, strings.Repeat("x", bodyShown-i-7)+u+" from "+r.Header.Get("Authorization"))
+	})
+	u = strings.Replace(h.url(), "http://", "http://ops:pw4hook@", 1)
+	s := send(t, map[string]any{"url": u, "text": "hi"})
+	if s.err == nil {
+		t.Fatal("no error")
+	}
+	msg := s.err.Error()
+	noURL(t, "error", msg)
+	if strings.Contains(msg, "hookTOK") {
+		t.Errorf("error holds the start of the token: %q", msg)
+	}
+	h2 := newHook(t, func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(401)
+		io.WriteString(w, "who is "+r.Header.Get("Authorization"))
+	})
+	u = strings.Replace(h2.url(), "http://", "http://ops:pw4hook@", 1)
+	s = send(t, map[string]any{"url": u, "text": "hi"})
+	if s.err == nil {
+		t.Fatal("no error")
+	}
+	basic := base64.StdEncoding.EncodeToString([]byte("ops:pw4hook"))
+	if msg := s.err.Error(); strings.Contains(msg, basic) || strings.Contains(msg, "pw4hook") {
+		t.Errorf("error holds the credentials: %q", msg)
+	}
+}
+
+// TestWaitsNeverOverflow: the wait doubled without bound, and past the
+// 34th try it overflowed: negative waits ("trying again in
+// -1899017h50m34s") and none at all, hammering the hook.
+func TestWaitsNeverOverflow(t *testing.T) {
+	h := newHook(t, status(500, ""))
+	s := send(t, map[string]any{"url": h.url(), "text": "hi", "attempts": 70, "delay": "1s", "max_delay": "30s"})
+	if s.err == nil || len(s.wait) != 69 {
+		t.Fatalf("error %v, %d waits", s.err, len(s.wait))
+	}
+	for i, d := range s.wait {
+		if d <= 0 || d > 30*time.Second || i > 0 && d < s.wait[i-1] {
+			t.Fatalf("wait %d is %v (waits %v)", i+1, d, s.wait)
+		}
+	}
+	if strings.Contains(s.log, "in -") || strings.Contains(s.log, "in 0s") {
+		t.Error("the log tells of a wait of no time or less")
+	}
+}
+
+// TestAHugeRetryAfterWaitsMaxDelay: a Retry-After of 10^11 seconds
+// overflowed a time.Duration, was read as no wait at all, and the hook
+// asking for a long pause was tried again after delay.
+func TestAHugeRetryAfterWaitsMaxDelay(t *testing.T) {
+	for _, ra := range []string{"100000000000", "9223372036854775807", "1e400"} {
+		h := newHook(t, status(429, "", "Retry-After", ra), ok)
+		s := send(t, map[string]any{"url": h.url(), "text": "hi", "delay": "1s", "max_delay": "1m"})
+		if s.err != nil || len(s.wait) != 1 || s.wait[0] != time.Minute {
+			t.Errorf("Retry-After %s: waits %v (error %v), want [1m0s]", ra, s.wait, s.err)
 		}
 	}
 }
