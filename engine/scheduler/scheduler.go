@@ -539,7 +539,9 @@ func (x *execution) scopeOf(item any, index int) *eval.Scope {
 	return &s
 }
 
-// statusFuncs sets success() and failure() in scope for g's condition.
+// statusFuncs sets success() and failure() in scope for g's condition,
+// for_each and params (a message under always() may word its status with
+// failure()).
 // Both look at every task g needs, directly or through others, as GitHub
 // Actions' failure() does along a chain of jobs: a notification after an
 // upload hears of the dump that failed before it (the upload was skipped).
@@ -547,13 +549,8 @@ func (x *execution) scopeOf(item any, index int) *eval.Scope {
 // the tasks that would run count as succeeded (a type's Plan checks what
 // would make it fail; those that would fail are failed already).
 func (x *execution) statusFuncs(scope *eval.Scope, g *group) {
-	t := g.task
-	if t.If == nil || !t.If.UsesFailure && !t.If.UsesSuccess {
-		return
-	}
-	ancestors := x.ancestors(g)
 	scope.Failure = func() bool {
-		for _, a := range ancestors {
+		for _, a := range x.ancestors(g) {
 			if a.st.Status == state.Failed && !a.task.ContinueOnError {
 				return true
 			}
@@ -561,7 +558,7 @@ func (x *execution) statusFuncs(scope *eval.Scope, g *group) {
 		return false
 	}
 	scope.Success = func() bool {
-		for _, a := range ancestors {
+		for _, a := range x.ancestors(g) {
 			ok := a.st.Status == state.Succeeded || a.st.Status == state.Failed && a.task.ContinueOnError
 			if !ok {
 				return false
@@ -603,8 +600,8 @@ type prepared struct {
 func (x *execution) prepare(ctx context.Context, u *unit) (prepared, bool) {
 	t := u.g.task
 	scope := x.scopeOf(u.item, u.index)
+	x.statusFuncs(scope, u.g)
 	if t.If != nil && t.If.UsesItem {
-		x.statusFuncs(scope, u.g)
 		ok, err := x.condition(t.If, scope, &u.ifNote)
 		if err != nil {
 			x.finishUnit(ctx, u, nil, state.Failed, fmt.Errorf("if: %w", err), "")

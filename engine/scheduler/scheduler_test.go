@@ -654,3 +654,46 @@ tasks:
 		}
 	}
 }
+
+// TestFailureAndSuccessInParamsSeeTheChain: a notification under
+// always() that words its status with ${{ failure() ? … }} was told
+// "ok" after a failure: outside `if`, success() and failure() were the
+// scope's constants, true and false. They see the task's needs, as in
+// its condition, in params and in for_each, in apply and in plan.
+func TestFailureAndSuccessInParamsSeeTheChain(t *testing.T) {
+	for _, dump := range []string{"fail", "ok"} {
+		h := newHarness()
+		r := h.load(t, fmt.Sprintf(`version: 1
+tasks:
+  dump: {uses: %s}
+  upload: {uses: ok, needs: [dump]}
+  tell:
+    uses: ok
+    needs: [upload]
+    if: always()
+    with: {value: '${{ failure() ? "failed" : "ok" }} ${{ success() }}'}
+  each:
+    uses: ok
+    needs: [upload]
+    if: always()
+    for_each: '${{ failure() ? ["f"] : ["s"] }}'
+    with: {value: '${{ item }}'}
+`, dump))
+		want := map[string]string{"fail": "failed false", "ok": "ok true"}[dump]
+		wantItem := map[string]string{"fail": "f", "ok": "s"}[dump]
+		res := h.execute(context.Background(), t, r, scheduler.Options{})
+		if got := res.task(t, "tell").Outputs; got == nil || got.(map[string]any)["value"] != want {
+			t.Errorf("dump %s: tell's value %v, want %q", dump, got, want)
+		}
+		if got := res.task(t, "each[0]").Item; got != wantItem {
+			t.Errorf("dump %s: each's item %v, want %q", dump, got, wantItem)
+		}
+		if dump == "ok" {
+			for _, p := range h.plan(t, r, scheduler.Options{}) {
+				if p.ID == "tell" && fmt.Sprint(p.Params) != "map[value:ok true]" {
+					t.Errorf("plan of tell: %v", p.Params)
+				}
+			}
+		}
+	}
+}
