@@ -123,3 +123,49 @@ func TestTheWeeklyBackupTellsOfAFailureOnlyWhenItHasAURL(t *testing.T) {
 	texts["stdout"] = failed.stdout
 	noWebhook(t, texts)
 }
+
+// TestAPlanThatCannotAskNotifyStillMasksTheURL: the URL is registered by
+// notify's Plan, which a dry run does not call when another param is known
+// only after running (a text from an earlier task's output) or when a param
+// fails to decode; the plan then printed `url: http://…/tok3nSECRET…`, in
+// text and in JSON. A param tagged secret is masked as soon as it is known.
+func TestAPlanThatCannotAskNotifyStillMasksTheURL(t *testing.T) {
+	url, bodies := webhook(t, 200)
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "r.yaml"), `version: 1
+vars:
+  hook: ""
+  tries: 1
+tasks:
+  a: {uses: shell, with: {run: echo hi}}
+  tell:
+    uses: notify
+    needs: [a]
+    with:
+      url: ${{ vars.hook }}
+      text: ${{ tasks.a.outputs.stdout }}
+  count:
+    uses: notify
+    with:
+      url: ${{ vars.hook }}
+      text: hi
+      attempts: ${{ vars.tries }}
+`)
+	texts := map[string]string{}
+	for _, args := range [][]string{{}, {"-o", "json"}} {
+		plan := runner(t, dir, baseEnv(), append([]string{"plan", "r.yaml", "--set", "hook=" + url, "--set", "tries=0"}, args...)...)
+		if !strings.Contains(plan.stdout, "tell") || !strings.Contains(plan.stdout, "at least 1, not 0") {
+			t.Errorf("plan %v:\n%s", args, plan.stdout)
+		}
+		texts["plan "+strings.Join(args, " ")] = plan.stdout
+	}
+	res := runner(t, dir, baseEnv(), "apply", "r.yaml", "--set", "hook="+url, "--set", "tries=0")
+	texts["stdout"], texts["stderr"] = res.stdout, res.stderr
+	for k, v := range runTexts(t, dir) {
+		texts[k] = v
+	}
+	noWebhook(t, texts)
+	if n := len(bodies()); n != 1 {
+		t.Errorf("the webhook got %d requests, want 1", n)
+	}
+}

@@ -56,8 +56,13 @@ type Field struct {
 	Doc      string
 	Type     *Type
 	Required bool
-	Default  any // decoded default, nil when none
-	Enum     []string
+	// Secret (tag secret:"true") marks a value that is a credential (a
+	// webhook's URL): a run masks it as soon as it is known, before the
+	// type's Plan or Run sees it, so that a plan that cannot ask the type
+	// (params known after run, a param that fails to decode) hides it too.
+	Secret  bool
+	Default any // decoded default, nil when none
+	Enum    []string
 	// Min bounds a number from below, or the length of a list or map;
 	// nil when unbounded.
 	Min *float64
@@ -249,6 +254,7 @@ func (b *builder) field(t reflect.Type, sf reflect.StructField, name string) (*F
 		Doc:      b.docs(t.Name(), sf.Name),
 		Type:     ft,
 		Required: tag.Get("required") == "true",
+		Secret:   tag.Get("secret") == "true",
 		Shape:    tag.Get("shape"),
 		Hint:     tag.Get("hint"),
 		KeyName:  tag.Get("keyname"),

@@ -588,6 +588,21 @@ func (x *execution) ancestors(g *group) []*group {
 	return out
 }
 
+// maskSecretParams registers with the run's masker the values of the
+// params typ marks secret, as soon as they are known: before a plan shows
+// params its type's Plan never saw, or an error quotes them.
+func (x *execution) maskSecretParams(typ *tasktype.Type, with any) {
+	m, ok := with.(map[string]any)
+	if !ok || typ == nil || typ.Params == nil || x.opt.Masker == nil {
+		return
+	}
+	for _, f := range typ.Params.Fields {
+		if s, ok := m[f.Name].(string); ok && f.Secret {
+			x.opt.Masker.Add(s)
+		}
+	}
+}
+
 type prepared struct {
 	typ    *tasktype.Type
 	params any
@@ -620,6 +635,7 @@ func (x *execution) prepare(ctx context.Context, u *unit) (prepared, bool) {
 			return prepared{}, false
 		}
 		with = v
+		x.maskSecretParams(t.Type, with)
 	}
 	// A record that succeeded in the run being resumed and was not reused
 	// (its outputs held a secret) must not lend them to the next tasks.

@@ -33,7 +33,7 @@ import (
 // Params are the params of the notify task.
 type Params struct {
 	// Webhook to POST to (a Slack or Discord incoming webhook, or any endpoint taking JSON). It is a secret: masked as *** in plans, logs, errors and state; keep it in a var listed under secrets:.
-	URL string `yaml:"url" json:"url" required:"true"`
+	URL string `yaml:"url" json:"url" required:"true" secret:"true"`
 	// Payload shape: slack ({"text": …}), discord ({"content": …}, cut to Discord's 2000 characters) or json ({"text", "title", "status", "recipe", "run_id", "task"}, or payload as it is).
 	Format string `yaml:"format" json:"format" default:"slack" enum:"slack,discord,json"`
 	// The message.
