@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"time"
 
@@ -97,6 +98,12 @@ func (c *Compiler) Compile(src string) (*Expr, error) {
 	}
 	e := &Expr{Source: src, prog: prog}
 	node := prog.Node()
+	if t := node.Type(); t != nil && t.Kind() == reflect.Func {
+		// `if: failure` is a function value, which no condition or param
+		// can use: the author meant to call it.
+		name := strings.TrimSpace(src)
+		return nil, &CompileError{Col: 1, Msg: fmt.Sprintf("%s is a function: call it, as %s()", quote.Text(name), name)}
+	}
 	rc := &refCollector{}
 	ast.Walk(&node, rc)
 	if rc.err != "" {
