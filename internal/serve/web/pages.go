@@ -405,6 +405,13 @@ type financeData struct {
 	api.Finance
 	Chart template.HTML
 	Rows  [][]string // newest first: date, then each series
+	// NotConfigured is why there is nothing to show.
+	NotConfigured string
+}
+
+type backupsData struct {
+	api.Backups
+	NotConfigured string
 }
 
 var svgStyle = regexp.MustCompile(`(?s)<style>.*?</style>\n?`)
@@ -438,7 +445,7 @@ func financeChart(f api.Finance) (template.HTML, error) {
 func (s *server) pageFinance(w http.ResponseWriter, r *http.Request) {
 	f, err := s.b.Finance(r.Context())
 	if e := api.AsError(err); err != nil && e.Code == api.CodeNotConfigured {
-		s.render(w, r, http.StatusOK, "finance", "Finance", struct{ NotConfigured string }{e.Message})
+		s.render(w, r, http.StatusOK, "finance", "Finance", financeData{NotConfigured: e.Message})
 		return
 	}
 	if err != nil {
@@ -471,14 +478,14 @@ func (s *server) pageFinance(w http.ResponseWriter, r *http.Request) {
 func (s *server) pageBackups(w http.ResponseWriter, r *http.Request) {
 	b, err := s.b.Backups(r.Context())
 	if e := api.AsError(err); err != nil && e.Code == api.CodeNotConfigured {
-		s.render(w, r, http.StatusOK, "backups", "Backups", struct{ NotConfigured string }{e.Message})
+		s.render(w, r, http.StatusOK, "backups", "Backups", backupsData{NotConfigured: e.Message})
 		return
 	}
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "backups", "Backups", b)
+	s.render(w, r, http.StatusOK, "backups", "Backups", backupsData{Backups: b})
 }
 
 // Forms: each POSTs with the CSRF token and, done, goes back to the run.
