@@ -59,7 +59,14 @@
     followLogs();
     if (!document.body.hasAttribute("data-live") || !window.EventSource) { return; }
     var events = new EventSource("/api/v1/events");
-    events.addEventListener("change", soon);
+    events.addEventListener("change", function (ev) {
+      var c = {};
+      try { c = JSON.parse(ev.data); } catch (e) { /* a change without details: look again */ }
+      if (c.log) { return; } // log lines come through the log streams
+      var status = document.getElementById("run-status");
+      if (status && c.run && c.run !== status.getAttribute("data-run")) { return; }
+      soon();
+    });
     document.addEventListener("focusout", function () { if (pending) { pending = false; soon(); } });
   }
 
