@@ -90,8 +90,8 @@ func get[T any](t *testing.T, ctx context.Context, what string, a chromedp.Actio
 }
 
 // signInAndRunHello signs in, opens the overview, starts hello from its
-// page with project overridden and returns the run page's URL.
-func signInAndRunHello(t *testing.T, ctx context.Context, base, token, project string) string {
+// page with vars overridden (name, value, …) and returns the run page's URL.
+func signInAndRunHello(t *testing.T, ctx context.Context, base, token string, overrides ...string) string {
 	t.Helper()
 	run(t, ctx, "sign in",
 		chromedp.Navigate(base+"/"),
@@ -105,13 +105,14 @@ func signInAndRunHello(t *testing.T, ctx context.Context, base, token, project s
 		t.Fatalf("after sign-in: %q", title)
 	}
 	shot(t, ctx, "overview")
-	run(t, ctx, "run hello now",
-		chromedp.Navigate(base+"/recipes/hello"),
-		chromedp.WaitVisible(chromedp.ID("var-project")),
-		chromedp.SetValue(chromedp.ID("var-project"), project),
+	steps := []chromedp.Action[chromedp.Void]{chromedp.Navigate(base + "/recipes/hello"), chromedp.WaitVisible(chromedp.ID("var-project"))}
+	for i := 0; i+1 < len(overrides); i += 2 {
+		steps = append(steps, chromedp.SetValue(chromedp.ID("var-"+overrides[i]), overrides[i+1]))
+	}
+	run(t, ctx, "run hello now", append(steps,
 		chromedp.Click(chromedp.CSS("#run-now button[type=submit]")),
 		chromedp.WaitVisible(chromedp.ID("run-status")),
-	)
+	)...)
 	return get(t, ctx, "location", chromedp.Location())
 }
 
@@ -121,7 +122,7 @@ func TestBrowserAgainstTheFakeBackend(t *testing.T) {
 	srv := httptest.NewServer(e.h)
 	t.Cleanup(srv.Close)
 
-	url := signInAndRunHello(t, ctx, srv.URL, opToken, "파일럿")
+	url := signInAndRunHello(t, ctx, srv.URL, opToken, "project", "파일럿")
 	if got := e.fb.started[len(e.fb.started)-1]; strings.Join(got, " ") != "project=파일럿" {
 		t.Fatalf("the form sent %q", got)
 	}
