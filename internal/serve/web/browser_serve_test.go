@@ -16,13 +16,17 @@ import (
 )
 
 // slowTask is added to the test's copy of hello.yaml so that a browser can
-// watch log lines arrive one by one: hello itself ends within a second.
+// watch a log line arrive while the task runs: it prints one line, waits
+// for the test to create RELEASE, then prints another.
 const slowTask = `
   slow:
     uses: shell
     needs: [report]
     with:
-      run: for i in 1 2 3 4 5 6; do echo "줄 $i"; sleep 0.5; done
+      run: |
+        echo "줄 1"
+        until [ -e RELEASE ]; do sleep 0.05; done
+        echo "줄 2 — 끝"
 `
 
 // TestBrowserAgainstRunnerServe runs the real binary on a copy of
@@ -48,7 +52,8 @@ func TestBrowserAgainstRunnerServe(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	write(t, filepath.Join(proj, "recipes", "hello.yaml"), string(hello)+slowTask)
+	release := filepath.Join(dir, "release")
+	write(t, filepath.Join(proj, "recipes", "hello.yaml"), string(hello)+strings.Replace(slowTask, "RELEASE", release, 1))
 	if err := os.CopyFS(filepath.Join(proj, "examples", "factory"), os.DirFS(filepath.Join(root, "examples", "factory"))); err != nil {
 		t.Fatal(err)
 	}
@@ -97,14 +102,14 @@ func TestBrowserAgainstRunnerServe(t *testing.T) {
 	base := "http://" + addr
 	waitHTTP(t, base+"/signin")
 
-	signInAndRunHello(t, ctx, base, opToken, "Pilot", "publish", "true")
-	// The log of slow arrives line by line: one line is seen before the last.
-	run(t, ctx, "a first live line", waitJS(`(document.querySelector("#task-slow pre")||{textContent:""}).textContent.includes("줄 2")`))
-	partial := get(t, ctx, "the log so far", chromedp.TextContent(chromedp.CSS("#task-slow pre")))
-	if strings.Contains(partial, "줄 6") {
-		t.Fatalf("the whole log was there at once: %q", partial)
+	signInAndRunHello(t, ctx, base, opToken, "publish", "true")
+	// The log of slow arrives line by line: the second line comes while the page is open.
+	run(t, ctx, "the first line", waitJS(`(document.querySelector("#task-slow pre")||{textContent:""}).textContent.includes("줄 1")`))
+	if partial := get(t, ctx, "the log so far", chromedp.TextContent(chromedp.CSS("#task-slow pre"))); strings.Contains(partial, "줄 2") {
+		t.Fatalf("the task has not printed its second line yet: %q", partial)
 	}
-	run(t, ctx, "the last line", waitJS(`document.querySelector("#task-slow pre").textContent.includes("줄 6")`))
+	write(t, release, "")
+	run(t, ctx, "a live line", waitJS(`document.querySelector("#task-slow pre").textContent.includes("줄 2 — 끝")`))
 	for _, task := range []string{"find-episodes", "count", "fetch-greeting", "report", "publish", "slow"} {
 		run(t, ctx, task+" turns green", waitJS(fmt.Sprintf(`(document.querySelector('svg.graph g[data-task=%q]')||{classList:{contains(){return false}}}).classList.contains("st-succeeded")`, task)))
 	}

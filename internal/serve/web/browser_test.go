@@ -66,7 +66,12 @@ func shot(t *testing.T, ctx context.Context, name string) {
 // run runs browser actions, failing the test on an error.
 func run(t *testing.T, ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
-	if err := chromedp.Do(ctx, actions...); err != nil {
+	step, cancel := context.WithTimeout(ctx, 60*time.Second) // a hang guard: on it, a screenshot shows why
+	defer cancel()
+	if err := chromedp.Do(step, actions...); err != nil {
+		if png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)); err == nil {
+			os.WriteFile(filepath.Join(t.ArtifactDir(), "failed.png"), png, 0o644)
+		}
 		t.Fatalf("%s: %v", what, err)
 	}
 }
@@ -107,7 +112,8 @@ func signInAndRunHello(t *testing.T, ctx context.Context, base, token string, ov
 	shot(t, ctx, "overview")
 	steps := []chromedp.Action[chromedp.Void]{chromedp.Navigate(base + "/recipes/hello"), chromedp.WaitVisible(chromedp.ID("var-project"))}
 	for i := 0; i+1 < len(overrides); i += 2 {
-		steps = append(steps, chromedp.SetValue(chromedp.ID("var-"+overrides[i]), overrides[i+1]))
+		field := chromedp.ID("var-" + overrides[i])
+		steps = append(steps, chromedp.Clear(field), chromedp.SendKeys(field, overrides[i+1]))
 	}
 	run(t, ctx, "run hello now", append(steps,
 		chromedp.Click(chromedp.CSS("#run-now button[type=submit]")),

@@ -52,8 +52,8 @@ func newFakeBackend(now time.Time) *fakeBackend {
 			{
 				ID: "hello", Name: "hello", Path: "recipes/hello.yaml",
 				Description: "Count the characters of every episode (에피소드) of a project.",
-				Vars: []api.Var{{Name: "project", Default: "Pilot"}, {Name: "publish", Default: "false"}, {Name: "api_token", Default: "***", Secret: true}},
-				Tasks: helloGraph,
+				Vars:        []api.Var{{Name: "project", Default: "Pilot"}, {Name: "publish", Default: "false"}, {Name: "api_token", Default: "***", Secret: true}},
+				Tasks:       helloGraph,
 			},
 			{
 				ID: "weekly-backup", Name: "주간 백업", Path: "recipes/weekly-backup.yaml",

@@ -463,7 +463,9 @@ func (s *server) pageFinance(w http.ResponseWriter, r *http.Request) {
 		row := []string{f.Dates[i]}
 		for _, se := range f.Series {
 			v := ""
-			if i < len(se.Values) && !math.IsNaN(se.Values[i]) {
+			if i < len(se.Exact) && se.Exact[i] != "" {
+				v = se.Exact[i] // as written in the CSV
+			} else if i < len(se.Values) && !math.IsNaN(se.Values[i]) {
 				v = plot.Thousands(se.Values[i], 1)
 			}
 			row = append(row, v)

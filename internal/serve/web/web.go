@@ -71,6 +71,8 @@ func New(b api.Backend, cfg Config) (http.Handler, error) {
 	if cfg.Masker == nil {
 		cfg.Masker = secret.New()
 	}
+	cfg.Masker.Add(cfg.Tokens.Operator...) // a token never shows, not even in a log
+	cfg.Masker.Add(cfg.Tokens.Read...)
 	if cfg.Location == nil {
 		cfg.Location = time.Local
 	}
