@@ -2,10 +2,7 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -16,7 +13,7 @@ import (
 	"github.com/novelfactory/runner/engine"
 	"github.com/novelfactory/runner/engine/tasktype"
 	"github.com/novelfactory/runner/internal/serve"
-	"github.com/novelfactory/runner/internal/serve/api"
+	"github.com/novelfactory/runner/internal/serve/web"
 )
 
 // serveCommand is `runner serve [DIR...]`: the schedules, the dashboard,
@@ -32,6 +29,7 @@ func serveCommand(p process) *cli.Command {
 			&cli.StringFlag{Name: "state-dir", Usage: "keep every recipe's run state in `DIR` (default: .runner beside each recipe)"},
 			&cli.StringFlag{Name: "finance-csv", Value: "metrics/finance.csv", Usage: "the dated `CSV` of the finance page, relative to the current folder"},
 			&cli.StringFlag{Name: "backups", Usage: "the s3:// or file:// `TARGET` whose backup sets the backups page lists"},
+			&cli.StringFlag{Name: "token-file", Usage: "read bearer tokens from `FILE` (lines `operator TOKEN` or `read TOKEN`), besides $" + web.EnvOperatorToken + " and $" + web.EnvReadToken},
 			&cli.DurationFlag{Name: "grace", Value: serve.DefaultGrace, Usage: "on SIGTERM, let running tasks go on for `DURATION` before cancelling them"},
 		},
 		Action: action(func(c *cli.Context) error {
@@ -52,9 +50,19 @@ func serveCommand(p process) *cli.Command {
 			if err != nil {
 				return &engine.UsageError{Err: err}
 			}
-			handler, err := minimalHandler(core, c.String("listen"))
+			tokens, err := web.LoadTokens(p.environ, c.String("token-file"))
 			if err != nil {
 				return &engine.UsageError{Err: err}
+			}
+			if err := web.CheckListen(c.String("listen"), tokens); err != nil {
+				return &engine.UsageError{Err: fmt.Errorf("--listen: %w", err)}
+			}
+			handler, err := web.New(core, web.Config{
+				Tokens: tokens, Metrics: core.Metrics(), Logger: logger, Masker: p.masker, Now: p.now,
+				FinanceConfigured: c.String("finance-csv") != "", BackupsConfigured: c.String("backups") != "",
+			})
+			if err != nil {
+				return err
 			}
 			ln, err := net.Listen("tcp", c.String("listen"))
 			if err != nil {
@@ -83,52 +91,4 @@ func serveCommand(p process) *cli.Command {
 			return err
 		}),
 	}
-}
-
-// minimalHandler serves /metrics and the part of the API the end-to-end
-// tests need.
-// TODO(web): replace with web.New(core, web.Config{…}) once it is on main.
-func minimalHandler(core *serve.Core, listen string) (http.Handler, error) {
-	host, _, err := net.SplitHostPort(listen)
-	if err != nil {
-		return nil, fmt.Errorf("--listen %s: %w", listen, err)
-	}
-	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
-		return nil, fmt.Errorf("--listen %s: only a loopback address until authentication is configured", listen)
-	}
-	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", core.Metrics())
-	answer := func(w http.ResponseWriter, v any, err error) {
-		w.Header().Set("Content-Type", "application/json")
-		if err != nil {
-			e := api.AsError(err)
-			w.WriteHeader(e.Status)
-			v = e
-		}
-		json.NewEncoder(w).Encode(v)
-	}
-	mux.HandleFunc("GET /api/v1/recipes", func(w http.ResponseWriter, r *http.Request) {
-		v, err := core.Recipes(r.Context())
-		answer(w, v, err)
-	})
-	mux.HandleFunc("POST /api/v1/recipes/{id}/run", func(w http.ResponseWriter, r *http.Request) {
-		var body struct {
-			Set []string `json:"set"`
-		}
-		if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&body); err != nil && !errors.Is(err, io.EOF) {
-			answer(w, nil, api.Errorf(api.CodeBadRequest, "%v", err))
-			return
-		}
-		v, err := core.Start(r.Context(), r.PathValue("id"), body.Set)
-		answer(w, v, err)
-	})
-	mux.HandleFunc("GET /api/v1/runs/{id}", func(w http.ResponseWriter, r *http.Request) {
-		v, err := core.Run(r.Context(), r.PathValue("id"))
-		answer(w, v, err)
-	})
-	mux.HandleFunc("POST /api/v1/runs/{id}/resume", func(w http.ResponseWriter, r *http.Request) {
-		v, err := core.Resume(r.Context(), r.PathValue("id"))
-		answer(w, v, err)
-	})
-	return mux, nil
 }

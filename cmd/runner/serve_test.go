@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/novelfactory/runner/internal/serve/api"
+	"github.com/novelfactory/runner/internal/serve/web"
 )
 
 // crashRecipe counts its first task's runs, then blocks in its second
@@ -34,6 +35,9 @@ tasks:
         echo x >> ${{ vars.dir }}/second.count
 `
 
+// serveToken is the operator token the servers under test accept.
+const serveToken = "serve-test-operator-token-0123456789"
+
 // server is a `runner serve` process under test.
 type server struct {
 	t    *testing.T
@@ -53,13 +57,15 @@ func startServer(t *testing.T, dir string, env []string) *server {
 	ln.Close()
 	s := &server{t: t, base: "http://" + addr, log: &bytes.Buffer{}}
 	s.cmd = exec.Command(runnerBin, "serve", dir, "--listen", addr, "--grace", "0s")
-	s.cmd.Env, s.cmd.Stdout, s.cmd.Stderr = env, s.log, s.log
+	s.cmd.Env, s.cmd.Stdout, s.cmd.Stderr = append(env, web.EnvOperatorToken+"="+serveToken), s.log, s.log
 	if err := s.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.cmd.Process.Kill(); s.cmd.Wait() })
 	waitUntil(t, "the server answers", func() bool {
-		resp, err := http.Get(s.base + "/api/v1/recipes")
+		req, _ := http.NewRequest("GET", s.base+"/api/v1/recipes", nil)
+		req.Header.Set("Authorization", "Bearer "+serveToken)
+		resp, err := http.DefaultClient.Do(req)
 		if err == nil {
 			resp.Body.Close()
 		}
@@ -73,6 +79,7 @@ func (s *server) call(method, path string, body, out any) int {
 	s.t.Helper()
 	data, _ := json.Marshal(body)
 	req, _ := http.NewRequest(method, s.base+path, bytes.NewReader(data))
+	req.Header.Set("Authorization", "Bearer "+serveToken)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		s.t.Fatalf("%s %s: %v\n%s", method, path, err, s.log)
@@ -104,7 +111,7 @@ func TestAServerKilledDuringARunShowsItInterruptedAndResumesIt(t *testing.T) {
 
 	srv := startServer(t, dir, env)
 	var started api.RunSummary
-	if code := srv.call("POST", "/api/v1/recipes/r/run", map[string]any{}, &started); code != 200 || started.ID == "" {
+	if code := srv.call("POST", "/api/v1/recipes/r/runs", map[string]any{}, &started); code != 201 || started.ID == "" {
 		t.Fatalf("start: %d %+v\n%s", code, started, srv.log)
 	}
 	waitUntil(t, "the first task ran", func() bool {
@@ -127,7 +134,7 @@ func TestAServerKilledDuringARunShowsItInterruptedAndResumesIt(t *testing.T) {
 	// for a moment: a resume refused as locked is tried again.
 	waitUntil(t, "the resume is accepted", func() bool {
 		code := srv.call("POST", "/api/v1/runs/"+started.ID+"/resume", nil, &resumed)
-		return code == 200
+		return code == 202
 	})
 	waitUntil(t, "the resumed run succeeded", func() bool {
 		srv.call("GET", "/api/v1/runs/"+started.ID, nil, &run)
@@ -143,7 +150,9 @@ func TestAServerKilledDuringARunShowsItInterruptedAndResumesIt(t *testing.T) {
 		t.Errorf("the run was resumed %d times, want 1", run.Resumes)
 	}
 	var metrics bytes.Buffer
-	resp, err := http.Get(srv.base + "/metrics")
+	req, _ := http.NewRequest("GET", srv.base+"/metrics", nil)
+	req.Header.Set("Authorization", "Bearer "+serveToken) // /metrics needs a token when tokens are set
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,7 +168,7 @@ func TestServeStopsGracefullyOnSIGTERM(t *testing.T) {
 	writeFile(t, filepath.Join(dir, "r.yaml"), strings.Replace(crashRecipe, "dir: .", "dir: "+dir, 1))
 	srv := startServer(t, dir, baseEnv("XDG_RUNTIME_DIR="+t.TempDir()))
 	var started api.RunSummary
-	srv.call("POST", "/api/v1/recipes/r/run", map[string]any{}, &started)
+	srv.call("POST", "/api/v1/recipes/r/runs", map[string]any{}, &started)
 	waitUntil(t, "the second task runs", func() bool {
 		var run api.Run
 		srv.call("GET", "/api/v1/runs/"+started.ID, nil, &run)
