@@ -14,14 +14,14 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// chromiumPath is Debian's chromium; the browser tests skip without it.
+// chromiumPath is Debian's chromium, which .ci/run installs.
 const chromiumPath = "/usr/bin/chromium"
 
 // newBrowser starts a headless Chromium for one test.
 func newBrowser(t *testing.T) context.Context {
 	t.Helper()
 	if _, err := exec.LookPath(chromiumPath); err != nil {
-		t.Skipf("no %s: %v", chromiumPath, err)
+		t.Fatalf("no %s (%v): run `bash .ci/run`, which installs Debian's chromium", chromiumPath, err)
 	}
 	if testing.Short() {
 		t.Skip("a browser test: skipped with -short")
