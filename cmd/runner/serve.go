@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/novelfactory/runner/internal/finance"
+
 	"github.com/urfave/cli/v2"
 
 	"github.com/novelfactory/runner/engine"
@@ -28,6 +30,7 @@ func serveCommand(p process) *cli.Command {
 			&cli.StringFlag{Name: "listen", Value: "127.0.0.1:8080", Usage: "listen on `ADDR` (host:port)"},
 			&cli.StringFlag{Name: "state-dir", Usage: "keep every recipe's run state in `DIR` (default: .runner beside each recipe)"},
 			&cli.StringFlag{Name: "finance-csv", Value: "metrics/finance.csv", Usage: "the dated `CSV` of the finance page, relative to the current folder"},
+			&cli.StringFlag{Name: "finance-unit", Value: "원", Usage: "the `UNIT` of the finance totals (as the report task's unit)"},
 			&cli.StringFlag{Name: "backups", Usage: "the s3:// or file:// `TARGET` whose backup sets the backups page lists"},
 			&cli.StringFlag{Name: "token-file", Usage: "read bearer tokens from `FILE` (lines `operator TOKEN` or `read TOKEN`), besides $" + web.EnvOperatorToken + " and $" + web.EnvReadToken},
 			&cli.DurationFlag{Name: "grace", Value: serve.DefaultGrace, Usage: "on SIGTERM, let running tasks go on for `DURATION` before cancelling them"},
@@ -45,7 +48,7 @@ func serveCommand(p process) *cli.Command {
 			core, err := serve.New(serve.Config{
 				Dirs: dirs, StateDir: c.String("state-dir"), Registry: tasktype.Builtin(), Environ: p.environ,
 				Masker: p.masker, Now: p.now, Grace: grace, Kill: p.sig.kill,
-				FinanceCSV: c.String("finance-csv"), BackupTarget: c.String("backups"), Logger: logger,
+				FinanceCSV: c.String("finance-csv"), Finance: finance.Options{Unit: c.String("finance-unit")}, BackupTarget: c.String("backups"), Logger: logger,
 			})
 			if err != nil {
 				return &engine.UsageError{Err: err}

@@ -133,6 +133,30 @@ func (v view) When(t any) string {
 	return ""
 }
 
+// WhenIn shows a scheduled time in its schedule's zone, and in the
+// server's when that differs: "2026-12-06 04:00 KST (2026-12-05 19:00 UTC)".
+func (v view) WhenIn(t any, zone string) string {
+	var tt time.Time
+	switch t := t.(type) {
+	case time.Time:
+		tt = t
+	case *time.Time:
+		if t == nil {
+			return ""
+		}
+		tt = *t
+	}
+	loc, err := time.LoadLocation(zone)
+	if tt.IsZero() || zone == "" || err != nil {
+		return v.When(tt)
+	}
+	local, here := tt.In(loc), tt.In(v.loc)
+	if local.Format("15:04 MST") == here.Format("15:04 MST") {
+		return v.When(tt)
+	}
+	return local.Format("2006-01-02 15:04 MST") + " (" + here.Format("2006-01-02 15:04 MST") + ")"
+}
+
 // Ago says how long ago (or in how long) t is, in words.
 func (v view) Ago(t any) string {
 	var tt time.Time
