@@ -63,7 +63,7 @@ func TestBrowserAgainstRunnerServe(t *testing.T) {
 		rows++
 	}
 	write(t, filepath.Join(proj, "metrics", "finance.csv"), csv.String())
-	write(t, filepath.Join(proj, "report.yaml"), "version: 1\nname: finance-report\ntasks:\n  report:\n    uses: report\n    with:\n      src: metrics/finance.csv\n      dest: out/finance.html\n")
+	write(t, filepath.Join(proj, "report.yaml"), "version: 1\nname: finance-report\ntasks:\n  report:\n    uses: report\n    with:\n      src: metrics/finance.csv\n      unit: 원\n      dest: out/finance.html\n")
 	apply := exec.CommandContext(t.Context(), bin, "apply", "report.yaml")
 	apply.Dir = proj
 	if out, err := apply.CombinedOutput(); err != nil {
