@@ -29,12 +29,12 @@ type Options struct {
 
 // Summary is a dated CSV summed up.
 type Summary struct {
-	Source string   // the CSV file
-	Latest string   // the latest date, YYYY-MM-DD: the totals count back from it
-	Dates  []string // one per row, YYYY-MM-DD, oldest first
-	Series []Series // one per column, its values in the order of Dates
-	Cards  []Card   // one per column: its totals
-	Unit   string
+	Source string   `json:"source"`           // the CSV file
+	Latest string   `json:"latest,omitempty"` // the latest date, YYYY-MM-DD: the totals count back from it
+	Dates  []string `json:"dates"`            // one per row, YYYY-MM-DD, oldest first
+	Series []Series `json:"series"`           // one per column, its values in the order of Dates
+	Cards  []Card   `json:"cards"`            // one per column: its totals
+	Unit   string   `json:"unit,omitempty"`
 }
 
 // Series is one column's values, day by day.
@@ -65,16 +65,16 @@ func (s Series) MarshalJSON() ([]byte, error) {
 
 // Card is the totals of one column.
 type Card struct {
-	Name   string
-	Totals []Total
+	Name   string  `json:"name"`
+	Totals []Total `json:"totals"`
 }
 
 // Total is one total of a column: the last 7 days, the last 30 days, the
 // latest month.
 type Total struct {
-	Label string // 최근 7일, Last 7 days, 2026년 3월, …
-	Value string // grouped by thousands, with the unit: "1,234,500 원"
-	Neg   bool   // the total is below zero
+	Label string `json:"label"`         // 최근 7일, Last 7 days, 2026년 3월, …
+	Value string `json:"value"`         // grouped by thousands, with the unit: "1,234,500 원"
+	Neg   bool   `json:"neg,omitempty"` // the total is below zero
 }
 
 // words are the labels of the totals, and the date column's heading.

@@ -351,17 +351,7 @@ func (c *Core) Finance(ctx context.Context) (api.Finance, error) {
 	if err != nil {
 		return api.Finance{}, fmt.Errorf("finance: %w", err)
 	}
-	doc := api.Finance{Source: sum.Source, Latest: sum.Latest, Dates: sum.Dates, Unit: sum.Unit, Series: []api.Series{}, Cards: []api.Card{}}
-	for _, s := range sum.Series {
-		doc.Series = append(doc.Series, api.Series{Name: s.Name, Values: s.Values, Exact: s.Exact})
-	}
-	for _, card := range sum.Cards {
-		ac := api.Card{Name: card.Name}
-		for _, t := range card.Totals {
-			ac.Totals = append(ac.Totals, api.Total{Label: t.Label, Value: t.Value, Neg: t.Neg})
-		}
-		doc.Cards = append(doc.Cards, ac)
-	}
+	doc := *sum
 	c.financeDoc, c.financeMtime, c.financeSize = &doc, info.ModTime(), info.Size()
 	return doc, nil
 }

@@ -7,13 +7,13 @@ package api
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"net/http"
 	"regexp"
 	"time"
+
+	"github.com/novelfactory/runner/internal/finance"
 )
 
 // Recipe is one recipe the server loaded (or failed to load).
@@ -158,50 +158,19 @@ type Change struct {
 }
 
 // Finance is the finance page: the day-by-day series of a dated CSV and
-// its totals, computed by the same code as the report task.
-type Finance struct {
-	Source string   `json:"source"`
-	Latest string   `json:"latest,omitempty"`
-	Dates  []string `json:"dates"` // YYYY-MM-DD, oldest first
-	Series []Series `json:"series"`
-	Cards  []Card   `json:"cards"`
-	Unit   string   `json:"unit,omitempty"`
-}
+// its totals, computed by the same code as the report task (the very
+// type of package finance, so that nothing is copied on the way).
+type Finance = finance.Summary
 
-// Series is one column of the finance CSV.
-type Series struct {
-	Name   string    `json:"name"`
-	Values []float64 `json:"values"`          // one per date; NaN (null in JSON) where a row has none
-	Exact  []string  `json:"exact,omitempty"` // the values as written, for showing; "" where none
-}
-
-// MarshalJSON writes a missing value (NaN) as null: JSON has no NaN.
-func (s Series) MarshalJSON() ([]byte, error) {
-	values := make([]*float64, len(s.Values))
-	for i := range s.Values {
-		if !math.IsNaN(s.Values[i]) {
-			values[i] = &s.Values[i]
-		}
-	}
-	return json.Marshal(struct {
-		Name   string     `json:"name"`
-		Values []*float64 `json:"values"`
-		Exact  []string   `json:"exact,omitempty"`
-	}{s.Name, values, s.Exact})
-}
+// Series is one column of the finance CSV; NaN (null in JSON) where a row
+// has no value.
+type Series = finance.Series
 
 // Card is the totals of one series.
-type Card struct {
-	Name   string  `json:"name"`
-	Totals []Total `json:"totals"`
-}
+type Card = finance.Card
 
 // Total is one total of a card ("최근 7일": "1,234,000 원").
-type Total struct {
-	Label string `json:"label"`
-	Value string `json:"value"`
-	Neg   bool   `json:"neg,omitempty"`
-}
+type Total = finance.Total
 
 // Backups is the backups page: the sets under the configured target.
 type Backups struct {
