@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"strings"
+	"unicode"
 
 	"github.com/novelfactory/runner/engine/recipe"
 	"github.com/novelfactory/runner/engine/tasktype"
@@ -13,8 +15,34 @@ import (
 const ID = "https://github.com/novelfactory/runner/schema/recipe.schema.json"
 
 // cronPattern is the shape of a cron line: five fields or a macro. What
-// each field takes is the loader's to check, with a column.
-const cronPattern = `^\s*(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|\S+(\s+\S+){4})\s*$`
+// each field takes is the loader's to check, with a column. White space is
+// what the loader splits at (unicode.IsSpace), written out: \s is ASCII in
+// Go's regexp and Unicode in an editor's, and the two must agree.
+// Macros are matched in any case (@Daily), as the loader does.
+var cronPattern = `^` + space + `*(@(` + anyCase("yearly|annually|monthly|weekly|daily|midnight|hourly") + `)|` +
+	field + `(` + space + `+` + field + `){4})` + space + `*$`
+
+// anyCase writes each letter of s as a class of both its cases: JSON
+// Schema's regular expressions have no case-insensitive flag.
+func anyCase(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if u := unicode.ToUpper(r); u != r {
+			b.WriteString("[" + string(r) + string(u) + "]")
+		} else {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+const (
+	space = "[" + cronSpace + "]"
+	field = "[^" + cronSpace + "]+"
+)
+
+// cronSpace is a character class body of every rune unicode.IsSpace accepts.
+const cronSpace = "\\t\\n\\v\\f\\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 
 // Recipe returns the recipe schema for the types in reg, as indented JSON.
 // Its keys, shapes and docs are the recipe grammar's (package recipe); the

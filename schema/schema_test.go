@@ -117,3 +117,35 @@ func TestSchemaRejectsWhatTheValidatorRejects(t *testing.T) {
 		})
 	}
 }
+
+// Cron lines the schema and the validator must agree on, both ways: a
+// block scalar's line end and a pasted no-break space are white space for
+// both; a macro is read in any case by both.
+func TestSchemaAndValidatorAgreeOnCronLines(t *testing.T) {
+	s := compile(t)
+	dir := t.TempDir()
+	for i, c := range []struct {
+		schedule string
+		valid    bool
+	}{
+		{"schedule: |\n  0 4 * * 0\n", true},
+		{"schedule: >\n  0 4\n  * * 0\n", true},
+		{"schedule: \"0 4 * * 0\\n\"\n", true},
+		{"schedule: \"0\\u00a04 * * 0\"\n", true},
+		{"schedule: \" @daily \"\n", true},
+		{"schedule: \"@Daily\"\n", true},
+		{"schedule: \"@HOURLY\"\n", true},
+		{"schedule: \"@Dai1y\"\n", false},
+	} {
+		path := filepath.Join(dir, strings.Repeat("c", i+1)+".yaml")
+		os.WriteFile(path, []byte("version: 1\n"+c.schedule+"tasks:\n  a: {uses: shell, with: {run: x}}\n"), 0o644)
+		serr := s.Validate(yamlToJSON(t, path))
+		_, verr := recipe.Load(path, recipe.Options{})
+		if (verr == nil) != c.valid {
+			t.Errorf("%q: validator says %v, want valid=%v", c.schedule, verr, c.valid)
+		}
+		if (serr == nil) != c.valid {
+			t.Errorf("%q: schema says %v, want valid=%v", c.schedule, serr, c.valid)
+		}
+	}
+}

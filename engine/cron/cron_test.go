@@ -239,3 +239,25 @@ func TestStringIsTheSpecAsWritten(t *testing.T) {
 		t.Errorf("String() = %q", got)
 	}
 }
+
+// A YAML block scalar (`cron: |`) ends the line with "\n", and a line
+// pasted from a web page may hold a no-break space: both are white space
+// between fields, as for the schema's \s and the macros' strings.Fields.
+func TestAnyWhiteSpaceSeparatesFields(t *testing.T) {
+	want := mustParse(t, "0 4 * * 0").Next(time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC), nil)
+	for _, spec := range []string{"0 4 * * 0\n", "0 4\n* * 0\n", " 0\u00a04 * * 0\u00a0", "\u00a0\u00a0 0 4 * * 0", "0\u30004 * * 0", "0\t4 * * 0\r\n"} {
+		e, err := Parse(spec)
+		if err != nil {
+			t.Errorf("Parse(%q): %v", spec, err)
+			continue
+		}
+		if got := e.Next(time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC), nil); !got.Equal(want) {
+			t.Errorf("Parse(%q).Next = %s, want %s", spec, got, want)
+		}
+	}
+	// The column of a bad field is still its byte offset.
+	var ce *Error
+	if _, err := Parse("\u00a00 4 * * X\n"); !errors.As(err, &ce) || ce.Col != 10 || ce.Field != "day-of-week" {
+		t.Errorf("Parse = %v (col %d), want day-of-week at byte 10", err, ce.Col)
+	}
+}

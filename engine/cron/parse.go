@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Error is a problem with a cron expression: the field it is in and the
@@ -105,7 +107,7 @@ func Parse(spec string) (*Expr, error) {
 		e.spec = spec
 		return e, nil
 	}
-	if k, _, ok := strings.Cut(trimmed, "="); ok && !strings.ContainsAny(k, " \t") {
+	if k, _, ok := strings.Cut(trimmed, "="); ok && !strings.ContainsFunc(k, unicode.IsSpace) {
 		return nil, &Error{Col: lead, Msg: fmt.Sprintf("%s= is not part of a cron expression here: set the zone with the schedule's timezone: key", k)}
 	}
 	e, err := parseFields(spec)
@@ -121,20 +123,30 @@ type token struct {
 	col  int
 }
 
+// splitFields splits spec at white space: spaces and tabs, and also the
+// line ends a YAML block scalar (`cron: |`) leaves and Unicode spaces (a
+// no-break space pasted from a web page), as strings.Fields and the
+// schema's \s do.
 func splitFields(spec string) []token {
 	var toks []token
 	start := -1
-	for i := 0; i <= len(spec); i++ {
-		if i == len(spec) || spec[i] == ' ' || spec[i] == '\t' {
+	for i := 0; i <= len(spec); {
+		r, size := utf8.RuneError, 1
+		if i < len(spec) {
+			r, size = utf8.DecodeRuneInString(spec[i:])
+		}
+		if i == len(spec) || unicode.IsSpace(r) {
 			if start >= 0 {
 				toks = append(toks, token{spec[start:i], start})
 				start = -1
 			}
+			i += size
 			continue
 		}
 		if start < 0 {
 			start = i
 		}
+		i += size
 	}
 	return toks
 }
@@ -142,7 +154,7 @@ func splitFields(spec string) []token {
 func parseFields(spec string) (*Expr, error) {
 	toks := splitFields(spec)
 	if len(toks) != 5 {
-		col := len(strings.TrimRight(spec, " \t"))
+		col := len(strings.TrimRightFunc(spec, unicode.IsSpace))
 		msg := fmt.Sprintf("expected 5 fields (%s), got %d", fieldList, len(toks))
 		if len(toks) > 5 {
 			col = toks[5].col
