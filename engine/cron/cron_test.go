@@ -148,6 +148,10 @@ func TestDaylightSavingInNewYork(t *testing.T) {
 			"03-08 03:30 EDT|03-09 03:30 EDT|03-10 03:30 EDT"},
 		{"every 30 minutes through the gap", "*/30 * * * *", time.Date(2026, 3, 8, 0, 45, 0, 0, ny),
 			"03-08 01:00 EST|03-08 01:30 EST|03-08 03:00 EDT|03-08 03:30 EDT|03-08 04:00 EDT"},
+		{"an hourly job goes on after the gap, without an extra run at its end", "5 * * * *", time.Date(2026, 3, 8, 0, 0, 0, 0, ny),
+			"03-08 00:05 EST|03-08 01:05 EST|03-08 03:05 EDT|03-08 04:05 EDT"},
+		{"every two hours follows elapsed time through the gap", "0 */2 * * *", time.Date(2026, 3, 7, 23, 0, 0, 0, ny),
+			"03-08 00:00 EST|03-08 03:00 EDT|03-08 04:00 EDT|03-08 06:00 EDT"},
 		{"a job in the repeated hour fires once, at its first occurrence", "30 1 * * *", fall,
 			"11-01 01:30 EDT|11-02 01:30 EST|11-03 01:30 EST"},
 		{"every 30 minutes follows elapsed time through the repeated hour", "*/30 * * * *", time.Date(2026, 11, 1, 0, 15, 0, 0, ny),
@@ -259,5 +263,38 @@ func TestAnyWhiteSpaceSeparatesFields(t *testing.T) {
 	var ce *Error
 	if _, err := Parse("\u00a00 4 * * X\n"); !errors.As(err, &ce) || ce.Col != 10 || ce.Field != "day-of-week" {
 		t.Errorf("Parse = %v (col %d), want day-of-week at byte 10", err, ce.Col)
+	}
+}
+
+// Lord Howe Island moves its clocks by half an hour (02:00 to 02:30 on
+// 4 October 2026, 02:00 back to 01:30 on 5 April 2026).
+func TestDaylightSavingOnLordHowe(t *testing.T) {
+	lh := zone(t, "Australia/Lord_Howe")
+	for _, c := range []struct {
+		name, spec string
+		from       time.Time
+		want       string
+	}{
+		{"a job in the skipped half hour fires right after it", "15 2 * * *", time.Date(2026, 10, 3, 12, 0, 0, 0, lh),
+			"10-04 02:30 +11|10-05 02:15 +11"},
+		{"an hourly job reads the skipped time with the old offset", "20 * * * *", time.Date(2026, 10, 4, 0, 30, 0, 0, lh),
+			"10-04 01:20 +1030|10-04 02:50 +11|10-04 03:20 +11"},
+		{"every 15 minutes through the gap", "*/15 * * * *", time.Date(2026, 10, 4, 1, 30, 0, 0, lh),
+			"10-04 01:45 +1030|10-04 02:30 +11|10-04 02:45 +11|10-04 03:00 +11"},
+		{"a job in the repeated half hour fires once", "45 1 * * *", time.Date(2026, 4, 4, 12, 0, 0, 0, lh),
+			"04-05 01:45 +11|04-06 01:45 +1030"},
+		{"every 15 minutes fires in both occurrences of the repeated half hour", "*/15 * * * *", time.Date(2026, 4, 5, 1, 20, 0, 0, lh),
+			"04-05 01:30 +11|04-05 01:45 +11|04-05 01:30 +1030|04-05 01:45 +1030|04-05 02:00 +1030"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			want := strings.Split(c.want, "|")
+			got := fires(t, c.spec, lh, c.from, c.from.Add(3*24*time.Hour))
+			if len(got) > len(want) {
+				got = got[:len(want)]
+			}
+			if strings.Join(got, "|") != c.want {
+				t.Errorf("fires:\n got %s\nwant %s", strings.Join(got, "|"), c.want)
+			}
+		})
 	}
 }

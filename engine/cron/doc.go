@@ -17,5 +17,7 @@
 // (the hour repeated when clocks fall back) fires once, at its first
 // occurrence, unless the hour field starts with `*` (`*/15 * * * *`,
 // `30 * * * *`): such an expression follows elapsed time and fires in both
-// occurrences of the repeated hour, as Vixie cron runs its wildcard jobs.
+// occurrences of the repeated hour, as Vixie cron runs its wildcard jobs,
+// and reads a skipped time with the offset from before the jump (so
+// `5 * * * *` fires at 01:05 and 03:05, with no extra run at 03:00).
 package cron

@@ -101,6 +101,12 @@ func (e *Expr) instants(c time.Time, loc *time.Location) (times []time.Time, nea
 	}
 	sort.Slice(valid, func(i, j int) bool { return valid[i].Before(valid[j]) })
 	switch {
+	case len(valid) == 0 && e.hourStar:
+		// Elapsed time: read the skipped wall time with the offset from
+		// before the jump. A whole-hour jump makes `5 * * * *`'s 02:05
+		// the 03:05 that fires anyway, not a second run at 03:00.
+		end := gapEnd(c, loc)
+		return []time.Time{c.Add(-time.Duration(offset(end.Add(-time.Second), loc)) * time.Second)}, true
 	case len(valid) == 0:
 		return []time.Time{gapEnd(c, loc)}, true
 	case len(valid) > 1 && !e.hourStar:
