@@ -56,14 +56,38 @@ func Due(entry *recipe.ScheduleEntry, p Policy, last, now time.Time) (fire []tim
 	if cut := now.Add(-oldest); cut.After(from) {
 		from = cut.Add(-time.Nanosecond) // a time exactly at the cut still counts
 	}
+	// Only the newest due times can fire (one for latest, Max for all):
+	// look back from now over a span that doubles until it holds that
+	// many or reaches from, rather than stepping through a year of
+	// `* * * * *` (half a million times) after a long outage.
+	need := 1
+	if p.Catchup == recipe.CatchupAll {
+		need = max(p.Max, 1)
+	}
 	var missed, onTime []time.Time
 	advanced = last
-	for t := entry.Expr.Next(from, entry.Location); !t.IsZero() && !t.After(now); t = entry.Expr.Next(t, entry.Location) {
-		advanced = t
-		if now.Sub(t) <= Grace {
-			onTime = append(onTime, t)
+	whole := now.Sub(from) // saturates: a span never overflows
+	for span := min(time.Hour, whole); ; {
+		start := from
+		if span < whole {
+			start = now.Add(-span)
+		}
+		missed, onTime = missed[:0], onTime[:0]
+		for t := entry.Expr.Next(start, entry.Location); !t.IsZero() && !t.After(now); t = entry.Expr.Next(t, entry.Location) {
+			advanced = t
+			if now.Sub(t) <= Grace {
+				onTime = append(onTime, t)
+			} else {
+				missed = append(missed, t)
+			}
+		}
+		if span == whole || len(missed) >= need {
+			break
+		}
+		if span > whole/2 {
+			span = whole
 		} else {
-			missed = append(missed, t)
+			span *= 2
 		}
 	}
 	if from.After(last) && advanced.Equal(last) {
