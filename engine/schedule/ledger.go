@@ -13,6 +13,7 @@ import (
 
 	"github.com/novelfactory/runner/engine/atomicfile"
 	"github.com/novelfactory/runner/engine/recipe"
+	"github.com/novelfactory/runner/internal/regfile"
 )
 
 // LedgerFile is the ledger's usual name in a state folder.
@@ -53,9 +54,10 @@ func Key(recipePath string, e *recipe.ScheduleEntry) string {
 }
 
 // LoadLedger reads the ledger at path; a missing file is an empty ledger.
+// A named pipe, device or folder there is an error, read without blocking.
 func LoadLedger(path string) (*Ledger, error) {
 	l := &Ledger{path: path, last: map[string]ledgerEntry{}}
-	data, err := os.ReadFile(path)
+	data, err := regfile.ReadFile(path) // a named pipe would block the server's ticks forever
 	if errors.Is(err, fs.ErrNotExist) {
 		return l, nil
 	}

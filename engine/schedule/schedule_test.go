@@ -3,6 +3,7 @@ package schedule
 import (
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -376,5 +377,24 @@ func TestDueAgreesWithSteppingThroughEveryTime(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// A named pipe where the ledger should be is refused at once: reading it
+// would block runner serve's ticks, for every recipe, forever.
+func TestALedgerThatIsANamedPipeIsRefusedWithoutBlocking(t *testing.T) {
+	path := filepath.Join(t.TempDir(), LedgerFile)
+	if err := syscall.Mkfifo(path, 0o644); err != nil {
+		t.Skip(err)
+	}
+	done := make(chan error, 1)
+	go func() { _, err := LoadLedger(path); done <- err }()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "not a regular file") {
+			t.Errorf("LoadLedger = %v, want a not-a-regular-file error", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("LoadLedger blocks on a named pipe")
 	}
 }
