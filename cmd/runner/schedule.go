@@ -70,7 +70,7 @@ func writeSchedule(w io.Writer, path string, r *recipe.Recipe, now time.Time, m 
 		}
 		fmt.Fprintf(w, "  %s: %s, in %s\n", e.Spec, e.Expr.Describe(), zone)
 		if len(e.Vars) > 0 {
-			fmt.Fprintf(w, "    with vars %s\n", m.String(strings.Join(e.Sets(), " ")))
+			fmt.Fprintf(w, "    with vars %s\n", m.String(strings.Join(e.ShownSets(r.Secrets), " ")))
 		}
 		times := schedule.NextTimes(e, now, nextCount)
 		if len(times) == 0 {

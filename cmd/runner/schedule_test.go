@@ -73,3 +73,18 @@ exec "$@"`
 		}
 	}
 }
+
+// A schedule entry's vars are shown as --set would take them (the text as
+// written: 2026-01-01, not a Go time; 0x10, not 16), and the value of a
+// var under secrets: as ***.
+func TestScheduleShowsEntryVarsAsWrittenAndMasksSecrets(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "r.yaml")
+	writeFile(t, path, "version: 1\nvars: {token: default-token-value, day: x, n: 1}\nsecrets: [token]\n"+
+		"schedule: {cron: '0 4 * * 0', timezone: UTC, vars: {token: hunter2hunter2, day: 2026-01-01, n: 0x10}}\n"+
+		"tasks:\n  t:\n    uses: shell\n    with: {run: 'true'}\n")
+	res := inProcess(t, dir, nil, "schedule", path)
+	if res.code != 0 || !strings.Contains(res.stdout, "with vars day=2026-01-01 n=0x10 token=***\n") || strings.Contains(res.stdout, "hunter2") {
+		t.Errorf("exit %d, stdout:\n%s\nstderr:\n%s", res.code, res.stdout, res.stderr)
+	}
+}

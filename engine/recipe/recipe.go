@@ -2,7 +2,9 @@ package recipe
 
 import (
 	"fmt"
+	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/novelfactory/runner/engine/cron"
@@ -89,7 +91,7 @@ type ScheduleEntry struct {
 	// Zone names Location as written (an IANA name); "" when the entry
 	// follows the recipe's zone and the recipe has none: the server's.
 	Zone string
-	Vars map[string]any // var values for the runs it starts (scalars)
+	Vars map[string]any // var values for the runs it starts: each scalar's text, as --set gives it
 	Pos  Pos            // where its cron line is written
 }
 
@@ -111,6 +113,19 @@ func (e *ScheduleEntry) Sets() []string {
 		sets = append(sets, fmt.Sprintf("%s=%v", name, v))
 	}
 	sort.Strings(sets)
+	return sets
+}
+
+// ShownSets returns Sets with the value of each var named in secrets
+// (a recipe's secrets: list) replaced by ***, for output.
+func (e *ScheduleEntry) ShownSets(secrets []string) []string {
+	sets := e.Sets()
+	for i, s := range sets {
+		name, _, _ := strings.Cut(s, "=")
+		if slices.Contains(secrets, name) {
+			sets[i] = name + "=***"
+		}
+	}
 	return sets
 }
 

@@ -151,7 +151,7 @@ func (l *loader) scheduleVars(r *Recipe, file string, n *yaml.Node, what string,
 			ok = false
 			continue
 		}
-		e.Vars[k.Value] = val
+		e.Vars[k.Value] = v.Value // the text as written, as --set takes it: 2026-01-01, not a time
 	}
 	return ok
 }

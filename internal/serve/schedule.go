@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -43,8 +44,9 @@ type Entry struct {
 	Cron     string
 	Timezone string
 	Vars     map[string]string
-	Words    string        // the schedule in words
-	Interval time.Duration // the longest gap between two fires
+	Secret   map[string]bool // vars of the recipe's secrets: list, never shown or written down
+	Words    string          // the schedule in words
+	Interval time.Duration   // the longest gap between two fires
 	Clock    EntryClock
 }
 
@@ -73,9 +75,29 @@ func (e Entry) key(abs string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s|%s|%s", abs, e.Cron, e.Timezone)
 	for _, k := range names {
-		fmt.Fprintf(&b, "|%s=%s", k, e.Vars[k])
+		fmt.Fprintf(&b, "|%s=%s", k, e.shown(k))
 	}
 	return b.String()
+}
+
+// shown is var k's value as shown and recorded: *** for a secret.
+func (e Entry) shown(k string) string {
+	if e.Secret[k] {
+		return "***"
+	}
+	return e.Vars[k]
+}
+
+// shownVars are the entry's vars as shown: secrets as ***.
+func (e Entry) shownVars() map[string]string {
+	if len(e.Vars) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(e.Vars))
+	for k := range e.Vars {
+		out[k] = e.shown(k)
+	}
+	return out
 }
 
 // sets are the entry's vars as --set arguments, in name order.
@@ -129,10 +151,12 @@ func (RecipeSchedules) Schedule(r *recipe.Recipe) (*Schedule, error) {
 			zone = e.Location.String()
 		}
 		vars := make(map[string]string, len(e.Vars))
+		secret := map[string]bool{}
 		for k, v := range e.Vars {
 			vars[k] = fmt.Sprint(v)
+			secret[k] = slices.Contains(r.Secrets, k)
 		}
-		out.Entries = append(out.Entries, Entry{Cron: e.Spec, Timezone: zone, Vars: vars,
+		out.Entries = append(out.Entries, Entry{Cron: e.Spec, Timezone: zone, Vars: vars, Secret: secret,
 			Words: e.Expr.Describe(), Interval: e.Expr.Interval(), Clock: entryClock{e, policy}})
 	}
 	return out, nil

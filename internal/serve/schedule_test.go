@@ -2,6 +2,8 @@ package serve
 
 import (
 	"context"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -188,5 +190,33 @@ func TestAScheduledRecipeWithoutARecentSuccessIsOverdue(t *testing.T) {
 	r, _ := f.core.Recipe(context.Background(), "s")
 	if r.Overdue == nil || r.Overdue.LastSuccess == nil || !strings.Contains(r.Overdue.Message, "expected every") {
 		t.Errorf("3 hours after the last success: overdue %+v", r.Overdue)
+	}
+}
+
+// A schedule entry may set a secret var (an API token for the runs it
+// starts): its value is never shown by the API nor written into the
+// schedule ledger's keys, which it was, in clear.
+func TestAScheduleEntrysSecretVarIsNeitherShownNorRecorded(t *testing.T) {
+	text := strings.Replace(counting("secret"), "  block: false\n", "  block: false\n  token: default-token-value\nsecrets: [token]\n", 1)
+	text = strings.Replace(text, "tasks:", "schedule: {cron: \"0 * * * *\", timezone: UTC, vars: {token: hunter2hunter2}}\ntasks:", 1)
+	f := newFixture(t, "", map[string]string{"s.yaml": text})
+	f.cfg.Schedules = nil
+	f.restart()
+	r, err := f.core.Recipe(context.Background(), "s")
+	if err != nil || len(r.Schedules) != 1 || r.Schedules[0].Vars["token"] != "***" {
+		t.Fatalf("recipe: %+v, %v; want the schedule's token shown as ***", r.Schedules, err)
+	}
+	f.core.Step() // records the new entry in the ledger
+	err = filepath.WalkDir(f.dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || filepath.Ext(path) != ".json" {
+			return err
+		}
+		if data, _ := os.ReadFile(path); strings.Contains(string(data), "hunter2hunter2") {
+			t.Errorf("%s holds the secret:\n%s", path, data)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

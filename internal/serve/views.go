@@ -64,7 +64,7 @@ func (c *Core) recipeDoc(s *served) api.Recipe {
 	if sc := s.schedule; sc != nil && s.recipe != nil {
 		doc.Overlap, doc.Catchup = sc.Overlap, sc.Catchup
 		for _, e := range sc.Entries {
-			sch := api.Schedule{Cron: e.Cron, Timezone: e.Timezone, Words: e.Words, Vars: c.maskMap(e.Vars)}
+			sch := api.Schedule{Cron: e.Cron, Timezone: e.Timezone, Words: e.Words, Vars: c.maskMap(e.shownVars())}
 			if n := e.Clock.Next(now); !n.IsZero() {
 				sch.Next = &n
 			}
