@@ -27,6 +27,11 @@ const ledgerVersion = 1
 // continues from it, so no run is repeated and none lost. It is safe for
 // concurrent use.
 type Ledger struct {
+	// Damaged is why the file could not be read when LoadLedger set it
+	// aside (renamed to MovedTo) and started an empty ledger.
+	Damaged error
+	MovedTo string
+
 	path string
 	mu   sync.Mutex
 	last map[string]ledgerEntry
@@ -55,6 +60,11 @@ func Key(recipePath string, e *recipe.ScheduleEntry) string {
 
 // LoadLedger reads the ledger at path; a missing file is an empty ledger.
 // A named pipe, device or folder there is an error, read without blocking.
+// A file that is not a ledger (damaged on disk, or edited by hand) is
+// renamed aside to path.damaged-UNIXTIME and an empty ledger starts, with
+// Damaged and MovedTo saying so: every entry is then new to Due, which
+// fires nothing until its next time — a damaged ledger may lose a
+// catch-up, never repeat a run, and never stops the schedules for good.
 func LoadLedger(path string) (*Ledger, error) {
 	l := &Ledger{path: path, last: map[string]ledgerEntry{}}
 	data, err := regfile.ReadFile(path) // a named pipe would block the server's ticks forever
@@ -66,7 +76,12 @@ func LoadLedger(path string) (*Ledger, error) {
 	}
 	var f ledgerFile
 	if err := json.Unmarshal(data, &f); err != nil {
-		return nil, fmt.Errorf("read schedule ledger %s: %w", path, err)
+		aside := fmt.Sprintf("%s.damaged-%d", path, time.Now().Unix())
+		if rerr := os.Rename(path, aside); rerr != nil {
+			return nil, fmt.Errorf("read schedule ledger %s: %w (and it cannot be set aside: %v)", path, err, rerr)
+		}
+		l.Damaged, l.MovedTo = fmt.Errorf("schedule ledger %s: %w", path, err), aside
+		return l, nil
 	}
 	if f.Version > ledgerVersion {
 		return nil, fmt.Errorf("read schedule ledger %s: version %d is newer than this runner reads (%d)", path, f.Version, ledgerVersion)

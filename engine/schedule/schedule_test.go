@@ -1,6 +1,7 @@
 package schedule
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -396,5 +397,37 @@ func TestALedgerThatIsANamedPipeIsRefusedWithoutBlocking(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("LoadLedger blocks on a named pipe")
+	}
+}
+
+func TestADamagedLedgerIsSetAsideAndSchedulesGoOn(t *testing.T) {
+	for name, content := range map[string]string{"empty": "", "not JSON": "{{{", "a list": "[]", "NUL bytes": "\x00\x00", "a bad time": `{"version":1,"schedules":{"k":{"last":"yesterday"}}}`} {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), LedgerFile)
+			if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			l, err := LoadLedger(path)
+			if err != nil {
+				t.Fatalf("LoadLedger = %v, want the damaged file set aside", err)
+			}
+			if l.Damaged == nil || !strings.HasPrefix(l.MovedTo, path+".damaged-") {
+				t.Fatalf("Damaged %v, MovedTo %q", l.Damaged, l.MovedTo)
+			}
+			if kept, err := os.ReadFile(l.MovedTo); err != nil || string(kept) != content {
+				t.Fatalf("the damaged file was not kept as it was: %q, %v", kept, err)
+			}
+			if len(l.Keys()) != 0 {
+				t.Fatalf("keys %v, want an empty ledger", l.Keys())
+			}
+			at := time.Date(2026, 12, 6, 4, 0, 0, 0, time.UTC)
+			if err := l.Set("k", at); err != nil {
+				t.Fatal(err)
+			}
+			again, err := LoadLedger(path)
+			if err != nil || !again.Get("k").Equal(at) || again.Damaged != nil {
+				t.Fatalf("after a save: %v, %v, damaged %v", again.Get("k"), err, again.Damaged)
+			}
+		})
 	}
 }

@@ -3,6 +3,7 @@ package serve
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -110,11 +111,16 @@ func (e Entry) sets() []string {
 	return out
 }
 
-// openLedger opens engine/schedule's ledger in a state folder.
-func openLedger(stateDir string) (Ledger, error) {
+// openLedger opens engine/schedule's ledger in a state folder, saying in
+// log when a damaged one was set aside.
+func openLedger(stateDir string, log *slog.Logger) (Ledger, error) {
 	l, err := schedule.LoadLedger(filepath.Join(stateDir, schedule.LedgerFile))
 	if err != nil {
 		return nil, err
+	}
+	if l.Damaged != nil {
+		log.Warn("a damaged schedule ledger was set aside; its schedules start afresh at their next times",
+			"err", l.Damaged, "moved_to", l.MovedTo)
 	}
 	return ledger{l}, nil
 }

@@ -119,7 +119,8 @@ func New(cfg Config) (*Core, error) {
 		cfg.Logger = slog.Default()
 	}
 	if cfg.OpenLedger == nil {
-		cfg.OpenLedger = openLedger
+		log := cfg.Logger
+		cfg.OpenLedger = func(dir string) (Ledger, error) { return openLedger(dir, log) }
 	}
 	if cfg.Schedules == nil {
 		cfg.Schedules = RecipeSchedules{}
