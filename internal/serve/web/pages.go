@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/novelfactory/runner/internal/plot"
 	"github.com/novelfactory/runner/internal/serve/api"
@@ -605,9 +606,12 @@ type signInData struct {
 	Message string
 }
 
-// safeNext keeps a redirect after sign-in on this server.
+// safeNext keeps a redirect after sign-in on this server. A control
+// character is refused: a browser drops tabs and newlines from a URL, so
+// `/<TAB>/evil.example` would lead to //evil.example.
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") ||
+		strings.ContainsFunc(next, unicode.IsControl) {
 		return "/"
 	}
 	return next
