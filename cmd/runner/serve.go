@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
 	"time"
 
 	"github.com/novelfactory/runner/internal/finance"
@@ -75,7 +74,7 @@ func serveCommand(p process) *cli.Command {
 			// interrupts): the first one ends ctx.
 			p.sig.busy.Start()
 			defer p.sig.busy.Stop()
-			srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+			srv := web.HTTPServer(handler)
 			logger.Info("runner serve: listening", "addr", ln.Addr().String(), "recipes", dirs)
 			served := make(chan error, 1)
 			go func() { served <- srv.Serve(ln) }()

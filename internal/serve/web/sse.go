@@ -22,7 +22,8 @@ type eventStream struct {
 
 func (s *server) startStream(w http.ResponseWriter) *eventStream {
 	rc := http.NewResponseController(w)
-	rc.SetWriteDeadline(time.Time{}) // a stream outlives the server's write timeout
+	rc.SetWriteDeadline(time.Time{}) // a stream outlives the server's timeouts
+	rc.SetReadDeadline(time.Time{})
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream; charset=utf-8")
 	h.Set("Cache-Control", "no-store")

@@ -148,6 +148,24 @@ func (s *server) routes() {
 	})
 }
 
+// The timeouts of HTTPServer; tests shorten them.
+var (
+	readHeaderTimeout = 10 * time.Second
+	readTimeout       = 30 * time.Second
+	idleTimeout       = 2 * time.Minute
+)
+
+// HTTPServer is the http.Server `runner serve` answers with. Every read
+// has a deadline, so a client cannot hold a connection (a goroutine and a
+// file descriptor) by sending its request a byte at a time or by keeping
+// an idle connection open; the event streams clear it once they start.
+func HTTPServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler: h, ReadHeaderTimeout: readHeaderTimeout, ReadTimeout: readTimeout,
+		IdleTimeout: idleTimeout, MaxHeaderBytes: 64 << 10,
+	}
+}
+
 // contentSecurityPolicy allows nothing inline and nothing from elsewhere.
 const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 
