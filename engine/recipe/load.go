@@ -121,9 +121,19 @@ func (l *loader) at(file string, n *yaml.Node, format string, args ...any) {
 	l.diags.Add(file, n.Line, n.Column, format, args...)
 }
 
+// MaxFileSize is the largest recipe file runner reads.
+const MaxFileSize = 8 << 20
+
 // loadFile parses one file into r. Tasks and vars of includes come first, so
 // that the including file's vars win and file order stays readable.
 func (l *loader) loadFile(r *Recipe, display, abs string, root bool) bool {
+	if info, err := os.Stat(abs); err == nil && info.Size() > MaxFileSize {
+		// Parsing is about ten times the file in memory: a runaway
+		// generator's 50 MB file would take a long-running server's 600 MB.
+		l.diags.Add(display, 0, 0, "the recipe is %.1f MiB; runner reads recipes of up to %d MiB (a recipe of 10,000 tasks is about 1 MiB)",
+			float64(info.Size())/(1<<20), MaxFileSize>>20)
+		return false
+	}
 	data, err := regfile.ReadFile(abs)
 	if err != nil {
 		var pe *os.PathError

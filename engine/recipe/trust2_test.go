@@ -279,3 +279,18 @@ func TestAMissingWorkdirIsAUsageError(t *testing.T) {
 		}
 	}
 }
+
+// TestAnOversizedRecipeIsRefusedUnread: a 50 MB recipe (a runaway
+// generator) was parsed — twice, and again every 30 s by runner serve —
+// and held the server at about 600 MB.
+func TestAnOversizedRecipeIsRefusedUnread(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("version: 1\ntasks:\n  a: {uses: echo, with: {message: hi}}\n")
+	for b.Len() <= recipe.MaxFileSize {
+		b.WriteString("# " + strings.Repeat("x", 1000) + "\n")
+	}
+	err := load(t, b.String())
+	if err == nil || !strings.Contains(err.Error(), "runner reads recipes of up to 8 MiB") {
+		t.Fatalf("an 8 MiB recipe: %v", err)
+	}
+}

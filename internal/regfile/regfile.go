@@ -15,11 +15,25 @@ import (
 
 // ErrNotRegular is returned (in an *fs.PathError) for a path that is a
 // named pipe, a device, a socket or a folder.
-var ErrNotRegular = errors.New("not a regular file (a named pipe, device, socket or folder, which runner does not read as data)")
+var ErrNotRegular = errors.New("not a regular file (a named pipe, device, socket, folder or, where links are refused, a link, which runner does not read as data)")
 
 // Open opens path for reading when it is a regular file (links followed).
 func Open(path string) (*os.File, error) {
 	fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, &fs.PathError{Op: "open", Path: path, Err: err}
+	}
+	return checked(fd, path)
+}
+
+// OpenNoFollow is Open for a path whose last element must not be a
+// symbolic link (a run's log, served to whoever may read the dashboard: a
+// link there would serve whatever it points at).
+func OpenNoFollow(path string) (*os.File, error) {
+	fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_NONBLOCK|syscall.O_CLOEXEC|syscall.O_NOFOLLOW, 0)
+	if err == syscall.ELOOP {
+		err = ErrNotRegular
+	}
 	if err != nil {
 		return nil, &fs.PathError{Op: "open", Path: path, Err: err}
 	}

@@ -192,6 +192,37 @@ tasks:
 	if _, err := f.core.Log(ctx, "../../etc", "talk", 0); !errors.As(err, new(*api.Error)) {
 		t.Errorf("a hostile run id: %v", err)
 	}
+
+	t.Run("from inside a line, the next whole line", func(t *testing.T) {
+		mid, err := f.core.Log(ctx, run.ID, "talk", 2) // inside "one"
+		if err != nil || !strings.HasPrefix(mid.Text, "two\n") || mid.Offset != 4 {
+			t.Errorf("log from offset 2: %+v, %v", mid, err)
+		}
+	})
+	t.Run("a task the run never had is not found", func(t *testing.T) {
+		for _, task := range []string{"nosuch", "talk[99999]"} {
+			if _, err := f.core.Log(ctx, run.ID, task, 0); api.AsError(err).Code != api.CodeNotFound {
+				t.Errorf("task %s: %v, want not_found", task, err)
+			}
+		}
+	})
+	t.Run("a link planted in the logs folder is not served", func(t *testing.T) {
+		secret := filepath.Join(t.TempDir(), "secret.txt")
+		if err := os.WriteFile(secret, []byte("the content of another file\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		logPath := filepath.Join(f.dir, ".runner", "runs", run.ID, "logs", "talk.log")
+		if err := os.Remove(logPath); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(secret, logPath); err != nil {
+			t.Fatal(err)
+		}
+		chunk, err := f.core.Log(ctx, run.ID, "talk", 0)
+		if err == nil || strings.Contains(chunk.Text, "another file") {
+			t.Errorf("a linked log: %+v, %v", chunk, err)
+		}
+	})
 }
 
 func TestWatchSeesARunStartAndEnd(t *testing.T) {

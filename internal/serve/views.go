@@ -286,16 +286,19 @@ func (c *Core) Log(_ context.Context, runID, taskID string, offset int64) (api.L
 		return api.LogChunk{}, err
 	}
 	done := !c.isActive(runID)
-	if !done {
-		// A running run's task is done once its record says so.
-		if run, err := (&state.Store{Dir: e.dir}).Load(runID); err == nil {
-			if t := run.Task(taskID); t != nil && t.Status.Terminal() {
-				done = true
-			}
+	run, err := (&state.Store{Dir: e.dir}).Load(runID)
+	if err == nil {
+		t := run.Task(taskID)
+		switch {
+		case t == nil && done:
+			// A task the run never had: nothing to read, and no file to look for.
+			return api.LogChunk{}, api.Errorf(api.CodeNotFound, "run %s has no task %s", runID, taskID)
+		case t != nil && t.Status.Terminal():
+			done = true // a running run's task is done once its record says so
 		}
 	}
 	path := filepath.Join(e.dir, "runs", runID, state.LogPath(taskID))
-	f, err := regfile.Open(path)
+	f, err := regfile.OpenNoFollow(path) // a link planted in the logs folder is not served
 	if errors.Is(err, os.ErrNotExist) {
 		return api.LogChunk{Offset: offset, End: offset, Done: done}, nil
 	}
@@ -317,6 +320,16 @@ func (c *Core) Log(_ context.Context, runID, taskID string, offset int64) (api.L
 	}
 	buf = buf[:n]
 	end := offset + int64(n)
+	if offset > 0 && !startsLine(f, offset) {
+		// A client resuming inside a line (a Last-Event-ID it made up, or
+		// one from before the log was cut) starts at the next whole line,
+		// not in the middle of a character.
+		cut := strings.IndexByte(string(buf), '\n')
+		if cut < 0 {
+			return api.LogChunk{Offset: end, End: end, Done: done && end == info.Size()}, nil
+		}
+		buf, offset = buf[cut+1:], offset+int64(cut+1)
+	}
 	complete := done && end == info.Size()
 	if !complete {
 		if cut := strings.LastIndexByte(string(buf), '\n'); cut >= 0 {
@@ -327,6 +340,13 @@ func (c *Core) Log(_ context.Context, runID, taskID string, offset int64) (api.L
 		end = offset + int64(len(buf))
 	}
 	return api.LogChunk{Offset: offset, End: end, Text: c.masker.String(string(buf)), Done: complete}, nil
+}
+
+// startsLine reports whether offset in f is the start of a line.
+func startsLine(f *os.File, offset int64) bool {
+	var b [1]byte
+	n, _ := f.ReadAt(b[:], offset-1)
+	return n == 1 && b[0] == '\n'
 }
 
 // Finance implements api.Backend: the CSV summed up by the report task's
