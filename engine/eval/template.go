@@ -95,6 +95,20 @@ func (t *Template) whole() *Expr {
 	return e
 }
 
+// Source returns the template as a recipe would write it, each
+// expression as `${{ expr }}`.
+func (t *Template) Source() string {
+	var b strings.Builder
+	for _, p := range t.parts {
+		if p.expr != nil {
+			b.WriteString("${{ " + strings.TrimSpace(p.expr.Source) + " }}")
+		} else {
+			b.WriteString(p.text)
+		}
+	}
+	return b.String()
+}
+
 // Exprs returns the template's expressions.
 func (t *Template) Exprs() []*Expr {
 	var out []*Expr

@@ -31,6 +31,9 @@ type templateValue struct{ t *Template }
 func (t templateValue) Eval(s *Scope) (any, error) { return t.t.Eval(s) }
 func (t templateValue) Exprs() []*Expr             { return t.t.Exprs() }
 
+// Source is the template as written (see Template.Source).
+func (t templateValue) Source() string { return t.t.Source() }
+
 type mapValue struct {
 	keys []string
 	vals []Value

@@ -257,3 +257,24 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+func TestAComputedVarIsMarkedSoTheFormDoesNotSendItsText(t *testing.T) {
+	f := newFixture(t, OverlapSkip, map[string]string{"r.yaml": `version: 1
+vars:
+  project: Pilot
+  stamp: ${{ strftime(now(), "%Y-%m-%d") }}
+tasks:
+  a: {uses: shell, with: {run: "true"}}
+`})
+	rc, err := f.core.Recipe(context.Background(), "r")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]api.Var{}
+	for _, v := range rc.Vars {
+		got[v.Name] = v
+	}
+	if got["project"].Computed || !got["stamp"].Computed || !strings.Contains(got["stamp"].Default, "strftime") {
+		t.Fatalf("vars %+v", rc.Vars)
+	}
+}

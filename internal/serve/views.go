@@ -57,7 +57,8 @@ func (c *Core) recipeDoc(s *served) api.Recipe {
 			if !secret[v.Name] {
 				def = c.masker.String(valueText(v.Value))
 			}
-			doc.Vars = append(doc.Vars, api.Var{Name: v.Name, Default: def, Secret: secret[v.Name]})
+			computed := v.Value != nil && len(v.Value.Exprs()) > 0
+			doc.Vars = append(doc.Vars, api.Var{Name: v.Name, Default: def, Secret: secret[v.Name], Computed: computed})
 		}
 		doc.Tasks = graph(s)
 	}

@@ -45,6 +45,9 @@ type Var struct {
 	Name    string `json:"name"`
 	Default string `json:"default"` // as written in the recipe; `***` for a secret
 	Secret  bool   `json:"secret,omitempty"`
+	// Computed says the default is an expression, evaluated when a run
+	// starts (`${{ strftime(now(), "%Y%m%d") }}`): Default is its text.
+	Computed bool `json:"computed,omitempty"`
 }
 
 // Schedule is one schedule entry of a recipe.

@@ -52,7 +52,7 @@ func newFakeBackend(now time.Time) *fakeBackend {
 			{
 				ID: "hello", Name: "hello", Path: "recipes/hello.yaml",
 				Description: "Count the characters of every episode (에피소드) of a project.",
-				Vars:        []api.Var{{Name: "project", Default: "Pilot"}, {Name: "publish", Default: "false"}, {Name: "api_token", Default: "***", Secret: true}},
+				Vars:        []api.Var{{Name: "project", Default: "Pilot"}, {Name: "publish", Default: "false"}, {Name: "api_token", Default: "***", Secret: true}, {Name: "stamp", Default: `${{ strftime(now(), "%Y-%m-%d") }}`, Computed: true}},
 				Tasks:       helloGraph,
 			},
 			{

@@ -531,11 +531,12 @@ func (s *server) formStart(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	// A field left at its default is no override; a secret left empty keeps its value.
+	// A field left at its default is no override; a secret or a computed
+	// var left empty keeps its value.
 	vars := map[string]string{}
 	for _, v := range rc.Vars {
 		val, ok := r.PostForm["var."+v.Name]
-		if !ok || len(val) != 1 || (v.Secret && val[0] == "") || (!v.Secret && val[0] == v.Default) {
+		if !ok || len(val) != 1 || ((v.Secret || v.Computed) && val[0] == "") || (!v.Secret && val[0] == v.Default) {
 			continue
 		}
 		vars[v.Name] = val[0]

@@ -78,7 +78,7 @@ func TestPagesReadWellWithoutJavaScript(t *testing.T) {
 		{"/runs/" + live.ID, 200, []string{`<svg class="graph"`, `data-task="find-episodes"`, "✓ succeeded", "▶ running", "ep01.md\nep02.md", "1234 characters", `data-stream="/api/v1/runs/` + live.ID + `/tasks/count/log/stream"`, `data-offset="16"`, "Cancel"}},
 		{"/runs/" + failed, 200, []string{"Resume", "With all after it", "This task", `name="downstream" value="true"`}},
 		{"/recipes/weekly-backup", 200, []string{"next ", " KST ("}}, // the schedule's zone, then the server's
-		{"/recipes/hello", 200, []string{"Run now", `name="var.project" value="Pilot"`, `name="var.api_token" type="password"`, "에피소드"}},
+		{"/recipes/hello", 200, []string{"Run now", `name="var.project" value="Pilot"`, `name="var.api_token" type="password"`, `name="var.stamp" placeholder="computed: ${{ strftime(now(), &#34;%Y-%m-%d&#34;) }}"`, "에피소드"}},
 		{"/finance", 200, []string{"최근 7일", "675,000 원", "1,080,000 원", "405,000 원", "2026년 3월", "metrics/finance.csv", "<polyline"}},
 		{"/backups", 200, []string{"s3://factory-backups/weekly", "runner apply recipes/restore.yaml --set set=2026-03-01T040000 --set dest=./restored", "117.7 MiB", "✓ complete"}},
 		{"/runs/20200101T000000Z-abcdef", 404, []string{"not_found", "no run 20200101T000000Z-abcdef"}},

@@ -315,7 +315,7 @@ func TestAuth(t *testing.T) {
 		if w := e.req("POST", "/recipes/hello/runs", "csrf="+token, form, "cookie="+other); w.Code != 403 {
 			t.Fatalf("another session's token: %d", w.Code)
 		}
-		w := e.req("POST", "/recipes/hello/runs", "csrf="+url.QueryEscape(token)+"&var.project=Second&var.publish=false&var.api_token=", form, "cookie="+sid)
+		w := e.req("POST", "/recipes/hello/runs", "csrf="+url.QueryEscape(token)+"&var.project=Second&var.publish=false&var.api_token=&var.stamp=", form, "cookie="+sid)
 		if w.Code != 303 || !strings.HasPrefix(w.Header().Get("Location"), "/runs/") {
 			t.Fatalf("with the token: %d %s", w.Code, w.Body)
 		}
