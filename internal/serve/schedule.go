@@ -287,6 +287,9 @@ func (t *timetable) tick() {
 				t.c.log.Error("serve: record schedule; not firing, to not fire twice", "recipe", s.id, "err", err)
 				continue
 			}
+			if len(fires) == 0 {
+				continue // the catch-up policy dropped every time due: advanced only
+			}
 			t.enqueue(s, e, key, fires)
 		}
 		t.startWaiting(s)

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/novelfactory/runner/engine/recipe"
 	"github.com/novelfactory/runner/engine/state"
 	"github.com/novelfactory/runner/internal/serve/api"
 )
@@ -218,5 +219,60 @@ func TestAScheduleEntrysSecretVarIsNeitherShownNorRecorded(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// onTimeOnly fires like every but drops a fire seen more than a minute
+// late, as catch-up none does: the entry advances past it, firing nothing.
+type onTimeOnly every
+
+func (e onTimeOnly) Due(last, now time.Time) ([]time.Time, time.Time) {
+	fire, advanced := every(e).Due(last, now)
+	if len(fire) > 0 && now.Sub(fire[0]) > time.Minute {
+		return nil, advanced
+	}
+	return fire, advanced
+}
+
+func (e onTimeOnly) Next(t time.Time) time.Time { return every(e).Next(t) }
+
+// catchupNone is schedules with catch-up none.
+type catchupNone struct{ schedules }
+
+func (s catchupNone) Schedule(r *recipe.Recipe) (*Schedule, error) {
+	sc, err := s.schedules.Schedule(r)
+	if sc != nil {
+		sc.Catchup = "none"
+		for i := range sc.Entries {
+			sc.Entries[i].Clock = onTimeOnly(time.Hour)
+		}
+	}
+	return sc, err
+}
+
+// A tick late past a fire (a suspended machine) under catch-up none
+// advances the entry without firing; while another fire of it waits under
+// queue, that used to index the empty list of fires and take the server
+// down.
+func TestAFireDroppedByCatchupWhileAnotherWaitsIsDroppedQuietly(t *testing.T) {
+	f := newFixture(t, OverlapQueue, map[string]string{"s.yaml": counting("scheduled-blocking")})
+	f.cfg.Schedules = catchupNone{schedules{OverlapQueue}}
+	f.restart()
+	f.core.Step()
+	f.clock.Set(t0.Add(30 * time.Minute)) // 11:00: runs, blocks
+	f.core.Step()
+	f.clock.Set(t0.Add(90 * time.Minute)) // 12:00: waits
+	f.core.Step()
+	if runs := f.runs(); statuses(runs) != "queued,running" {
+		t.Fatalf("while the first run blocks: %s, want queued,running", statuses(runs))
+	}
+	f.clock.Set(t0.Add(155 * time.Minute)) // 13:05: 13:00 was missed
+	f.core.Step()
+	f.release()
+	f.idle()
+	f.core.Step() // the 12:00 fire starts
+	f.idle()
+	if runs := f.runs(); statuses(runs) != "succeeded,succeeded" {
+		t.Errorf("runs: %s, want two succeeded (11:00 and 12:00; 13:00 dropped)", statuses(runs))
 	}
 }
