@@ -5,7 +5,9 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -277,4 +279,86 @@ tasks:
 	if got["project"].Computed || !got["stamp"].Computed || !strings.Contains(got["stamp"].Default, "strftime") {
 		t.Fatalf("vars %+v", rc.Vars)
 	}
+}
+
+// gatedLedger is a ledger in memory whose Record, once armed, says it was
+// entered and waits to be released: it holds a tick in the middle.
+type gatedLedger struct {
+	mu       sync.Mutex
+	last     map[string]time.Time
+	armed    bool
+	entered  chan struct{}
+	released chan struct{}
+}
+
+func (l *gatedLedger) Last(key string) (time.Time, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	t, ok := l.last[key]
+	return t, ok
+}
+
+func (l *gatedLedger) Record(key string, t time.Time) error {
+	l.mu.Lock()
+	armed := l.armed
+	l.armed = false
+	l.last[key] = t
+	l.mu.Unlock()
+	if armed {
+		close(l.entered)
+		<-l.released
+	}
+	return nil
+}
+
+// A list of runs asked for while a tick starts a scheduled run used to
+// hold the index's read lock while it waited for the tick, which waited
+// for the run to start, which waited to write the index: every tick,
+// list, run and the shutdown then hung for ever.
+func TestAListOfRunsWhileATickStartsARunDoesNotDeadlock(t *testing.T) {
+	f := newFixture(t, OverlapSkip, map[string]string{"s.yaml": counting("scheduled")})
+	led := &gatedLedger{last: map[string]time.Time{}, entered: make(chan struct{}), released: make(chan struct{})}
+	f.cfg.OpenLedger = func(string) (Ledger, error) { return led, nil }
+	f.restart()
+	f.core.Step() // the entry is new: recorded, not gated
+	f.clock.Set(t0.Add(30 * time.Minute))
+	led.mu.Lock()
+	led.armed = true
+	led.mu.Unlock()
+
+	stepped := make(chan struct{})
+	go func() {
+		defer close(stepped)
+		f.core.Step()
+	}()
+	<-led.entered // the tick holds the timetable, about to start the 11:00 run
+	listed := make(chan error, 1)
+	go func() {
+		_, err := f.core.Runs(context.Background(), api.RunQuery{})
+		listed <- err
+	}()
+	// Let the list take whatever it takes before it waits for the tick.
+	for deadline := time.Now().Add(time.Second); time.Now().Before(deadline); runtime.Gosched() {
+		if !f.core.index.mu.TryLock() {
+			break // the list holds the index
+		}
+		f.core.index.mu.Unlock()
+	}
+	close(led.released)
+
+	hung := time.After(10 * time.Second)
+	select {
+	case <-stepped:
+	case <-hung:
+		panic("the tick and the list of runs deadlocked") // the cleanup's shutdown would hang too
+	}
+	select {
+	case err := <-listed:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-hung:
+		panic("the list of runs never returned")
+	}
+	f.idle()
 }

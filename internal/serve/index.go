@@ -277,6 +277,9 @@ func (c *Core) Runs(_ context.Context, q api.RunQuery) (api.RunPage, error) {
 	case q.PerPage < 1 || q.PerPage > 200:
 		return api.RunPage{}, api.Errorf(api.CodeBadRequest, "per_page %d: give 1 to 200", q.PerPage)
 	}
+	// Before the index's lock, never under it: a tick holds the timetable
+	// while the run it starts waits to write the index.
+	queued := c.timer.queued()
 	var list []*entry
 	c.index.mu.RLock()
 	if q.Recipe != "" {
@@ -301,7 +304,7 @@ func (c *Core) Runs(_ context.Context, q api.RunQuery) (api.RunPage, error) {
 		}
 		page.Total++
 	}
-	for _, s := range c.timer.queued() {
+	for _, s := range queued {
 		if q.Recipe == "" || s.Recipe == q.Recipe {
 			add(s)
 		}
