@@ -75,8 +75,8 @@ func TestPagesReadWellWithoutJavaScript(t *testing.T) {
 		{"/", 200, []string{"주간 백업", "Overdue", "no successful run for 9 days", "at 04:00 on Sunday (Asia/Seoul)", "in 2 hours", " KST (", "Invalid recipe", "minute 61 is out of range", `class="strip"`, "✗ failed"}},
 		{"/runs", 200, []string{"26 runs", live.ID, "▶ running"}},
 		{"/runs?recipe=weekly-backup&status=failed&per_page=1", 200, []string{"2 runs", "page 1 of 2", `rel="next"`, "Older"}},
-		{"/runs/" + live.ID, 200, []string{`<svg class="graph"`, `data-task="find-episodes"`, "✓ succeeded", "▶ running", "ep01.md\nep02.md", "1234 characters", `data-stream="/api/v1/runs/` + live.ID + `/tasks/count/log/stream"`, `data-offset="16"`, "Cancel"}},
-		{"/runs/" + failed, 200, []string{"Resume", "With all after it", "This task", `name="downstream" value="true"`}},
+		{"/runs/" + live.ID, 200, []string{`<svg class="graph"`, `data-task="find-episodes"`, "✓ succeeded", "▶ running", "ep01.md\nep02.md", "1234 characters", `data-stream="/api/v1/runs/` + live.ID + `/tasks/count/log/stream"`, `data-offset="16"`, `data-live="true"`, "Cancel"}},
+		{"/runs/" + failed, 200, []string{`data-live="false"`, "Resume", "With all after it", "This task", `name="downstream" value="true"`}},
 		{"/recipes/weekly-backup", 200, []string{"next ", " KST ("}}, // the schedule's zone, then the server's
 		{"/recipes/hello", 200, []string{"Run now", `name="var.project" value="Pilot"`, `name="var.api_token" type="password"`, `name="var.stamp" placeholder="computed: ${{ strftime(now(), &#34;%Y-%m-%d&#34;) }}"`, "에피소드"}},
 		{"/finance", 200, []string{"최근 7일", "675,000 원", "1,080,000 원", "405,000 원", "2026년 3월", "metrics/finance.csv", "<polyline"}},

@@ -59,6 +59,16 @@
     followLogs();
     if (!document.body.hasAttribute("data-live") || !window.EventSource) { return; }
     var events = new EventSource("/api/v1/events");
+    // A change that came before the stream was open (or while it was
+    // reconnecting) is not sent again: look again on every (re)connect.
+    var opened = false;
+    events.addEventListener("open", function () { if (opened) { soon(); } opened = true; });
+    // Changes a busy server dropped are not sent again either: while the
+    // run on this page is not finished, look again every few seconds.
+    setInterval(function () {
+      var status = document.getElementById("run-status");
+      if (status && status.getAttribute("data-live") === "true") { soon(); }
+    }, 5000);
     events.addEventListener("change", function (ev) {
       var c = {};
       try { c = JSON.parse(ev.data); } catch (e) { /* a change without details: look again */ }
