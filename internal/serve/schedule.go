@@ -62,7 +62,9 @@ type EntryClock interface {
 
 // Ledger keeps the last fire time of each schedule entry across restarts.
 type Ledger interface {
+	// Last returns the last time entry key fired, and whether it ever did.
 	Last(key string) (time.Time, bool)
+	// Record persists t as key's last fire time, before the run starts.
 	Record(key string, t time.Time) error
 }
 

@@ -34,8 +34,10 @@ type Config struct {
 	// StateDir keeps every recipe's runs; empty: .runner beside each
 	// recipe, as `runner apply` does.
 	StateDir string
+	// Registry holds the task types recipes may use; the built-ins when nil.
 	Registry *tasktype.Registry
-	Environ  []string
+	// Environ is the environment runs see (the server's own).
+	Environ []string
 	// Masker masks secrets in all the server returns; the engine adds each
 	// run's secrets to it. A new one when nil.
 	Masker *secret.Masker
