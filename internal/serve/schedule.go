@@ -259,6 +259,7 @@ func (t *timetable) tick() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	now := t.c.cfg.Now()
+	t.dropOrphans()
 	for _, s := range t.c.catalog.all() {
 		if s.recipe == nil || s.schedule == nil {
 			continue
@@ -298,6 +299,30 @@ func (t *timetable) tick() {
 		if next := s.next(now); next != nil {
 			t.c.metrics.next.WithLabelValues(s.id).Set(float64(next.Unix()))
 		}
+	}
+}
+
+// dropOrphans drops the waiting fires of schedule entries that are gone:
+// edited (another cron line, zone or vars), or their recipe removed or
+// broken. Nothing would ever start them, and they would show as queued
+// for good.
+func (t *timetable) dropOrphans() {
+	live := map[string]bool{}
+	for _, s := range t.c.catalog.all() {
+		if s.recipe == nil || s.schedule == nil {
+			continue
+		}
+		for _, e := range s.schedule.Entries {
+			live[e.key(s.abs)] = true
+		}
+	}
+	for key, q := range t.pending {
+		if live[key] || len(q) == 0 {
+			continue
+		}
+		t.c.log.Info("serve: waiting fires dropped: their schedule entry changed or its recipe is gone", "entry", key, "fires", len(q))
+		delete(t.pending, key)
+		t.c.hub.send(api.Change{Run: q[0].runID, Status: "dropped"})
 	}
 }
 

@@ -276,3 +276,25 @@ func TestAFireDroppedByCatchupWhileAnotherWaitsIsDroppedQuietly(t *testing.T) {
 		t.Errorf("runs: %s, want two succeeded (11:00 and 12:00; 13:00 dropped)", statuses(runs))
 	}
 }
+
+// TestAWaitingFireOfAnEditedEntryIsDropped: a fire waiting under queue
+// whose entry was then edited stayed "queued" for good (review).
+func TestAWaitingFireOfAnEditedEntryIsDropped(t *testing.T) {
+	f := fireWhileBlocked(t, OverlapQueue)
+	if runs := f.runs(); statuses(runs) != "queued,running" {
+		t.Fatalf("before the edit: %s", statuses(runs))
+	}
+	// The entry's vars change (no more block=true): another entry.
+	path := filepath.Join(f.dir, "s.yaml")
+	writeFile(t, path, strings.ReplaceAll(counting("scheduled"), "dir: .", "dir: "+f.work))
+	future := time.Now().Add(time.Hour)
+	if err := os.Chtimes(path, future, future); err != nil {
+		t.Fatal(err)
+	}
+	f.core.Step()
+	if runs := f.runs(); statuses(runs) != "running" {
+		t.Errorf("after the edit: %s, want the waiting fire dropped", statuses(runs))
+	}
+	f.release()
+	f.idle()
+}
