@@ -2,6 +2,7 @@ package tasks
 
 import (
 	"github.com/novelfactory/runner/engine/tasktype"
+	"github.com/novelfactory/runner/tasks/changelog"
 	"github.com/novelfactory/runner/tasks/chart"
 	"github.com/novelfactory/runner/tasks/csvjoin"
 	"github.com/novelfactory/runner/tasks/csvsum"
@@ -22,6 +23,7 @@ import (
 
 // builtins is the one list of built-in task types: a new type is added here.
 var builtins = []func(*tasktype.Registry){
+	changelog.Register,
 	chart.Register,
 	csvjoin.Register,
 	csvsum.Register,
