@@ -4,6 +4,7 @@ import (
 	"github.com/novelfactory/runner/engine/tasktype"
 	"github.com/novelfactory/runner/tasks/changelog"
 	"github.com/novelfactory/runner/tasks/chart"
+	"github.com/novelfactory/runner/tasks/checksum"
 	"github.com/novelfactory/runner/tasks/csvjoin"
 	"github.com/novelfactory/runner/tasks/csvsum"
 	"github.com/novelfactory/runner/tasks/dump"
@@ -25,6 +26,7 @@ import (
 var builtins = []func(*tasktype.Registry){
 	changelog.Register,
 	chart.Register,
+	checksum.Register,
 	csvjoin.Register,
 	csvsum.Register,
 	dump.Register,
