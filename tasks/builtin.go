@@ -14,6 +14,7 @@ import (
 	"github.com/novelfactory/runner/tasks/notify"
 	"github.com/novelfactory/runner/tasks/prune"
 	"github.com/novelfactory/runner/tasks/report"
+	"github.com/novelfactory/runner/tasks/requirements"
 	"github.com/novelfactory/runner/tasks/s3get"
 	"github.com/novelfactory/runner/tasks/s3put"
 	"github.com/novelfactory/runner/tasks/shell"
@@ -36,6 +37,7 @@ var builtins = []func(*tasktype.Registry){
 	notify.Register,
 	prune.Register,
 	report.Register,
+	requirements.Register,
 	s3get.Register,
 	s3put.Register,
 	shell.Register,
