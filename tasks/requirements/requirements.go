@@ -43,9 +43,8 @@ func Register(r *tasktype.Registry) {
 			{Name: "skipped", Type: "list of string", Doc: "Requirements with a marker that the lock does not hold."},
 		},
 		Examples: []tasktype.Example{
-			{Title: "Lock the factory's dependencies, then check the lock", YAML: `check-lock:
+			{Title: "Check the factory's lock", YAML: `check-lock:
   uses: requirements
-  needs: [write-lock]
   with:
     requirements: requirements.txt
     lock: requirements.lock
