@@ -2,7 +2,9 @@ package tasks
 
 import (
 	"github.com/novelfactory/runner/engine/tasktype"
+	"github.com/novelfactory/runner/tasks/changelog"
 	"github.com/novelfactory/runner/tasks/chart"
+	"github.com/novelfactory/runner/tasks/checksum"
 	"github.com/novelfactory/runner/tasks/csvjoin"
 	"github.com/novelfactory/runner/tasks/csvsum"
 	"github.com/novelfactory/runner/tasks/dump"
@@ -12,6 +14,7 @@ import (
 	"github.com/novelfactory/runner/tasks/notify"
 	"github.com/novelfactory/runner/tasks/prune"
 	"github.com/novelfactory/runner/tasks/report"
+	"github.com/novelfactory/runner/tasks/requirements"
 	"github.com/novelfactory/runner/tasks/s3get"
 	"github.com/novelfactory/runner/tasks/s3put"
 	"github.com/novelfactory/runner/tasks/shell"
@@ -22,7 +25,9 @@ import (
 
 // builtins is the one list of built-in task types: a new type is added here.
 var builtins = []func(*tasktype.Registry){
+	changelog.Register,
 	chart.Register,
+	checksum.Register,
 	csvjoin.Register,
 	csvsum.Register,
 	dump.Register,
@@ -32,6 +37,7 @@ var builtins = []func(*tasktype.Registry){
 	notify.Register,
 	prune.Register,
 	report.Register,
+	requirements.Register,
 	s3get.Register,
 	s3put.Register,
 	shell.Register,

@@ -133,7 +133,7 @@ func (x *execution) planUnit(ctx context.Context, u *unit, p prepared) result {
 	t := u.g.task
 	env := &tasktype.Env{
 		RunID: x.run.ID, Recipe: x.r.Name,
-		TaskID: u.id, Dir: t.Dir, Environ: x.opt.Environ,
+		TaskID: u.id, Dir: t.Dir, Started: x.started(), Environ: x.opt.Environ,
 		Log: io.Discard, Logger: slog.New(slog.DiscardHandler),
 		Progress: nopProgress{}, Secrets: x.opt.Masker,
 	}

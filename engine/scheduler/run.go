@@ -42,6 +42,7 @@ func (x *execution) runUnit(ctx context.Context, u *unit, p prepared) result {
 		Recipe:   x.r.Name,
 		TaskID:   u.id,
 		Dir:      t.Dir,
+		Started:  x.started(),
 		Environ:  append(append([]string{}, x.opt.Environ...), "RUNNER_TASK_ID="+u.id),
 		Log:      logs,
 		Logger:   logs.logger,
@@ -157,4 +158,12 @@ func Backoff(r recipe.Retry, attempt int) time.Duration {
 		return limit
 	}
 	return time.Duration(d)
+}
+
+// started is when the run started, in the recipe's clock.
+func (x *execution) started() time.Time {
+	if x.r.Location != nil {
+		return x.run.Started.In(x.r.Location)
+	}
+	return x.run.Started
 }

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sort"
 	"sync"
+	"time"
 
 	"github.com/novelfactory/runner/engine/params"
 	"github.com/novelfactory/runner/engine/secret"
@@ -62,10 +63,13 @@ type Processes interface {
 
 // Env is what a running task may use from its surroundings.
 type Env struct {
-	RunID    string // the run's id, as in state and logs
-	Recipe   string // the recipe's name
-	TaskID   string
-	Dir      string       // base for relative paths: the recipe's directory or --workdir
+	RunID  string // the run's id, as in state and logs
+	Recipe string // the recipe's name
+	TaskID string
+	Dir    string // base for relative paths: the recipe's directory or --workdir
+	// Started is when the run started, in the recipe's clock (its
+	// timezone:): a task's "today", the same as now() in expressions.
+	Started  time.Time
 	Environ  []string     // environment for child processes (KEY=VALUE)
 	Log      io.Writer    // the task's log; secret-masked, safe for concurrent use
 	Logger   *slog.Logger // structured log lines, into the same task log
