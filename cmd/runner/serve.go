@@ -74,7 +74,7 @@ func serveCommand(p process) *cli.Command {
 			// interrupts): the first one ends ctx.
 			p.sig.busy.Start()
 			defer p.sig.busy.Stop()
-			srv := web.HTTPServer(handler)
+			srv := web.HTTPServer(handler, web.DefaultLimits)
 			logger.Info("runner serve: listening", "addr", ln.Addr().String(), "recipes", dirs)
 			served := make(chan error, 1)
 			go func() { served <- srv.Serve(ln) }()

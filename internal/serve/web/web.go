@@ -148,21 +148,24 @@ func (s *server) routes() {
 	})
 }
 
-// The timeouts of HTTPServer; tests shorten them.
-var (
-	readHeaderTimeout = 10 * time.Second
-	readTimeout       = 30 * time.Second
-	idleTimeout       = 2 * time.Minute
-)
+// Limits are how long HTTPServer waits for a client.
+type Limits struct {
+	ReadHeader time.Duration // for a request's headers
+	Read       time.Duration // for a whole request, body included
+	Idle       time.Duration // between two requests on one connection
+}
+
+// DefaultLimits are runner serve's.
+var DefaultLimits = Limits{ReadHeader: 10 * time.Second, Read: 30 * time.Second, Idle: 2 * time.Minute}
 
 // HTTPServer is the http.Server `runner serve` answers with. Every read
 // has a deadline, so a client cannot hold a connection (a goroutine and a
 // file descriptor) by sending its request a byte at a time or by keeping
 // an idle connection open; the event streams clear it once they start.
-func HTTPServer(h http.Handler) *http.Server {
+func HTTPServer(h http.Handler, l Limits) *http.Server {
 	return &http.Server{
-		Handler: h, ReadHeaderTimeout: readHeaderTimeout, ReadTimeout: readTimeout,
-		IdleTimeout: idleTimeout, MaxHeaderBytes: 64 << 10,
+		Handler: h, ReadHeaderTimeout: l.ReadHeader, ReadTimeout: l.Read,
+		IdleTimeout: l.Idle, MaxHeaderBytes: 64 << 10,
 	}
 }
 
