@@ -80,15 +80,18 @@ func Register(r *tasktype.Registry) {
 			{Name: "draft", Type: "boolean", Doc: "Whether the release is still a draft."},
 		},
 		Examples: []tasktype.Example{
-			{Title: "Draft the release of v11.0.0 with its notes and assets", YAML: `draft-release:
+			{Title: "Draft the release of v11.0.0 with its notes and assets; publish when PUBLISH=true", YAML: `draft-release:
   uses: github_release
-  needs: [tag, checksums]
   with:
-    tag: v${{ vars.version }}
-    name: Factory ${{ vars.version }}
-    notes: ${{ tasks.changelog.outputs.notes }}
-    assets: [dist/factory-${{ vars.version }}.zip, dist/SHA256SUMS]
-    publish: ${{ vars.publish }}
+    tag: v11.0.0
+    name: Factory 11.0.0
+    notes: |
+      ## Features
+      - One command releases the factory.
+    assets:
+      - dist/factory-11.0.0.zip
+      - dist/SHA256SUMS
+    publish: ${{ env.PUBLISH == 'true' }}
     latest: "true"
 `},
 			{Title: "On GitHub Enterprise, for another repository", YAML: `release:
