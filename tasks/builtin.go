@@ -8,6 +8,7 @@ import (
 	"github.com/novelfactory/runner/tasks/csvjoin"
 	"github.com/novelfactory/runner/tasks/csvsum"
 	"github.com/novelfactory/runner/tasks/dump"
+	"github.com/novelfactory/runner/tasks/git"
 	"github.com/novelfactory/runner/tasks/githubrelease"
 	"github.com/novelfactory/runner/tasks/load"
 	"github.com/novelfactory/runner/tasks/md2epub"
@@ -32,6 +33,7 @@ var builtins = []func(*tasktype.Registry){
 	csvjoin.Register,
 	csvsum.Register,
 	dump.Register,
+	git.Register,
 	githubrelease.Register,
 	load.Register,
 	md2epub.Register,
