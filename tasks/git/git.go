@@ -78,11 +78,11 @@ func Register(r *tasktype.Registry) {
 			"remote. Git's messages are quoted in errors with secrets masked: a token in a remote URL never shows.",
 		Outputs: []tasktype.Output{
 			{Name: "commit", Type: "string", Doc: "The full sha of the commit: HEAD (check), the tagged commit (tag, push), the described one."},
-			{Name: "branch", Type: "string", Doc: "check: the branch HEAD is on; empty when detached."},
+			{Name: "branch", Type: "string", Doc: "check: the branch HEAD is on; empty when detached (and for the other ops)."},
 			{Name: "dirty", Type: "list of string", Doc: "check: the files that make the tree dirty, as paths in the work tree."},
 			{Name: "tag", Type: "string", Doc: "tag, push: the tag's name."},
 			{Name: "created", Type: "boolean", Doc: "tag: whether this run created the tag; push: whether this run pushed it (false when it was there already)."},
-			{Name: "describe", Type: "string", Doc: "describe: what git describe printed, e.g. v1.2.0-3-gabc1234."},
+			{Name: "describe", Type: "string", Doc: "describe: what git describe printed, e.g. v1.2.0-3-gabc1234; empty for the other ops."},
 		},
 		Examples: []tasktype.Example{
 			{Title: "Refuse to release from a dirty tree or from another branch than main", YAML: `check-tree:

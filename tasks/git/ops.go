@@ -159,7 +159,8 @@ func (g *repo) check(ctx context.Context, p *Params) (tasktype.Outputs, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := tasktype.Outputs{"commit": t.commit, "branch": t.branch, "dirty": paths(t.dirty)}
+	out := outputs()
+	out["commit"], out["branch"], out["dirty"] = t.commit, t.branch, paths(t.dirty)
 	if msg := t.problems(p); msg != "" {
 		return out, errors.New(g.mask(fmt.Sprintf("check %s: %s", g.dir, msg)))
 	}
@@ -270,7 +271,8 @@ func (g *repo) tag(ctx context.Context, p *Params) (tasktype.Outputs, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := tasktype.Outputs{"tag": p.Tag, "commit": commit, "created": false}
+	out := outputs()
+	out["tag"], out["commit"] = p.Tag, commit
 	create, err := tagVerdict(p.Tag, commit, e)
 	if err != nil {
 		return out, err
@@ -390,10 +392,8 @@ func (g *repo) push(ctx context.Context, p *Params) (tasktype.Outputs, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := tasktype.Outputs{"commit": src.commit, "created": false}
-	if p.Tag != "" {
-		out["tag"] = p.Tag
-	}
+	out := outputs()
+	out["commit"], out["tag"] = src.commit, p.Tag
 	there, err := g.remoteCommit(ctx, p.Remote, src.ref)
 	if err != nil {
 		return out, err
@@ -483,7 +483,9 @@ func (g *repo) describe(ctx context.Context, p *Params) (tasktype.Outputs, error
 		}
 	}
 	g.logf("%s describes as %s\n", commit, desc)
-	return tasktype.Outputs{"describe": desc, "commit": commit}, nil
+	out := outputs()
+	out["describe"], out["commit"] = desc, commit
+	return out, nil
 }
 
 func (g *repo) planDescribe(ctx context.Context, p *Params) tasktype.Plan {
@@ -492,6 +494,12 @@ func (g *repo) planDescribe(ctx context.Context, p *Params) tasktype.Plan {
 		return tasktype.Plan{Summary: g.mask(fmt.Sprintf("would run git %s (it fails now: %v)", strings.Join(describeArgs(p), " "), err))}
 	}
 	return tasktype.Plan{Summary: fmt.Sprintf("would describe %s: %s", short(out["commit"].(string)), out["describe"]), Outputs: out}
+}
+
+// outputs are every output of the type, empty: each op sets its own, and
+// a later task may name any of them whatever the op.
+func outputs() tasktype.Outputs {
+	return tasktype.Outputs{"commit": "", "branch": "", "dirty": []string{}, "tag": "", "created": false, "describe": ""}
 }
 
 // short abbreviates a sha for messages; outputs keep it whole.
