@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/novelfactory/runner/engine/atomicfile"
@@ -104,7 +105,13 @@ func Register(r *tasktype.Registry) {
 				return nil, err
 			}
 			if res.changed {
-				if err := atomicfile.WriteFile(string(p.Path), []byte(res.text), res.perm); err != nil {
+				// A link (CHANGELOG.md → docs/CHANGELOG.md) is released
+				// through: the file it points at is replaced, the link kept.
+				dest, err := filepath.EvalSymlinks(string(p.Path))
+				if err != nil {
+					return nil, fmt.Errorf("write changelog: %w", err)
+				}
+				if err := atomicfile.WriteFile(dest, []byte(res.text), res.perm); err != nil {
 					return nil, err
 				}
 			}
@@ -172,6 +179,10 @@ func do(env *tasktype.Env, p *Params) (*result, error) {
 			return nil, fmt.Errorf("release %s in %s: %w", p.Version, path, err)
 		}
 		released := changelogfile.Parse(text)
+		if strings.Contains(string(data), "\r\n") {
+			// Parse reads CRLF as LF; a file saved with CRLF keeps it.
+			text = strings.ReplaceAll(text, "\n", "\r\n")
+		}
 		res.file, res.text, res.changed, res.latest = released, text, changed, p.Version
 		res.notes = released.Body(released.Find(p.Version))
 		if changed {
