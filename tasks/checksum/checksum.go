@@ -122,6 +122,9 @@ func list(env *tasktype.Env, p *Params) ([]file, error) {
 			if strings.ContainsAny(name, "\n\r\\") {
 				return nil, fmt.Errorf("files: %q has a newline or a backslash in its name: sha256sum escapes such names (a leading \\), which other checkers misread; rename it", name)
 			}
+			if name == "-" {
+				return nil, fmt.Errorf("files: a file named - cannot be checked: sha256sum -c reads the name - as its standard input; rename it")
+			}
 			seen[path] = true
 			out = append(out, file{path, name})
 		}
