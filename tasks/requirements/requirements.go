@@ -191,12 +191,21 @@ func parse(line string) (requirement, error) {
 	if m == nil {
 		return requirement{}, fmt.Errorf("%q is not a requirement (PEP 508: name[extras] specifier ; marker)", line)
 	}
+	if urlRe.MatchString(spec) {
+		// git+https://…#egg=name or https://…/pkg.tar.gz: not a package
+		// named git or https.
+		return requirement{}, fmt.Errorf("%s is a URL, not a name: it cannot be pinned by version (pin the package by name, or write name @ URL)", strings.TrimSpace(spec))
+	}
 	specifier := strings.Join(strings.Fields(m[3]), "")
 	if strings.HasPrefix(specifier, "@") {
 		specifier = "@ " + strings.TrimSpace(m[3][1:])
 	}
 	return requirement{name: normalize(m[1]), specifier: specifier, marker: strings.TrimSpace(marker)}, nil
 }
+
+// urlRe is a line that starts with a URL scheme (git+https://, https://,
+// file:), as pip's VCS and URL requirements do.
+var urlRe = regexp.MustCompile(`^\s*[A-Za-z][A-Za-z0-9+.-]*:`)
 
 // pinRe is an exact pin: == or === and one version, no wildcard, no other clause.
 var pinRe = regexp.MustCompile(`^===?([^,*=<>!~\s]+)$`)
