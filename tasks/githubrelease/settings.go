@@ -2,6 +2,7 @@ package githubrelease
 
 import (
 	"context"
+	"net"
 	"net/url"
 	"os/exec"
 	"strings"
@@ -91,12 +92,24 @@ func resolve(ctx context.Context, env *tasktype.Env, p *Params, d deps) (setting
 	}
 	if u, err := url.Parse(s.apiURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return s, errorf("api_url %q is not an http(s) URL such as https://github.example.com/api/v3", s.apiURL)
+	} else if u.Scheme == "http" && !loopback(u.Hostname()) {
+		// Every request carries the token: plain http only to this machine.
+		return s, errorf("api_url %q is plain http to another machine, which would send the token in clear: use https", s.apiURL)
 	}
 	if s.token == "" {
 		return s, errorf("no token: set the environment variable %s to a GitHub token with contents: write on %s "+
 			"(fine-grained: Contents read and write; classic: repo, or public_repo for a public repository)", p.TokenEnv, repo)
 	}
 	return s, nil
+}
+
+// loopback reports whether host is this machine: localhost or a loopback IP.
+func loopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // gitOrigin returns the URL of the origin remote of the git repository
