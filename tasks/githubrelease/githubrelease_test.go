@@ -512,3 +512,22 @@ func TestBadParamsAreRefused(t *testing.T) {
 		})
 	}
 }
+
+// TestAGlobSkipsFolders: assets: ["dist/*"] failed on a folder inside
+// dist/ (hostile review); checksum's files skip them, and so does this.
+func TestAGlobSkipsFolders(t *testing.T) {
+	h := newHarness(t)
+	if err := os.MkdirAll(filepath.Join(h.dir, "dist", "tmp"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	p := baseParams()
+	p.Assets = []string{"dist/*"}
+	out := h.mustRun(p)
+	if got := fmt.Sprint(out["uploaded"]); !strings.Contains(got, "factory-11.0.0.zip") || strings.Contains(got, "tmp") {
+		t.Fatalf("uploaded %s, want the files of dist/ and not its folder", got)
+	}
+	p.Assets = []string{"dist/t*"}
+	if _, err := h.run(p); err == nil || !strings.Contains(err.Error(), "matches only folders") {
+		t.Fatalf("a glob of folders only: %v", err)
+	}
+}

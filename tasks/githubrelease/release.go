@@ -90,8 +90,13 @@ func localAssets(env *tasktype.Env, p *Params, dry bool) ([]localAsset, error) {
 				return nil, errorf("assets: %q matches no file", pattern)
 			}
 		}
+		isGlob, files := strings.ContainsAny(pattern, "*?[{"), 0
 		for _, m := range matches {
 			path := env.Path(m)
+			if info, err := os.Stat(path); isGlob && err == nil && info.IsDir() {
+				continue // a glob such as dist/* also matches folders (as checksum's files)
+			}
+			files++
 			name := filepath.Base(m)
 			if other, dup := seen[name]; dup {
 				return nil, errorf("assets: %s and %s would both be named %q on the release", other, m, name)
@@ -115,6 +120,9 @@ func localAssets(env *tasktype.Env, p *Params, dry bool) ([]localAsset, error) {
 			}
 			a.size, a.sha256 = size, sum
 			out = append(out, a)
+		}
+		if isGlob && files == 0 {
+			return nil, errorf("assets: %q matches only folders, no file", pattern)
 		}
 	}
 	return out, nil
