@@ -267,7 +267,11 @@ func check(p *Params) (*result, error) {
 		}
 	}
 	if len(problems) > 0 {
-		return nil, fmt.Errorf("%s does not pin %s exactly (%d problems):\n  %s", p.Lock, p.Requirements, len(problems), strings.Join(problems, "\n  "))
+		count := "1 problem"
+		if len(problems) > 1 {
+			count = fmt.Sprintf("%d problems", len(problems))
+		}
+		return nil, fmt.Errorf("%s does not pin %s exactly (%s):\n  %s", p.Lock, p.Requirements, count, strings.Join(problems, "\n  "))
 	}
 	return res, nil
 }
