@@ -15,6 +15,7 @@ import (
 
 	"github.com/novelfactory/runner/engine/secret"
 	"github.com/novelfactory/runner/engine/tasktype"
+	"github.com/novelfactory/runner/internal/githubfake"
 )
 
 type nopProgress struct{}
@@ -25,7 +26,7 @@ func (nopProgress) Progress(int64, int64) {}
 // asked for and everything it wrote, so that a test can look for the token.
 type harness struct {
 	t     *testing.T
-	gh    *fakeGitHub
+	gh    *githubfake.Server
 	dir   string
 	log   bytes.Buffer // unmasked: what the task itself wrote
 	mu    sync.Mutex
@@ -37,13 +38,13 @@ type harness struct {
 var now = time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
 
 func newHarness(t *testing.T) *harness {
-	h := &harness{t: t, gh: newFake(t), dir: t.TempDir()}
-	h.env = []string{"GITHUB_TOKEN=" + h.gh.token, "GITHUB_API_URL=" + h.gh.apiURL(), "GITHUB_REPOSITORY=books/factory"}
+	h := &harness{t: t, gh: githubfake.New(t), dir: t.TempDir()}
+	h.env = []string{"GITHUB_TOKEN=" + h.gh.Token(), "GITHUB_API_URL=" + h.gh.APIURL(), "GITHUB_REPOSITORY=books/factory"}
 	h.write("dist/factory-11.0.0.zip", "PK zip bytes")
 	h.write("dist/SHA256SUMS", "abc  factory-11.0.0.zip\n")
 	t.Cleanup(func() {
 		all := strings.Join(h.seen, "\n") + h.log.String()
-		if strings.Contains(all, h.gh.token) {
+		if strings.Contains(all, h.gh.Token()) {
 			t.Errorf("the token appears in what the task wrote:\n%s", all)
 		}
 	})
@@ -121,19 +122,19 @@ func TestAFirstRunCreatesADraftAndUploadsTheAssets(t *testing.T) {
 	h := newHarness(t)
 	out := h.mustRun(baseParams())
 
-	rel := h.gh.release("v11.0.0")
-	if rel == nil || !rel.draft || rel.name != "Factory 11.0.0" || rel.body != "## Features\n- ZIP asset\n" {
+	rel := h.gh.Release("v11.0.0")
+	if rel == nil || !rel.Draft || rel.Name != "Factory 11.0.0" || rel.Body != "## Features\n- ZIP asset\n" {
 		t.Fatalf("release = %+v, want a draft with the name and notes", rel)
 	}
 	var got []string
-	for _, r := range h.gh.requests() {
+	for _, r := range h.gh.Requests() {
 		got = append(got, r.Method+" "+r.Path)
-		if r.Auth != "Bearer "+h.gh.token {
+		if r.Auth != "Bearer "+h.gh.Token() {
 			t.Errorf("%s %s: Authorization %q", r.Method, r.Path, r.Auth)
 		}
 	}
 	base, up := "/api/v3/repos/books/factory/releases", "/api/uploads/repos/books/factory/releases"
-	id := rel.id
+	id := rel.ID
 	want := []string{
 		"GET " + base + "/tags/v11.0.0", // a draft is not found by tag…
 		"GET " + base,                   // …so the releases are listed
@@ -144,7 +145,7 @@ func TestAFirstRunCreatesADraftAndUploadsTheAssets(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("requests:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
-	reqs := h.gh.requests()
+	reqs := h.gh.Requests()
 	var create map[string]any
 	if err := json.Unmarshal(reqs[2].Body, &create); err != nil {
 		t.Fatal(err)
@@ -152,7 +153,7 @@ func TestAFirstRunCreatesADraftAndUploadsTheAssets(t *testing.T) {
 	if create["tag_name"] != "v11.0.0" || create["draft"] != true || create["name"] != "Factory 11.0.0" || create["body"] != "## Features\n- ZIP asset\n" {
 		t.Errorf("create body = %s", reqs[2].Body)
 	}
-	uploads := map[string]fakeRequest{}
+	uploads := map[string]githubfake.Request{}
 	for _, r := range reqs[3:] {
 		uploads[strings.TrimPrefix(r.Query, "name=")] = r
 	}
@@ -163,7 +164,7 @@ func TestAFirstRunCreatesADraftAndUploadsTheAssets(t *testing.T) {
 		t.Errorf("SHA256SUMS upload: %q %q", r.ContentType, r.Body)
 	}
 	wantOut := tasktype.Outputs{"id": id, "url": "https://github.example/books/factory/releases/tag/v11.0.0",
-		"upload_url": fmt.Sprintf("%s/%d/assets{?name,label}", h.gh.srv.URL+up, id),
+		"upload_url": fmt.Sprintf("%s/%d/assets{?name,label}", h.gh.URL()+up, id),
 		"uploaded":   []string{"factory-11.0.0.zip", "SHA256SUMS"}, "unchanged": []string{}, "published": false, "draft": true}
 	if !reflect.DeepEqual(out, wantOut) {
 		t.Errorf("outputs = %#v\nwant %#v", out, wantOut)
@@ -174,18 +175,18 @@ func TestASecondIdenticalRunChangesNothingAndUploadsNothing(t *testing.T) {
 	for _, digests := range []bool{true, false} {
 		t.Run(fmt.Sprintf("with digests %t", digests), func(t *testing.T) {
 			h := newHarness(t)
-			h.gh.digests = digests
+			h.gh.SetDigests(digests)
 			h.mustRun(baseParams())
-			before := len(h.gh.requests())
+			before := len(h.gh.Requests())
 			out := h.mustRun(baseParams())
-			if w := h.gh.writes(); len(w) != 3 { // the first run's create and two uploads
+			if w := h.gh.Writes(); len(w) != 3 { // the first run's create and two uploads
 				t.Errorf("writes = %v, want only the first run's three", w)
 			}
 			if !reflect.DeepEqual(out["uploaded"], []string{}) || !reflect.DeepEqual(out["unchanged"], []string{"factory-11.0.0.zip", "SHA256SUMS"}) {
 				t.Errorf("outputs = %v", out)
 			}
 			downloads := 0
-			for _, r := range h.gh.requests()[before:] {
+			for _, r := range h.gh.Requests()[before:] {
 				if strings.Contains(r.Path, "/releases/assets/") {
 					downloads++
 				}
@@ -193,7 +194,7 @@ func TestASecondIdenticalRunChangesNothingAndUploadsNothing(t *testing.T) {
 			if want := map[bool]int{true: 0, false: 2}[digests]; downloads != want {
 				t.Errorf("%d downloads to compare, want %d (a digest makes them needless)", downloads, want)
 			}
-			if n := len(h.gh.release("v11.0.0").assets); n != 2 {
+			if n := len(h.gh.Release("v11.0.0").Assets); n != 2 {
 				t.Errorf("%d assets, want 2", n)
 			}
 		})
@@ -202,13 +203,13 @@ func TestASecondIdenticalRunChangesNothingAndUploadsNothing(t *testing.T) {
 
 func TestAChangedAssetIsReplaced(t *testing.T) {
 	h := newHarness(t)
-	h.gh.digests = true
+	h.gh.SetDigests(true)
 	h.mustRun(baseParams())
 	h.write("dist/factory-11.0.0.zip", "PK other bytes!")   // other size
 	h.write("dist/SHA256SUMS", "abd  factory-11.0.0.zip\n") // same size, other bytes
-	before := len(h.gh.writes())
+	before := len(h.gh.Writes())
 	out := h.mustRun(baseParams())
-	w := h.gh.writes()[before:]
+	w := h.gh.Writes()[before:]
 	if len(w) != 4 || !strings.HasPrefix(w[0], "DELETE ") || !strings.HasPrefix(w[1], "POST /api/uploads/") ||
 		!strings.HasPrefix(w[2], "DELETE ") || !strings.HasPrefix(w[3], "POST /api/uploads/") {
 		t.Errorf("writes = %v, want delete then upload, twice", w)
@@ -216,9 +217,9 @@ func TestAChangedAssetIsReplaced(t *testing.T) {
 	if !reflect.DeepEqual(out["uploaded"], []string{"factory-11.0.0.zip", "SHA256SUMS"}) {
 		t.Errorf("uploaded = %v", out["uploaded"])
 	}
-	rel := h.gh.release("v11.0.0")
-	if len(rel.assets) != 2 || string(rel.assets[0].data) != "PK other bytes!" || string(rel.assets[1].data) != "abd  factory-11.0.0.zip\n" {
-		t.Errorf("assets after the replace: %+v", rel.assets)
+	rel := h.gh.Release("v11.0.0")
+	if len(rel.Assets) != 2 || string(rel.Assets[0].Data) != "PK other bytes!" || string(rel.Assets[1].Data) != "abd  factory-11.0.0.zip\n" {
+		t.Errorf("assets after the replace: %+v", rel.Assets)
 	}
 }
 
@@ -227,10 +228,10 @@ func TestNotesAndNameAreUpdatedOnAnExistingDraft(t *testing.T) {
 	h.mustRun(baseParams())
 	p := baseParams()
 	p.Notes, p.Prerelease = "## Features\n- better\n", true
-	before := len(h.gh.requests())
+	before := len(h.gh.Requests())
 	h.mustRun(p)
-	var patches []fakeRequest
-	for _, r := range h.gh.requests()[before:] {
+	var patches []githubfake.Request
+	for _, r := range h.gh.Requests()[before:] {
 		if r.Method == "PATCH" {
 			patches = append(patches, r)
 		}
@@ -238,7 +239,7 @@ func TestNotesAndNameAreUpdatedOnAnExistingDraft(t *testing.T) {
 	if len(patches) != 1 || string(patches[0].Body) != `{"body":"## Features\n- better\n","prerelease":true}`+"\n" {
 		t.Fatalf("patches = %+v", patches)
 	}
-	if rel := h.gh.release("v11.0.0"); rel.body != p.Notes || !rel.prerelease || !rel.draft {
+	if rel := h.gh.Release("v11.0.0"); rel.Body != p.Notes || !rel.Prerelease || !rel.Draft {
 		t.Errorf("release = %+v", rel)
 	}
 }
@@ -249,22 +250,22 @@ func TestPublishTurnsTheDraftIntoTheLatestRelease(t *testing.T) {
 	p := baseParams()
 	p.Publish, p.Latest = true, "true"
 	out := h.mustRun(p)
-	w := h.gh.writes()
-	last := h.gh.requests()[len(h.gh.requests())-1]
+	w := h.gh.Writes()
+	last := h.gh.Requests()[len(h.gh.Requests())-1]
 	if len(w) != 4 || last.Method != "PATCH" || string(last.Body) != `{"draft":false,"make_latest":"true"}`+"\n" {
 		t.Fatalf("writes = %v, last body %s", w, last.Body)
 	}
 	if out["published"] != true || out["draft"] != false {
 		t.Errorf("outputs = %v", out)
 	}
-	if rel := h.gh.release("v11.0.0"); rel.draft || rel.makeLatest != "true" {
+	if rel := h.gh.Release("v11.0.0"); rel.Draft || rel.MakeLatest != "true" {
 		t.Errorf("release = %+v", rel)
 	}
 	// Published, it is found by its tag, and nothing more happens.
-	before := len(h.gh.requests())
+	before := len(h.gh.Requests())
 	out = h.mustRun(p)
-	reqs := h.gh.requests()[before:]
-	if len(h.gh.writes()) != 4 || !strings.HasSuffix(reqs[0].Path, "/tags/v11.0.0") || reqs[1].Method != "GET" || !strings.HasSuffix(reqs[1].Path, "/assets") {
+	reqs := h.gh.Requests()[before:]
+	if len(h.gh.Writes()) != 4 || !strings.HasSuffix(reqs[0].Path, "/tags/v11.0.0") || reqs[1].Method != "GET" || !strings.HasSuffix(reqs[1].Path, "/assets") {
 		t.Errorf("a third run's requests: %+v", reqs)
 	}
 	if out["published"] != true || !reflect.DeepEqual(out["uploaded"], []string{}) {
@@ -274,7 +275,7 @@ func TestPublishTurnsTheDraftIntoTheLatestRelease(t *testing.T) {
 
 func TestAMissingTokenFailsBeforeAnyRequest(t *testing.T) {
 	h := newHarness(t)
-	h.env = []string{"GITHUB_API_URL=" + h.gh.apiURL(), "GITHUB_REPOSITORY=books/factory"}
+	h.env = []string{"GITHUB_API_URL=" + h.gh.APIURL(), "GITHUB_REPOSITORY=books/factory"}
 	_, err := h.run(baseParams())
 	_, perr := h.plan(baseParams())
 	for _, e := range []error{err, perr} {
@@ -282,18 +283,18 @@ func TestAMissingTokenFailsBeforeAnyRequest(t *testing.T) {
 			t.Errorf("error = %v, want one naming GITHUB_TOKEN and contents: write", e)
 		}
 	}
-	if n := len(h.gh.requests()); n != 0 {
+	if n := len(h.gh.Requests()); n != 0 {
 		t.Errorf("%d requests sent without a token", n)
 	}
 }
 
 func TestTheTokenVariableCanBeRenamed(t *testing.T) {
 	h := newHarness(t)
-	h.env = []string{"GHE_TOKEN=" + h.gh.token, "GITHUB_TOKEN=wrong", "GITHUB_API_URL=" + h.gh.apiURL(), "GITHUB_REPOSITORY=books/factory"}
+	h.env = []string{"GHE_TOKEN=" + h.gh.Token(), "GITHUB_TOKEN=wrong", "GITHUB_API_URL=" + h.gh.APIURL(), "GITHUB_REPOSITORY=books/factory"}
 	p := baseParams()
 	p.TokenEnv = "GHE_TOKEN"
 	h.mustRun(p)
-	if h.gh.release("v11.0.0") == nil {
+	if h.gh.Release("v11.0.0") == nil {
 		t.Error("no release made with the token from GHE_TOKEN")
 	}
 }
@@ -309,58 +310,58 @@ func TestABadTokenIsAClearErrorThatDoesNotShowIt(t *testing.T) {
 	if strings.Contains(err.Error()+h.log.String(), bad) {
 		t.Errorf("the bad token is shown: %v", err)
 	}
-	if w := h.gh.writes(); len(w) != 0 {
+	if w := h.gh.Writes(); len(w) != 0 {
 		t.Errorf("writes with a bad token: %v", w)
 	}
-	if r := h.gh.requests(); len(r) != 1 || r[0].Auth != "Bearer "+bad {
+	if r := h.gh.Requests(); len(r) != 1 || r[0].Auth != "Bearer "+bad {
 		t.Errorf("requests = %+v, want one, which is not tried again", r)
 	}
 }
 
 func TestRateLimitsAnd5xxAreTriedAgainAfterTheServersWait(t *testing.T) {
 	h := newHarness(t)
-	h.gh.fail("GET /repos/books/factory/releases/tags/", fault{status: 403, headers: map[string]string{"Retry-After": "7"},
-		body: `{"message":"You have exceeded a secondary rate limit","documentation_url":"https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits"}`})
-	h.gh.fail("GET /repos/books/factory/releases", fault{status: 429, headers: map[string]string{
-		"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": fmt.Sprint(now.Add(30 * time.Second).Unix())}, body: `{"message":"API rate limit exceeded"}`})
-	h.gh.fail("POST /repos/books/factory/releases/", fault{status: 503, body: `{"message":"Service Unavailable"}`})
-	h.gh.fail("POST /repos/books/factory/releases/", fault{status: 502, headers: map[string]string{"Retry-After": "3600"}})
+	h.gh.Fail("GET /repos/books/factory/releases/tags/", githubfake.Fault{Status: 403, Headers: map[string]string{"Retry-After": "7"},
+		Body: `{"message":"You have exceeded a secondary rate limit","documentation_url":"https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits"}`})
+	h.gh.Fail("GET /repos/books/factory/releases", githubfake.Fault{Status: 429, Headers: map[string]string{
+		"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": fmt.Sprint(now.Add(30 * time.Second).Unix())}, Body: `{"message":"API rate limit exceeded"}`})
+	h.gh.Fail("POST /repos/books/factory/releases/", githubfake.Fault{Status: 503, Body: `{"message":"Service Unavailable"}`})
+	h.gh.Fail("POST /repos/books/factory/releases/", githubfake.Fault{Status: 502, Headers: map[string]string{"Retry-After": "3600"}})
 	out := h.mustRun(baseParams())
 	want := []time.Duration{7 * time.Second, 31 * time.Second, time.Second, time.Minute}
 	if !reflect.DeepEqual(h.waits, want) {
 		t.Errorf("waits = %v, want %v (Retry-After, the reset, a backoff, a Retry-After capped at max_delay)", h.waits, want)
 	}
-	if !reflect.DeepEqual(out["uploaded"], []string{"factory-11.0.0.zip", "SHA256SUMS"}) || len(h.gh.release("v11.0.0").assets) != 2 {
+	if !reflect.DeepEqual(out["uploaded"], []string{"factory-11.0.0.zip", "SHA256SUMS"}) || len(h.gh.Release("v11.0.0").Assets) != 2 {
 		t.Errorf("outputs = %v", out)
 	}
 }
 
 func TestAForbiddenAnswerWithoutARateLimitIsNotTriedAgain(t *testing.T) {
 	h := newHarness(t)
-	h.gh.fail("GET /repos/books/factory/releases/tags/", fault{status: 403, body: `{"message":"Resource not accessible by integration"}`})
+	h.gh.Fail("GET /repos/books/factory/releases/tags/", githubfake.Fault{Status: 403, Body: `{"message":"Resource not accessible by integration"}`})
 	_, err := h.run(baseParams())
 	if err == nil || !strings.Contains(err.Error(), "403 Forbidden: the token in GITHUB_TOKEN may not do this on books/factory; it needs contents: write") {
 		t.Fatalf("error = %v", err)
 	}
-	if len(h.waits) != 0 || len(h.gh.requests()) != 1 {
-		t.Errorf("waits %v, %d requests", h.waits, len(h.gh.requests()))
+	if len(h.waits) != 0 || len(h.gh.Requests()) != 1 {
+		t.Errorf("waits %v, %d requests", h.waits, len(h.gh.Requests()))
 	}
 }
 
 func TestAnUploadWhoseAnswerWasLostIsNotDuplicated(t *testing.T) {
 	h := newHarness(t)
 	// The server stores the zip, then the answer is lost: the retry meets 422 already_exists.
-	h.gh.fail("POST /repos/books/factory/releases/", fault{status: 502, after: true})
+	h.gh.Fail("POST /repos/books/factory/releases/", githubfake.Fault{Status: 502, After: true})
 	out := h.mustRun(baseParams())
-	rel := h.gh.release("v11.0.0")
-	if len(rel.assets) != 2 {
-		t.Fatalf("%d assets, want 2: %+v", len(rel.assets), rel.assets)
+	rel := h.gh.Release("v11.0.0")
+	if len(rel.Assets) != 2 {
+		t.Fatalf("%d assets, want 2: %+v", len(rel.Assets), rel.Assets)
 	}
 	if !reflect.DeepEqual(out["unchanged"], []string{"factory-11.0.0.zip"}) || !reflect.DeepEqual(out["uploaded"], []string{"SHA256SUMS"}) {
 		t.Errorf("outputs = %v", out)
 	}
 	var statuses []string
-	for _, r := range h.gh.requests() {
+	for _, r := range h.gh.Requests() {
 		if r.Method == "POST" && strings.HasPrefix(r.Path, "/api/uploads/") {
 			statuses = append(statuses, r.Query)
 		}
@@ -373,24 +374,24 @@ func TestAnUploadWhoseAnswerWasLostIsNotDuplicated(t *testing.T) {
 func TestAHalfUploadedAssetIsReplaced(t *testing.T) {
 	h := newHarness(t)
 	h.mustRun(baseParams())
-	h.gh.mu.Lock()
-	h.gh.releases[0].assets[0].state = "starter" // a run killed mid-upload
-	h.gh.mu.Unlock()
+	if !h.gh.SetAssetState("v11.0.0", "factory-11.0.0.zip", "starter") { // a run killed mid-upload
+		t.Fatal("no asset to mark")
+	}
 	out := h.mustRun(baseParams())
-	if !reflect.DeepEqual(out["uploaded"], []string{"factory-11.0.0.zip"}) || len(h.gh.release("v11.0.0").assets) != 2 {
+	if !reflect.DeepEqual(out["uploaded"], []string{"factory-11.0.0.zip"}) || len(h.gh.Release("v11.0.0").Assets) != 2 {
 		t.Errorf("outputs = %v", out)
 	}
 }
 
 func TestADraftIsFoundOnALaterPageOfReleases(t *testing.T) {
 	h := newHarness(t)
-	h.gh.addRelease("v11.0.0", true) // the oldest: on the second page of 100
+	h.gh.AddRelease("v11.0.0", true) // the oldest: on the second page of 100
 	for i := range 150 {
-		h.gh.addRelease(fmt.Sprintf("v1.%d.0", i), false)
+		h.gh.AddRelease(fmt.Sprintf("v1.%d.0", i), false)
 	}
 	h.mustRun(baseParams())
 	var lists []string
-	for _, r := range h.gh.requests() {
+	for _, r := range h.gh.Requests() {
 		if r.Method == "GET" && strings.HasSuffix(r.Path, "/releases") {
 			lists = append(lists, r.Query)
 		}
@@ -401,7 +402,7 @@ func TestADraftIsFoundOnALaterPageOfReleases(t *testing.T) {
 	if !reflect.DeepEqual(lists, []string{"per_page=100", "page=2&per_page=100"}) {
 		t.Errorf("list requests = %v", lists)
 	}
-	if n := len(h.gh.release("v11.0.0").assets); n != 2 {
+	if n := len(h.gh.Release("v11.0.0").Assets); n != 2 {
 		t.Errorf("%d assets on the draft", n)
 	}
 }
@@ -422,7 +423,7 @@ func TestTheDryRunReadsAndSaysWhatItWouldDo(t *testing.T) {
 	}
 	h.mustRun(baseParams())
 	h.write("dist/SHA256SUMS", "changed\n")
-	before := len(h.gh.writes())
+	before := len(h.gh.Writes())
 	pl, err = h.plan(p)
 	if err != nil {
 		t.Fatal(err)
@@ -432,10 +433,10 @@ func TestTheDryRunReadsAndSaysWhatItWouldDo(t *testing.T) {
 			t.Errorf("plan %q lacks %q", pl.Summary, want)
 		}
 	}
-	if w := h.gh.writes(); len(w) != before {
+	if w := h.gh.Writes(); len(w) != before {
 		t.Errorf("the dry run wrote: %v", w[before:])
 	}
-	if pl.Outputs["id"] != h.gh.release("v11.0.0").id {
+	if pl.Outputs["id"] != h.gh.Release("v11.0.0").ID {
 		t.Errorf("plan outputs = %v", pl.Outputs)
 	}
 }
@@ -446,14 +447,14 @@ func TestTheTokenIsMaskedInTheRunsMasker(t *testing.T) {
 	if _, err := runRelease(context.Background(), env, baseParams(), h.deps()); err != nil {
 		t.Fatal(err)
 	}
-	if got := env.Secrets.String("token " + h.gh.token); got != "token "+secret.Mask {
+	if got := env.Secrets.String("token " + h.gh.Token()); got != "token "+secret.Mask {
 		t.Errorf("masked: %q", got)
 	}
 }
 
 func TestTheRepositoryComesFromTheOriginRemote(t *testing.T) {
 	h := newHarness(t)
-	h.env = []string{"GITHUB_TOKEN=" + h.gh.token, "GITHUB_API_URL=" + h.gh.apiURL()}
+	h.env = []string{"GITHUB_TOKEN=" + h.gh.Token(), "GITHUB_API_URL=" + h.gh.APIURL()}
 	var got string
 	d := h.deps()
 	d.origin = func(context.Context, string) (string, error) { return "https://github.com/books/factory.git", nil }
@@ -529,5 +530,55 @@ func TestAGlobSkipsFolders(t *testing.T) {
 	p.Assets = []string{"dist/t*"}
 	if _, err := h.run(p); err == nil || !strings.Contains(err.Error(), "matches only folders") {
 		t.Fatalf("a glob of folders only: %v", err)
+	}
+}
+
+// TestAnUploadCutShortIsReplacedByTheNextRun: a run stopped mid-upload
+// leaves the asset listed in state starter with part of its bytes, as
+// GitHub does; the next run deletes it and uploads it whole.
+func TestAnUploadCutShortIsReplacedByTheNextRun(t *testing.T) {
+	h := newHarness(t)
+	big := strings.Repeat("0123456789abcdef", 1<<19) // 8 MiB: more than the kernel buffers while held
+	h.write("dist/factory-11.0.0.zip", big)
+	hold := h.gh.Hold("factory-11.0.0.zip", 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	errc := make(chan error, 1)
+	go func() {
+		_, err := runRelease(ctx, h.taskEnv(), baseParams(), h.deps())
+		errc <- err
+	}()
+	hangGuard := time.After(time.Minute)
+	select {
+	case <-hold.Reached():
+	case <-hangGuard:
+		t.Fatal("the upload never started")
+	}
+	cancel() // the client goes away mid-body
+	if err := <-errc; err == nil {
+		t.Fatal("the cut-short run succeeded")
+	}
+	hold.Release()
+	select {
+	case <-hold.Done():
+	case <-hangGuard:
+		t.Fatal("the held upload never ended")
+	}
+	rel := h.gh.Release("v11.0.0")
+	if len(rel.Assets) != 1 || rel.Assets[0].State != "starter" || len(rel.Assets[0].Data) >= len(big) {
+		t.Fatalf("after the cut: %d assets, state %q, %d bytes", len(rel.Assets), rel.Assets[0].State, len(rel.Assets[0].Data))
+	}
+	before := len(h.gh.Writes())
+	out := h.mustRun(baseParams())
+	w := h.gh.Writes()[before:]
+	if len(w) != 3 || !strings.HasPrefix(w[0], "DELETE ") || !strings.HasPrefix(w[1], "POST /api/uploads/") {
+		t.Errorf("writes = %v, want the half-uploaded zip deleted and both uploaded", w)
+	}
+	if !reflect.DeepEqual(out["uploaded"], []string{"factory-11.0.0.zip", "SHA256SUMS"}) {
+		t.Errorf("outputs = %v", out)
+	}
+	rel = h.gh.Release("v11.0.0")
+	if len(rel.Assets) != 2 || rel.Assets[0].State != "uploaded" || string(rel.Assets[0].Data) != big {
+		t.Errorf("after the second run: %d assets, state %q, %d bytes", len(rel.Assets), rel.Assets[0].State, len(rel.Assets[0].Data))
 	}
 }
