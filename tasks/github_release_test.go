@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/novelfactory/runner/engine/recipe"
 	"github.com/novelfactory/runner/internal/githubfake"
 )
 
@@ -29,5 +30,26 @@ func TestGithubReleaseRunsThroughTheRegistry(t *testing.T) {
 	}
 	if strings.Contains(log, gh.Token()) {
 		t.Errorf("the token is in the log: %s", log)
+	}
+}
+
+// TestGithubReleaseNeedsATagUnlessCheck: tag is required, reported at the with
+// block's params, except for check: true, which needs only the token.
+func TestGithubReleaseNeedsATagUnlessCheck(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "r.yaml")
+	for body, want := range map[string]string{
+		"    uses: github_release\n    with:\n      assets: [a.zip]\n": `r.yaml:6:7: task "t": with.tag: the tag is empty: it is required (only check: true goes without one)`,
+		"    uses: github_release\n    with:\n      check: true\n":     "",
+	} {
+		if err := os.WriteFile(path, []byte("version: 1\ntasks:\n  t:\n"+body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, err := recipe.Load(path, recipe.Options{})
+		switch {
+		case want == "" && err != nil:
+			t.Errorf("check: true without a tag: %v", err)
+		case want != "" && (err == nil || !strings.Contains(err.Error(), strings.Replace(want, "r.yaml", path, 1))):
+			t.Errorf("got %v\nwant …%s…", err, want)
+		}
 	}
 }

@@ -23,8 +23,8 @@ import (
 
 // Params are the params of the github_release task.
 type Params struct {
-	// Tag of the release, e.g. v11.0.0. The tag need not exist yet: GitHub creates it from target_commitish when the release is published.
-	Tag string `yaml:"tag" json:"tag" required:"true"`
+	// Tag of the release, e.g. v11.0.0; required unless check: true. The tag need not exist yet: GitHub creates it from target_commitish when the release is published.
+	Tag string `yaml:"tag" json:"tag"`
 	// Title of the release; the tag when empty.
 	Name string `yaml:"name" json:"name"`
 	// Release notes, Markdown: the release's body.
@@ -47,6 +47,8 @@ type Params struct {
 	TargetCommitish string `yaml:"target_commitish" json:"target_commitish"`
 	// Environment variable holding the token (a token with contents: write on the repository).
 	TokenEnv string `yaml:"token_env" json:"token_env" default:"GITHUB_TOKEN"`
+	// Only check that the token is set and that it can read the repository and write releases; change nothing.
+	Check bool `yaml:"check" json:"check"`
 	// Tries per request: 5xx answers, network errors and rate limits (403/429 with Retry-After or X-RateLimit-Reset) are tried again.
 	Attempts int `yaml:"attempts" json:"attempts" default:"5"`
 	// Longest wait between tries; the server's Retry-After or rate-limit reset is honoured up to it.
@@ -69,7 +71,13 @@ func Register(r *tasktype.Registry) {
 			"`token_env` (GITHUB_TOKEN), needs contents: write, and is masked everywhere; without it the task fails " +
 			"before writing anything. Works with GitHub Enterprise through `api_url`. 5xx answers, network errors and " +
 			"rate limits are tried again after the server's Retry-After. A dry run reads the release and says what " +
-			"would be created, updated, uploaded, replaced and published.",
+			"would be created, updated, uploaded, replaced and published.\n\n" +
+			"With `check: true` it only checks, changing nothing: it resolves the token, the API URL and the repository " +
+			"as a run does, reads the repository once (GET /repos/{owner}/{repo}, tried again like every request) and " +
+			"fails, before anything is tagged or built, when the token variable is unset or empty, when GitHub refuses " +
+			"the token (401), when the repository is not found or the token cannot see it (404), or when the token " +
+			"cannot write it (permissions.push false). `tag` and the release params are not needed then; the outputs " +
+			"say nothing changed. A dry run of check: true makes the same read, since it changes nothing.",
 		Outputs: []tasktype.Output{
 			{Name: "id", Type: "integer", Doc: "The release's id."},
 			{Name: "url", Type: "string", Doc: "The release's page (html_url)."},
@@ -78,6 +86,7 @@ func Register(r *tasktype.Registry) {
 			{Name: "unchanged", Type: "list of string", Doc: "Names of the assets already there with the same bytes."},
 			{Name: "published", Type: "boolean", Doc: "Whether the release is published (not a draft) at the end."},
 			{Name: "draft", Type: "boolean", Doc: "Whether the release is still a draft."},
+			{Name: "repository", Type: "string", Doc: "The repository, owner/name, as resolved."},
 		},
 		Examples: []tasktype.Example{
 			{Title: "Draft the release of v11.0.0 with its notes and assets; publish when PUBLISH=true", YAML: `draft-release:
@@ -103,12 +112,23 @@ func Register(r *tasktype.Registry) {
     token_env: GHE_TOKEN
     assets: [dist/*.zip]
 `},
+			{Title: "Before tagging: fail now if GITHUB_TOKEN is missing or cannot write releases", YAML: `check-token:
+  uses: github_release
+  with:
+    check: true
+`},
 		},
 		Check: check,
 		Plan: func(ctx context.Context, env *tasktype.Env, p *Params) (tasktype.Plan, error) {
+			if p.Check {
+				return planPreflight(ctx, env, p, defaultDeps())
+			}
 			return planRelease(ctx, env, p, defaultDeps())
 		},
 		Run: func(ctx context.Context, env *tasktype.Env, p *Params) (tasktype.Outputs, error) {
+			if p.Check {
+				return runPreflight(ctx, env, p, defaultDeps())
+			}
 			return runRelease(ctx, env, p, defaultDeps())
 		},
 	})
@@ -117,8 +137,8 @@ func Register(r *tasktype.Registry) {
 // check validates params that need no environment.
 func check(p *Params) error {
 	switch {
-	case strings.TrimSpace(p.Tag) == "":
-		return params.Errorf("tag", "the tag is empty")
+	case strings.TrimSpace(p.Tag) == "" && !p.Check:
+		return params.Errorf("tag", "the tag is empty: it is required (only check: true goes without one)")
 	case strings.ContainsAny(p.Tag, " \t\n~^:?*[\\"):
 		return params.Errorf("tag", "%q is not a valid git tag name", p.Tag)
 	case p.Repository != "" && !validRepo(p.Repository):

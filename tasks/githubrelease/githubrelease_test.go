@@ -165,7 +165,8 @@ func TestAFirstRunCreatesADraftAndUploadsTheAssets(t *testing.T) {
 	}
 	wantOut := tasktype.Outputs{"id": id, "url": "https://github.example/books/factory/releases/tag/v11.0.0",
 		"upload_url": fmt.Sprintf("%s/%d/assets{?name,label}", h.gh.URL()+up, id),
-		"uploaded":   []string{"factory-11.0.0.zip", "SHA256SUMS"}, "unchanged": []string{}, "published": false, "draft": true}
+		"uploaded":   []string{"factory-11.0.0.zip", "SHA256SUMS"}, "unchanged": []string{}, "published": false, "draft": true,
+		"repository": "books/factory"}
 	if !reflect.DeepEqual(out, wantOut) {
 		t.Errorf("outputs = %#v\nwant %#v", out, wantOut)
 	}

@@ -326,7 +326,7 @@ func planRelease(ctx context.Context, env *tasktype.Env, p *Params, d deps) (tas
 	}
 	repo := st.owner + "/" + st.repo
 	var parts []string
-	out := tasktype.Outputs{}
+	out := tasktype.Outputs{"repository": repo}
 	switch {
 	case s.rel == nil:
 		parts = append(parts, fmt.Sprintf("would create the draft release %s on %s", p.Tag, repo))
@@ -493,6 +493,7 @@ func runRelease(ctx context.Context, env *tasktype.Env, p *Params, d deps) (task
 	return tasktype.Outputs{
 		"id": rel.ID, "url": rel.HTMLURL, "upload_url": rel.UploadURL,
 		"uploaded": uploaded, "unchanged": unchanged, "published": !rel.Draft, "draft": rel.Draft,
+		"repository": st.owner + "/" + st.repo,
 	}, nil
 }
 

@@ -7,6 +7,7 @@ var fieldDocs = map[string]string{
 	"Params.APIURL":          "API base URL; default: env GITHUB_API_URL when set (https://HOST/api/v3 on GitHub Enterprise), else https://api.github.com. Uploads go to the matching uploads host.",
 	"Params.Assets":          "Files to attach (paths or globs, relative to the recipe); each is named by its base name.",
 	"Params.Attempts":        "Tries per request: 5xx answers, network errors and rate limits (403/429 with Retry-After or X-RateLimit-Reset) are tried again.",
+	"Params.Check":           "Only check that the token is set and that it can read the repository and write releases; change nothing.",
 	"Params.Draft":           "Keep the release a draft. A new release is always created as a draft, so that no one sees it before its assets are there; with draft: false it is published at the end, like publish: true.",
 	"Params.Latest":          "When publishing: make it the repository's latest release (true), not (false), or let GitHub decide by date and version (legacy). Empty: GitHub's default.",
 	"Params.MaxDelay":        "Longest wait between tries; the server's Retry-After or rate-limit reset is honoured up to it.",
@@ -15,7 +16,7 @@ var fieldDocs = map[string]string{
 	"Params.Prerelease":      "Mark the release as a pre-release.",
 	"Params.Publish":         "Publish the release (draft → published) once its notes and assets are in place. A published release is never turned back into a draft.",
 	"Params.Repository":      "owner/name; default: env GITHUB_REPOSITORY, else the origin remote of the git repository holding the recipe.",
-	"Params.Tag":             "Tag of the release, e.g. v11.0.0. The tag need not exist yet: GitHub creates it from target_commitish when the release is published.",
+	"Params.Tag":             "Tag of the release, e.g. v11.0.0; required unless check: true. The tag need not exist yet: GitHub creates it from target_commitish when the release is published.",
 	"Params.TargetCommitish": "Branch or commit the tag is created from when it does not exist yet; GitHub's default branch when empty.",
 	"Params.TokenEnv":        "Environment variable holding the token (a token with contents: write on the repository).",
 }
