@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"text/tabwriter"
@@ -26,8 +27,15 @@ import (
 	"github.com/novelfactory/runner/schema"
 )
 
-// version is set at build time with -ldflags "-X main.version=v1.2.3".
-var version = ""
+// version, commit and date are stamped in by a release build:
+//
+//	-ldflags "-X main.version=1.0.0 -X main.commit=SHA -X main.date=2026-12-03T10:00:00Z"
+//
+// date is the commit's date, never the build's, so that two builds of one
+// commit are the same bytes. A build without them (go build, go run) reads
+// what the go command recorded: the module version, vcs.revision, vcs.time
+// and vcs.modified.
+var version, commit, date = "", "", ""
 
 // The reporter of runner's output is the engine's Reporter.
 var _ engine.Reporter = (*report.Reporter)(nil)
@@ -400,28 +408,36 @@ func lookup(environ []string, name string) string {
 	return ""
 }
 
+// versionString is what `runner version` and `runner --version` print
+// after "runner ": the version, then the commit (12 hex digits, -dirty
+// for a dev build of a modified tree), the commit's date and the Go
+// version and platform, e.g.
+//
+//	1.0.0 (commit 0123456789ab, built 2026-12-03T10:00:00Z, go1.26.0 linux/amd64)
+//	(devel) (commit 0123456789ab-dirty, built 2026-12-03T10:00:00Z, go1.26.0 linux/amd64)
+//
+// The parts a build does not know are left out.
 func versionString() string {
-	if version != "" {
-		return version
-	}
-	info, ok := debug.ReadBuildInfo()
-	if !ok {
-		return "(devel)"
-	}
-	if info.Main.Version != "" && info.Main.Version != "(devel)" {
-		return info.Main.Version
-	}
-	rev, dirty := "", false
-	for _, s := range info.Settings {
-		switch s.Key {
-		case "vcs.revision":
-			rev = s.Value
-		case "vcs.modified":
-			dirty = s.Value == "true"
+	v, rev, when, dirty := version, commit, date, false
+	if info, ok := debug.ReadBuildInfo(); ok {
+		if v == "" && info.Main.Version != "" {
+			v = info.Main.Version
+		}
+		if rev == "" {
+			for _, s := range info.Settings {
+				switch s.Key {
+				case "vcs.revision":
+					rev = s.Value
+				case "vcs.time":
+					when = s.Value
+				case "vcs.modified":
+					dirty = s.Value == "true"
+				}
+			}
 		}
 	}
-	if rev == "" {
-		return "(devel)"
+	if v == "" {
+		v = "(devel)"
 	}
 	if len(rev) > 12 {
 		rev = rev[:12]
@@ -429,5 +445,13 @@ func versionString() string {
 	if dirty {
 		rev += "-dirty"
 	}
-	return "(devel) " + rev
+	var parts []string
+	if rev != "" {
+		parts = append(parts, "commit "+rev)
+	}
+	if when != "" {
+		parts = append(parts, "built "+when)
+	}
+	parts = append(parts, runtime.Version()+" "+runtime.GOOS+"/"+runtime.GOARCH)
+	return v + " (" + strings.Join(parts, ", ") + ")"
 }
