@@ -28,7 +28,8 @@ type Params struct {
 	Path params.Path `yaml:"path" json:"path" default:"CHANGELOG.md"`
 	// The version (SemVer 2.0.0, without v) to release, check or read. Required by release; notes and check default to the latest release (check: [Unreleased] when the version is not released yet).
 	Version string `yaml:"version" json:"version"`
-	// The release's date, YYYY-MM-DD; today in the recipe's clock (its timezone:) when empty.
+	// The release's date, YYYY-MM-DD. When empty: the date the version was released with when it is released already
+	// (a rerun on a later day changes nothing), else today in the recipe's clock (its timezone:).
 	Date string `yaml:"date" json:"date"`
 	// Sections (### headings) the version must have, each with an entry, e.g. [Features, Breaking, Upgrade guide]; checked by check and release.
 	Required []string `yaml:"required" json:"required"`
@@ -49,8 +50,9 @@ func Register(r *tasktype.Registry) {
 			"a missing or wrong compare link. `mode: release` checks first, then moves the `[Unreleased]` entries under " +
 			"`## [version] - date`, leaves an empty `[Unreleased]`, and points the links at the new version " +
 			"(`[Unreleased]: …/compare/vX.Y.Z...HEAD`, `[X.Y.Z]: …/compare/vPREV...vX.Y.Z`); the file is replaced " +
-			"atomically. Releasing again with the same version and date changes nothing; a version already released " +
-			"with another date, or with new entries waiting under `[Unreleased]`, is an error. `mode: notes` reads only. " +
+			"atomically. Releasing again with the same version and date changes nothing, and so does releasing it again " +
+			"without a date, on any day (an empty `date` is today only for a new release); a version already released " +
+			"with another date given, or with new entries waiting under `[Unreleased]`, is an error. `mode: notes` reads only. " +
 			"A dry run says what release would change.",
 		Outputs: []tasktype.Output{
 			{Name: "path", Type: "string", Doc: "Absolute path of the changelog."},
@@ -171,7 +173,11 @@ func do(env *tasktype.Env, p *Params) (*result, error) {
 			return nil, err
 		}
 		date := p.Date
-		if date == "" {
+		if done := f.Find(p.Version); date == "" && done != nil && done.Date != "" {
+			// Released already: no date means the one it was released
+			// with, so that a rerun on a later day changes nothing.
+			date = done.Date
+		} else if date == "" {
 			date = env.Started.Format("2006-01-02")
 		}
 		text, changed, err := f.Release(p.Version, date, p.TagPrefix)

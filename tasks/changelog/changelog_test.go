@@ -190,6 +190,35 @@ func TestReleaseMovesUnreleasedAndASecondReleaseChangesNothing(t *testing.T) {
 	}
 }
 
+func TestReleaseWithoutADateOnALaterDayKeepsTheReleasedDate(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "CHANGELOG.md")
+	if err := os.WriteFile(path, []byte(released), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	typ := newType(t)
+	p, err := typ.Decode(map[string]any{"mode": "release", "version": "11.0.0"}, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	later := env(dir)
+	later.Started = time.Date(2026, 7, 9, 23, 0, 0, 0, time.UTC) // released on 2026-05-04
+	plan, err := typ.Plan(context.Background(), later, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "already has [11.0.0] - 2026-05-04: nothing to change"; !strings.Contains(plan.Summary, want) {
+		t.Errorf("plan %q, want %q", plan.Summary, want)
+	}
+	out, err := typ.Run(context.Background(), later, p)
+	if err != nil {
+		t.Fatalf("a rerun without a date on a later day: %v", err)
+	}
+	if data, _ := os.ReadFile(path); string(data) != released || out["changed"] != false || out["latest"] != "11.0.0" {
+		t.Errorf("the rerun changed the file or says so: %v", out)
+	}
+}
+
 func TestReleaseRefusesWhatWouldLoseOrRewriteHistory(t *testing.T) {
 	for _, c := range []struct {
 		name, text string

@@ -4,7 +4,7 @@ package changelog
 
 // fieldDocs maps "Struct.Field" to the field's doc comment.
 var fieldDocs = map[string]string{
-	"Params.Date":      "The release's date, YYYY-MM-DD; today in the recipe's clock (its timezone:) when empty.",
+	"Params.Date":      "The release's date, YYYY-MM-DD. When empty: the date the version was released with when it is released already (a rerun on a later day changes nothing), else today in the recipe's clock (its timezone:).",
 	"Params.Mode":      "check reports every problem of the file with its line; release moves [Unreleased] to [version] - date and updates the compare links; notes only reads a version's notes.",
 	"Params.Path":      "The changelog, Keep a Changelog 1.1.0.",
 	"Params.Required":  "Sections (### headings) the version must have, each with an entry, e.g. [Features, Breaking, Upgrade guide]; checked by check and release.",
