@@ -15,6 +15,7 @@ import (
 	"github.com/novelfactory/runner/tasks/md2pdf"
 	"github.com/novelfactory/runner/tasks/notify"
 	"github.com/novelfactory/runner/tasks/prune"
+	"github.com/novelfactory/runner/tasks/replace"
 	"github.com/novelfactory/runner/tasks/report"
 	"github.com/novelfactory/runner/tasks/requirements"
 	"github.com/novelfactory/runner/tasks/s3get"
@@ -40,6 +41,7 @@ var builtins = []func(*tasktype.Registry){
 	md2pdf.Register,
 	notify.Register,
 	prune.Register,
+	replace.Register,
 	report.Register,
 	requirements.Register,
 	s3get.Register,

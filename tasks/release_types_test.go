@@ -58,4 +58,16 @@ func TestReleaseTypesRunThroughTheRegistry(t *testing.T) {
 	if pinned, _ := out["pinned"].(map[string]any); pinned["pyyaml"] != "6.0.2" || pinned["requests"] != "2.32.3" {
 		t.Fatalf("requirements: pinned %#v", out["pinned"])
 	}
+
+	write("README.md", "# r\n\nVersion: 1.0.0\n")
+	out, _, err = runTaskEnv(context.Background(), t, "replace", dir, nil, map[string]any{
+		"files":        []any{"README.md"},
+		"replacements": []any{map[string]any{"pattern": `^Version: .*$`, "with": "Version: 1.1.0", "count": 1}},
+	})
+	if err != nil || out["matches"] != 1 {
+		t.Fatalf("replace: %v, outputs %v", err, out)
+	}
+	if data, _ := os.ReadFile(filepath.Join(dir, "README.md")); string(data) != "# r\n\nVersion: 1.1.0\n" {
+		t.Fatalf("replace wrote %q", data)
+	}
 }

@@ -8,7 +8,6 @@ package checksum
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -16,8 +15,8 @@ import (
 	"github.com/novelfactory/runner/engine/atomicfile"
 	"github.com/novelfactory/runner/engine/params"
 	"github.com/novelfactory/runner/engine/tasktype"
-	"github.com/novelfactory/runner/internal/glob"
 	"github.com/novelfactory/runner/tasks/internal/filehash"
+	"github.com/novelfactory/runner/tasks/internal/filelist"
 )
 
 // Params are the params of the checksum task.
@@ -84,50 +83,25 @@ func list(env *tasktype.Env, p *Params) ([]file, error) {
 		return nil, fmt.Errorf("checksum: %w", err)
 	}
 	dir := filepath.Dir(dest)
-	seen := map[string]bool{}
+	found, err := filelist.Resolve(env.Dir, p.Files, func(path string) bool { return path == dest })
+	if err != nil {
+		return nil, err
+	}
 	var out []file
-	for _, pattern := range p.Files {
-		matches := []string{pattern}
-		if strings.ContainsAny(pattern, "*?[{") {
-			if matches, err = glob.Match(env.Dir, pattern); err != nil {
-				return nil, fmt.Errorf("files: %w", err)
-			}
-			if len(matches) == 0 {
-				return nil, fmt.Errorf("files: %q matches no file", pattern)
-			}
+	for _, f := range found {
+		path := f.Path
+		rel, err := filepath.Rel(dir, path)
+		if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			return nil, fmt.Errorf("files: %s is outside %s, the checksum file's folder: sha256sum -c run there could not find it by a plain name", path, dir)
 		}
-		for _, m := range matches {
-			path, err := filepath.Abs(env.Path(m))
-			if err != nil {
-				return nil, fmt.Errorf("files: %w", err)
-			}
-			if path == dest || seen[path] {
-				continue
-			}
-			info, err := os.Stat(path)
-			if err != nil {
-				return nil, fmt.Errorf("files: %w", err)
-			}
-			if info.IsDir() {
-				if strings.ContainsAny(pattern, "*?[{") {
-					continue // a glob such as dist/* also matches folders
-				}
-				return nil, fmt.Errorf("files: %s is a folder: list the files in it (e.g. %s/**)", m, m)
-			}
-			rel, err := filepath.Rel(dir, path)
-			if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
-				return nil, fmt.Errorf("files: %s is outside %s, the checksum file's folder: sha256sum -c run there could not find it by a plain name", path, dir)
-			}
-			name := filepath.ToSlash(rel)
-			if strings.ContainsAny(name, "\n\r\\") {
-				return nil, fmt.Errorf("files: %q has a newline or a backslash in its name: sha256sum escapes such names (a leading \\), which other checkers misread; rename it", name)
-			}
-			if name == "-" {
-				return nil, fmt.Errorf("files: a file named - cannot be checked: sha256sum -c reads the name - as its standard input; rename it")
-			}
-			seen[path] = true
-			out = append(out, file{path, name})
+		name := filepath.ToSlash(rel)
+		if strings.ContainsAny(name, "\n\r\\") {
+			return nil, fmt.Errorf("files: %q has a newline or a backslash in its name: sha256sum escapes such names (a leading \\), which other checkers misread; rename it", name)
 		}
+		if name == "-" {
+			return nil, fmt.Errorf("files: a file named - cannot be checked: sha256sum -c reads the name - as its standard input; rename it")
+		}
+		out = append(out, file{path, name})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
 	return out, nil
