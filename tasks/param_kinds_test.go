@@ -26,8 +26,6 @@ func TestSizeParamsAreCheckedAtTheirOwnLine(t *testing.T) {
 		"    uses: s3put\n    with:\n      src: out\n      to: ftp://b/\n":                                `r.yaml:7:11: task "t": with.to: `,
 		"    uses: zip\n    with:\n      src: a\n      dest: b.zip\n      level: 12\n":                    `r.yaml:8:14: task "t": with: level 12: use 0 (store) to 9`,
 		"    uses: csvsum\n    with:\n      src: a.csv\n      dest: o.csv\n      aggregate: {x: summ}\n":  `r.yaml:8:18: task "t": with: aggregate x: unknown function "summ"`,
-		"    uses: replace\n    with:\n      files: [README.md]\n      replacements:\n        - pattern: '^Version: (.*$'\n          with: x\n": `r.yaml:8:20: task "t": with.replacements[0].pattern: not a Go (RE2) regular expression: missing closing )`,
-		"    uses: replace\n    with:\n      files: [README.md]\n      replacements:\n        - pattern: '^(Version): .*$'\n          with: '$1x: 2'\n": `r.yaml:9:17: task "t": with.replacements[0].with: $1x names no group of the pattern (write ${1}x for group 1 followed by x`,
 		"    uses: prune\n    with:\n      target: file://x/\n      keep_last: -3\n      keep_daily: 7\n": `r.yaml:7:18: task "t": with.keep_last: expected a number of sets to keep, 0 or more, got the integer -3`,
 	}
 	dir := t.TempDir()
