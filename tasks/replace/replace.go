@@ -79,11 +79,12 @@ func Register(r *tasktype.Registry) {
     files: [README.md]
     replacements:
       - pattern: '^Version: .*$'
-        with: 'Version: ${{ vars.version }}'
+        with: 'Version: 11.0.0-rc.1'
         count: 1
       # shields.io reads - as a separator: a - in the badge's text is written --
+      # (from a var: ${{ replace(vars.version, "-", "--") }})
       - pattern: 'badge/version-[^-]+(?:--[^-]+)*-blue'
-        with: 'badge/version-${{ replace(vars.version, "-", "--") }}-blue'
+        with: 'badge/version-11.0.0--rc.1-blue'
 `},
 			{Title: "Keep the version in every package's manifest, with a capture group", YAML: `manifests:
   uses: replace
@@ -91,7 +92,7 @@ func Register(r *tasktype.Registry) {
     files: ["packages/**/package.json"]
     replacements:
       - pattern: '("version":\s*)"[^"]*"'
-        with: '${1}"${{ vars.version }}"'
+        with: '${1}"11.0.0"'
         count: 1
 `},
 		},
