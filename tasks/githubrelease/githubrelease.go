@@ -39,8 +39,10 @@ type Params struct {
 	Latest string `yaml:"latest" json:"latest" enum:",true,false,legacy"`
 	// Mark the release as a pre-release.
 	Prerelease bool `yaml:"prerelease" json:"prerelease"`
-	// owner/name; default: env GITHUB_REPOSITORY, else the origin remote of the git repository holding the recipe.
+	// owner/name; default: env GITHUB_REPOSITORY, else the origin remote of the git repository at dir.
 	Repository string `yaml:"repository" json:"repository"`
+	// The git repository whose origin remote names the repository when neither repository nor GITHUB_REPOSITORY does: its work tree or a folder inside it; the recipe's folder when empty.
+	Dir params.Path `yaml:"dir" json:"dir"`
 	// API base URL; default: env GITHUB_API_URL when set (https://HOST/api/v3 on GitHub Enterprise), else https://api.github.com. Uploads go to the matching uploads host.
 	APIURL string `yaml:"api_url" json:"api_url"`
 	// Branch or commit the tag is created from when it does not exist yet; GitHub's default branch when empty.

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/novelfactory/runner/engine/params"
 	"github.com/novelfactory/runner/engine/secret"
 	"github.com/novelfactory/runner/engine/tasktype"
 	"github.com/novelfactory/runner/internal/githubfake"
@@ -465,6 +467,34 @@ func TestTheRepositoryComesFromTheOriginRemote(t *testing.T) {
 	}
 	if got != "books/factory" {
 		t.Errorf("repository = %q, %v", got, err)
+	}
+}
+
+// TestDirNamesTheRepositoryWhoseOriginIsRead: with dir, the origin of
+// that repository names the release's repository, not that of the
+// repository holding the recipe (real git, real gitOrigin).
+func TestDirNamesTheRepositoryWhoseOriginIsRead(t *testing.T) {
+	h := newHarness(t)
+	h.env = []string{"GITHUB_TOKEN=" + h.gh.Token(), "GITHUB_API_URL=" + h.gh.APIURL()}
+	clone := t.TempDir()
+	for _, args := range [][]string{{"init", "-q"}, {"remote", "add", "origin", "git@github.com:novelfactory/factory.git"}} {
+		cmd := exec.Command("git", args...)
+		cmd.Dir = clone
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	d := h.deps()
+	d.origin = gitOrigin
+	p := baseParams()
+	p.Dir = params.Path(clone)
+	st, err := resolve(context.Background(), h.taskEnv(), p, d)
+	if err != nil || st.owner+"/"+st.repo != "novelfactory/factory" {
+		t.Errorf("repository = %s/%s, %v; want novelfactory/factory from %s's origin", st.owner, st.repo, err, clone)
+	}
+	p.Dir = params.Path(t.TempDir()) // no repository there
+	if _, err := resolve(context.Background(), h.taskEnv(), p, d); err == nil || !strings.Contains(err.Error(), string(p.Dir)) {
+		t.Errorf("a dir without a repository: %v, want an error naming it", err)
 	}
 }
 

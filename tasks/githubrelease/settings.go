@@ -71,9 +71,13 @@ func resolve(ctx context.Context, env *tasktype.Env, p *Params, d deps) (setting
 		repo = getenv(env.Environ, "GITHUB_REPOSITORY")
 	}
 	if repo == "" {
-		remote, err := d.origin(ctx, env.Dir)
+		dir := string(p.Dir)
+		if dir == "" {
+			dir = env.Dir
+		}
+		remote, err := d.origin(ctx, dir)
 		if err != nil || remote == "" {
-			return s, errorf("no repository: set repository: owner/name, or GITHUB_REPOSITORY, or run in a git repository with an origin remote on GitHub")
+			return s, errorf("no repository: set repository: owner/name, or GITHUB_REPOSITORY, or point dir at a git repository with an origin remote on GitHub (%s has none)", dir)
 		}
 		if repo = repoFromRemote(remote); repo == "" {
 			return s, errorf("no repository: the origin remote %q does not name owner/name; set repository: owner/name", remote)
