@@ -3,8 +3,10 @@ package scheduler
 import (
 	"container/heap"
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 
 	"github.com/novelfactory/runner/engine/eval"
@@ -145,10 +147,35 @@ func (x *execution) planUnit(ctx context.Context, u *unit, p prepared) result {
 	switch {
 	case err != nil && ctx.Err() != nil:
 		return result{u: u, err: err, status: state.Cancelled}
+	case err != nil && errors.Is(err, fs.ErrNotExist) && x.upstreamWouldRun(x.graph.Index(t.ID), map[int]bool{}):
+		// A file it reads is not there yet; a task before it that would
+		// run may well make it (a dump, a build, a clone): the plan cannot
+		// look now, as Terraform's "known after apply", rather than fail.
+		return result{u: u, status: state.Succeeded, summary: "cannot look now: " + err.Error() + " (an earlier task that would run may make it)"}
 	case err != nil:
 		return result{u: u, err: err, status: state.Failed}
 	}
 	return result{u: u, outputs: plan.Outputs, status: state.Succeeded, summary: plan.Summary}
+}
+
+// upstreamWouldRun reports whether a task that task i needs, directly or
+// through others, would run in this dry run.
+func (x *execution) upstreamWouldRun(i int, seen map[int]bool) bool {
+	for _, n := range x.graph.Needs(i) {
+		if seen[n] {
+			continue
+		}
+		seen[n] = true
+		for _, u := range x.groups[n].units {
+			if u.ran {
+				return true
+			}
+		}
+		if x.upstreamWouldRun(n, seen) {
+			return true
+		}
+	}
+	return false
 }
 
 type nopProgress struct{}

@@ -16,6 +16,7 @@ import (
 	"github.com/novelfactory/runner/engine/scheduler"
 	"github.com/novelfactory/runner/engine/secret"
 	"github.com/novelfactory/runner/engine/state"
+	"github.com/novelfactory/runner/engine/tasktype"
 )
 
 func TestReadyTasksStartInFileOrder(t *testing.T) {
@@ -695,5 +696,41 @@ tasks:
 				}
 			}
 		}
+	}
+}
+
+// TestAPlanCannotLookAtAFileAnEarlierTaskWouldMake: a task whose plan
+// finds its input missing would run ("cannot look now") when a task it
+// needs would run first and may make the file, and would fail when no
+// task before it would run.
+func TestAPlanCannotLookAtAFileAnEarlierTaskWouldMake(t *testing.T) {
+	h := newHarness()
+	tasktype.Add(h.reg, tasktype.Def[testParams]{
+		Name: "reads", Summary: "reads a file",
+		Plan: func(_ context.Context, _ *tasktype.Env, p *testParams) (tasktype.Plan, error) {
+			if _, err := os.Stat(p.Value); err != nil {
+				return tasktype.Plan{}, fmt.Errorf("read the input: %w", err)
+			}
+			return tasktype.Plan{Summary: "would read " + p.Value}, nil
+		},
+		Run: func(context.Context, *tasktype.Env, *testParams) (tasktype.Outputs, error) { return nil, nil },
+	})
+	r := h.load(t, `
+version: 1
+vars: {make: true}
+tasks:
+  make: {uses: ok, if: vars.make}
+  after-make: {uses: reads, needs: [make], with: {value: /nonexistent/made.txt}}
+  alone: {uses: reads, with: {value: /nonexistent/alone.txt}}
+`)
+	got := map[string]scheduler.PlannedTask{}
+	for _, p := range h.plan(t, r, scheduler.Options{}) {
+		got[p.ID] = p
+	}
+	if p := got["after-make"]; p.Would != scheduler.WouldRun || !strings.Contains(p.Summary, "cannot look now") || !strings.Contains(p.Summary, "made.txt") {
+		t.Errorf("after a task that would run: %s %q %q, want run and cannot look now", p.Would, p.Summary, p.Reason)
+	}
+	if p := got["alone"]; p.Would != scheduler.WouldFail || !strings.Contains(p.Reason, "alone.txt") {
+		t.Errorf("alone: %s %q, want fail: nothing before it would make the file", p.Would, p.Reason)
 	}
 }

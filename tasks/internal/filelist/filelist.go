@@ -5,6 +5,7 @@ package filelist
 
 import (
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -41,7 +42,7 @@ func Resolve(dir string, patterns []string, skip func(abs string) bool) ([]File,
 				return nil, fmt.Errorf("files: %w", err)
 			}
 			if len(matches) == 0 {
-				return nil, fmt.Errorf("files: %s matches no file", quote.Text(pattern))
+				return nil, noMatch{pattern}
 			}
 		}
 		folders := 0
@@ -80,3 +81,14 @@ func Resolve(dir string, patterns []string, skip func(abs string) bool) ([]File,
 	}
 	return out, nil
 }
+
+// noMatch is a glob that matches nothing. It is an fs.ErrNotExist, so
+// that a dry run can tell "not there yet" from a mistake.
+type noMatch struct{ pattern string }
+
+func (e noMatch) Error() string {
+	return fmt.Sprintf("files: %s matches no file", quote.Text(e.pattern))
+}
+
+// Is makes errors.Is(err, fs.ErrNotExist) hold.
+func (e noMatch) Is(target error) bool { return target == fs.ErrNotExist }
