@@ -64,7 +64,7 @@ func Register(r *tasktype.Registry) {
 				return tasktype.Plan{}, err
 			}
 			return tasktype.Plan{
-				Summary: fmt.Sprintf("would write the SHA-256 of %d files to %s", len(files), p.Dest),
+				Summary: fmt.Sprintf("would write the SHA-256 of %s to %s", countFiles(len(files)), p.Dest),
 				Outputs: tasktype.Outputs{"path": string(p.Dest), "files": len(files)},
 			}, nil
 		},
@@ -127,6 +127,14 @@ func run(ctx context.Context, env *tasktype.Env, p *Params) (tasktype.Outputs, e
 	if err := atomicfile.WriteFile(dest, []byte(b.String()), 0o644); err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(env.Log, "wrote the SHA-256 of %d files to %s\n", len(files), dest)
+	fmt.Fprintf(env.Log, "wrote the SHA-256 of %s to %s\n", countFiles(len(files)), dest)
 	return tasktype.Outputs{"path": dest, "sums": sums, "files": len(files)}, nil
+}
+
+// countFiles says n files in words: "1 file", "2 files".
+func countFiles(n int) string {
+	if n == 1 {
+		return "1 file"
+	}
+	return fmt.Sprintf("%d files", n)
 }
