@@ -178,6 +178,9 @@ func check(p *Params) error {
 
 func run(ctx context.Context, env *tasktype.Env, p *Params) (tasktype.Outputs, error) {
 	g := newRepo(env, p)
+	if err := g.checkDir(); err != nil {
+		return nil, err
+	}
 	switch p.Op {
 	case "check":
 		return g.check(ctx, p)
@@ -193,6 +196,10 @@ func run(ctx context.Context, env *tasktype.Env, p *Params) (tasktype.Outputs, e
 
 func plan(ctx context.Context, env *tasktype.Env, p *Params) (tasktype.Plan, error) {
 	g := newRepo(env, p)
+	if err := g.checkDir(); err != nil {
+		// An earlier task may make the folder (a clone): not an error yet.
+		return tasktype.Plan{Summary: fmt.Sprintf("would run git %s in %s (not there now: %v)", p.Op, g.dir, err)}, nil
+	}
 	switch p.Op {
 	case "check":
 		return g.planCheck(ctx, p), nil

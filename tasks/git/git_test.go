@@ -556,3 +556,24 @@ func TestParseStatusReadsRenamesAndOddNames(t *testing.T) {
 		t.Errorf("got %q\nwant %q", got, want)
 	}
 }
+
+func TestAMissingDirIsNamedAsSuch(t *testing.T) {
+	f := newFixture(t)
+	file := filepath.Join(f.dir, "README.md")
+	for _, c := range []struct{ dir, want string }{
+		{filepath.Join(f.dir, "nowhere"), "nowhere\" does not exist"},
+		{file, "README.md\" is not a folder"},
+	} {
+		for _, op := range []map[string]any{{"op": "check"}, {"op": "tag", "tag": "v1"}, {"op": "describe"}, {"op": "push", "ref": "main"}} {
+			op["dir"] = c.dir
+			r := f.run(op)
+			mustFail(t, r, c.want)
+			if strings.Contains(r.err.Error(), "fork/exec") {
+				t.Errorf("op %s: %v", op["op"], r.err)
+			}
+			if pl := f.plan(op); !strings.Contains(pl.Summary, c.want) {
+				t.Errorf("op %s: plan %q", op["op"], pl.Summary)
+			}
+		}
+	}
+}
