@@ -525,7 +525,11 @@ func TestParamsOfAnotherOpAreRefused(t *testing.T) {
 		with map[string]any
 		want string
 	}{
-		{map[string]any{"op": "check", "message": "hi"}, "message is a param of op tag, not of op check"},
+		{map[string]any{"op": "check", "message": "hi"}, "message is a param of op tag or commit, not of op check"},
+		{map[string]any{"op": "tag", "tag": "v1", "paths": "a.md"}, "paths is a param of op commit, not of op tag"},
+		{map[string]any{"op": "commit", "message": "m"}, "op commit needs the files to commit in paths"},
+		{map[string]any{"op": "commit", "paths": []any{"a.md", " "}, "message": "m"}, "paths holds an empty name"},
+		{map[string]any{"op": "commit", "paths": "a.md"}, "op commit needs the commit's message"},
 		{map[string]any{"op": "tag"}, "op tag needs the tag's name"},
 		{map[string]any{"op": "push", "tag": "v1", "ref": "main"}, "either tag"},
 		{map[string]any{"op": "push"}, "either tag"},
