@@ -5,11 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/url"
+	"os"
 	"os/exec"
 	"strings"
 
 	"github.com/novelfactory/runner/engine/tasktype"
+	"github.com/novelfactory/runner/internal/quote"
 	"github.com/novelfactory/runner/tasks/internal/proc"
 )
 
@@ -104,8 +107,25 @@ func (g *repo) git(ctx context.Context, stdin io.Reader, args ...string) (string
 	case errors.Is(err, exec.ErrNotFound):
 		return "", fmt.Errorf("git is not installed (not found in PATH): %w", err)
 	}
+	if dirErr := g.checkDir(); dirErr != nil {
+		return "", dirErr
+	}
 	e.Err = fmt.Errorf("start git: %w", err)
 	return "", e
+}
+
+// checkDir says when the folder to run git in is missing or a file: git
+// would fail with "fork/exec /usr/bin/git: no such file or directory",
+// which blames git.
+func (g *repo) checkDir() error {
+	info, err := os.Stat(g.dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("%s does not exist (dir names the repository: its work tree or a folder in it)", quote.Text(g.dir))
+	case err == nil && !info.IsDir():
+		return fmt.Errorf("%s is not a folder (dir names the repository: its work tree or a folder in it)", quote.Text(g.dir))
+	}
+	return nil // another error shows when git runs
 }
 
 // line runs git and returns the first line of its stdout.

@@ -25,9 +25,10 @@ import (
 
 // Params are the params of the git task.
 type Params struct {
-	// What to do: `check` (refuse a dirty tree or another branch than `branch`), `tag` (create the annotated tag `tag`),
-	// `push` (push `tag`, or `ref`, to `remote`) or `describe` (`git describe --tags`).
-	Op string `yaml:"op" json:"op" required:"true" enum:"check,tag,push,describe"`
+	// What to do: `check` (refuse a dirty tree or another branch than `branch`), `commit` (commit `paths` with
+	// `message`), `tag` (create the annotated tag `tag`), `push` (push `tag`, or `ref`, to `remote`) or `describe`
+	// (`git describe --tags`).
+	Op string `yaml:"op" json:"op" required:"true" enum:"check,commit,tag,push,describe"`
 	// The repository: its work tree or any folder inside it; the recipe's folder when empty.
 	Dir params.Path `yaml:"dir" json:"dir"`
 	// check: the branch HEAD must be on (a detached HEAD is refused too); any branch, or none, when empty.
@@ -37,7 +38,11 @@ type Params struct {
 	Clean bool `yaml:"clean" json:"clean" default:"true"`
 	// tag, push: the tag's name, e.g. v1.2.0.
 	Tag string `yaml:"tag" json:"tag"`
-	// tag: the tag's message, kept as written (lines starting with # too); the tag's name when empty.
+	// commit: the files to commit, relative to `dir` (or absolute, inside the work tree); a folder stands for every
+	// file in it. A deleted tracked file is committed as deleted. Names are literal: * and ? are not patterns.
+	Paths params.Strings `yaml:"paths" json:"paths"`
+	// tag: the tag's message; the tag's name when empty. commit: the commit's message (required). Kept as written,
+	// lines starting with # too.
 	Message string `yaml:"message" json:"message"`
 	// tag: the commit to tag (a branch, a sha, any revision git reads); HEAD when empty. push: a ref to push
 	// instead of a tag (a branch such as main). describe: the commit to describe; HEAD when empty.
@@ -131,7 +136,8 @@ var forOp = []struct {
 	set   func(p *Params) bool
 }{
 	{"branch", "check", func(p *Params) bool { return p.Branch != "" }},
-	{"message", "tag", func(p *Params) bool { return p.Message != "" }},
+	{"paths", "commit", func(p *Params) bool { return len(p.Paths) > 0 }},
+	{"message", "tag commit", func(p *Params) bool { return p.Message != "" }},
 	{"tag", "tag push", func(p *Params) bool { return p.Tag != "" }},
 	{"match", "describe", func(p *Params) bool { return len(p.Match) > 0 }},
 	{"exclude", "describe", func(p *Params) bool { return len(p.Exclude) > 0 }},
@@ -161,6 +167,18 @@ func check(p *Params) error {
 		if p.Tag == "" {
 			return params.Errorf("tag", "op tag needs the tag's name in tag")
 		}
+	case "commit":
+		if len(p.Paths) == 0 {
+			return params.Errorf("paths", "op commit needs the files to commit in paths")
+		}
+		for _, path := range p.Paths {
+			if strings.TrimSpace(path) == "" {
+				return params.Errorf("paths", "paths holds an empty name")
+			}
+		}
+		if strings.TrimSpace(p.Message) == "" {
+			return params.Errorf("message", "op commit needs the commit's message in message")
+		}
 	case "push":
 		if (p.Tag == "") == (p.Ref == "") {
 			return params.Errorf("tag", "op push needs either tag (a tag to push) or ref (a branch to push), one of them")
@@ -178,9 +196,14 @@ func check(p *Params) error {
 
 func run(ctx context.Context, env *tasktype.Env, p *Params) (tasktype.Outputs, error) {
 	g := newRepo(env, p)
+	if err := g.checkDir(); err != nil {
+		return nil, err
+	}
 	switch p.Op {
 	case "check":
 		return g.check(ctx, p)
+	case "commit":
+		return g.commit(ctx, p)
 	case "tag":
 		return g.tag(ctx, p)
 	case "push":
@@ -193,9 +216,15 @@ func run(ctx context.Context, env *tasktype.Env, p *Params) (tasktype.Outputs, e
 
 func plan(ctx context.Context, env *tasktype.Env, p *Params) (tasktype.Plan, error) {
 	g := newRepo(env, p)
+	if err := g.checkDir(); err != nil {
+		// An earlier task may make the folder (a clone): not an error yet.
+		return tasktype.Plan{Summary: fmt.Sprintf("would run git %s in %s (not there now: %v)", p.Op, g.dir, err)}, nil
+	}
 	switch p.Op {
 	case "check":
 		return g.planCheck(ctx, p), nil
+	case "commit":
+		return g.planCommit(ctx, p), nil
 	case "tag":
 		return g.planTag(ctx, p), nil
 	case "push":

@@ -525,7 +525,11 @@ func TestParamsOfAnotherOpAreRefused(t *testing.T) {
 		with map[string]any
 		want string
 	}{
-		{map[string]any{"op": "check", "message": "hi"}, "message is a param of op tag, not of op check"},
+		{map[string]any{"op": "check", "message": "hi"}, "message is a param of op tag or commit, not of op check"},
+		{map[string]any{"op": "tag", "tag": "v1", "paths": "a.md"}, "paths is a param of op commit, not of op tag"},
+		{map[string]any{"op": "commit", "message": "m"}, "op commit needs the files to commit in paths"},
+		{map[string]any{"op": "commit", "paths": []any{"a.md", " "}, "message": "m"}, "paths holds an empty name"},
+		{map[string]any{"op": "commit", "paths": "a.md"}, "op commit needs the commit's message"},
 		{map[string]any{"op": "tag"}, "op tag needs the tag's name"},
 		{map[string]any{"op": "push", "tag": "v1", "ref": "main"}, "either tag"},
 		{map[string]any{"op": "push"}, "either tag"},
@@ -554,5 +558,26 @@ func TestParseStatusReadsRenamesAndOddNames(t *testing.T) {
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("got %q\nwant %q", got, want)
+	}
+}
+
+func TestAMissingDirIsNamedAsSuch(t *testing.T) {
+	f := newFixture(t)
+	file := filepath.Join(f.dir, "README.md")
+	for _, c := range []struct{ dir, want string }{
+		{filepath.Join(f.dir, "nowhere"), "nowhere\" does not exist"},
+		{file, "README.md\" is not a folder"},
+	} {
+		for _, op := range []map[string]any{{"op": "check"}, {"op": "tag", "tag": "v1"}, {"op": "describe"}, {"op": "push", "ref": "main"}} {
+			op["dir"] = c.dir
+			r := f.run(op)
+			mustFail(t, r, c.want)
+			if strings.Contains(r.err.Error(), "fork/exec") {
+				t.Errorf("op %s: %v", op["op"], r.err)
+			}
+			if pl := f.plan(op); !strings.Contains(pl.Summary, c.want) {
+				t.Errorf("op %s: plan %q", op["op"], pl.Summary)
+			}
+		}
 	}
 }
