@@ -1,6 +1,6 @@
 // Package git is the built-in task type `git`: the git operations a
-// release needs — check the tree and branch, create an annotated tag, push
-// it, describe — each safe to repeat. Registered with the others in
+// release needs — check the tree and branch, commit the release's files,
+// create an annotated tag, push it, describe — each safe to repeat. Registered with the others in
 // package tasks.
 //
 // It runs the real git binary (never through a shell) in a process group
@@ -70,23 +70,29 @@ func Register(r *tasktype.Registry) {
 	tasktype.Add(r, tasktype.Def[Params]{
 		FieldDocs: fieldDoc,
 		Name:      "git",
-		Summary:   "Check the tree and branch, create an annotated tag, push it, describe: safe to repeat.",
+		Summary:   "Check the tree and branch, commit files, create an annotated tag, push it, describe: safe to repeat.",
 		Doc: "Runs the git operations a release needs with the real `git`, each safe to run again. " +
 			"`op: check` fails on a dirty tree — changes staged or not, untracked files that are not ignored — " +
 			"naming every file, and on a branch other than `branch` (a detached HEAD is named as such). " +
+			"`op: commit` stages exactly `paths` (relative to `dir`; new files and deletions included) and commits " +
+			"them with `message`; when they have no change against HEAD nothing is committed (`created: false`). It " +
+			"refuses changes already staged to other files, naming them, a path outside the work tree or neither " +
+			"present nor ever tracked, and a missing git identity (`git config user.name` / `user.email`) before " +
+			"staging anything. Git's pre-commit and commit-msg hooks run as with `git commit`: one that fails fails " +
+			"the task, its output quoted, and leaves the paths staged for a rerun. " +
 			"`op: tag` creates the annotated tag `tag` with `message` on HEAD (or `ref`); a tag of that name already " +
 			"on that commit is success (`created: false`), one on another commit an error naming both commits, and so " +
 			"is a lightweight tag of that name. `op: push` pushes the tag (or `ref`) to `remote`; one already there on " +
 			"the same commit is success, one there on another commit an error (a tag is never moved). " +
 			"`op: describe` runs `git describe --tags` with the options given. A dry run makes no change: it looks at " +
-			"the repository (read-only) to say what would happen, and computes `describe`; it does not contact the " +
-			"remote. Git's messages are quoted in errors with secrets masked: a token in a remote URL never shows.",
+			"the repository (read-only; the index is not written) to say what would happen — for commit, which " +
+			"files — and computes `describe`; it does not contact the remote. Git's messages are quoted in errors with secrets masked: a token in a remote URL never shows.",
 		Outputs: []tasktype.Output{
-			{Name: "commit", Type: "string", Doc: "The full sha of the commit: HEAD (check), the tagged commit (tag, push), the described one."},
+			{Name: "commit", Type: "string", Doc: "The full sha of the commit: HEAD (check), the new commit, or HEAD when there was nothing to commit (commit), the tagged commit (tag, push), the described one."},
 			{Name: "branch", Type: "string", Doc: "check: the branch HEAD is on; empty when detached (and for the other ops)."},
 			{Name: "dirty", Type: "list of string", Doc: "check: the files that make the tree dirty, as paths in the work tree."},
 			{Name: "tag", Type: "string", Doc: "tag, push: the tag's name."},
-			{Name: "created", Type: "boolean", Doc: "tag: whether this run created the tag; push: whether this run pushed it (false when it was there already)."},
+			{Name: "created", Type: "boolean", Doc: "commit: whether this run made a commit (false when the paths had no change); tag: whether this run created the tag; push: whether this run pushed it (false when it was there already)."},
 			{Name: "describe", Type: "string", Doc: "describe: what git describe printed, e.g. v1.2.0-3-gabc1234; empty for the other ops."},
 		},
 		Examples: []tasktype.Example{
@@ -95,6 +101,13 @@ func Register(r *tasktype.Registry) {
   with:
     op: check
     branch: main
+`},
+			{Title: "Commit the release's files; a rerun finds no change and commits nothing", YAML: `commit:
+  uses: git
+  with:
+    op: commit
+    paths: [CHANGELOG.md, README.md, factory/__init__.py]
+    message: Factory 1.2.0
 `},
 			{Title: "Tag the release; a rerun finds the tag on the same commit and succeeds", YAML: `tag:
   uses: git
