@@ -8,8 +8,9 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-	"syscall"
 	"time"
+
+	"github.com/novelfactory/runner/internal/nofollow"
 
 	"github.com/novelfactory/runner/engine/state"
 )
@@ -111,7 +112,7 @@ func (s *logSink) open() {
 		return
 	}
 	rel := state.LogPath(s.u.id)
-	s.file, s.err = os.OpenFile(filepath.Join(s.x.opt.Store.RunDir(s.x.opt.Run.ID), rel), os.O_CREATE|os.O_WRONLY|os.O_APPEND|syscall.O_NOFOLLOW, 0o644)
+	s.file, s.err = nofollow.OpenFile(filepath.Join(s.x.opt.Store.RunDir(s.x.opt.Run.ID), rel), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if s.err != nil {
 		s.file = nil
 		s.x.stateFailed(fmt.Errorf("open the log of %s: %w", s.u.id, s.err))

@@ -8,7 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-	"syscall"
+
+	"github.com/novelfactory/runner/internal/nofollow"
 
 	"github.com/novelfactory/runner/engine/secret"
 	"github.com/novelfactory/runner/internal/regfile"
@@ -42,7 +43,7 @@ type journalHeader struct {
 // record (without its tasks): a resumed run's old journal has been folded
 // into the state it was loaded from.
 func (s *Store) OpenJournal(run *Run) (*Journal, error) {
-	f, err := os.OpenFile(filepath.Join(s.RunDir(run.ID), journalName), os.O_CREATE|os.O_WRONLY|os.O_TRUNC|os.O_APPEND|syscall.O_NOFOLLOW, 0o644)
+	f, err := nofollow.OpenFile(filepath.Join(s.RunDir(run.ID), journalName), os.O_CREATE|os.O_WRONLY|os.O_TRUNC|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("open journal of run %s: %w", run.ID, err)
 	}

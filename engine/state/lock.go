@@ -10,12 +10,13 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 	"unicode/utf8"
 
 	"github.com/novelfactory/runner/engine/procgroup"
 	"github.com/novelfactory/runner/engine/secret"
+	"github.com/novelfactory/runner/internal/flock"
+	"github.com/novelfactory/runner/internal/nofollow"
 	"github.com/novelfactory/runner/internal/regfile"
 )
 
@@ -105,8 +106,8 @@ func LockPath(recipe string) (string, error) {
 	}
 	key := abs
 	if info, err := os.Stat(filepath.Dir(abs)); err == nil {
-		if st, ok := info.Sys().(*syscall.Stat_t); ok {
-			key = fmt.Sprintf("%d:%d/%s", st.Dev, st.Ino, filepath.Base(abs))
+		if id, ok := folderID(info); ok {
+			key = id + "/" + filepath.Base(abs)
 		}
 	}
 	dir, err := runtimeDir()
@@ -135,14 +136,14 @@ func LockRecipe(path, run string, masker *secret.Masker) (*Lock, error) {
 	if err != nil {
 		return nil, fmt.Errorf("lock %s: %w", path, err)
 	}
-	f, err := os.OpenFile(lockPath, os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW, 0o644)
+	f, err := nofollow.OpenFile(lockPath, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("open lock %s: %w", lockPath, err)
 	}
 	holderPath := strings.TrimSuffix(lockPath, ".lock") + ".holder"
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+	if err := flock.TryExclusive(f); err != nil {
 		f.Close()
-		if errors.Is(err, syscall.EWOULDBLOCK) {
+		if errors.Is(err, flock.ErrLocked) {
 			last, _ := readHolder(holderPath)
 			return nil, &LockedError{Recipe: name, Holder: describe(last)}
 		}
@@ -153,14 +154,14 @@ func LockRecipe(path, run string, masker *secret.Masker) (*Lock, error) {
 	// whose lock file is elsewhere) is the same recipe.
 	recipeFile, err := regfile.Open(path)
 	if err == nil {
-		if err = syscall.Flock(int(recipeFile.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		if err = flock.TryExclusive(recipeFile); err != nil {
 			recipeFile.Close()
 		}
 	}
 	if err != nil {
-		syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+		flock.Unlock(f)
 		f.Close()
-		if errors.Is(err, syscall.EWOULDBLOCK) {
+		if errors.Is(err, flock.ErrLocked) {
 			return nil, &LockedError{Recipe: name, Holder: "a run of the same recipe file under another name — a link, a rename — or of a lock file since removed"}
 		}
 		return nil, fmt.Errorf("lock %s: %w", path, err)
@@ -173,7 +174,7 @@ func LockRecipe(path, run string, masker *secret.Masker) (*Lock, error) {
 			return nil, &OrphansError{Recipe: name, Run: last.Run, PID: last.PID, Groups: alive}
 		}
 	}
-	l.holder, err = os.OpenFile(holderPath, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|os.O_APPEND|syscall.O_NOFOLLOW, 0o644)
+	l.holder, err = nofollow.OpenFile(holderPath, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|os.O_APPEND, 0o644)
 	if err == nil {
 		err = l.append(Holder{PID: os.Getpid(), Run: run, Since: time.Now().UTC(), BootID: procgroup.BootID()})
 	}
@@ -241,9 +242,9 @@ func (l *Lock) Unlock() {
 }
 
 func (l *Lock) release() {
-	syscall.Flock(int(l.recipe.Fd()), syscall.LOCK_UN)
+	flock.Unlock(l.recipe)
 	l.recipe.Close()
-	syscall.Flock(int(l.file.Fd()), syscall.LOCK_UN)
+	flock.Unlock(l.file)
 	l.file.Close()
 }
 
@@ -329,33 +330,6 @@ func aliveGroups(h *Holder, groups []Group) []Group {
 	return alive
 }
 
-// runtimeDir is the user's own folder for locks: $XDG_RUNTIME_DIR/runner;
-// else /run/runner for root; else runner-UID in the temp folder. It is
-// made private and checked to be the user's.
-func runtimeDir() (string, error) {
-	dir := os.Getenv("XDG_RUNTIME_DIR")
-	switch {
-	case dir != "":
-		dir = filepath.Join(dir, "runner")
-	case os.Geteuid() == 0 && syscall.Access("/run", 2 /* W_OK */) == nil:
-		dir = "/run/runner"
-	default:
-		dir = filepath.Join(os.TempDir(), fmt.Sprintf("runner-%d", os.Geteuid()))
-	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return "", fmt.Errorf("make the lock folder: %w", err)
-	}
-	info, err := os.Lstat(dir)
-	if err != nil {
-		return "", err
-	}
-	st, ok := info.Sys().(*syscall.Stat_t)
-	if !info.IsDir() || !ok || int(st.Uid) != os.Geteuid() || info.Mode().Perm()&0o022 != 0 {
-		return "", fmt.Errorf("%s is not a private folder of this user: remove it (runner keeps its locks there)", dir)
-	}
-	return dir, nil
-}
-
 // CurrentHolder returns who last took the lock of the recipe at path, and
 // whether that process still lives on this boot — without touching the
 // lock itself, so that asking never makes a starting run fail. A holder
@@ -374,6 +348,5 @@ func CurrentHolder(path string) (h *Holder, alive bool) {
 	if h.BootID != "" && h.BootID != procgroup.BootID() {
 		return h, false
 	}
-	err = syscall.Kill(h.PID, 0)
-	return h, err == nil || errors.Is(err, syscall.EPERM)
+	return h, procgroup.Exists(h.PID)
 }
