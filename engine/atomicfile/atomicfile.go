@@ -10,7 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
+
+	"github.com/novelfactory/runner/internal/flock"
 )
 
 // File is a pending replacement of a destination path. Write to it, then call
@@ -184,7 +185,11 @@ func TempDir(parent, prefix string, perm os.FileMode) (path string, release func
 	}
 	f, err := os.Open(path)
 	if err == nil {
-		if err = lock(f); err != nil {
+		// Windows cannot lock a folder: the folder is then unlocked, and
+		// Stale never calls it stale (see docs/platforms.md).
+		if err = lock(f); errors.Is(err, flock.ErrUnsupported) {
+			err = nil
+		} else if err != nil {
 			f.Close()
 		}
 	}
@@ -231,23 +236,15 @@ func removeStale(dir, prefix string, dirs bool) []string {
 	return removed
 }
 
-func sameDevice(a, b os.FileInfo) bool {
-	sa, ok1 := a.Sys().(*syscall.Stat_t)
-	sb, ok2 := b.Sys().(*syscall.Stat_t)
-	return ok1 && ok2 && sa.Dev == sb.Dev
-}
-
 // Stale reports whether the temp file or folder at path is held by no live
 // process.
 func Stale(path string) bool {
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+	f, err := openProbe(path)
 	if err != nil {
 		return false
 	}
 	defer f.Close()
-	return lock(f) == nil // closing drops our probe's lock
+	return lock(f) == nil // closing drops our probe's lock; a folder on Windows is never stale
 }
 
-func lock(f *os.File) error {
-	return syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
-}
+func lock(f *os.File) error { return flock.TryExclusive(f) }
