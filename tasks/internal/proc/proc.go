@@ -11,8 +11,6 @@ import (
 	"syscall"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/novelfactory/runner/engine/procgroup"
 	"github.com/novelfactory/runner/engine/tasktype"
 )
@@ -26,7 +24,7 @@ const GracePeriod = 5 * time.Second
 // session gets SIGTERM (and SIGKILL after the grace period), and the
 // command gets SIGKILL from the kernel if runner itself is killed.
 func Configure(cmd *exec.Cmd) {
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Pdeathsig: syscall.SIGKILL}
+	cmd.SysProcAttr = sysProcAttr()
 	cmd.Cancel = func() error {
 		if cmd.Process == nil {
 			return nil
@@ -46,7 +44,7 @@ func Configure(cmd *exec.Cmd) {
 func Run(ctx context.Context, cmd *exec.Cmd, procs tasktype.Processes) error {
 	// Orphans of the command come back to runner, not to init, so that
 	// they can be found and stopped (see procgroup.Leftovers).
-	unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+	becomeSubreaper()
 	// The output goes through pipes of Run's own: Wait then returns when
 	// the command exits, even while something it left holds them open.
 	out, err := pipeOutput(cmd)
