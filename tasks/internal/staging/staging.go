@@ -16,10 +16,9 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
-	"golang.org/x/sys/unix"
+	"github.com/novelfactory/runner/internal/flock"
 
 	"github.com/novelfactory/runner/engine/atomicfile"
 )
@@ -107,7 +106,7 @@ func (d *Dir) Sync() error {
 		return err
 	}
 	defer f.Close()
-	if err := unix.Syncfs(int(f.Fd())); err != nil {
+	if err := syncFS(d.Root, f); err != nil {
 		return fmt.Errorf("sync %s: %w", d.path, err)
 	}
 	return nil
@@ -117,7 +116,7 @@ func (d *Dir) Sync() error {
 // must not exist: it appears whole, with the mode any new folder gets.
 func (d *Dir) Replace() error {
 	if err := os.Rename(filepath.Join(d.path, "data"), d.dest); err != nil {
-		if errors.Is(err, fs.ErrExist) || errors.Is(err, unix.ENOTEMPTY) {
+		if errors.Is(err, fs.ErrExist) || errors.Is(err, errNotEmpty) {
 			return fmt.Errorf("%s appeared while it was being filled; run again to add to it", d.dest)
 		}
 		return err
@@ -152,13 +151,13 @@ func Lock(ctx context.Context, path string, dest *os.Root, waiting func()) (func
 		}
 	}
 	told := false
-	take := func(f *os.File, how int) error {
+	take := func(f *os.File, try func(*os.File) error) error {
 		for {
-			err := syscall.Flock(int(f.Fd()), how|syscall.LOCK_NB)
-			if err == nil {
-				return nil
+			err := try(f)
+			if err == nil || errors.Is(err, flock.ErrUnsupported) {
+				return nil // Windows cannot lock a folder: see docs/platforms.md
 			}
-			if !errors.Is(err, syscall.EWOULDBLOCK) {
+			if !errors.Is(err, flock.ErrLocked) {
 				return fmt.Errorf("lock %s: %w", f.Name(), err)
 			}
 			if !told && waiting != nil {
@@ -178,7 +177,7 @@ func Lock(ctx context.Context, path string, dest *os.Root, waiting func()) (func
 			continue // a folder that cannot be read cannot be locked, by anyone
 		}
 		held = append(held, f)
-		if err := take(f, syscall.LOCK_SH); err != nil {
+		if err := take(f, flock.TryShared); err != nil {
 			release()
 			return nil, err
 		}
@@ -189,7 +188,7 @@ func Lock(ctx context.Context, path string, dest *os.Root, waiting func()) (func
 		return nil, err
 	}
 	held = append(held, f)
-	if err := take(f, syscall.LOCK_EX); err != nil {
+	if err := take(f, flock.TryExclusive); err != nil {
 		release()
 		return nil, err
 	}
@@ -285,20 +284,4 @@ func (d *Dir) Apply(dest *os.Root, dirs, names []string) (err error) {
 		}
 	}
 	return nil
-}
-
-// move renames from (a path in root src) to to (a path in root dst) by
-// name, through their folders opened in each root.
-func move(src *os.Root, from string, dst *os.Root, to string) error {
-	fromDir, err := src.Open(filepath.Dir(from))
-	if err != nil {
-		return err
-	}
-	defer fromDir.Close()
-	toDir, err := dst.Open(filepath.Dir(to))
-	if err != nil {
-		return err
-	}
-	defer toDir.Close()
-	return unix.Renameat(int(fromDir.Fd()), filepath.Base(from), int(toDir.Fd()), filepath.Base(to))
 }
