@@ -78,7 +78,7 @@ func Walk(root string, opt Options) ([]Entry, error) {
 	w := &walker{opt: opt, skip: map[fileID]bool{}}
 	for _, s := range opt.Skip {
 		if si, err := os.Stat(s); err == nil {
-			w.skip[idOf(si)] = true
+			w.skip[idOf(s, si)] = true
 		}
 	}
 	if err := w.dir(root, "", info, nil); err != nil {
@@ -97,17 +97,10 @@ type walker struct {
 // fileID identifies a file whatever path reaches it.
 type fileID struct{ dev, ino uint64 }
 
-func idOf(info fs.FileInfo) fileID {
-	if st, ok := info.Sys().(*syscall.Stat_t); ok {
-		return fileID{uint64(st.Dev), st.Ino}
-	}
-	return fileID{}
-}
-
 // dir lists the folder at path (rel under the root); above holds the
 // folders between the root and it, to catch links that loop.
 func (w *walker) dir(path, rel string, info fs.FileInfo, above []fileID) error {
-	above = append(above, idOf(info))
+	above = append(above, idOf(path, info))
 	entries, err := os.ReadDir(path)
 	if err != nil {
 		return fmt.Errorf("read folder %s: %w", path, err)
@@ -133,7 +126,7 @@ func (w *walker) entry(path, rel string, above []fileID) error {
 	if err != nil {
 		return fmt.Errorf("stat %s: %w", path, err)
 	}
-	if w.skip[idOf(info)] || matchAny(w.opt.Exclude, rel) {
+	if w.skip[idOf(path, info)] || matchAny(w.opt.Exclude, rel) {
 		return nil
 	}
 	if info.Mode()&fs.ModeSymlink != 0 {
@@ -188,14 +181,14 @@ func (w *walker) link(path, rel string, info fs.FileInfo, above []fileID) error 
 		return fmt.Errorf("follow link %s: %w", path, err)
 	}
 	if to.IsDir() {
-		id := idOf(to)
+		id := idOf(real, to)
 		for _, a := range above {
 			if a == id {
 				return fmt.Errorf("%s is a symlink to %s, a folder above it: following it would never end", path, real)
 			}
 		}
 	}
-	if w.skip[idOf(to)] {
+	if w.skip[idOf(real, to)] {
 		return nil
 	}
 	return w.add(path, rel, to, above)
