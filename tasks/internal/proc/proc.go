@@ -44,7 +44,7 @@ func Configure(cmd *exec.Cmd) {
 func Run(ctx context.Context, cmd *exec.Cmd, procs tasktype.Processes) error {
 	// Orphans of the command come back to runner, not to init, so that
 	// they can be found and stopped (see procgroup.Leftovers).
-	becomeSubreaper()
+	BecomeSubreaper()
 	// The output goes through pipes of Run's own: Wait then returns when
 	// the command exits, even while something it left holds them open.
 	out, err := pipeOutput(cmd)

@@ -9,6 +9,6 @@ import "syscall"
 // on, and the next run of the recipe reports it (state.OrphansError).
 func sysProcAttr() *syscall.SysProcAttr { return &syscall.SysProcAttr{Setsid: true} }
 
-// becomeSubreaper does nothing: macOS has no child subreaper; orphans go
+// BecomeSubreaper does nothing: macOS has no child subreaper; orphans go
 // to launchd and are found by their session.
-func becomeSubreaper() {}
+func BecomeSubreaper() {}

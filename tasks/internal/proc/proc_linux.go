@@ -14,5 +14,6 @@ func sysProcAttr() *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{Setsid: true, Pdeathsig: syscall.SIGKILL}
 }
 
-// becomeSubreaper makes orphans of the commands come back to runner.
-func becomeSubreaper() { unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) }
+// BecomeSubreaper makes orphans of the commands runner starts come back
+// to it (PR_SET_CHILD_SUBREAPER), so that they can be found and stopped.
+func BecomeSubreaper() { unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) }

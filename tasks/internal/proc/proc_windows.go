@@ -17,5 +17,5 @@ func sysProcAttr() *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{CreationFlags: windows.CREATE_NEW_PROCESS_GROUP}
 }
 
-// becomeSubreaper does nothing: Windows has no zombies to reap.
-func becomeSubreaper() {}
+// BecomeSubreaper does nothing: Windows has no zombies to reap.
+func BecomeSubreaper() {}

@@ -14,7 +14,6 @@ import (
 	"syscall"
 	"time"
 
-	"golang.org/x/sys/unix"
 	"mvdan.cc/sh/v3/expand"
 	"mvdan.cc/sh/v3/interp"
 
@@ -66,7 +65,7 @@ func (r *run) exec(ctx context.Context, args []string) error {
 	}
 	// Orphans of the command come back to runner, not to init, so that
 	// they can be found and stopped.
-	unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+	proc.BecomeSubreaper()
 	cmd, out, err := r.start(ctx, hc, path, args)
 	if err != nil {
 		if ctx.Err() != nil {
