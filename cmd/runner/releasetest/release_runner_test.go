@@ -2,6 +2,7 @@ package releasetest
 
 import (
 	"archive/tar"
+	"archive/zip"
 	"bytes"
 	"compress/gzip"
 	"errors"
@@ -18,10 +19,10 @@ import (
 	"github.com/novelfactory/runner/internal/githubfake"
 )
 
-// releasePlatforms are the platforms the release test builds: one native,
-// one cross. windows/arm64 replaces linux/arm64 once runner builds for
-// Windows (the zip step is then covered too).
-var releasePlatforms = []string{"linux/amd64", "linux/arm64"}
+// releasePlatforms are the platforms the release test builds: the native
+// one, and a cross build for another OS and architecture, which takes the
+// zip path of the recipe (Windows) where the native one takes tar.
+var releasePlatforms = []string{"linux/amd64", "windows/arm64"}
 
 // TestTheReleaseRecipeBuildsTheSameBytesFromTwoClones runs the whole of
 // recipes/release-runner.yaml (changelog, commit, builds, archives,
@@ -95,7 +96,11 @@ func TestTheReleaseRecipeBuildsTheSameBytesFromTwoClones(t *testing.T) {
 	// The same files, byte for byte, and nothing else shipped.
 	var names []string
 	for _, p := range releasePlatforms {
-		names = append(names, "runner_99.0.0-test_"+strings.ReplaceAll(p, "/", "_")+".tar.gz")
+		ext := ".tar.gz"
+		if strings.HasPrefix(p, "windows/") {
+			ext = ".zip"
+		}
+		names = append(names, "runner_99.0.0-test_"+strings.ReplaceAll(p, "/", "_")+ext)
 	}
 	names = append(names, "SHA256SUMS")
 	distA, distB := filepath.Join(clones[0], "build", "release"), filepath.Join(clones[1], "build", "release")
@@ -118,13 +123,16 @@ func TestTheReleaseRecipeBuildsTheSameBytesFromTwoClones(t *testing.T) {
 
 	// Each archive holds the binary, README.md, LICENSE and CHANGELOG.md.
 	for _, name := range names[:len(releasePlatforms)] {
-		files := untarGz(t, filepath.Join(distA, name))
-		got := make([]string, 0, len(files))
-		for f := range files {
+		files, bin := untarGz, "runner"
+		if strings.HasSuffix(name, ".zip") {
+			files, bin = unzipFiles, "runner.exe"
+		}
+		var got []string
+		for f := range files(t, filepath.Join(distA, name)) {
 			got = append(got, f)
 		}
 		slices.Sort(got)
-		if want := []string{"CHANGELOG.md", "LICENSE", "README.md", "runner"}; !slices.Equal(got, want) {
+		if want := []string{"CHANGELOG.md", "LICENSE", "README.md", bin}; !slices.Equal(got, want) {
 			t.Errorf("%s holds %v, want %v", name, got, want)
 		}
 	}
@@ -336,4 +344,31 @@ func runner(t *testing.T, dir string, env []string, args ...string) result {
 		t.Fatal(err)
 	}
 	return result{out.String(), errb.String(), code}
+}
+
+// unzipFiles returns the files of a .zip by name.
+func unzipFiles(t *testing.T, path string) map[string][]byte {
+	t.Helper()
+	zr, err := zip.OpenReader(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	files := map[string][]byte{}
+	for _, f := range zr.File {
+		if f.FileInfo().IsDir() {
+			continue
+		}
+		rc, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			t.Fatalf("read %s of %s: %v", f.Name, path, err)
+		}
+		files[f.Name] = data
+	}
+	return files
 }
