@@ -104,6 +104,11 @@ func resolve(ctx context.Context, env *tasktype.Env, p *Params, d deps) (setting
 		return s, errorf("no token: set the environment variable %s to a GitHub token with contents: write on %s "+
 			"(fine-grained: Contents read and write; classic: repo, or public_repo for a public repository)", p.TokenEnv, repo)
 	}
+	if strings.ContainsFunc(s.token, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
+		// Go's HTTP client refuses such a header on every try, and says only
+		// "invalid header field value": name the cause, and do not retry.
+		return s, errorf("the token in %s has a space, tab or line break in it (copied with its newline?): set it to the token alone", p.TokenEnv)
+	}
 	return s, nil
 }
 
