@@ -66,7 +66,7 @@ func Register(r *tasktype.Registry) {
 			"so write patterns that match the new text too (`version-[0-9.]+`, not `version-10.2.0`), and a second " +
 			"run with the same values changes nothing. A file is written only when its content changes, atomically " +
 			"(a temp file renamed over it, its mode kept); a link is edited through (the file it points at is " +
-			"replaced, the link kept). A file whose lines all end in CRLF keeps them: patterns see LF. Nothing is " +
+			"replaced, the link kept) when it leads inside its own folder, and refused when it leads out of it. A file whose lines all end in CRLF keeps them: patterns see LF. Nothing is " +
 			"written unless every file and pattern passes. A dry run says what would change in each file.",
 		Outputs: []tasktype.Output{
 			{Name: "changed", Type: "list of string", Doc: "The files whose content changed, as matched (relative to the recipe)."},
@@ -270,6 +270,9 @@ func work(env *tasktype.Env, p *Params) (*result, error) {
 	res := &result{}
 	totals := make([]int, len(p.Replacements))
 	for _, f := range files {
+		if err := linkStaysInside(f.Path); err != nil {
+			return nil, err
+		}
 		data, err := readText(f.Path)
 		if err != nil {
 			return nil, err
@@ -318,6 +321,29 @@ func (r Replacement) apply(text string) (string, int) {
 		return r.re.ReplaceAllLiteralString(text, r.With), n
 	}
 	return r.re.ReplaceAllString(text, r.With), n
+}
+
+// linkStaysInside refuses a file that is a symlink leading out of the
+// folder it is in:
+// README.md → docs/README.md is edited through, README.md → ../x or
+// /elsewhere/x is not, so that a release never rewrites a file outside its
+// tree through a link someone committed.
+func linkStaysInside(path string) error {
+	real, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	folder, err := filepath.EvalSymlinks(filepath.Dir(path))
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if real == filepath.Join(folder, filepath.Base(path)) {
+		return nil // no link
+	}
+	if rel, err := filepath.Rel(folder, real); err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return fmt.Errorf("%s is a link to %s, outside its folder: replace edits through a link only when it leads inside (name the file itself)", path, real)
+	}
+	return nil
 }
 
 // readText reads a regular file of at most MaxFileSize that is UTF-8 text.

@@ -232,3 +232,24 @@ func TestALinkIsEditedThrough(t *testing.T) {
 		t.Error("the linked file was not edited")
 	}
 }
+
+// TestALinkLeadingOutOfItsFolderIsRefused: README.md → ../outside.md
+// (hostile review of issue 14) is not written through, in a run or a plan.
+func TestALinkLeadingOutOfItsFolderIsRefused(t *testing.T) {
+	root := t.TempDir()
+	outside := write(t, root, "outside.md", readme, 0o644)
+	dir := filepath.Join(root, "repo")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("../outside.md", filepath.Join(dir, "README.md")); err != nil {
+		t.Fatal(err)
+	}
+	_, err := run(t, dir, readmeWith("11.0.0"))
+	if err == nil || !strings.Contains(err.Error(), "outside its folder") {
+		t.Errorf("run: %v, want a refusal naming the link", err)
+	}
+	if read(t, outside) != readme {
+		t.Error("the file outside was rewritten")
+	}
+}
