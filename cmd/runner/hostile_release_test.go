@@ -153,7 +153,7 @@ func TestHostileRerunAfterAFailureBeforeTheCommit(t *testing.T) {
 	if res := release(t, dir, env, "--set", "python=/nonexistent/python3"); res.code == 0 {
 		t.Fatal("a release with a missing python succeeded")
 	}
-	res := release(t, dir, env) // "Check python" and run again
+	res := release(t, dir, env) // "Check python" and run the same command again
 	if res.code != 0 {
 		t.Fatalf("the documented rerun after a lock failure exited %d:\n%s", res.code, res.stdout)
 	}
