@@ -32,7 +32,7 @@ func TestTheReadmesTestCommandSetsUpWhatTheTestsNeed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, part := range []string{"postgres.sh", "versitygw", "chromium", "epubcheck", "yaml-language-server", "commonmark-spec", "go test -race -count=1 ./..."} {
+	for _, part := range []string{"postgres.sh", "versitygw", "chromium", "epubcheck", "yaml-language-server", "commonmark-spec", "go test -race -count=1 -timeout 20m ./..."} {
 		if !strings.Contains(string(ci), part) {
 			t.Errorf(".ci/run does not mention %s", part)
 		}
