@@ -1,16 +1,15 @@
 package main
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/novelfactory/runner/internal/testtools"
 )
 
 // runnerBin is the runner binary built once for the end-to-end tests, which
@@ -18,20 +17,14 @@ import (
 var runnerBin string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "runner-bin-")
+	bin, cleanup, err := testtools.BuildRunner(".")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	runnerBin = filepath.Join(dir, "runner")
-	build := exec.Command("go", "build", "-o", runnerBin, ".")
-	build.Stdout, build.Stderr = os.Stdout, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "build runner:", err)
-		os.Exit(1)
-	}
+	runnerBin = bin
 	code := m.Run()
-	os.RemoveAll(dir)
+	cleanup()
 	os.Exit(code)
 }
 
@@ -50,20 +43,8 @@ type result struct {
 // runner runs the binary in dir and waits for it.
 func runner(t *testing.T, dir string, env []string, args ...string) result {
 	t.Helper()
-	cmd := exec.Command(runnerBin, args...)
-	cmd.Dir, cmd.Env = dir, env
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	code := 0
-	var ee *exec.ExitError
-	switch {
-	case errors.As(err, &ee):
-		code = ee.ExitCode()
-	case err != nil:
-		t.Fatal(err)
-	}
-	return result{out.String(), errb.String(), code}
+	r := testtools.Run(t, runnerBin, dir, env, args...)
+	return result{r.Stdout, r.Stderr, r.Code}
 }
 
 func writeFile(t *testing.T, path, text string) {

@@ -1,10 +1,8 @@
 package main
 
 import (
-	"archive/zip"
 	"bytes"
 	"crypto/rand"
-	"io"
 	"maps"
 	"os"
 	"os/exec"
@@ -16,6 +14,7 @@ import (
 	"time"
 
 	"github.com/novelfactory/runner/internal/githubfake"
+	"github.com/novelfactory/runner/internal/testtools"
 )
 
 // The factory's release, recipes/release.yaml, end to end on the bundled
@@ -367,29 +366,12 @@ func summary(rel *githubfake.Release) any {
 	return map[string]any{"draft": rel.Draft, "assets": assets}
 }
 
-// zipFiles reads every file of a ZIP: name → content.
+// zipFiles reads every file of a ZIP as text: name → content.
 func zipFiles(t *testing.T, path string) map[string]string {
 	t.Helper()
-	zr, err := zip.OpenReader(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer zr.Close()
 	files := map[string]string{}
-	for _, f := range zr.File {
-		if f.FileInfo().IsDir() {
-			continue
-		}
-		rc, err := f.Open()
-		if err != nil {
-			t.Fatal(err)
-		}
-		data, err := io.ReadAll(rc)
-		rc.Close()
-		if err != nil {
-			t.Fatalf("read %s of %s: %v", f.Name, path, err)
-		}
-		files[f.Name] = string(data)
+	for name, data := range testtools.ZipFiles(t, path) {
+		files[name] = string(data)
 	}
 	return files
 }

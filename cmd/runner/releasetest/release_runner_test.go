@@ -2,7 +2,6 @@ package releasetest
 
 import (
 	"archive/tar"
-	"archive/zip"
 	"bytes"
 	"compress/gzip"
 	"errors"
@@ -17,6 +16,7 @@ import (
 	"testing"
 
 	"github.com/novelfactory/runner/internal/githubfake"
+	"github.com/novelfactory/runner/internal/testtools"
 )
 
 // releasePlatforms are the platforms the release test builds: the native
@@ -125,7 +125,7 @@ func TestTheReleaseRecipeBuildsTheSameBytesFromTwoClones(t *testing.T) {
 	for _, name := range names[:len(releasePlatforms)] {
 		files, bin := untarGz, "runner"
 		if strings.HasSuffix(name, ".zip") {
-			files, bin = unzipFiles, "runner.exe"
+			files, bin = testtools.ZipFiles, "runner.exe"
 		}
 		var got []string
 		for f := range files(t, filepath.Join(distA, name)) {
@@ -261,7 +261,7 @@ func readBytes(t *testing.T, path string) []byte {
 }
 
 // untarGz returns the regular files of a .tar.gz by name.
-func untarGz(t *testing.T, path string) map[string][]byte {
+func untarGz(t testing.TB, path string) map[string][]byte {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
@@ -298,20 +298,14 @@ func untarGz(t *testing.T, path string) map[string][]byte {
 var runnerBin string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "runner-bin-")
+	bin, cleanup, err := testtools.BuildRunner("..")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	runnerBin = filepath.Join(dir, "runner")
-	build := exec.Command("go", "build", "-o", runnerBin, "..")
-	build.Stdout, build.Stderr = os.Stdout, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "build runner:", err)
-		os.Exit(1)
-	}
+	runnerBin = bin
 	code := m.Run()
-	os.RemoveAll(dir)
+	cleanup()
 	os.Exit(code)
 }
 
@@ -330,45 +324,6 @@ type result struct {
 // runner runs the binary in dir and waits for it.
 func runner(t *testing.T, dir string, env []string, args ...string) result {
 	t.Helper()
-	cmd := exec.Command(runnerBin, args...)
-	cmd.Dir, cmd.Env = dir, env
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	code := 0
-	var ee *exec.ExitError
-	switch {
-	case errors.As(err, &ee):
-		code = ee.ExitCode()
-	case err != nil:
-		t.Fatal(err)
-	}
-	return result{out.String(), errb.String(), code}
-}
-
-// unzipFiles returns the files of a .zip by name.
-func unzipFiles(t *testing.T, path string) map[string][]byte {
-	t.Helper()
-	zr, err := zip.OpenReader(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer zr.Close()
-	files := map[string][]byte{}
-	for _, f := range zr.File {
-		if f.FileInfo().IsDir() {
-			continue
-		}
-		rc, err := f.Open()
-		if err != nil {
-			t.Fatal(err)
-		}
-		data, err := io.ReadAll(rc)
-		rc.Close()
-		if err != nil {
-			t.Fatalf("read %s of %s: %v", f.Name, path, err)
-		}
-		files[f.Name] = data
-	}
-	return files
+	r := testtools.Run(t, runnerBin, dir, env, args...)
+	return result{r.Stdout, r.Stderr, r.Code}
 }
