@@ -88,7 +88,10 @@ func New(t testing.TB, opts ...Option) *Server {
 	for _, o := range opts {
 		o(s)
 	}
-	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
+	// Unstarted, then started: the handlers read s.srv, which must be set
+	// before the first of them can run.
+	s.srv = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
+	s.srv.Start()
 	t.Cleanup(func() {
 		s.mu.Lock()
 		holds := s.holds
