@@ -62,3 +62,32 @@ func TestReleaseKeepsCRLFLineEndings(t *testing.T) {
 		t.Errorf("%d of %d lines end in CRLF after the release", crlf, n)
 	}
 }
+
+// A release heading whose dash is an en dash (as editors and word
+// processors type " - ") is named as such, not only as "has no date"
+// (hostile review of issue 14, left open then).
+func TestAnEnDashInAHeadingIsNamed(t *testing.T) {
+	for dash, want := range map[string]string{
+		"–": "a dash that is not a hyphen-minus",
+		"—": "a dash that is not a hyphen-minus",
+		":": `": 2026-03-02" after the version is not " - YYYY-MM-DD"`,
+	} {
+		dir := copyTestdata(t, "good.md")
+		path := filepath.Join(dir, "CHANGELOG.md")
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := strings.Replace(string(data), "## [10.0.0] - ", "## [10.0.0] "+dash+" ", 1)
+		if text == string(data) {
+			t.Fatal("good.md has no [10.0.0] heading to change")
+		}
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, err = run(t, dir, map[string]any{"mode": "check"})
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("heading with %q: %v, want %q", dash, err, want)
+		}
+	}
+}

@@ -28,6 +28,7 @@ type File struct {
 type Release struct {
 	Name     string // "Unreleased" or the version as written
 	Date     string // as written; "" when there is none
+	Rest     string // what follows the version in the heading, trimmed
 	Yanked   bool
 	Line     int // 1-based line of the heading
 	Heading  string
@@ -83,6 +84,7 @@ func Parse(text string) *File {
 			name := m[1] + m[2]
 			r := &Release{Name: name, Line: i + 1, Heading: line, BodyFrom: i + 1}
 			rest := m[3]
+			r.Rest = strings.TrimSpace(rest)
 			if rm := restRe.FindStringSubmatch(rest); rm != nil {
 				r.Date, r.Yanked = rm[1], rm[2] != ""
 			}

@@ -56,6 +56,10 @@ func Check(f *File, rules Rules) []Problem {
 			add(r.Line, "%v", r.VerErr)
 		}
 		switch {
+		case r.Date == "" && strings.ContainsAny(r.Rest, "–—‐‑−"):
+			add(r.Line, "[%s] has no date: %q has a dash that is not a hyphen-minus (an en or em dash, as editors type them): want ## [%s] - YYYY-MM-DD, with -", r.Name, r.Rest, r.Name)
+		case r.Date == "" && r.Rest != "":
+			add(r.Line, "[%s] has no date: %q after the version is not \" - YYYY-MM-DD\": want ## [%s] - YYYY-MM-DD", r.Name, r.Rest, r.Name)
 		case r.Date == "":
 			add(r.Line, "[%s] has no date: want ## [%s] - YYYY-MM-DD", r.Name, r.Name)
 		case !ValidDate(r.Date):
