@@ -70,7 +70,7 @@ func TestAnEnDashInAHeadingIsNamed(t *testing.T) {
 	for dash, want := range map[string]string{
 		"–": "a dash that is not a hyphen-minus",
 		"—": "a dash that is not a hyphen-minus",
-		":": `": 2026-03-02" after the version is not " - YYYY-MM-DD"`,
+		":": `": 2026-01-15" after the version is not " - YYYY-MM-DD"`,
 	} {
 		dir := copyTestdata(t, "good.md")
 		path := filepath.Join(dir, "CHANGELOG.md")
