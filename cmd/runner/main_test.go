@@ -30,10 +30,7 @@ func TestMain(m *testing.M) {
 
 // baseEnv is a clean environment for the runner under test: CI mode (plain
 // lines), no inherited GITHUB_STEP_SUMMARY.
-func baseEnv(extra ...string) []string {
-	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "CI=true", "LANG=C.UTF-8"}
-	return append(env, extra...)
-}
+func baseEnv(extra ...string) []string { return testtools.BaseEnv(extra...) }
 
 type result struct {
 	stdout, stderr string

@@ -30,6 +30,14 @@ func BuildRunner(dir string) (string, func(), error) {
 	return bin, func() { os.RemoveAll(tmp) }, nil
 }
 
+// BaseEnv is a clean environment for runner under test: PATH and HOME
+// from this process, CI mode (plain lines), UTF-8; nothing else inherited
+// (no GITHUB_* or AWS_* settings), then extra.
+func BaseEnv(extra ...string) []string {
+	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "CI=true", "LANG=C.UTF-8"}
+	return append(env, extra...)
+}
+
 // Result is what a command run by Run printed and how it ended.
 type Result struct {
 	Stdout, Stderr string

@@ -65,7 +65,7 @@ func TestTheReleaseRecipeBuildsTheSameBytesFromTwoClones(t *testing.T) {
 		"GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_NOSYSTEM=1",
 	}
 	gh := githubfake.New(t, githubfake.WithRepository("novelfactory", "runner"))
-	env := baseEnv(append(append(gitIdentity, goEnv...),
+	env := testtools.BaseEnv(append(append(gitIdentity, goEnv...),
 		"GITHUB_TOKEN="+gh.Token(), "GITHUB_API_URL="+gh.APIURL(), "GITHUB_REPOSITORY="+gh.Repository())...)
 
 	base := t.TempDir()
@@ -85,8 +85,8 @@ func TestTheReleaseRecipeBuildsTheSameBytesFromTwoClones(t *testing.T) {
 		res := runner(t, dir, env, "apply", "recipes/release-runner.yaml",
 			"--set", "version=99.0.0-test", "--set", "date=2026-12-03",
 			"--set", "platforms="+strings.Join(releasePlatforms, ","))
-		if res.code != 0 {
-			t.Fatalf("clone %d: apply exited %d\n%s\n%s", i, res.code, res.stdout, res.stderr)
+		if res.Code != 0 {
+			t.Fatalf("clone %d: apply exited %d\n%s\n%s", i, res.Code, res.Stdout, res.Stderr)
 		}
 		if i == 0 {
 			uploadsAfterFirst = countUploads(gh)
@@ -309,21 +309,8 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// baseEnv is a clean environment for the runner under test: CI mode (plain
-// lines), no inherited GITHUB_* settings.
-func baseEnv(extra ...string) []string {
-	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "CI=true", "LANG=C.UTF-8"}
-	return append(env, extra...)
-}
-
-type result struct {
-	stdout, stderr string
-	code           int
-}
-
 // runner runs the binary in dir and waits for it.
-func runner(t *testing.T, dir string, env []string, args ...string) result {
+func runner(t *testing.T, dir string, env []string, args ...string) testtools.Result {
 	t.Helper()
-	r := testtools.Run(t, runnerBin, dir, env, args...)
-	return result{r.Stdout, r.Stderr, r.Code}
+	return testtools.Run(t, runnerBin, dir, env, args...)
 }
