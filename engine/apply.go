@@ -323,3 +323,16 @@ func (silent) Event(scheduler.Event)                {}
 func (silent) Warn(string)                          {}
 func (silent) Plan(string, []scheduler.PlannedTask) {}
 func (silent) Finish(*state.Run, string)            {}
+
+// VarScope loads nothing and runs nothing: it evaluates r's vars and env
+// as a run starting now would, for tools that look at a recipe before any
+// run (runner export counts for_each lists with it).
+func VarScope(r *recipe.Recipe, opt Options) (*eval.Scope, error) {
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	started := opt.Now()
+	abs, _ := filepath.Abs(opt.Recipe)
+	scope, _, err := prepareScope(r, opt, secret.New(), state.NewRunID(started), started, abs)
+	return scope, err
+}

@@ -281,6 +281,7 @@ func newApp(p process) *cli.App {
 				}),
 			},
 			scheduleCommand(p, runFlags[2]),
+			exportCommand(p, runFlags[2]),
 			{
 				Name:      "graph",
 				Usage:     "draw a recipe's task graph",

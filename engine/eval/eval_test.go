@@ -108,6 +108,18 @@ func TestReferencesAreCollected(t *testing.T) {
 	}
 }
 
+// An export passes a recipe's secrets to every step by name: it must know
+// which environment variables the expressions read.
+func TestEnvReferencesAreCollected(t *testing.T) {
+	e, err := eval.Compile(`env.NOTIFY_TOKEN + env["AWS_SECRET_ACCESS_KEY"] + env_or("SLACK_KEY", "x") + env_or(vars.name, "y") + env.NOTIFY_TOKEN`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"NOTIFY_TOKEN", "AWS_SECRET_ACCESS_KEY", "SLACK_KEY"}; !reflect.DeepEqual(e.Env, want) {
+		t.Errorf("env = %v, want %v", e.Env, want)
+	}
+}
+
 func TestConditionsMustBeBooleans(t *testing.T) {
 	s := scope(t)
 	for src, want := range map[string]string{

@@ -33,6 +33,9 @@ type Expr struct {
 	Source string
 	Tasks  []Ref    // tasks it reads
 	Vars   []string // vars it reads by literal name
+	// Env names the environment variables it reads by literal name:
+	// env.NAME, env["NAME"] and env_or("NAME", …).
+	Env []string
 	// UsesItem is true when the expression reads item or index.
 	UsesItem bool
 	// UsesAlways is true when the expression calls always(): as in GitHub
@@ -109,7 +112,7 @@ func (c *Compiler) Compile(src string) (*Expr, error) {
 	if rc.err != "" {
 		return nil, &CompileError{Col: 1, Msg: rc.err}
 	}
-	e.Tasks, e.Vars, e.UsesItem = rc.tasks, rc.vars, rc.usesItem
+	e.Tasks, e.Vars, e.Env, e.UsesItem = rc.tasks, rc.vars, rc.env, rc.usesItem
 	e.UsesAlways, e.UsesFailure, e.UsesSuccess = rc.usesAlways, rc.usesFailure, rc.usesSuccess
 	c.cache[src] = e
 	dup := *e
@@ -223,6 +226,7 @@ func Text(v any) string {
 type refCollector struct {
 	tasks       []Ref
 	vars        []string
+	env         []string
 	usesItem    bool
 	usesAlways  bool
 	usesFailure bool
@@ -243,6 +247,12 @@ func (c *refCollector) Visit(node *ast.Node) {
 				c.usesFailure = true
 			case "success":
 				c.usesSuccess = true
+			case "env_or":
+				if len(call.Arguments) > 0 {
+					if s, ok := call.Arguments[0].(*ast.StringNode); ok {
+						c.env = addName(c.env, s.Value)
+					}
+				}
 			}
 		}
 	}
@@ -286,7 +296,21 @@ func (c *refCollector) Visit(node *ast.Node) {
 		if len(props) > 0 {
 			c.addVar(props[0])
 		}
+	case "env":
+		if len(props) > 0 {
+			c.env = addName(c.env, props[0])
+		}
 	}
+}
+
+// addName appends name to names unless it is there already.
+func addName(names []string, name string) []string {
+	for _, n := range names {
+		if n == name {
+			return names
+		}
+	}
+	return append(names, name)
 }
 
 // addTask records r, replacing a shorter prefix of it recorded earlier.

@@ -1,0 +1,13 @@
+// Package github renders an exported recipe as a GitHub Actions workflow.
+package github
+
+import (
+	"errors"
+
+	"github.com/novelfactory/runner/engine/export"
+)
+
+// Render returns the workflow as YAML.
+func Render(w *export.Workflow) ([]byte, error) {
+	return nil, errors.New("github: not implemented yet")
+}
