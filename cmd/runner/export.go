@@ -20,7 +20,9 @@ type exportTarget struct {
 	name      string
 	doc       string
 	needImage bool // its steps run in a container image: --image is required
-	render    func(*export.Workflow) ([]byte, error)
+	// render writes the workflow; notes say what the reader should know
+	// (a task renamed to fit the engine's rules), printed on stderr.
+	render func(*export.Workflow) (data []byte, notes []string, err error)
 }
 
 // exportTargets are the engines of --to, in the order help lists them.
@@ -97,9 +99,12 @@ func exportCommand(p process, includeDir cli.Flag) *cli.Command {
 			if scope, err := engine.VarScope(r, opt); err == nil {
 				w.SetItems(export.CountItems(r, scope))
 			}
-			data, err := target.render(w)
+			data, notes, err := target.render(w)
 			if err != nil {
 				return &engine.UsageError{Err: err}
+			}
+			for _, n := range notes {
+				fmt.Fprintf(p.stderr, "runner: note: %s\n", p.masker.String(n))
 			}
 			if out := c.String("output"); out != "" {
 				if err := atomicfile.WriteFile(out, data, 0o644); err != nil {

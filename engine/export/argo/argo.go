@@ -8,7 +8,7 @@ import (
 	"github.com/novelfactory/runner/engine/export"
 )
 
-// Render returns the workflow as YAML.
-func Render(w *export.Workflow) ([]byte, error) {
-	return nil, errors.New("argo: not implemented yet")
+// Render returns the workflow as YAML, with notes for its reader.
+func Render(w *export.Workflow) ([]byte, []string, error) {
+	return nil, nil, errors.New("argo: not implemented yet")
 }
