@@ -326,13 +326,17 @@ func (silent) Finish(*state.Run, string)            {}
 
 // VarScope loads nothing and runs nothing: it evaluates r's vars and env
 // as a run starting now would, for tools that look at a recipe before any
-// run (runner export counts for_each lists with it).
+// run (runner export counts for_each lists with it). The values of the
+// recipe's secrets go to opt.Masker when it is set.
 func VarScope(r *recipe.Recipe, opt Options) (*eval.Scope, error) {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
+	if opt.Masker == nil {
+		opt.Masker = secret.New()
+	}
 	started := opt.Now()
 	abs, _ := filepath.Abs(opt.Recipe)
-	scope, _, err := prepareScope(r, opt, secret.New(), state.NewRunID(started), started, abs)
+	scope, _, err := prepareScope(r, opt, opt.Masker, state.NewRunID(started), started, abs)
 	return scope, err
 }

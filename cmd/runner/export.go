@@ -83,10 +83,13 @@ func exportCommand(p process, includeDir cli.Flag) *cli.Command {
 				}
 			}
 			opt := engine.Options{Recipe: c.Args().First(), Sets: c.StringSlice("set"), VarFiles: c.StringSlice("vars"),
-				IncludeDirs: c.StringSlice("include-dir"), Environ: p.environ, Now: p.now}
+				IncludeDirs: c.StringSlice("include-dir"), Environ: p.environ, Now: p.now, Masker: p.masker}
 			r, err := engine.Load(opt)
 			if err != nil {
 				return err
+			}
+			if err := noSecretSets(r.Secrets, c.StringSlice("set")); err != nil {
+				return &engine.UsageError{Err: err}
 			}
 			w, err := export.Build(r, export.Options{
 				Recipe: c.Args().First(), Image: c.String("image"), State: c.String("state"),
@@ -103,6 +106,12 @@ func exportCommand(p process, includeDir cli.Flag) *cli.Command {
 			if err != nil {
 				return &engine.UsageError{Err: err}
 			}
+			// The workflow is stored in a repository or a cluster and shown in
+			// its UI: a value the masker knows as a secret (of the
+			// environment, or a URL's password) must not be in it.
+			if masked := p.masker.String(string(data)); masked != string(data) {
+				return &engine.UsageError{Err: errors.New("export: the workflow would hold a secret value (from --set, --vars or a var's default); give secrets to the steps through the engine's secrets instead: read them in the recipe with env_or(\"NAME\", \"\") and name them with --secret NAME")}
+			}
 			for _, n := range notes {
 				fmt.Fprintf(p.stderr, "runner: note: %s\n", p.masker.String(n))
 			}
@@ -116,6 +125,20 @@ func exportCommand(p process, includeDir cli.Flag) *cli.Command {
 			return err
 		}),
 	}
+}
+
+// noSecretSets refuses --set of a var the recipe lists under secrets: its
+// value would be written into the workflow, in plain text.
+func noSecretSets(secrets, sets []string) error {
+	for _, s := range sets {
+		name, _, _ := strings.Cut(s, "=")
+		for _, secretVar := range secrets {
+			if name == secretVar {
+				return fmt.Errorf("--set %s: %s is a secret of the recipe, and export writes every --set into the workflow in plain text; read it from the environment in the recipe (%s: ${{ env_or(\"NAME\", \"\") }}) and pass it with --secret NAME", name, name, name)
+			}
+		}
+	}
+	return nil
 }
 
 // validEnvName reports whether name can name an environment variable in
