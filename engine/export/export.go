@@ -35,6 +35,10 @@ type Options struct {
 	// Secrets names environment variables to give every step as secrets,
 	// beyond those the recipe's expressions and the state store need.
 	Secrets []string
+	// RunnerVersion is the version of runner a step without an image
+	// installs (`go install …/cmd/runner@RunnerVersion`): a tag such as
+	// v1.2.0, or "" for the latest.
+	RunnerVersion string
 }
 
 // Kind says what a step does.
