@@ -343,6 +343,7 @@ func newApp(p process) *cli.App {
 				Action: action(func(c *cli.Context) error { return listRuns(c, stdout) }),
 			},
 			serveCommand(p),
+			execCommand(p),
 			{
 				Name:  "version",
 				Usage: "print runner's version",

@@ -53,6 +53,20 @@ func (f *File) Commit() error {
 		os.Remove(f.Name())
 		return fmt.Errorf("sync %s: %w", f.dest, err)
 	}
+	if renameWhileOpen {
+		// Renamed while still locked: closed first, another writer of
+		// dest could take it for a killed process's temp file and remove
+		// it before the rename.
+		if err := os.Rename(f.Name(), f.dest); err != nil {
+			f.File.Close()
+			os.Remove(f.Name())
+			return fmt.Errorf("rename into %s: %w", f.dest, err)
+		}
+		if err := f.File.Close(); err != nil {
+			return fmt.Errorf("close %s: %w", f.dest, err)
+		}
+		return nil
+	}
 	if err := f.File.Close(); err != nil {
 		os.Remove(f.Name())
 		return fmt.Errorf("close %s: %w", f.dest, err)
@@ -150,6 +164,7 @@ func randomSuffix() string {
 func CreateTemp(dest string) (*os.File, error) {
 	dir := filepath.Dir(dest)
 	RemoveStale(dir, TempPrefix(dest))
+	var lastErr error
 	for range 100 {
 		tmp, err := os.OpenFile(filepath.Join(dir, TempPrefix(dest)+randomSuffix()), os.O_CREATE|os.O_EXCL|os.O_RDWR, 0o600)
 		if errors.Is(err, fs.ErrExist) {
@@ -158,12 +173,23 @@ func CreateTemp(dest string) (*os.File, error) {
 		if err != nil {
 			return nil, fmt.Errorf("create temp file for %s: %w", dest, err)
 		}
+		// Until it is locked, another writer of dest may take it for a
+		// killed process's and remove it (or hold it to probe, then remove
+		// it): then take another name.
 		if err := lock(tmp); err != nil {
 			tmp.Close()
-			os.Remove(tmp.Name())
-			return nil, fmt.Errorf("lock temp file for %s: %w", dest, err)
+			lastErr = fmt.Errorf("lock temp file for %s: %w", dest, err)
+			continue
+		}
+		if !stillThere(tmp) {
+			tmp.Close()
+			lastErr = fmt.Errorf("create temp file for %s: another writer removed it", dest)
+			continue
 		}
 		return tmp, nil
+	}
+	if lastErr != nil {
+		return nil, lastErr
 	}
 	return nil, fmt.Errorf("create temp file for %s: no free name", dest)
 }
@@ -245,6 +271,16 @@ func Stale(path string) bool {
 	}
 	defer f.Close()
 	return lock(f) == nil // closing drops our probe's lock; a folder on Windows is never stale
+}
+
+// stillThere reports whether f is still the file at its name.
+func stillThere(f *os.File) bool {
+	have, err := f.Stat()
+	if err != nil {
+		return false
+	}
+	now, err := os.Lstat(f.Name())
+	return err == nil && os.SameFile(have, now)
 }
 
 func lock(f *os.File) error { return flock.TryExclusive(f) }

@@ -18,3 +18,7 @@ func sameDevice(a, b os.FileInfo) bool {
 func openProbe(path string) (*os.File, error) {
 	return os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
 }
+
+// renameWhileOpen: Unix renames an open file; the temp file stays locked
+// until it has its final name.
+const renameWhileOpen = true

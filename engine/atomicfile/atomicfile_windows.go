@@ -17,3 +17,6 @@ func sameDevice(a, b os.FileInfo) bool { return true }
 func openProbe(path string) (*os.File, error) {
 	return nofollow.OpenFile(path, os.O_RDONLY, 0)
 }
+
+// renameWhileOpen: Windows does not rename an open file.
+const renameWhileOpen = false

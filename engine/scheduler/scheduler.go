@@ -44,6 +44,20 @@ type Options struct {
 	Processes ProcessRecorder
 	// Now is the clock of timings and events; time.Now when nil.
 	Now func() time.Time
+
+	// Settled are tasks decided elsewhere — by other `runner exec`s of the
+	// run — by id: each is taken as finished with its recorded status and
+	// outputs, never run, and what needs it is decided from that record
+	// by the rules of a walk that ran it (see settled.go).
+	Settled map[string]Settled
+	// Instance, when set, runs one instance of a for_each task with the
+	// item its plan recorded: the task's needs, if and list were decided
+	// when it was planned, and are not decided again.
+	Instance *Instance
+	// DecideOnly names a for_each task whose fan-out is decided — its
+	// needs' skip rules, its if, its list — and not run: the walk ends with
+	// the task Running and its instances Pending, with their items.
+	DecideOnly string
 }
 
 // Result is what a walk did or, in a dry run, would do.
@@ -64,7 +78,8 @@ type unit struct {
 	item  any
 	st    *state.Task
 
-	reused bool // succeeded in the run being resumed, not run again
+	reused  bool // succeeded in the run being resumed, not run again
+	settled bool // decided elsewhere (Options.Settled): recorded, not reported
 
 	// What a dry run says of the unit.
 	ran     bool   // it would run: its status is known only after running
@@ -85,6 +100,7 @@ type group struct {
 	open      int  // units not yet finished
 	fanned    bool // units are for_each instances, not the task itself
 	done      bool // finished and published to later expressions
+	decided   bool // Options.DecideOnly: its instances are decided, not run
 
 	// What a dry run says of the task as a whole.
 	ifNote  string    // its condition and what it gave
@@ -252,7 +268,7 @@ func Execute(ctx context.Context, r *recipe.Recipe, opt Options) (*Result, error
 		run.Status = state.Failed // what ran is recorded incompletely at best
 	}
 	for _, g := range x.groups {
-		if !g.st.Status.Terminal() {
+		if !g.st.Status.Terminal() && !g.decided {
 			g.st.Status, g.st.Reason = state.Cancelled, "the run was interrupted"
 		}
 		switch {
@@ -333,6 +349,14 @@ func (x *execution) activate(ctx context.Context, g *group) {
 	}
 	g.activated = true
 	t := g.task
+	if s, ok := x.opt.Settled[t.ID]; ok {
+		x.settle(ctx, g, s)
+		return
+	}
+	if in := x.opt.Instance; in != nil && in.Task == t.ID && t.ForEach != nil {
+		x.runInstance(g, in)
+		return
+	}
 	decides := t.If != nil && (t.If.UsesAlways || t.If.UsesFailure)
 	for _, n := range t.Needs {
 		if decides {
@@ -415,6 +439,10 @@ func (x *execution) activate(ctx context.Context, g *group) {
 	}
 	g.open, g.fanned = len(items), true
 	x.mu.Unlock()
+	if t.ID == x.opt.DecideOnly {
+		g.decided = true
+		return
+	}
 	done := x.previousItems(t.ID)
 	for _, u := range g.units {
 		if prev := done.take(u.item); prev != nil {
@@ -697,7 +725,9 @@ func (x *execution) finishUnit(ctx context.Context, u *unit, out tasktype.Output
 	}
 	x.mu.Unlock()
 	x.journalize(u.st)
-	x.emit(Event{Type: TaskFinished, Task: u.id, Status: status, Attempt: u.st.Attempts, Duration: now.Sub(*u.st.Started), Error: u.st.Error, Reason: reason})
+	if !u.settled {
+		x.emit(Event{Type: TaskFinished, Task: u.id, Status: status, Attempt: u.st.Attempts, Duration: now.Sub(*u.st.Started), Error: u.st.Error, Reason: reason})
+	}
 	g := u.g
 	g.open--
 	if g.open > 0 {
@@ -707,7 +737,9 @@ func (x *execution) finishUnit(ctx context.Context, u *unit, out tasktype.Output
 	if u.st != g.st {
 		x.aggregate(g)
 		x.journalize(g.st)
-		x.emit(Event{Type: TaskFinished, Task: g.task.ID, Status: g.st.Status, Duration: g.st.Duration(), Error: g.st.Error, Reason: g.st.Reason})
+		if !u.settled {
+			x.emit(Event{Type: TaskFinished, Task: g.task.ID, Status: g.st.Status, Duration: g.st.Duration(), Error: g.st.Error, Reason: g.st.Reason})
+		}
 	}
 	x.finishGroup(g)
 	for _, d := range x.graph.Dependents(g.ti) {

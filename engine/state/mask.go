@@ -72,3 +72,9 @@ func maskValue(v any, m *secret.Masker) (any, bool) {
 	}
 	return maskValue(generic, m)
 }
+
+// MaskTask returns a copy of t as a state file keeps it: with the secrets
+// m knows masked in its outputs, item, error and reason, and Masked set
+// when the outputs or item held one. Other stores of task records (a run's
+// shared store under runner exec) keep them the same way.
+func MaskTask(t *Task, m *secret.Masker) Task { return maskedTask(t, m) }

@@ -1,0 +1,78 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/novelfactory/runner/engine"
+	"github.com/novelfactory/runner/engine/report"
+	"github.com/novelfactory/runner/engine/scheduler"
+	"github.com/novelfactory/runner/internal/interruptible"
+	"github.com/novelfactory/runner/internal/objstore"
+	"github.com/novelfactory/runner/internal/quote"
+)
+
+// execCommand is `runner exec`: one step of a run spread over machines
+// (docs/cli.md). Nothing but --plan's line goes to stdout: a workflow
+// engine reads it as the step's result.
+func execCommand(p process) *cli.Command {
+	return &cli.Command{
+		Name:      "exec",
+		Usage:     "run one task (or for_each instance) of a run whose state is shared in a store: a step of an exported workflow",
+		ArgsUsage: "RECIPE",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "run", Usage: "the run's `ID`, the same for every step of one run"},
+			&cli.StringFlag{Name: "state", Usage: "the run store: s3://bucket/prefix or file://folder (`URL`)"},
+			&cli.BoolFlag{Name: "init", Usage: "record the run in the store (its first step)"},
+			&cli.StringFlag{Name: "task", Usage: "run task `ID`"},
+			&cli.BoolFlag{Name: "plan", Usage: "with --task of a for_each task: decide its instances and print their indexes as a JSON array"},
+			&cli.IntFlag{Name: "item", Value: -1, Usage: "with --task of a for_each task: run instance `N` of its plan"},
+			&cli.StringSliceFlag{Name: "set", Usage: "override a var: `NAME=VALUE` (repeatable; later wins)"},
+			&cli.StringSliceFlag{Name: "vars", Usage: "read var values from a YAML `FILE` (repeatable; --set wins)"},
+			&cli.StringSliceFlag{Name: "include-dir", Usage: "let include: read recipes under `DIR` too (repeatable)"},
+			&cli.StringFlag{Name: "workdir", Usage: "resolve relative paths against `DIR` instead of the recipe's directory"},
+			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: report.FormatText, Usage: "`FORMAT` of the log on stderr: text or json"},
+			&cli.StringFlag{Name: "state-endpoint", Usage: "`URL` of an S3-compatible server for --state (else AWS_ENDPOINT_URL_S3)"},
+			&cli.StringFlag{Name: "state-region", Usage: "AWS `REGION` of --state's bucket (else AWS_REGION)"},
+			&cli.BoolFlag{Name: "state-path-style", Usage: "address --state's bucket as endpoint/bucket (most S3-compatible servers need it)"},
+		},
+		Action: action(func(c *cli.Context) error { return execAction(c, p) }),
+	}
+}
+
+func execAction(c *cli.Context, p process) error {
+	if c.NArg() != 1 {
+		return &engine.UsageError{Err: fmt.Errorf("exec takes exactly one recipe file, got %d arguments", c.NArg())}
+	}
+	if c.IsSet("item") && c.Int("item") < 0 {
+		return &engine.UsageError{Err: fmt.Errorf("--item %d: give an index that --plan printed, 0 or more", c.Int("item"))}
+	}
+	output := c.String("output")
+	stderr := interruptible.Writer(c.Context, p.stderr)
+	var sink scheduler.Sink
+	switch output {
+	case report.FormatText:
+		sink = report.NewPlain(stderr, p.masker)
+	case report.FormatJSON:
+		sink = report.NewJSON(stderr, p.masker)
+	default:
+		return &engine.UsageError{Err: fmt.Errorf("--output %s: use text or json", quote.Text(output))}
+	}
+	if !p.sig.busy.Start() {
+		return &engine.InterruptedError{}
+	}
+	defer p.sig.busy.Stop()
+	_, err := engine.Exec(c.Context, engine.ExecOptions{
+		Recipe: c.Args().First(), VarFiles: c.StringSlice("vars"), Sets: c.StringSlice("set"),
+		Workdir: c.String("workdir"), IncludeDirs: c.StringSlice("include-dir"),
+		RunID: c.String("run"), State: c.String("state"),
+		StateOptions: objstore.Options{Endpoint: c.String("state-endpoint"), Region: c.String("state-region"), PathStyle: c.Bool("state-path-style")},
+		Init:         c.Bool("init"), Task: c.String("task"), Plan: c.Bool("plan"), Item: c.Int("item"),
+		Stdout: p.stdout, Sink: sink,
+		Log:          func(msg string) { fmt.Fprintln(stderr, p.masker.String("runner: "+msg)) },
+		GitHubOutput: lookup(p.environ, "GITHUB_OUTPUT"),
+		Environ:      p.environ, Now: p.now, Masker: p.masker,
+	})
+	return err
+}
