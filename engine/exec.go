@@ -42,7 +42,10 @@ type ExecOptions struct {
 	Init bool   // record the run (--init)
 	Task string // the task to run, plan or run an instance of (--task)
 	Plan bool   // decide a for_each task's instances (--plan)
-	Item int    // the instance of a for_each task to run (--item); -1 for none
+	// MaxItems fails a --plan whose list is longer (--max-items: an
+	// engine's limit); no limit but scheduler.MaxInstances when 0.
+	MaxItems int
+	Item     int // the instance of a for_each task to run (--item); -1 for none
 
 	// Dir is the working folder: the files of outputs under it travel
 	// through the store. The process's working folder when "".
@@ -285,7 +288,7 @@ func (x *stepRun) exec(ctx context.Context) (ExecResult, error) {
 		Settled: settled, Instance: instance,
 	}
 	if opt.Plan {
-		sched.DecideOnly = t.ID
+		sched.DecideOnly, sched.MaxItems = t.ID, opt.MaxItems
 	}
 	res, err := scheduler.Execute(ctx, x.r, sched)
 	if err != nil {

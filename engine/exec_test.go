@@ -264,6 +264,14 @@ func TestAForEachIsPlannedThenRunByInstance(t *testing.T) {
 	if again.stdout != "[0,1,2]\n" {
 		t.Fatalf("a retried plan printed %q", again.stdout)
 	}
+	// An engine's limit (GitHub's 256 jobs of a matrix): a longer list fails
+	// the plan, which says why; the fan-out's record is failed, not partial.
+	limited := newDistributed(t, fanOut)
+	limited.mustInit()
+	over := limited.exec(func(o *engine.ExecOptions) { o.Task, o.Plan, o.MaxItems = "fan", true, 2 })
+	if over.err == nil || over.stdout != "[]\n" || over.res.Status != state.Failed || !strings.Contains(over.res.Record.Error, "at most 2 instances") {
+		t.Fatalf("a plan over --max-items: %v, stdout %q, %s %q", over.err, over.stdout, over.res.Status, over.res.Record.Error)
+	}
 	empty := d.exec(func(o *engine.ExecOptions) { o.Task, o.Plan = "none", true })
 	if empty.err != nil || empty.stdout != "[]\n" || empty.res.Status != state.Succeeded {
 		t.Fatalf("an empty list: %v %q %s", empty.err, empty.stdout, empty.res.Status)

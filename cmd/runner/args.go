@@ -12,7 +12,7 @@ var valueFlags = map[string]bool{
 	"--workdir": true, "--state-dir": true, "--format": true, "-f": true, "--rerun": true,
 	"--listen": true, "--finance-csv": true, "--backups": true, "--grace": true,
 	"--to": true, "--image": true, "--state": true, "--state-endpoint": true, "--state-region": true, "--secret": true, "--runner-version": true,
-	"--run": true, "--task": true, "--item": true,
+	"--run": true, "--task": true, "--item": true, "--max-items": true,
 }
 
 // normalizeArgs lets flags follow the recipe, as the design writes them

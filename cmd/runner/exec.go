@@ -27,6 +27,7 @@ func execCommand(p process) *cli.Command {
 			&cli.BoolFlag{Name: "init", Usage: "record the run in the store (its first step)"},
 			&cli.StringFlag{Name: "task", Usage: "run task `ID`"},
 			&cli.BoolFlag{Name: "plan", Usage: "with --task of a for_each task: decide its instances and print their indexes as a JSON array"},
+			&cli.IntFlag{Name: "max-items", Usage: "with --plan: fail when the list has more than `N` items (an engine's limit: 256 for a GitHub Actions matrix)"},
 			&cli.IntFlag{Name: "item", Value: -1, Usage: "with --task of a for_each task: run instance `N` of its plan"},
 			&cli.StringSliceFlag{Name: "set", Usage: "override a var: `NAME=VALUE` (repeatable; later wins)"},
 			&cli.StringSliceFlag{Name: "vars", Usage: "read var values from a YAML `FILE` (repeatable; --set wins)"},
@@ -48,6 +49,9 @@ func execAction(c *cli.Context, p process) error {
 	if c.IsSet("item") && c.Int("item") < 0 {
 		return &engine.UsageError{Err: fmt.Errorf("--item %d: give an index that --plan printed, 0 or more", c.Int("item"))}
 	}
+	if c.IsSet("max-items") && (c.Int("max-items") < 1 || !c.Bool("plan")) {
+		return &engine.UsageError{Err: fmt.Errorf("--max-items %d: give, with --plan, the most instances the engine can run, 1 or more", c.Int("max-items"))}
+	}
 	output := c.String("output")
 	stderr := interruptible.Writer(c.Context, p.stderr)
 	var sink scheduler.Sink
@@ -68,7 +72,7 @@ func execAction(c *cli.Context, p process) error {
 		Workdir: c.String("workdir"), IncludeDirs: c.StringSlice("include-dir"),
 		RunID: c.String("run"), State: c.String("state"),
 		StateOptions: objstore.Options{Endpoint: c.String("state-endpoint"), Region: c.String("state-region"), PathStyle: c.Bool("state-path-style")},
-		Init:         c.Bool("init"), Task: c.String("task"), Plan: c.Bool("plan"), Item: c.Int("item"),
+		Init:         c.Bool("init"), Task: c.String("task"), Plan: c.Bool("plan"), Item: c.Int("item"), MaxItems: c.Int("max-items"),
 		Stdout: p.stdout, Sink: sink,
 		Log:          func(msg string) { fmt.Fprintln(stderr, p.masker.String("runner: "+msg)) },
 		GitHubOutput: lookup(p.environ, "GITHUB_OUTPUT"),

@@ -283,6 +283,15 @@ func secretsOf(r *recipe.Recipe, opt Options) []string {
 				set[n] = true
 			}
 		}
+		// A param that names the variable holding a credential
+		// (github_release's token_env): its default is a secret the step needs.
+		if t.Type != nil && t.Type.Params != nil {
+			for _, f := range t.Type.Params.Fields {
+				if name, ok := f.Default.(string); ok && strings.HasSuffix(f.Name, "_env") && secret.IsSecretName(name) {
+					set[name] = true
+				}
+			}
+		}
 		if t.With != nil {
 			exprs = append(exprs, t.With.Exprs()...)
 		}

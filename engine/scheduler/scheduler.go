@@ -58,6 +58,10 @@ type Options struct {
 	// needs' skip rules, its if, its list — and not run: the walk ends with
 	// the task Running and its instances Pending, with their items.
 	DecideOnly string
+	// MaxItems bounds the instances of a for_each task below
+	// MaxInstances (an engine's limit, as GitHub Actions' 256 jobs of a
+	// matrix); MaxInstances when 0.
+	MaxItems int
 }
 
 // Result is what a walk did or, in a dry run, would do.
@@ -418,6 +422,10 @@ func (x *execution) activate(ctx context.Context, g *group) {
 	}
 	if len(items) > MaxInstances {
 		x.endGroupErr(g, tooMany(len(items)))
+		return
+	}
+	if x.opt.MaxItems > 0 && len(items) > x.opt.MaxItems {
+		x.endGroupErr(g, fmt.Errorf("for_each gave %d items: this run may fan a task out to at most %d instances (--max-items; GitHub Actions runs at most 256 jobs of a matrix): split the list over two tasks, or export to Argo Workflows", len(items), x.opt.MaxItems))
 		return
 	}
 	if len(items) == 0 {

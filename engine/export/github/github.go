@@ -6,6 +6,7 @@ import (
 	"math"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -110,7 +111,16 @@ func render(w *export.Workflow, now time.Time) ([]byte, []string, error) {
 		name = strings.TrimSuffix(filepath.Base(w.Options.Recipe), filepath.Ext(w.Options.Recipe))
 	}
 	doc := mapping("name", scalar(name), "on", on)
-	add(doc, "permissions", mapping("contents", scalar("read")))
+	// The workflow's GITHUB_TOKEN reads the repository; a recipe that
+	// uses it (a github_release task, a push) writes: tags, releases.
+	contents := "read"
+	if slices.Contains(w.Secrets, "GITHUB_TOKEN") {
+		contents = "write"
+	}
+	add(doc, "permissions", mapping("contents", scalar(contents)))
+	if contents == "write" {
+		doc.Content[len(doc.Content)-2].HeadComment = "The recipe uses GITHUB_TOKEN: it may write tags and releases."
+	}
 	add(doc, "concurrency", concurrency(w.Recipe))
 	doc.Content[len(doc.Content)-2].HeadComment = overlapComment(w.Recipe)
 	if len(w.Secrets) > 0 {
