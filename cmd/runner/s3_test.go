@@ -11,17 +11,16 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/novelfactory/runner/internal/testtools"
 )
 
-// s3Server is a separate, strict S3 server process: versitygw with its
-// posix backend, which checks signatures, regions and checksums as AWS
-// does. .ci/run installs it (go install …/versitygw@v1.8.0).
+// s3Server is testtools.S3Server under the names these tests use.
 type s3Server struct {
 	endpoint string
 	dir      string // the posix backend's root: one folder per bucket
@@ -30,43 +29,8 @@ type s3Server struct {
 
 func startS3(t *testing.T, buckets ...string) *s3Server {
 	t.Helper()
-	bin := os.Getenv("RUNNER_TEST_VERSITYGW")
-	if bin == "" {
-		var err error
-		if bin, err = exec.LookPath("versitygw"); err != nil {
-			t.Fatal("versitygw not found: go install github.com/versity/versitygw/cmd/versitygw@v1.8.0 (as .ci/run does)")
-		}
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	dir := t.TempDir()
-	for _, b := range buckets {
-		os.Mkdir(filepath.Join(dir, b), 0o755)
-	}
-	cmd := exec.Command(bin, "--port", addr, "--access", "e2e-access-key", "--secret", "e2e-secret-key-0123", "--region", "us-east-1", "posix", dir)
-	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	for i := 0; ; i++ { // wait until it accepts connections
-		c, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			c.Close()
-			break
-		}
-		if i == 100 {
-			t.Fatalf("versitygw does not listen on %s: %v", addr, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return &s3Server{endpoint: "http://" + addr, dir: dir, env: []string{
-		"AWS_ACCESS_KEY_ID=e2e-access-key", "AWS_SECRET_ACCESS_KEY=e2e-secret-key-0123", "AWS_REGION=us-east-1",
-	}}
+	s := testtools.StartS3(t, buckets...)
+	return &s3Server{endpoint: s.Endpoint, dir: s.Dir, env: s.Env}
 }
 
 func fileSum(t *testing.T, path string) string {
