@@ -365,11 +365,9 @@ func (r *runner) run(ctx context.Context, p *Process) {
 		r.fail(p, fmt.Errorf("make the folder of %s: %w", p.Name(), err))
 		return
 	}
-	for _, src := range r.opt.Image {
-		if err := copyTree(src, filepath.Join(p.Dir, filepath.Base(src))); err != nil {
-			r.fail(p, fmt.Errorf("copy the image into the folder of %s: %w", p.Name(), err))
-			return
-		}
+	if err := CopyImage(p.Dir, r.opt.Image); err != nil {
+		r.fail(p, fmt.Errorf("%s: %w", p.Name(), err))
+		return
 	}
 	p.Setup = time.Since(p.Start)
 

@@ -8,6 +8,18 @@ import (
 	"path/filepath"
 )
 
+// CopyImage copies each folder of image into dst under its base name, as
+// Run does for every step: for a local run of the same recipe on the same
+// files.
+func CopyImage(dst string, image []string) error {
+	for _, src := range image {
+		if err := copyTree(src, filepath.Join(dst, filepath.Base(src))); err != nil {
+			return fmt.Errorf("copy the image into %s: %w", dst, err)
+		}
+	}
+	return nil
+}
+
 // copyTree copies folder src to dst (which must not exist): folders,
 // regular files with their permission bits, and symbolic links as links.
 // A .runner folder (runs of the tree's recipes) is not part of an image.
