@@ -26,10 +26,16 @@ vgw_pid=$!
 until (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null; do sleep 0.1; done
 export AWS_ACCESS_KEY_ID=benchkey AWS_SECRET_ACCESS_KEY=benchsecret123 AWS_REGION=us-east-1 CI=true
 
-echo "== $projects projects × $episodes episodes, $runs runs each, 8 at once"
-{
-  echo "$projects projects × $episodes episodes ($(du -sh "$work/tree/projects" | cut -f1)), $runs runs each, $(nproc) cores"
-  echo
-  "$work/distbench" -runner "$work/runner" -tree "$work/tree" -endpoint "http://127.0.0.1:$port" \
-    -workers 8 -runs "$runs" -work "$work/runs"
-} | tee "$out/export.md"
+# Each step's folder gets the image twice over: copied (as the tests do:
+# nothing shared), then hard-linked (as a container shares its image's
+# layers), to tell the harness's copying from runner's own cost.
+for how in copy link; do
+  echo "== $projects projects × $episodes episodes, $runs runs each, 8 at once, image: $how"
+  rm -rf "$work/runs" "$work/s3/bench/"* && mkdir "$work/runs"  # an empty bucket for each
+  {
+    echo "$projects projects × $episodes episodes ($(du -sh "$work/tree/projects" | cut -f1)), $runs runs each, $(nproc) cores, load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+    echo
+    "$work/distbench" -runner "$work/runner" -tree "$work/tree" -endpoint "http://127.0.0.1:$port" \
+      -workers 8 -runs "$runs" -work "$work/runs" $([ $how = link ] && echo -link)
+  } | tee "$out/export-$how.md"
+done

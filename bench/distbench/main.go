@@ -33,6 +33,7 @@ func main() {
 	workers := flag.Int("workers", 8, "steps at once, and runner apply's --jobs")
 	runs := flag.Int("runs", 3, "runs of each")
 	work := flag.String("work", "", "a folder for the runs' folders")
+	link := flag.Bool("link", false, "hard-link each step's image instead of copying it (a container's shared layers)")
 	flag.Parse()
 	if *runner == "" || *tree == "" || *endpoint == "" || *work == "" {
 		log.Fatal("distbench: -runner, -tree, -endpoint and -work are required")
@@ -79,7 +80,7 @@ func main() {
 		steps := filepath.Join(*work, fmt.Sprintf("dist-%d", i))
 		must(os.Mkdir(steps, 0o755))
 		res, err := distrun.Run(context.Background(), w, distrun.Options{Runner: *runner, Image: image, Env: env,
-			RunID: fmt.Sprintf("bench-%d", i), Workers: *workers, Dir: steps})
+			RunID: fmt.Sprintf("bench-%d", i), Workers: *workers, Dir: steps, LinkImage: *link})
 		must(err)
 		if failed := res.Failed(); len(failed) > 0 {
 			for _, p := range res.Processes() {
@@ -121,7 +122,11 @@ func main() {
 	fmt.Printf("| `runner apply --jobs %d` (whole process) | %s |\n", *workers, stat(local))
 	fmt.Printf("| harness, %d workers: %d `runner exec` processes, each in its own folder | %s |\n", *workers, processes, stat(dist))
 	fmt.Printf("| **overhead per task execution** = (distributed − local) / %d | **%.1f ms** |\n", processes, float64(dm-lm)/float64(processes)/1e6)
-	fmt.Printf("| a step's folder and copy of the image (mean) | %s |\n", stat(setup))
+	how := "copy"
+	if *link {
+		how = "hard links"
+	}
+	fmt.Printf("| a step's folder and image (%s; mean) | %s |\n", how, stat(setup))
 	kinds := make([]string, 0, len(execs))
 	for k := range execs {
 		kinds = append(kinds, k)

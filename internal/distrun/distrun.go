@@ -26,6 +26,11 @@ type Options struct {
 	// own base name (…/recipes → STEP/recipes): what the container image of
 	// an exported workflow holds besides runner.
 	Image []string
+	// LinkImage makes each file of a step's image a hard link to the
+	// image's instead of a copy: a container's shared read-only layers,
+	// for benchmarks that measure runner rather than copying. A step that
+	// writes into an image file changes it for every step: tests copy.
+	LinkImage bool
 	// Env is the whole environment of every process: nothing else is
 	// inherited (credentials of the store and of the recipe's targets go
 	// here).
@@ -365,7 +370,7 @@ func (r *runner) run(ctx context.Context, p *Process) {
 		r.fail(p, fmt.Errorf("make the folder of %s: %w", p.Name(), err))
 		return
 	}
-	if err := CopyImage(p.Dir, r.opt.Image); err != nil {
+	if err := copyImage(p.Dir, r.opt.Image, r.opt.LinkImage); err != nil {
 		r.fail(p, fmt.Errorf("%s: %w", p.Name(), err))
 		return
 	}

@@ -11,9 +11,11 @@ import (
 // CopyImage copies each folder of image into dst under its base name, as
 // Run does for every step: for a local run of the same recipe on the same
 // files.
-func CopyImage(dst string, image []string) error {
+func CopyImage(dst string, image []string) error { return copyImage(dst, image, false) }
+
+func copyImage(dst string, image []string, link bool) error {
 	for _, src := range image {
-		if err := copyTree(src, filepath.Join(dst, filepath.Base(src))); err != nil {
+		if err := copyTree(src, filepath.Join(dst, filepath.Base(src)), link); err != nil {
 			return fmt.Errorf("copy the image into %s: %w", dst, err)
 		}
 	}
@@ -23,7 +25,8 @@ func CopyImage(dst string, image []string) error {
 // copyTree copies folder src to dst (which must not exist): folders,
 // regular files with their permission bits, and symbolic links as links.
 // A .runner folder (runs of the tree's recipes) is not part of an image.
-func copyTree(src, dst string) error {
+// With link, files are hard links to src's instead of copies.
+func copyTree(src, dst string, link bool) error {
 	return filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -48,6 +51,8 @@ func copyTree(src, dst string) error {
 				return err
 			}
 			return os.Symlink(link, target)
+		case d.Type().IsRegular() && link:
+			return os.Link(path, target)
 		case d.Type().IsRegular():
 			return copyFile(path, target, info.Mode().Perm())
 		default:
