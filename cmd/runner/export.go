@@ -55,6 +55,7 @@ func exportCommand(p process, includeDir cli.Flag) *cli.Command {
 			&cli.StringSliceFlag{Name: "vars", Usage: "read var values from a YAML `FILE` in every step (repeatable; the path as the steps see it)"},
 			&cli.StringSliceFlag{Name: "secret", Usage: "give every step the environment variable `NAME` from the engine's secrets (repeatable)"},
 			&cli.StringFlag{Name: "runner-version", Value: "latest", Usage: "github without --image: the runner each job installs with go install, a tag such as v1.2.0 (`VERSION`)"},
+			&cli.StringFlag{Name: "k8s-secret", Value: argo.DefaultSecret, Usage: "argo: the Kubernetes Secret `NAME` whose keys give the steps their secrets"},
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write the workflow to `FILE` (atomically) instead of stdout"},
 			includeDir,
 		},
@@ -96,7 +97,8 @@ func exportCommand(p process, includeDir cli.Flag) *cli.Command {
 				Recipe: c.Args().First(), Image: c.String("image"), State: c.String("state"),
 				StateEndpoint: c.String("state-endpoint"), StateRegion: c.String("state-region"), StatePathStyle: c.Bool("state-path-style"),
 				Sets: c.StringSlice("set"), VarFiles: c.StringSlice("vars"), Secrets: c.StringSlice("secret"),
-				RunnerVersion: c.String("runner-version"),
+				RunnerVersion:    c.String("runner-version"),
+				KubernetesSecret: c.String("k8s-secret"),
 			})
 			if err != nil {
 				return &engine.UsageError{Err: err}

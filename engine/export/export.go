@@ -39,6 +39,9 @@ type Options struct {
 	// installs (`go install …/cmd/runner@RunnerVersion`): a tag such as
 	// v1.2.0, or "" for the latest.
 	RunnerVersion string
+	// KubernetesSecret names the Kubernetes Secret whose keys hold the
+	// steps' secrets, for engines on Kubernetes (Argo); "" means "runner".
+	KubernetesSecret string
 }
 
 // Kind says what a step does.
@@ -133,6 +136,9 @@ type Workflow struct {
 type Schedule struct {
 	Cron string
 	Zone string
+	// Sets are the entry's var values as "name=value" overrides, sorted:
+	// the runs this line starts get them as --set.
+	Sets []string
 }
 
 // Placeholders stand, in a step's Command, for what only the engine knows.
@@ -187,7 +193,7 @@ func Build(r *recipe.Recipe, opt Options) (*Workflow, error) {
 	w := &Workflow{Name: r.Name, Description: r.Description, Recipe: r, Options: opt}
 	if r.Schedule != nil {
 		for _, e := range r.Schedule.Entries {
-			w.Schedules = append(w.Schedules, Schedule{Cron: e.Spec, Zone: e.Zone})
+			w.Schedules = append(w.Schedules, Schedule{Cron: e.Spec, Zone: e.Zone, Sets: e.Sets()})
 		}
 	}
 	w.Secrets = secretsOf(r, opt)
