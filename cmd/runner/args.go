@@ -11,7 +11,7 @@ var valueFlags = map[string]bool{
 	"--set": true, "--vars": true, "--include-dir": true, "--jobs": true, "-j": true, "--only": true, "--output": true, "-o": true,
 	"--workdir": true, "--state-dir": true, "--format": true, "-f": true, "--rerun": true,
 	"--listen": true, "--finance-csv": true, "--backups": true, "--grace": true,
-	"--to": true, "--image": true, "--state": true, "--state-endpoint": true, "--state-region": true, "--secret": true, "--runner-version": true,
+	"--to": true, "--image": true, "--state": true, "--state-endpoint": true, "--state-region": true, "--secret": true, "--runner-version": true, "--k8s-secret": true,
 	"--run": true, "--task": true, "--item": true, "--max-items": true,
 }
 

@@ -226,11 +226,6 @@ func whyRenamed(id string) string {
 // spec renders the WorkflowSpec; sets are var overrides for this
 // schedule's runs, before the export's own --set (which win).
 func (g *graph) spec(w *export.Workflow, secret string, sets []string) (workflowSpec, error) {
-	for _, set := range w.Options.Sets {
-		if name, _, _ := strings.Cut(set, "="); w.Recipe != nil && slices.Contains(w.Recipe.Secrets, name) {
-			return workflowSpec{}, fmt.Errorf("argo: --set %s: %s is one of the recipe's secrets and would be written into the workflow; give it to the steps as an environment variable with --secret instead", name+"=…", name)
-		}
-	}
 	if len(sets) > 0 {
 		ww := *w
 		ww.Options.Sets = append(append([]string(nil), sets...), w.Options.Sets...)

@@ -1,7 +1,6 @@
 package argo
 
 import (
-	"bytes"
 	"flag"
 	"os"
 	"path/filepath"
@@ -265,29 +264,6 @@ func TestSecretsComeFromTheNamedKubernetesSecretNeverAsValues(t *testing.T) {
 	w, _ := export.Build(loadText(t, fanOut), opt)
 	if _, _, err := Render(w); err == nil || !strings.Contains(err.Error(), "Kubernetes Secret name") {
 		t.Errorf("err = %v, want one about the Secret's name", err)
-	}
-}
-
-func TestASecretVarGivenWithSetIsRefused(t *testing.T) {
-	r := loadText(t, `version: 1
-name: s
-vars: {password: ""}
-secrets: [password]
-tasks:
-  a: {uses: shell, with: {run: echo}}
-`)
-	opt := options("r.yaml")
-	opt.Sets = []string{"password=hunter22"}
-	w, err := export.Build(r, opt)
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, _, err := Render(w)
-	if err == nil || !strings.Contains(err.Error(), "--secret") || strings.Contains(err.Error(), "hunter22") {
-		t.Errorf("err = %v, want a refusal pointing at --secret, without the value", err)
-	}
-	if bytes.Contains(data, []byte("hunter22")) {
-		t.Error("the value was written")
 	}
 }
 
