@@ -8,15 +8,6 @@ import (
 	"github.com/novelfactory/runner/engine/export/argo"
 )
 
-func TestExportToArgoWithoutImageSaysWhatIsMissing(t *testing.T) {
-	dir := t.TempDir()
-	writeFile(t, filepath.Join(dir, "r.yaml"), "version: 1\nname: r\ntasks:\n  a: {uses: shell, with: {run: echo}}\n")
-	res := runner(t, dir, baseEnv(), "export", "r.yaml", "--to", "argo", "--state", "s3://b/runs")
-	if res.code != 2 || !strings.Contains(res.stderr, "--to argo needs --image") || res.stdout != "" {
-		t.Errorf("exit %d, stdout %q, stderr %q; want 2 and a message asking for --image", res.code, res.stdout, res.stderr)
-	}
-}
-
 func TestExportToArgoNotesRenamedTasksAndNamesTheSecret(t *testing.T) {
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, "r.yaml"), `version: 1
