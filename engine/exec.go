@@ -11,10 +11,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/novelfactory/runner/engine/diag"
 	"github.com/novelfactory/runner/engine/eval"
+	"github.com/novelfactory/runner/engine/procgroup"
 	"github.com/novelfactory/runner/engine/recipe"
 	"github.com/novelfactory/runner/engine/runstore"
 	"github.com/novelfactory/runner/engine/scheduler"
@@ -64,6 +66,9 @@ type ExecOptions struct {
 	Registry *tasktype.Registry
 	Now      func() time.Time
 	Masker   *secret.Masker
+	// Kill, closed, kills the task's processes at once (a second
+	// interrupt), as apply's does.
+	Kill <-chan struct{}
 }
 
 // ExecResult is what one exec did.
@@ -287,6 +292,19 @@ func (x *stepRun) exec(ctx context.Context) (ExecResult, error) {
 		Run:     state.Run{ID: x.run.ID, Recipe: x.abs, Name: x.r.Name, Digest: x.r.Digest, Started: x.run.Started},
 		Settled: settled, Instance: instance,
 	}
+	groups := &execProcesses{live: map[int]bool{}}
+	sched.Processes = groups
+	if opt.Kill != nil {
+		done := make(chan struct{})
+		defer close(done)
+		go func() {
+			select {
+			case <-opt.Kill:
+				groups.killAll()
+			case <-done:
+			}
+		}()
+	}
 	if opt.Plan {
 		sched.DecideOnly, sched.MaxItems = t.ID, opt.MaxItems
 	}
@@ -460,4 +478,49 @@ func writeGitHubOutput(file string, kv ...string) error {
 		return err
 	}
 	return f.Close()
+}
+
+// execProcesses knows the process groups an exec's task runs, so that a
+// second interrupt kills them at once: apply's lock keeps that record for a
+// run, and exec takes no lock (its steps may share a machine).
+type execProcesses struct {
+	mu     sync.Mutex
+	live   map[int]bool
+	killed bool // killAll was called: a group that starts later dies at once
+}
+
+// Started records a process group; the function returned forgets it.
+func (p *execProcesses) Started(_ string, pgid int, _ string) func() {
+	p.mu.Lock()
+	p.live[pgid] = true
+	killed := p.killed
+	p.mu.Unlock()
+	if killed {
+		procgroup.Kill(pgid)
+	}
+	return func() {
+		p.mu.Lock()
+		delete(p.live, pgid)
+		p.mu.Unlock()
+	}
+}
+
+// Running reports whether pid leads a group of the task that has not ended.
+func (p *execProcesses) Running(pid int) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.live[pid]
+}
+
+func (p *execProcesses) killAll() {
+	p.mu.Lock()
+	p.killed = true
+	ids := make([]int, 0, len(p.live))
+	for id := range p.live {
+		ids = append(ids, id)
+	}
+	p.mu.Unlock()
+	for _, id := range ids {
+		procgroup.Kill(id)
+	}
 }

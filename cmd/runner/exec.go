@@ -76,7 +76,7 @@ func execAction(c *cli.Context, p process) error {
 		Stdout: p.stdout, Sink: sink,
 		Log:          func(msg string) { fmt.Fprintln(stderr, p.masker.String("runner: "+msg)) },
 		GitHubOutput: lookup(p.environ, "GITHUB_OUTPUT"),
-		Environ:      p.environ, Now: p.now, Masker: p.masker,
+		Environ:      p.environ, Now: p.now, Masker: p.masker, Kill: p.sig.kill,
 	})
 	return err
 }
