@@ -260,6 +260,9 @@ func (x *stepRun) exec(ctx context.Context) (ExecResult, error) {
 		}
 		id = fmt.Sprintf("%s[%d]", t.ID, opt.Item)
 		instance = &scheduler.Instance{Task: t.ID, Index: opt.Item, Item: plan.Items[opt.Item]}
+		if plan.Masked {
+			return x.refuse(ctx, id, fmt.Sprintf("the for_each list of %s held a secret: the run store never keeps a secret (it holds ***), so no instance can read its item on another machine. Give the instances the secret through the environment instead (runner export --secret NAME), not through the list", t.ID))
+		}
 	}
 	done, err := x.store.Get(ctx, x.run.ID, id)
 	if err != nil {
@@ -279,6 +282,9 @@ func (x *stepRun) exec(ctx context.Context) (ExecResult, error) {
 	settled, files, err := x.settled(ctx)
 	if err != nil {
 		return ExecResult{}, err
+	}
+	if msg := maskedReads(t, settled); msg != "" {
+		return x.refuse(ctx, id, msg)
 	}
 	if err := x.store.Download(ctx, x.run.ID, files, x.dir); err != nil {
 		return ExecResult{}, fmt.Errorf("fetch the files of the tasks %s needs: %w", t.ID, err)
@@ -336,6 +342,70 @@ func (x *stepRun) exec(ctx context.Context) (ExecResult, error) {
 					id, len(sh.Outside), x.dir, sh.Outside[0]))
 			}
 		}
+	}
+	if err := x.store.Put(wctx, x.run.ID, rec); err != nil {
+		return ExecResult{Status: rec.Status}, err
+	}
+	x.githubOutput("status", string(rec.Status))
+	return ExecResult{Status: rec.Status, Record: rec}, x.outcome(ctx, id, rec.Status)
+}
+
+// maskedReads says why t cannot run here when it reads the outputs of a
+// need whose record was masked: they held a secret, which the store never
+// keeps, so on this machine they read "***". apply runs such a task again
+// when it resumes; exec cannot, so the task fails saying how to pass the
+// secret instead. "" when t reads no masked output.
+func maskedReads(t *recipe.Task, settled map[string]scheduler.Settled) string {
+	var exprs []*eval.Expr
+	if t.With != nil {
+		exprs = append(exprs, t.With.Exprs()...)
+	}
+	if t.ForEach != nil {
+		exprs = append(exprs, t.ForEach.Exprs()...)
+	}
+	if t.If != nil {
+		exprs = append(exprs, t.If)
+	}
+	for _, e := range exprs {
+		for _, ref := range e.Tasks {
+			if ref.Field == "status" {
+				continue
+			}
+			s, ok := settled[ref.Task]
+			if !ok || !masked(s) {
+				continue
+			}
+			return fmt.Sprintf("%s reads tasks.%s.outputs, which held a secret: the run store never keeps a secret (it holds ***), so no other machine can read them. Give %s the secret through the environment instead (runner export --secret NAME), not through %s's outputs", t.ID, ref.Task, t.ID, ref.Task)
+		}
+	}
+	return ""
+}
+
+// masked reports whether a settled task's outputs, or an instance's, were
+// masked.
+func masked(s scheduler.Settled) bool {
+	if s.Task != nil && s.Task.Masked {
+		return true
+	}
+	for _, in := range s.Instances {
+		if in != nil && in.Masked {
+			return true
+		}
+	}
+	return false
+}
+
+// refuse records the step's task (or plan) as failed for reason, without
+// running it.
+func (x *stepRun) refuse(ctx context.Context, id, reason string) (ExecResult, error) {
+	now := x.opt.Now()
+	rec := &runstore.Record{Task: state.Task{ID: id, Status: state.Failed, Error: x.opt.Masker.String(reason), Started: &now, Finished: &now}}
+	x.opt.Log(id + ": " + rec.Error)
+	wctx := context.WithoutCancel(ctx)
+	if x.opt.Plan {
+		zero := 0
+		rec.Count = &zero
+		return x.planned(rec, func(rec *runstore.Record) error { return x.store.Put(wctx, x.run.ID, rec) })
 	}
 	if err := x.store.Put(wctx, x.run.ID, rec); err != nil {
 		return ExecResult{Status: rec.Status}, err

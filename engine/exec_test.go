@@ -299,3 +299,62 @@ func TestARunMustBeInitialisedWithTheSameRecipeAndVars(t *testing.T) {
 		t.Fatalf("another recipe: %v", s.err)
 	}
 }
+
+// TestOutputsThatHeldASecretAreNotReadAsStars: a need whose outputs held a
+// secret is stored masked; a later step on another machine read "***" in
+// their place, silently. It now fails saying how to pass the secret; a step
+// that needs the task without reading its outputs runs.
+func TestOutputsThatHeldASecretAreNotReadAsStars(t *testing.T) {
+	t.Setenv("DEPLOY_TOKEN", "tok-5f1e9a0c33")
+	d := newDistributed(t, `version: 1
+tasks:
+  login:
+    uses: shell
+    with: {run: 'echo "$DEPLOY_TOKEN"'}
+  use:
+    uses: shell
+    needs: [login]
+    with: {run: 'echo got ${{ tasks.login.outputs.stdout }}'}
+  after:
+    uses: shell
+    needs: [login]
+    if: tasks.login.status == "succeeded"
+    with: {run: echo fine}
+`)
+	d.mustInit()
+	if s := d.exec(task("login")); s.err != nil {
+		t.Fatalf("login: %v", s.err)
+	}
+	use := d.exec(task("use"))
+	if use.err == nil || use.res.Status != state.Failed || !strings.Contains(use.res.Record.Error, "which held a secret") {
+		t.Fatalf("use read masked outputs: %v %s %q", use.err, use.res.Status, use.res.Record.Error)
+	}
+	if strings.Contains(use.log+use.res.Record.Error, "tok-5f1e9a0c33") {
+		t.Error("the secret is printed")
+	}
+	if after := d.exec(task("after")); after.err != nil || stdoutOf(after) != "fine" {
+		t.Fatalf("a task reading only the status: %v %v", after.err, stdoutOf(after))
+	}
+}
+
+// TestAnItemThatHeldASecretIsNotReadAsStars: a for_each list holding a
+// secret is stored masked in its plan; an instance ran with "***" as its
+// item. It now fails, saying why.
+func TestAnItemThatHeldASecretIsNotReadAsStars(t *testing.T) {
+	t.Setenv("DEPLOY_TOKEN", "tok-5f1e9a0c33")
+	d := newDistributed(t, `version: 1
+tasks:
+  fan:
+    uses: shell
+    for_each: ${{ ["plain", env.DEPLOY_TOKEN] }}
+    with: {run: 'echo ${{ item }}'}
+`)
+	d.mustInit()
+	if s := d.exec(func(o *engine.ExecOptions) { o.Task, o.Plan = "fan", true }); s.err != nil || s.stdout != "[0,1]\n" {
+		t.Fatalf("plan: %v %q", s.err, s.stdout)
+	}
+	s := d.exec(func(o *engine.ExecOptions) { o.Task, o.Item = "fan", 1 })
+	if s.err == nil || s.res.Status != state.Failed || !strings.Contains(s.res.Record.Error, "held a secret") {
+		t.Fatalf("an instance of a masked list: %v %s %q", s.err, s.res.Status, s.res.Record.Error)
+	}
+}
