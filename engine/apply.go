@@ -194,17 +194,7 @@ func Apply(ctx context.Context, opt Options) (Result, error) {
 		return Result{}, &InterruptedError{}
 	}
 	sched.Processes = lock
-	if opt.Kill != nil {
-		done := make(chan struct{})
-		defer close(done)
-		go func() {
-			select {
-			case <-opt.Kill:
-				lock.KillAll()
-			case <-done:
-			}
-		}()
-	}
+	defer killOn(opt.Kill, lock.KillAll)()
 
 	if previous != nil {
 		sched.Run.Resumes = previous.Resumes + 1
@@ -229,6 +219,23 @@ func Apply(ctx context.Context, opt Options) (Result, error) {
 		return Result{Run: run}, &RunError{Run: run, Interrupted: ctx.Err() != nil}
 	}
 	return Result{Run: run}, nil
+}
+
+// killOn calls killAll when kill is closed (a second interrupt), until the
+// function it returns is called.
+func killOn(kill <-chan struct{}, killAll func()) (stop func()) {
+	if kill == nil {
+		return func() {}
+	}
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-kill:
+			killAll()
+		case <-done:
+		}
+	}()
+	return func() { close(done) }
 }
 
 // secretTexts returns what of a secret var's value may be printed: its

@@ -300,17 +300,7 @@ func (x *stepRun) exec(ctx context.Context) (ExecResult, error) {
 	}
 	groups := &execProcesses{live: map[int]bool{}}
 	sched.Processes = groups
-	if opt.Kill != nil {
-		done := make(chan struct{})
-		defer close(done)
-		go func() {
-			select {
-			case <-opt.Kill:
-				groups.killAll()
-			case <-done:
-			}
-		}()
-	}
+	defer killOn(opt.Kill, groups.killAll)()
 	if opt.Plan {
 		sched.DecideOnly, sched.MaxItems = t.ID, opt.MaxItems
 	}
@@ -356,17 +346,7 @@ func (x *stepRun) exec(ctx context.Context) (ExecResult, error) {
 // when it resumes; exec cannot, so the task fails saying how to pass the
 // secret instead. "" when t reads no masked output.
 func maskedReads(t *recipe.Task, settled map[string]scheduler.Settled) string {
-	var exprs []*eval.Expr
-	if t.With != nil {
-		exprs = append(exprs, t.With.Exprs()...)
-	}
-	if t.ForEach != nil {
-		exprs = append(exprs, t.ForEach.Exprs()...)
-	}
-	if t.If != nil {
-		exprs = append(exprs, t.If)
-	}
-	for _, e := range exprs {
+	for _, e := range t.Exprs() {
 		for _, ref := range e.Tasks {
 			if ref.Field == "status" {
 				continue

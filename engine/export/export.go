@@ -298,15 +298,7 @@ func secretsOf(r *recipe.Recipe, opt Options) []string {
 				}
 			}
 		}
-		if t.With != nil {
-			exprs = append(exprs, t.With.Exprs()...)
-		}
-		if t.ForEach != nil {
-			exprs = append(exprs, t.ForEach.Exprs()...)
-		}
-		if t.If != nil {
-			exprs = append(exprs, t.If)
-		}
+		exprs = append(exprs, t.Exprs()...)
 	}
 	for _, e := range exprs {
 		for _, name := range e.Env {

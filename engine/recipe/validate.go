@@ -74,7 +74,7 @@ func (l *loader) validate(r *Recipe) {
 		}
 	}
 	for i, t := range r.Tasks {
-		es := taskExprs(t)
+		es := t.Exprs()
 		checkVars(es)
 		var ancestors map[int]bool // computed only for tasks that read others
 		for _, e := range es {
@@ -88,7 +88,9 @@ func (l *loader) validate(r *Recipe) {
 	}
 }
 
-func taskExprs(t *Task) []*eval.Expr {
+// Exprs returns every expression of the task: in its with, its if and its
+// for_each.
+func (t *Task) Exprs() []*eval.Expr {
 	var es []*eval.Expr
 	if t.With != nil {
 		es = append(es, t.With.Exprs()...)
