@@ -10,12 +10,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"strconv"
+	"slices"
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/novelfactory/runner/engine/export"
 )
 
 // Options say what to run each step with.
@@ -31,11 +29,12 @@ type Options struct {
 	// for benchmarks that measure runner rather than copying. A step that
 	// writes into an image file changes it for every step: tests copy.
 	LinkImage bool
-	// Env is the whole environment of every process: nothing else is
-	// inherited (credentials of the store and of the recipe's targets go
-	// here).
+	// Env is the whole environment of every process, with the env values
+	// its container names: nothing else is inherited (credentials of the
+	// store and of the recipe's targets, which Argo takes from a Secret,
+	// go here).
 	Env []string
-	// RunID is the run's id, given to every step's --run.
+	// RunID is the run's id: what {{workflow.name}} stands for.
 	RunID string
 	// Workers bounds the processes running at once (1 when less).
 	Workers int
@@ -55,55 +54,27 @@ type Options struct {
 	Retry func(p *Process) bool
 }
 
-// Outcome is how a step ended, as an engine sees it.
-type Outcome int
-
-// The outcomes of a step.
-const (
-	// Omitted: the step never started: a need ended in a way its Accept
-	// does not take, or the run was cancelled first.
-	Omitted Outcome = iota
-	// Succeeded: its process exited 0 (an Instances step: every instance's).
-	Succeeded
-	// Failed: its process exited non-zero or was killed, or a Plan step
-	// printed something other than a JSON list of indexes; an Instances
-	// step with any instance failed.
-	Failed
-	// Empty: an Instances step whose plan listed no instance.
-	Empty
-)
-
-func (o Outcome) String() string {
-	switch o {
-	case Succeeded:
-		return "succeeded"
-	case Failed:
-		return "failed"
-	case Empty:
-		return "empty"
-	default:
-		return "omitted"
-	}
-}
-
-// Process is one runner exec a step started: one try of a step, or of an
-// instance of an Instances step.
+// Process is one runner exec a task started: one try of a task, or of
+// one element of a fan-out.
 type Process struct {
-	Step    *export.Step
-	Item    int // the instance's index; -1 for any other step
+	Task *Task
+	// Item is the fan-out's element as {{item}} gives it (a string as
+	// itself, anything else as its JSON); "" for a task that runs once.
+	Item    string
+	Index   int // the element's place in the list; -1 for a task that runs once
 	Attempt int // 1 for the first try
 	Dir     string
 	Args    []string // after the runner binary
 
 	// Set once it ended:
 	Code     int  // exit code; -1 when a signal ended it
-	Killed   bool // Kill ended it
+	Killed   bool // Kill, or the template's deadline, ended it
 	Start    time.Time
 	Setup    time.Duration // making its folder and copying the image
 	Duration time.Duration // from start to exit
-	Stdout   string        // a Plan step's list; empty for others unless they print
+	Stdout   string        // Argo's outputs.result: a plan's list
 	Stderr   string        // its end, at most Options.StderrLimit bytes
-	Err      error         // it could not start, or a Plan step's line was no list
+	Err      error         // the harness could not run it
 
 	mu     sync.Mutex
 	cmd    *exec.Cmd
@@ -111,12 +82,12 @@ type Process struct {
 	killed bool
 }
 
-// Name is the process's step, with the instance's index: "zip[3]".
+// Name is the process's task, with the fan-out's element: "zip[3]".
 func (p *Process) Name() string {
-	if p.Item >= 0 {
-		return fmt.Sprintf("%s[%d]", p.Step.Name, p.Item)
+	if p.Index >= 0 {
+		return fmt.Sprintf("%s[%s]", p.Task.Name, p.Item)
 	}
-	return p.Step.Name
+	return p.Task.Name
 }
 
 // Kill ends the process and its process group with SIGKILL, as a node
@@ -134,50 +105,56 @@ func (p *Process) Kill() error {
 	return nil
 }
 
-// StepResult is how one step of the workflow ended.
-type StepResult struct {
-	Step    *export.Step
+// TaskResult is how one task of the DAG ended.
+type TaskResult struct {
+	Task    *Task
 	Outcome Outcome
-	// Items are, for a Plan step and its Instances step, the indexes the
-	// plan printed.
-	Items []int
-	// Processes are every try the step ran, in the order they started.
+	// Items are, for a fan-out, the elements of the list it went over.
+	Items []string
+	// Processes are every try the task ran, in the order they started.
 	Processes []*Process
+	// Err says why the task Errored.
+	Err error
 }
 
 // Result is how the whole workflow ran.
 type Result struct {
-	Steps []*StepResult // in the workflow's order
+	Tasks []*TaskResult // in the DAG's order
 	// Wall is from the first process's start to the last one's end,
 	// folders and copies included.
 	Wall time.Duration
 }
 
-// Step returns the result of the step named name, or nil.
-func (r *Result) Step(name string) *StepResult {
-	for _, s := range r.Steps {
-		if s.Step.Name == name {
-			return s
+// Task returns the result of the task named name, or nil.
+func (r *Result) Task(name string) *TaskResult {
+	for _, t := range r.Tasks {
+		if t.Task.Name == name {
+			return t
 		}
 	}
 	return nil
 }
 
-// Processes returns every process of the run, step by step.
+// Processes returns every process of the run, task by task.
 func (r *Result) Processes() []*Process {
 	var out []*Process
-	for _, s := range r.Steps {
-		out = append(out, s.Processes...)
+	for _, t := range r.Tasks {
+		out = append(out, t.Processes...)
 	}
 	return out
 }
 
-// Failed lists the steps that failed or were omitted, for a message.
+// Failed lists the tasks that did not succeed and were not skipped, for
+// a message.
 func (r *Result) Failed() []string {
 	var out []string
-	for _, s := range r.Steps {
-		if s.Outcome == Failed || s.Outcome == Omitted {
-			out = append(out, s.Step.Name+" "+s.Outcome.String())
+	for _, t := range r.Tasks {
+		if t.Outcome != Succeeded && t.Outcome != Skipped {
+			msg := t.Task.Name + " " + t.Outcome.String()
+			if t.Err != nil {
+				msg += ": " + t.Err.Error()
+			}
+			out = append(out, msg)
 		}
 	}
 	return out
@@ -187,37 +164,39 @@ func (r *Result) Failed() []string {
 // is far smaller (Argo keeps outputs.result under its 1 MB object too).
 const maxStdout = 1 << 20
 
-// Run runs workflow w: every step as a separate runner exec process in its
-// own folder under opt.Dir, in dependency order, at most opt.Workers at a
-// time. It returns how each step ended; an error only when the harness
-// itself could not do its part (a folder or a copy failed, the context
-// ended), with the result so far.
-func Run(ctx context.Context, w *export.Workflow, opt Options) (*Result, error) {
+// Run runs workflow w as Argo would: every task, once each task its
+// depends names has ended, when its depends is true — else it is Omitted;
+// a fan-out once per element of the list its withParam names; every
+// process a separate runner exec in its own folder under opt.Dir, at most
+// opt.Workers at a time. It returns how each task ended; an error only
+// when the harness itself could not do its part (a folder or a copy
+// failed, the context ended), with the result so far.
+func Run(ctx context.Context, w *Workflow, opt Options) (*Result, error) {
 	if opt.Runner == "" || opt.RunID == "" || opt.Dir == "" {
 		return nil, errors.New("distrun: Runner, RunID and Dir must be set")
 	}
 	if opt.StderrLimit <= 0 {
 		opt.StderrLimit = 64 << 10
 	}
-	r := &runner{w: w, opt: opt, slots: make(chan struct{}, max(opt.Workers, 1)), done: map[*export.Step]chan struct{}{}}
+	r := &runner{opt: opt, slots: make(chan struct{}, max(opt.Workers, 1)), byName: map[string]*taskRun{}}
 	res := &Result{}
-	for _, s := range w.Steps {
-		sr := &StepResult{Step: s}
-		res.Steps = append(res.Steps, sr)
-		r.results = append(r.results, sr)
-		r.done[s] = make(chan struct{})
+	for _, t := range w.Tasks {
+		tr := &taskRun{res: &TaskResult{Task: t}, done: make(chan struct{})}
+		res.Tasks = append(res.Tasks, tr.res)
+		r.byName[t.Name] = tr
 	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	r.cancel = cancel
 	start := time.Now()
 	var wg sync.WaitGroup
-	for i, s := range w.Steps {
+	for _, t := range w.Tasks {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			defer close(r.done[s])
-			r.step(ctx, s, res.Steps[i])
+			tr := r.byName[t.Name]
+			defer close(tr.done)
+			r.task(ctx, t, tr.res)
 		}()
 	}
 	wg.Wait()
@@ -229,60 +208,63 @@ func Run(ctx context.Context, w *export.Workflow, opt Options) (*Result, error) 
 }
 
 type runner struct {
-	w       *export.Workflow
-	opt     Options
-	slots   chan struct{} // one per process allowed at once
-	done    map[*export.Step]chan struct{}
-	results []*StepResult
-	cancel  context.CancelCauseFunc
-	seq     sync.Mutex
-	n       int // processes started so far, for folder names
+	opt    Options
+	slots  chan struct{} // one per process allowed at once
+	byName map[string]*taskRun
+	cancel context.CancelCauseFunc
+	seq    sync.Mutex
+	n      int // processes started so far, for folder names
 }
 
-func (r *runner) resultOf(s *export.Step) *StepResult {
-	for _, sr := range r.results {
-		if sr.Step == s {
-			return sr
-		}
-	}
-	return nil
+// taskRun is a task's result, readable once done is closed.
+type taskRun struct {
+	res  *TaskResult
+	done chan struct{}
 }
 
-// step waits for s's needs and runs it, or leaves it omitted.
-func (r *runner) step(ctx context.Context, s *export.Step, sr *StepResult) {
-	for _, n := range s.Needs {
-		select {
-		case <-r.done[n.Step]:
-		case <-ctx.Done():
-			return
-		}
-		if !accepts(n.Accept, r.resultOf(n.Step).Outcome) {
-			return // omitted
-		}
-	}
-	if s.Kind != export.Instances {
-		p := r.process(ctx, s, -1)
-		sr.Processes = p
-		last := p[len(p)-1]
-		sr.Outcome = Failed
-		if last.Code == 0 && last.Err == nil {
-			sr.Outcome = Succeeded
-		}
-		if s.Kind == export.Plan && sr.Outcome == Succeeded {
-			items, err := parseItems(last.Stdout)
-			if err != nil {
-				// It exited 0 but printed no list: runner broke its contract.
-				last.Err = fmt.Errorf("%s printed %q on stdout: %w", last.Name(), truncate(last.Stdout, 200), err)
-				sr.Outcome = Failed
+// task waits for every task t's depends names to end, evaluates it, and
+// runs t, or leaves it Omitted.
+func (r *runner) task(ctx context.Context, t *Task, tr *TaskResult) {
+	if t.depends != nil {
+		var names []string
+		t.depends.tasks(func(n string) {
+			if !slices.Contains(names, n) {
+				names = append(names, n)
 			}
-			sr.Items = items
+		})
+		for _, n := range names {
+			select {
+			case <-r.byName[n].done:
+			case <-ctx.Done():
+				return
+			}
 		}
+		if !t.depends.eval(func(n string) Outcome { return r.byName[n].res.Outcome }) {
+			return // Omitted
+		}
+	}
+	if t.FanOutOf == "" {
+		ps := r.process(ctx, t, "", -1)
+		tr.Processes = ps
+		tr.Outcome = outcomeOf(ps[len(ps)-1])
 		return
 	}
-	items := r.resultOf(s.Plan).Items
-	sr.Items = items
+	planned := r.byName[t.FanOutOf].res
+	var items []string
+	var err error
+	if planned.Outcome != Succeeded {
+		err = fmt.Errorf("withParam: %s %s: it has no result", planned.Task.Name, planned.Outcome)
+	} else {
+		items, err = parseItems(planned.Processes[len(planned.Processes)-1].Stdout)
+	}
+	if err != nil {
+		// Argo fails to expand the task: the task errs, nothing starts.
+		tr.Outcome, tr.Err = Errored, fmt.Errorf("%s: %w", t.Name, err)
+		return
+	}
+	tr.Items = items
 	if len(items) == 0 {
-		sr.Outcome = Empty
+		tr.Outcome = Skipped
 		return
 	}
 	runs := make([][]*Process, len(items))
@@ -291,53 +273,73 @@ func (r *runner) step(ctx context.Context, s *export.Step, sr *StepResult) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			runs[i] = r.process(ctx, s, item)
+			runs[i] = r.process(ctx, t, item, i)
 		}()
 	}
 	wg.Wait()
-	sr.Outcome = Succeeded
+	tr.Outcome = Succeeded
 	for _, ps := range runs {
-		sr.Processes = append(sr.Processes, ps...)
-		if last := ps[len(ps)-1]; last.Code != 0 || last.Err != nil {
-			sr.Outcome = Failed
+		tr.Processes = append(tr.Processes, ps...)
+		// Argo's fan-out: Failed if any child failed, else Errored if any
+		// erred.
+		switch o := outcomeOf(ps[len(ps)-1]); {
+		case o == Failed:
+			tr.Outcome = Failed
+		case o == Errored && tr.Outcome == Succeeded:
+			tr.Outcome = Errored
 		}
 	}
 }
 
-// accepts says whether a need that ended with o lets its step start.
-func accepts(a export.Accept, o Outcome) bool {
-	switch a {
-	case export.Succeeded:
-		return o == Succeeded
-	case export.SucceededOrEmpty:
-		return o == Succeeded || o == Empty
-	default: // Finished: any ending, an omitted step's included
-		return true
+// outcomeOf is the phase Argo gives a pod that ended as p did.
+func outcomeOf(p *Process) Outcome {
+	switch {
+	case p.Err != nil:
+		return Errored
+	case p.Code == 0:
+		return Succeeded
+	default:
+		return Failed
 	}
 }
 
-// parseItems reads a plan's stdout: exactly one line, a JSON array of
-// instance indexes.
-func parseItems(stdout string) ([]int, error) {
-	line := strings.TrimSuffix(stdout, "\n")
-	if line == "" || strings.Contains(line, "\n") {
-		return nil, errors.New("want exactly one line, a JSON array of instance indexes")
+// parseItems reads a result withParam names as Argo does: a JSON list,
+// each element given to {{item}} as itself when a string, else as its
+// JSON.
+func parseItems(result string) ([]string, error) {
+	var list []json.RawMessage
+	if err := json.Unmarshal([]byte(strings.TrimSpace(result)), &list); err != nil || list == nil {
+		return nil, fmt.Errorf("withParam: the result %q is no JSON list", truncate(result, 200))
 	}
-	var items []int
-	if err := json.Unmarshal([]byte(line), &items); err != nil || items == nil {
-		return nil, errors.New("want a JSON array of instance indexes")
+	items := make([]string, len(list))
+	for i, raw := range list {
+		var s string
+		if json.Unmarshal(raw, &s) == nil {
+			items[i] = s
+			continue
+		}
+		var compact bytes.Buffer
+		if err := json.Compact(&compact, raw); err != nil {
+			return nil, fmt.Errorf("withParam: element %d: %w", i, err)
+		}
+		items[i] = compact.String()
 	}
 	return items, nil
 }
 
-// process runs one step (or instance) until it succeeds or Retry says to
-// stop, each try in a fresh folder; it returns every try.
-func (r *runner) process(ctx context.Context, s *export.Step, item int) []*Process {
+// process runs one task (or one element of a fan-out) until it succeeds
+// or Retry says to stop, each try in a fresh folder; it returns every try.
+func (r *runner) process(ctx context.Context, t *Task, item string, index int) []*Process {
 	var tries []*Process
 	for attempt := 1; ; attempt++ {
-		p := &Process{Step: s, Item: item, Attempt: attempt, Code: -1}
-		p.Args = s.Command(r.w, r.opt.RunID, strconv.Itoa(item))
+		p := &Process{Task: t, Item: item, Index: index, Attempt: attempt, Code: -1}
 		tries = append(tries, p)
+		args, err := t.command(r.opt.RunID, item)
+		if err != nil {
+			p.Err = fmt.Errorf("%s: %w", p.Name(), err)
+			return tries
+		}
+		p.Args = args
 		select {
 		case r.slots <- struct{}{}:
 		case <-ctx.Done():
@@ -377,9 +379,11 @@ func (r *runner) run(ctx context.Context, p *Process) {
 	p.Setup = time.Since(p.Start)
 
 	cmd := exec.Command(r.opt.Runner, p.Args...)
-	cmd.Dir, cmd.Env = p.Dir, r.opt.Env
+	// Nothing inherited, as Options.Env says; the container's own values
+	// last, so they win.
+	cmd.Dir, cmd.Env = p.Dir, append(slices.Clip(r.opt.Env), p.Task.Env...)
 	if cmd.Env == nil {
-		cmd.Env = []string{} // nothing inherited, as Options.Env says
+		cmd.Env = []string{}
 	}
 	stdout := &capped{limit: maxStdout}
 	stderr := &tail{limit: r.opt.StderrLimit}
@@ -394,6 +398,11 @@ func (r *runner) run(ctx context.Context, p *Process) {
 		return
 	}
 	stop := context.AfterFunc(ctx, func() { p.Kill() })
+	if p.Task.Deadline > 0 {
+		// Argo's activeDeadlineSeconds: the pod is killed, and fails.
+		deadline := time.AfterFunc(p.Task.Deadline, func() { p.Kill() })
+		defer deadline.Stop()
+	}
 	if r.opt.Started != nil {
 		r.opt.Started(p)
 	}

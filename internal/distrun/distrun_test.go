@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/novelfactory/runner/engine/export"
+	"github.com/novelfactory/runner/engine/export/argo"
 	"github.com/novelfactory/runner/engine/recipe"
 	"github.com/novelfactory/runner/internal/distrun"
 	_ "github.com/novelfactory/runner/tasks" // the built-in types
@@ -65,9 +66,37 @@ exit 0
 `
 
 type setup struct {
-	w      *export.Workflow
+	yaml   string // the exported workflow
+	w      *distrun.Workflow
 	opt    distrun.Options
 	shared string
+}
+
+// exportArgo exports src as runner export --to argo does.
+func exportArgo(t *testing.T, path string) string {
+	t.Helper()
+	r, err := recipe.Load(path, recipe.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := export.Build(r, export.Options{Recipe: "recipes/walk.yaml", State: "file:///store", Image: "runner:test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _, err := argo.Render(w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
+}
+
+func readArgo(t *testing.T, src string) *distrun.Workflow {
+	t.Helper()
+	w, err := distrun.ReadArgo(strings.NewReader(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w
 }
 
 func newSetup(t *testing.T, src string, env ...string) setup {
@@ -81,14 +110,7 @@ func newSetup(t *testing.T, src string, env ...string) setup {
 	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	r, err := recipe.Load(path, recipe.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := export.Build(r, export.Options{Recipe: "recipes/walk.yaml", State: "file:///store"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	wf := exportArgo(t, path)
 	bin := filepath.Join(root, "runner")
 	if err := os.WriteFile(bin, []byte(fakeRunner), 0o755); err != nil {
 		t.Fatal(err)
@@ -100,7 +122,7 @@ func newSetup(t *testing.T, src string, env ...string) setup {
 			t.Fatal(err)
 		}
 	}
-	return setup{w: w, shared: shared, opt: distrun.Options{
+	return setup{yaml: wf, w: readArgo(t, wf), shared: shared, opt: distrun.Options{
 		Runner: bin, Image: []string{image}, RunID: "r1", Workers: 2, Dir: steps,
 		Env: append([]string{"PATH=" + os.Getenv("PATH"), "SHARED=" + shared}, env...),
 	}}
@@ -108,13 +130,13 @@ func newSetup(t *testing.T, src string, env ...string) setup {
 
 func outcomes(res *distrun.Result) map[string]string {
 	out := map[string]string{}
-	for _, s := range res.Steps {
-		out[s.Step.Name] = s.Outcome.String()
+	for _, s := range res.Tasks {
+		out[s.Task.Name] = s.Outcome.String()
 	}
 	return out
 }
 
-func TestRunWalksTheGraphAsAnEngineWould(t *testing.T) {
+func TestRunWalksTheExportedDAGAsArgoWould(t *testing.T) {
 	cases := []struct {
 		name string
 		env  []string
@@ -122,20 +144,20 @@ func TestRunWalksTheGraphAsAnEngineWould(t *testing.T) {
 	}{
 		{"a failed step omits what needs it and an always() task runs after it",
 			[]string{"PLAN=[0,1,2]", "FAIL=broken"},
-			map[string]string{"init": "succeeded", "first": "succeeded", "fan.plan": "succeeded", "fan": "succeeded",
-				"after-fan": "succeeded", "broken": "failed", "after-broken": "omitted", "cleanup": "succeeded", "never": "omitted"}},
-		{"an empty fan-out lets what needs it start",
+			map[string]string{"init": "Succeeded", "first": "Succeeded", "fan-plan": "Succeeded", "fan": "Succeeded",
+				"after-fan": "Succeeded", "broken": "Failed", "after-broken": "Omitted", "cleanup": "Succeeded", "never": "Omitted"}},
+		{"an empty fan-out is Skipped and lets what needs it start",
 			[]string{"PLAN=[]"},
-			map[string]string{"init": "succeeded", "first": "succeeded", "fan.plan": "succeeded", "fan": "empty",
-				"after-fan": "succeeded", "broken": "succeeded", "after-broken": "succeeded", "cleanup": "succeeded", "never": "succeeded"}},
+			map[string]string{"init": "Succeeded", "first": "Succeeded", "fan-plan": "Succeeded", "fan": "Skipped",
+				"after-fan": "Succeeded", "broken": "Succeeded", "after-broken": "Succeeded", "cleanup": "Succeeded", "never": "Succeeded"}},
 		{"a failed instance fails the fan-out and omits what needs it",
 			[]string{"PLAN=[0,1,2]", "FAIL=fan[1]"},
-			map[string]string{"init": "succeeded", "first": "succeeded", "fan.plan": "succeeded", "fan": "failed",
-				"after-fan": "omitted", "broken": "succeeded", "after-broken": "succeeded", "cleanup": "succeeded", "never": "succeeded"}},
-		{"a plan that prints no list fails, and its fan-out never starts",
+			map[string]string{"init": "Succeeded", "first": "Succeeded", "fan-plan": "Succeeded", "fan": "Failed",
+				"after-fan": "Omitted", "broken": "Succeeded", "after-broken": "Succeeded", "cleanup": "Succeeded", "never": "Succeeded"}},
+		{"a plan that prints no list errs its fan-out, which starts nothing",
 			[]string{"PLAN=three items"},
-			map[string]string{"init": "succeeded", "first": "succeeded", "fan.plan": "failed", "fan": "omitted",
-				"after-fan": "omitted", "broken": "succeeded", "after-broken": "succeeded", "cleanup": "succeeded", "never": "succeeded"}},
+			map[string]string{"init": "Succeeded", "first": "Succeeded", "fan-plan": "Succeeded", "fan": "Errored",
+				"after-fan": "Omitted", "broken": "Succeeded", "after-broken": "Succeeded", "cleanup": "Succeeded", "never": "Succeeded"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -156,7 +178,7 @@ func TestRunWalksTheGraphAsAnEngineWould(t *testing.T) {
 	}
 }
 
-func TestEveryProcessRunsTheStepsCommandInAFolderOfItsOwn(t *testing.T) {
+func TestEveryProcessRunsItsTemplatesArgsInAFolderOfItsOwn(t *testing.T) {
 	s := newSetup(t, walkRecipe, "PLAN=[0,2]")
 	res, err := distrun.Run(context.Background(), s.w, s.opt)
 	if err != nil {
@@ -165,8 +187,8 @@ func TestEveryProcessRunsTheStepsCommandInAFolderOfItsOwn(t *testing.T) {
 	if f := res.Failed(); len(f) > 0 {
 		t.Fatalf("failed: %v", f)
 	}
-	fan := res.Step("fan")
-	if !reflect.DeepEqual(fan.Items, []int{0, 2}) || len(fan.Processes) != 2 {
+	fan := res.Task("fan")
+	if !reflect.DeepEqual(fan.Items, []string{"0", "2"}) || len(fan.Processes) != 2 {
 		t.Fatalf("fan: items %v, %d processes", fan.Items, len(fan.Processes))
 	}
 	dirs := map[string]bool{}
@@ -181,12 +203,16 @@ func TestEveryProcessRunsTheStepsCommandInAFolderOfItsOwn(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(p.Dir, "recipes", "walk.yaml")); err != nil {
 			t.Errorf("%s's folder has no copy of the image: %v", p.Name(), err)
 		}
-		want := p.Step.Command(s.w, "r1", "-1")
-		if p.Item >= 0 {
-			want = p.Step.Command(s.w, "r1", []string{"0", "1", "2"}[p.Item])
+		// The template's args, with Argo's variables replaced.
+		want := slices.Clone(p.Task.Args)
+		for i, a := range want {
+			want[i] = strings.NewReplacer("{{workflow.name}}", "r1", "{{inputs.parameters.item}}", p.Item).Replace(a)
 		}
-		if !reflect.DeepEqual(p.Args, want) {
+		if !reflect.DeepEqual(p.Args, want) || !slices.Contains(p.Args, "r1") {
 			t.Errorf("%s ran %q, want %q", p.Name(), p.Args, want)
+		}
+		if p.Index >= 0 && !slices.Equal(p.Args[len(p.Args)-2:], []string{"--item", p.Item}) {
+			t.Errorf("%s ran %q, want it to end with --item %s", p.Name(), p.Args, p.Item)
 		}
 	}
 	log, _ := os.ReadFile(filepath.Join(s.shared, "log"))
@@ -227,6 +253,57 @@ func TestEveryProcessRunsTheStepsCommandInAFolderOfItsOwn(t *testing.T) {
 	}
 }
 
+// TestTheWalkFollowsTheYAMLNotTheRecipe hand-edits an exported workflow:
+// the walk ends as the edited YAML says, which shows the harness reads
+// what runner export wrote (a mistake there is caught), not the recipe.
+func TestTheWalkFollowsTheYAMLNotTheRecipe(t *testing.T) {
+	const fanDepends = "depends: (fan.Succeeded || fan.Skipped)"
+	t.Run("dropping || fan.Skipped after an empty fan-out omits what needs it", func(t *testing.T) {
+		s := newSetup(t, walkRecipe, "PLAN=[]")
+		if strings.Count(s.yaml, fanDepends) != 1 {
+			t.Fatalf("the export no longer writes %q once:\n%s", fanDepends, s.yaml)
+		}
+		res, err := distrun.Run(context.Background(), s.w, s.opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := res.Task("after-fan").Outcome; got != distrun.Succeeded {
+			t.Fatalf("as exported, after-fan %v, want Succeeded", got)
+		}
+		edited := readArgo(t, strings.Replace(s.yaml, fanDepends, "depends: fan.Succeeded", 1))
+		s.opt.Dir = t.TempDir()
+		res, err = distrun.Run(context.Background(), edited, s.opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fan, after := res.Task("fan").Outcome, res.Task("after-fan").Outcome; fan != distrun.Skipped || after != distrun.Omitted {
+			t.Errorf("edited: fan %v, after-fan %v; want Skipped and Omitted", fan, after)
+		}
+	})
+	t.Run("a depends that names a missing task is refused, as Argo refuses it", func(t *testing.T) {
+		s := newSetup(t, walkRecipe)
+		_, err := distrun.ReadArgo(strings.NewReader(strings.Replace(s.yaml, fanDepends, "depends: (fan.Succeeded || fan2.Skipped)", 1)))
+		if err == nil || !strings.Contains(err.Error(), "names fan2, which is no task of the DAG") {
+			t.Errorf("got %v", err)
+		}
+	})
+	t.Run("a fan-out over the wrong task's result runs what that task printed", func(t *testing.T) {
+		s := newSetup(t, walkRecipe, "PLAN=[0,1]")
+		edited := strings.Replace(s.yaml, "'{{tasks.fan-plan.outputs.result}}'", "'{{tasks.first.outputs.result}}'", 1)
+		if edited == s.yaml {
+			t.Fatal("the export no longer writes the fan-out's withParam as expected")
+		}
+		// first prints nothing: the fan-out errs, and what needs it is omitted.
+		res, err := distrun.Run(context.Background(), readArgo(t, edited), s.opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fan, after := res.Task("fan").Outcome, res.Task("after-fan").Outcome; fan != distrun.Errored || after != distrun.Omitted {
+			t.Errorf("fan %v, after-fan %v; want Errored and Omitted", fan, after)
+		}
+	})
+}
+
 func TestAKilledProcessIsRunAgainWhenRetrySaysSo(t *testing.T) {
 	src := walkRecipe + `  slow: {uses: shell, needs: [first], with: {run: "true"}}
   after-slow: {uses: shell, needs: [slow], with: {run: "true"}}
@@ -238,7 +315,7 @@ func TestAKilledProcessIsRunAgainWhenRetrySaysSo(t *testing.T) {
 	}
 	var asked atomic.Int32
 	s.opt.Started = func(p *distrun.Process) {
-		if p.Step.Name != "slow" || p.Attempt != 1 {
+		if p.Task.Name != "slow" || p.Attempt != 1 {
 			return
 		}
 		f, err := os.Open(fifo) // blocks until the step is mid-task
@@ -265,7 +342,7 @@ func TestAKilledProcessIsRunAgainWhenRetrySaysSo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	slow := res.Step("slow")
+	slow := res.Task("slow")
 	if len(slow.Processes) != 2 {
 		t.Fatalf("slow ran %d times", len(slow.Processes))
 	}
@@ -273,8 +350,8 @@ func TestAKilledProcessIsRunAgainWhenRetrySaysSo(t *testing.T) {
 	if !first.Killed || first.Code != -1 || second.Killed || second.Code != 0 || second.Attempt != 2 || first.Dir == second.Dir {
 		t.Errorf("first try: killed %v, exit %d; second: killed %v, exit %d, attempt %d", first.Killed, first.Code, second.Killed, second.Code, second.Attempt)
 	}
-	if asked.Load() != 1 || slow.Outcome != distrun.Succeeded || res.Step("after-slow").Outcome != distrun.Succeeded {
-		t.Errorf("retry asked %d times; slow %v, after-slow %v", asked.Load(), slow.Outcome, res.Step("after-slow").Outcome)
+	if asked.Load() != 1 || slow.Outcome != distrun.Succeeded || res.Task("after-slow").Outcome != distrun.Succeeded {
+		t.Errorf("retry asked %d times; slow %v, after-slow %v", asked.Load(), slow.Outcome, res.Task("after-slow").Outcome)
 	}
 }
 
@@ -285,11 +362,11 @@ func TestAProcessThatFailsIsNotRunAgainUnlessRetrySaysSo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	broken := res.Step("broken")
+	broken := res.Task("broken")
 	if len(broken.Processes) != 3 || broken.Outcome != distrun.Failed || !strings.Contains(broken.Processes[2].Stderr, "broken fails") {
 		t.Errorf("broken: %d tries, %v, stderr %q", len(broken.Processes), broken.Outcome, broken.Processes[len(broken.Processes)-1].Stderr)
 	}
-	if n := len(res.Step("first").Processes); n != 1 {
+	if n := len(res.Task("first").Processes); n != 1 {
 		t.Errorf("first, which succeeded, ran %d times", n)
 	}
 }
