@@ -1,7 +1,8 @@
 // Command distbench measures the distributed path of bench/export.sh: the
 // same fan-out recipe run by `runner apply --jobs N` and by the distrun
-// harness (every step a `runner exec` in its own folder, N at once), both
-// against the same S3 server, in alternation, and prints a Markdown report.
+// harness walking the workflow `runner export --to argo` wrote (every step
+// a `runner exec` in its own folder, N at once), both against the same S3
+// server, in alternation, and prints a Markdown report.
 // The S3 credentials come from the environment (AWS_ACCESS_KEY_ID, …).
 package main
 
@@ -18,10 +19,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/novelfactory/runner/engine/export"
-	"github.com/novelfactory/runner/engine/recipe"
 	"github.com/novelfactory/runner/internal/distrun"
-	_ "github.com/novelfactory/runner/tasks" // the built-in types
 )
 
 func main() {
@@ -71,11 +69,23 @@ func main() {
 		}
 		local = append(local, time.Since(start))
 
-		// The harness, every step its own process and folder.
-		r, err := recipe.Load(filepath.Join(*tree, *recipePath), recipe.Options{Sets: sets("dist")})
+		// The harness, every step its own process and folder, walking
+		// what runner export wrote.
+		wf := filepath.Join(*work, fmt.Sprintf("wf-%d.yaml", i))
+		args = []string{"export", *recipePath, "--to", "argo", "--image", "runner:bench", "--state", fmt.Sprintf("s3://%s/runs", *bucket),
+			"--state-endpoint", *endpoint, "--state-path-style", "-o", wf}
+		for _, s := range sets("dist") {
+			args = append(args, "--set", s)
+		}
+		cmd = exec.Command(*runner, args...)
+		cmd.Dir, cmd.Env = dir, env // the same copy of the image
+		if out, err := cmd.CombinedOutput(); err != nil {
+			log.Fatalf("runner export: %v\n%s", err, out)
+		}
+		f, err := os.Open(wf)
 		must(err)
-		w, err := export.Build(r, export.Options{Recipe: *recipePath, State: fmt.Sprintf("s3://%s/runs", *bucket),
-			StateEndpoint: *endpoint, StatePathStyle: true, Sets: sets("dist")})
+		w, err := distrun.ReadArgo(f)
+		f.Close()
 		must(err)
 		steps := filepath.Join(*work, fmt.Sprintf("dist-%d", i))
 		must(os.Mkdir(steps, 0o755))
@@ -94,7 +104,15 @@ func main() {
 		processes = len(res.Processes())
 		for _, p := range res.Processes() {
 			setup = append(setup, p.Setup)
-			kind := map[export.Kind]string{export.Init: "init", export.Plan: "plan", export.Instances: "instance", export.Single: p.Step.Name}[p.Step.Kind]
+			kind := p.Task.Name
+			switch {
+			case p.Task.FanOutOf != "":
+				kind = "instance"
+			case strings.HasSuffix(p.Task.Step, ".plan"):
+				kind = "plan"
+			case p.Task.Step == "init":
+				kind = "init"
+			}
 			execs[kind] = append(execs[kind], p.Duration)
 		}
 		fmt.Fprintf(os.Stderr, "run %d: local %v, distributed %v\n", i, local[i-1].Round(time.Millisecond), res.Wall.Round(time.Millisecond))

@@ -1,6 +1,7 @@
 package disttest
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -21,15 +22,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/novelfactory/runner/engine/export"
-	"github.com/novelfactory/runner/engine/recipe"
 	"github.com/novelfactory/runner/engine/runstore"
 	"github.com/novelfactory/runner/engine/state"
 	"github.com/novelfactory/runner/internal/bookgen"
 	"github.com/novelfactory/runner/internal/distrun"
 	"github.com/novelfactory/runner/internal/objstore"
 	"github.com/novelfactory/runner/internal/testtools"
-	_ "github.com/novelfactory/runner/tasks" // the built-in types
 )
 
 // runnerBin is the runner binary every test runs, built once.
@@ -122,30 +120,39 @@ func (s *store) open(t *testing.T) *runstore.Store {
 	return rs
 }
 
-// workflow exports recipe (a path inside image) as runner export does.
-func workflow(t *testing.T, image []string, recipePath string, st *store, sets ...string) *export.Workflow {
+// workflow exports recipe (a path inside image) with the runner binary,
+// `runner export --to argo`, in a folder holding a copy of image, and
+// reads the YAML it wrote: what the harness walks is what Argo would get.
+// It returns the workflow and the YAML.
+func workflow(t *testing.T, image []string, recipePath string, st *store, sets ...string) (*distrun.Workflow, string) {
 	t.Helper()
-	first, rest, _ := strings.Cut(recipePath, "/")
-	var src string
-	for _, dir := range image {
-		if filepath.Base(dir) == first {
-			src = filepath.Join(dir, rest)
-		}
+	dir := t.TempDir()
+	if err := distrun.CopyImage(dir, image); err != nil {
+		t.Fatal(err)
 	}
-	r, err := recipe.Load(src, recipe.Options{Sets: sets})
-	if err != nil {
-		t.Fatalf("load %s: %v", src, err)
+	args := []string{"export", recipePath, "--to", "argo", "--image", "runner:test",
+		"--state", st.url, "--state-endpoint", st.endpoint, "--state-path-style", "-o", "wf.yaml"}
+	for _, s := range sets {
+		args = append(args, "--set", s)
 	}
-	w, err := export.Build(r, export.Options{Recipe: recipePath, State: st.url, StateEndpoint: st.endpoint, StatePathStyle: true, Sets: sets})
+	res := testtools.Run(t, runnerBin, dir, testtools.BaseEnv(), args...)
+	if res.Code != 0 {
+		t.Fatalf("runner %s: exit %d\n%s", strings.Join(args, " "), res.Code, res.Stderr)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "wf.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return w
+	w, err := distrun.ReadArgo(bytes.NewReader(data))
+	if err != nil {
+		t.Fatalf("%v\n%s", err, data)
+	}
+	return w, string(data)
 }
 
 // distributed runs w with the harness: every step a runner exec in its own
 // folder. opt may set the hooks.
-func distributed(t *testing.T, w *export.Workflow, image []string, env []string, opt distrun.Options) *distrun.Result {
+func distributed(t *testing.T, w *distrun.Workflow, image []string, env []string, opt distrun.Options) *distrun.Result {
 	t.Helper()
 	opt.Runner, opt.Image, opt.Env, opt.Workers, opt.Dir = runnerBin, image, env, workers, t.TempDir()
 	if opt.RunID == "" {
