@@ -249,6 +249,13 @@ func (r *runner) task(ctx context.Context, t *Task, tr *TaskResult) {
 		tr.Outcome = outcomeOf(ps[len(ps)-1])
 		return
 	}
+	// Its depends waits for it, maybe through other tasks: wait for it
+	// here too, for a run cancelled on the way.
+	select {
+	case <-r.byName[t.FanOutOf].done:
+	case <-ctx.Done():
+		return
+	}
 	planned := r.byName[t.FanOutOf].res
 	var items []string
 	var err error

@@ -370,3 +370,42 @@ func TestAProcessThatFailsIsNotRunAgainUnlessRetrySaysSo(t *testing.T) {
 		t.Errorf("first, which succeeded, ran %d times", n)
 	}
 }
+
+func TestATemplatesDeadlineKillsItsProcessAndItsEnvValuesAreGiven(t *testing.T) {
+	const wf = `apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {generateName: deadline-}
+spec:
+  entrypoint: main
+  templates:
+    - name: main
+      dag:
+        failFast: false
+        tasks:
+          - {name: hang, template: hang}
+          - {name: env, template: env}
+    - name: hang
+      activeDeadlineSeconds: "1"
+      container: {image: x, command: [runner], args: [hang]}
+    - name: env
+      container: {image: x, command: [runner], args: [env], env: [{name: MODE, value: from-the-template}]}
+`
+	root := t.TempDir()
+	bin := filepath.Join(root, "runner")
+	script := "#!/bin/sh\nif [ \"$1\" = hang ]; then sleep 600 & wait; fi\necho \"$MODE\"\n"
+	if err := os.WriteFile(bin, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	res, err := distrun.Run(context.Background(), readArgo(t, wf), distrun.Options{Runner: bin, RunID: "r1", Workers: 2, Dir: root,
+		Env: []string{"PATH=" + os.Getenv("PATH"), "MODE=from-options"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hang := res.Task("hang")
+	if p := hang.Processes[0]; hang.Outcome != distrun.Failed || !p.Killed || p.Code != -1 {
+		t.Errorf("hang %v: killed %v, exit %d", hang.Outcome, p.Killed, p.Code)
+	}
+	if got := res.Task("env").Processes[0].Stdout; got != "from-the-template\n" {
+		t.Errorf("env printed %q, want the template's value", got)
+	}
+}
