@@ -34,7 +34,7 @@ var ErrNotRegular = errors.New("not a regular file")
 // may be missing, a regular file, or a link to one; anything else is
 // refused with ErrNotRegular, and nothing is changed.
 func Create(dest string, perm os.FileMode) (*File, error) {
-	if err := checkRegular(dest); err != nil {
+	if err := CheckRegular(dest); err != nil {
 		return nil, err
 	}
 	dir := filepath.Dir(dest)
@@ -53,9 +53,10 @@ func Create(dest string, perm os.FileMode) (*File, error) {
 	return &File{File: tmp, dest: dest}, nil
 }
 
-// checkRegular refuses a dest that exists (through links) and is not a
-// regular file.
-func checkRegular(dest string) error {
+// CheckRegular refuses, with ErrNotRegular, a dest that exists (through
+// links) and is not a regular file: what Create refuses, for a caller that
+// checks a user's path before doing any work.
+func CheckRegular(dest string) error {
 	fi, err := os.Stat(dest)
 	if err != nil || fi.Mode().IsRegular() {
 		return nil // missing (or unreadable): Create's own steps say why
