@@ -1,17 +1,23 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/urfave/cli/v2"
+	"gopkg.in/yaml.v3"
 
 	"github.com/novelfactory/runner/engine"
 	"github.com/novelfactory/runner/engine/atomicfile"
 	"github.com/novelfactory/runner/engine/export"
 	"github.com/novelfactory/runner/engine/export/argo"
 	"github.com/novelfactory/runner/engine/export/github"
+	"github.com/novelfactory/runner/engine/secret"
 	"github.com/novelfactory/runner/internal/quote"
 )
 
@@ -80,8 +86,14 @@ func exportCommand(p process, includeDir cli.Flag) *cli.Command {
 				return &engine.UsageError{Err: errors.New("export needs --state: the store every step shares, s3://bucket/prefix (see docs/scale.md)")}
 			}
 			for _, name := range c.StringSlice("secret") {
-				if !validEnvName(name) {
+				if !export.ValidEnvName(name) {
 					return &engine.UsageError{Err: fmt.Errorf("--secret %s: give the name of an environment variable (letters, digits and _, not starting with a digit)", quote.Text(name))}
+				}
+			}
+			out := c.String("output")
+			if out != "" {
+				if err := checkOutput(out, c.Args().First()); err != nil {
+					return &engine.UsageError{Err: err}
 				}
 			}
 			opt := engine.Options{Recipe: c.Args().First(), Sets: c.StringSlice("set"), VarFiles: c.StringSlice("vars"),
@@ -96,7 +108,8 @@ func exportCommand(p process, includeDir cli.Flag) *cli.Command {
 			w, err := export.Build(r, export.Options{
 				Recipe: c.Args().First(), Image: c.String("image"), State: c.String("state"),
 				StateEndpoint: c.String("state-endpoint"), StateRegion: c.String("state-region"), StatePathStyle: c.Bool("state-path-style"),
-				Sets: c.StringSlice("set"), VarFiles: c.StringSlice("vars"), Secrets: c.StringSlice("secret"),
+				Sets: c.StringSlice("set"), VarFiles: c.StringSlice("vars"), IncludeDirs: c.StringSlice("include-dir"),
+				Secrets:          c.StringSlice("secret"),
 				RunnerVersion:    c.String("runner-version"),
 				KubernetesSecret: c.String("k8s-secret"),
 			})
@@ -114,14 +127,18 @@ func exportCommand(p process, includeDir cli.Flag) *cli.Command {
 			// its UI: a value the masker knows as a secret (of the
 			// environment, or a URL's password) must not be in it.
 			if masked := p.masker.String(string(data)); masked != string(data) {
-				return &engine.UsageError{Err: errors.New("export: the workflow would hold a secret value (from --set, --vars or a var's default); give secrets to the steps through the engine's secrets instead: read them in the recipe with env_or(\"NAME\", \"\") and name them with --secret NAME")}
+				return &engine.UsageError{Err: fmt.Errorf("export: the workflow would hold a secret value at %s: a value the environment holds as a secret (or a URL's password) is in what export writes — a --set, a --vars file, a var's default, a flag, the recipe's name or a task id; give secrets to the steps through the engine's secrets instead: read them in the recipe with env_or(\"NAME\", \"\") and name them with --secret NAME", secretPlace(data, p.masker))}
 			}
 			for _, n := range notes {
 				fmt.Fprintf(p.stderr, "runner: note: %s\n", p.masker.String(n))
 			}
-			if out := c.String("output"); out != "" {
+			if out != "" {
 				if err := atomicfile.WriteFile(out, data, 0o644); err != nil {
-					return fmt.Errorf("export: write %s: %w", out, err)
+					err = fmt.Errorf("export: write %s: %w", out, err)
+					if errors.Is(err, atomicfile.ErrNotRegular) {
+						return &engine.UsageError{Err: err}
+					}
+					return err
 				}
 				return nil
 			}
@@ -145,16 +162,96 @@ func noSecretSets(secrets, sets []string) error {
 	return nil
 }
 
-// validEnvName reports whether name can name an environment variable in
-// every engine: POSIX's portable names.
-func validEnvName(name string) bool {
-	if name == "" || name[0] >= '0' && name[0] <= '9' {
-		return false
+// checkOutput refuses an -o that export cannot write, before anything is
+// done: a folder, something that is not a regular file (a named pipe, a
+// device: the atomic rename would replace it), a path under a file, or the
+// recipe itself (through any link). Missing folders are fine: they are
+// created (a fresh repository's .github/workflows/).
+func checkOutput(out, recipePath string) error {
+	fi, err := os.Stat(out)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil
+	case err != nil:
+		// A part of the path that is a file (-o notes.txt/x.yml).
+		for dir := filepath.Dir(out); ; dir = filepath.Dir(dir) {
+			if di, derr := os.Stat(dir); derr == nil && !di.IsDir() {
+				return fmt.Errorf("-o %s: %s is a file, not a folder: give the path of a file in a folder", quote.Text(out), quote.Text(dir))
+			}
+			if dir == filepath.Dir(dir) {
+				break
+			}
+		}
+		return fmt.Errorf("-o %s: %w", quote.Text(out), err)
+	case fi.IsDir():
+		return fmt.Errorf("-o %s is a folder: give the workflow's file name in it, such as %s", quote.Text(out), quote.Text(filepath.Join(out, "workflow.yml")))
 	}
-	for _, c := range name {
-		if !(c == '_' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9') {
-			return false
+	if err := atomicfile.CheckRegular(out); err != nil {
+		return fmt.Errorf("-o: %w: export writes a new file and renames it into place, which would replace it; write to stdout instead (runner export … > FILE)", err)
+	}
+	if ri, err := os.Stat(recipePath); err == nil && os.SameFile(fi, ri) {
+		return fmt.Errorf("-o %s is the recipe itself: the workflow would replace it; give another file", quote.Text(out))
+	}
+	return nil
+}
+
+// secretPlace says where in the workflow data m finds a secret — the
+// line and the key holding it, or the comment — never the value.
+func secretPlace(data []byte, m *secret.Masker) string {
+	line := 0
+	for i, l := range strings.Split(string(data), "\n") {
+		if m.String(l) != l {
+			line = i + 1
+			break
 		}
 	}
-	return true
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	for {
+		var doc yaml.Node
+		if err := dec.Decode(&doc); err != nil {
+			break
+		}
+		if path, at := secretNode(&doc, "", m); at > 0 {
+			return fmt.Sprintf("line %d (%s)", at, path)
+		}
+	}
+	if line > 0 {
+		return fmt.Sprintf("line %d (a comment)", line)
+	}
+	return "a value that spans lines"
+}
+
+// secretNode returns the path and line of the first key or value under n
+// that m masks; line 0 when none.
+func secretNode(n *yaml.Node, path string, m *secret.Masker) (string, int) {
+	switch n.Kind {
+	case yaml.DocumentNode:
+		for _, c := range n.Content {
+			if p, l := secretNode(c, path, m); l > 0 {
+				return p, l
+			}
+		}
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			kp := strings.TrimPrefix(path+"."+k.Value, ".")
+			if m.String(k.Value) != k.Value {
+				return strings.TrimPrefix(path+".<a key>", "."), k.Line
+			}
+			if p, l := secretNode(v, kp, m); l > 0 {
+				return p, l
+			}
+		}
+	case yaml.SequenceNode:
+		for i, c := range n.Content {
+			if p, l := secretNode(c, fmt.Sprintf("%s[%d]", path, i), m); l > 0 {
+				return p, l
+			}
+		}
+	case yaml.ScalarNode:
+		if m.String(n.Value) != n.Value {
+			return path, n.Line
+		}
+	}
+	return "", 0
 }

@@ -23,9 +23,20 @@ type File struct {
 	done bool
 }
 
+// ErrNotRegular is the error of Create when dest is something other than a
+// regular file: a folder, a named pipe, a device, a socket. The rename
+// would replace it with a regular file (as root, /dev/null with one), or
+// fail only once the data is written.
+var ErrNotRegular = errors.New("not a regular file")
+
 // Create starts writing a replacement for dest with the given permissions.
-// Temp files of dest that a killed process left are removed first.
+// Temp files of dest that a killed process left are removed first. dest
+// may be missing, a regular file, or a link to one; anything else is
+// refused with ErrNotRegular, and nothing is changed.
 func Create(dest string, perm os.FileMode) (*File, error) {
+	if err := CheckRegular(dest); err != nil {
+		return nil, err
+	}
 	dir := filepath.Dir(dest)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create directory for %s: %w", dest, err)
@@ -40,6 +51,33 @@ func Create(dest string, perm os.FileMode) (*File, error) {
 		return nil, fmt.Errorf("chmod temp file for %s: %w", dest, err)
 	}
 	return &File{File: tmp, dest: dest}, nil
+}
+
+// CheckRegular refuses, with ErrNotRegular, a dest that exists (through
+// links) and is not a regular file: what Create refuses, for a caller that
+// checks a user's path before doing any work.
+func CheckRegular(dest string) error {
+	fi, err := os.Stat(dest)
+	if err != nil || fi.Mode().IsRegular() {
+		return nil // missing (or unreadable): Create's own steps say why
+	}
+	return fmt.Errorf("replace %s: it is %s, %w", dest, kindOf(fi.Mode()), ErrNotRegular)
+}
+
+// kindOf names the kind of a file that is not a regular one.
+func kindOf(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a folder"
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	default:
+		return "a special file"
+	}
 }
 
 // Commit syncs the data and renames the temp file over the destination.

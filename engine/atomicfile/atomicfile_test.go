@@ -1,8 +1,10 @@
 package atomicfile_test
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/novelfactory/runner/engine/atomicfile"
@@ -98,5 +100,21 @@ func TestOnlyNamesOfTheTempShapeAreEverRemoved(t *testing.T) {
 	f.Abort()
 	if _, err := os.Stat(mine); err != nil {
 		t.Fatal("a user's file was taken for a stale temp file")
+	}
+}
+
+// TestAFolderIsNeverReplaced: a folder at dest is refused before anything
+// is written, with an error callers can tell (exit 2 for a user's path).
+func TestAFolderIsNeverReplaced(t *testing.T) {
+	dir := t.TempDir()
+	dest := filepath.Join(dir, "out")
+	if err := os.Mkdir(dest, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := atomicfile.Create(dest, 0o644); !errors.Is(err, atomicfile.ErrNotRegular) || !strings.Contains(err.Error(), "a folder") {
+		t.Errorf("Create over a folder = %v, want ErrNotRegular naming a folder", err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("files left behind: %v", entries)
 	}
 }

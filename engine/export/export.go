@@ -3,6 +3,7 @@ package export
 import (
 	"fmt"
 	"reflect"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"github.com/novelfactory/runner/engine/eval"
 	"github.com/novelfactory/runner/engine/recipe"
 	"github.com/novelfactory/runner/engine/secret"
+	"github.com/novelfactory/runner/internal/quote"
 )
 
 // Options say how the exported steps reach runner, the recipe and the
@@ -32,6 +34,9 @@ type Options struct {
 	// runner apply (--set, --vars).
 	Sets     []string
 	VarFiles []string
+	// IncludeDirs let the recipe's include: read recipes outside its
+	// folder, as for runner apply (--include-dir): every step gets them.
+	IncludeDirs []string
 	// Secrets names environment variables to give every step as secrets,
 	// beyond those the recipe's expressions and the state store need.
 	Secrets []string
@@ -162,6 +167,9 @@ func (s *Step) Command(w *Workflow, runID, item string) []string {
 	if o.StatePathStyle {
 		argv = append(argv, "--state-path-style")
 	}
+	for _, d := range o.IncludeDirs {
+		argv = append(argv, "--include-dir", d)
+	}
 	for _, f := range o.VarFiles {
 		argv = append(argv, "--vars", f)
 	}
@@ -190,13 +198,20 @@ func Build(r *recipe.Recipe, opt Options) (*Workflow, error) {
 	if opt.State == "" {
 		return nil, fmt.Errorf("export: no state store: give --state s3://bucket/prefix (or file://dir when every step shares a disk)")
 	}
+	if err := opt.check(); err != nil {
+		return nil, err
+	}
 	w := &Workflow{Name: r.Name, Description: r.Description, Recipe: r, Options: opt}
 	if r.Schedule != nil {
 		for _, e := range r.Schedule.Entries {
 			w.Schedules = append(w.Schedules, Schedule{Cron: e.Spec, Zone: e.Zone, Sets: e.Sets()})
 		}
 	}
-	w.Secrets = secretsOf(r, opt)
+	secrets, err := secretsOf(r, opt)
+	if err != nil {
+		return nil, err
+	}
+	w.Secrets = secrets
 
 	init := &Step{Name: "init", Kind: Init, args: []string{"--init"}, Items: -1}
 	w.Steps = append(w.Steps, init)
@@ -268,20 +283,32 @@ func deadlineOf(t *recipe.Task) time.Duration {
 }
 
 // secretsOf lists the environment variables every step needs from the
-// engine's secret store.
-func secretsOf(r *recipe.Recipe, opt Options) []string {
+// engine's secret store. A name the recipe reads that would be one of them
+// but that no engine can hold (env_or("A_TOKEN||toJSON(secrets)", ""))
+// is an error: written as a key, or into GitHub's ${{ secrets.NAME }}, it
+// would be code.
+func secretsOf(r *recipe.Recipe, opt Options) ([]string, error) {
 	set := map[string]bool{}
 	if strings.HasPrefix(opt.State, "s3://") {
 		for _, n := range AWSCredentials {
 			set[n] = true
 		}
 	}
-	var exprs []*eval.Expr
+	// where says, for an error, where each expression is.
+	type sourced struct {
+		where string
+		expr  *eval.Expr
+	}
+	var exprs []sourced
 	for _, v := range r.Vars {
-		exprs = append(exprs, v.Value.Exprs()...)
+		for _, e := range v.Value.Exprs() {
+			exprs = append(exprs, sourced{"var " + v.Name, e})
+		}
 	}
 	for _, e := range r.Env {
-		exprs = append(exprs, e.Value.Exprs()...)
+		for _, x := range e.Value.Exprs() {
+			exprs = append(exprs, sourced{"env " + e.Name, x})
+		}
 	}
 	for _, t := range r.Tasks {
 		if slices.Contains(s3Types, t.Uses) {
@@ -294,17 +321,26 @@ func secretsOf(r *recipe.Recipe, opt Options) []string {
 		if t.Type != nil && t.Type.Params != nil {
 			for _, f := range t.Type.Params.Fields {
 				if name, ok := f.Default.(string); ok && strings.HasSuffix(f.Name, "_env") && secret.IsSecretName(name) {
+					if !ValidEnvName(name) {
+						return nil, fmt.Errorf("export: task %s: the default of %s, %s, is not an environment variable's name an engine can hold", t.ID, f.Name, quote.Text(name))
+					}
 					set[name] = true
 				}
 			}
 		}
-		exprs = append(exprs, t.Exprs()...)
+		for _, e := range t.Exprs() {
+			exprs = append(exprs, sourced{"task " + t.ID, e})
+		}
 	}
 	for _, e := range exprs {
-		for _, name := range e.Env {
-			if secret.IsSecretName(name) {
-				set[name] = true
+		for _, name := range e.expr.Env {
+			if !secret.IsSecretName(name) {
+				continue // not given to the steps: they read their own environment
 			}
+			if !ValidEnvName(name) {
+				return nil, fmt.Errorf("export: %s reads the environment variable %s in the expression %s: its name looks secret, so every step would get it from the engine's secrets, but a secret's name is letters, digits and _, not starting with a digit: rename it", e.where, quote.Text(name), quote.Text(strings.TrimSpace(e.expr.Source)))
+			}
+			set[name] = true
 		}
 	}
 	for _, n := range opt.Secrets {
@@ -315,7 +351,7 @@ func secretsOf(r *recipe.Recipe, opt Options) []string {
 		out = append(out, n)
 	}
 	sort.Strings(out)
-	return out
+	return out, nil
 }
 
 // Quote quotes an argument for a POSIX shell when it needs it.
@@ -337,13 +373,16 @@ func Quote(s string) string {
 // run is left out; runner exec --plan reports it then.
 func CountItems(r *recipe.Recipe, scope *eval.Scope) map[string]int {
 	counts := map[string]int{}
+	envVars := varsReadingEnv(r)
 	for _, t := range r.Tasks {
 		if t.ForEach == nil {
 			continue
 		}
 		static := true
 		for _, e := range t.ForEach.Exprs() {
-			if len(e.Tasks) > 0 || e.UsesSuccess || e.UsesFailure || e.UsesAlways {
+			// The environment is the step's, not the exporting machine's:
+			// a list that reads it is known only at run time.
+			if len(e.Tasks) > 0 || e.UsesSuccess || e.UsesFailure || e.UsesAlways || readsEnv(e, envVars) {
 				static = false
 			}
 		}
@@ -360,6 +399,46 @@ func CountItems(r *recipe.Recipe, scope *eval.Scope) map[string]int {
 	}
 	return counts
 }
+
+// varsReadingEnv returns the vars whose value reads the environment, by
+// itself or through other vars.
+func varsReadingEnv(r *recipe.Recipe) map[string]bool {
+	reads := map[string]bool{}
+	for changed := true; changed; {
+		changed = false
+		for _, v := range r.Vars {
+			if reads[v.Name] {
+				continue
+			}
+			for _, e := range v.Value.Exprs() {
+				if readsEnv(e, reads) {
+					reads[v.Name] = true
+					changed = true
+					break
+				}
+			}
+		}
+	}
+	return reads
+}
+
+// readsEnv reports whether e reads the environment, or a var in envVars.
+// It errs towards yes: env named at all (env[vars.name] names no variable
+// by literal) counts.
+func readsEnv(e *eval.Expr, envVars map[string]bool) bool {
+	if len(e.Env) > 0 || envWord.MatchString(e.Source) {
+		return true
+	}
+	for _, v := range e.Vars {
+		if envVars[v] {
+			return true
+		}
+	}
+	return false
+}
+
+// envWord finds env or env_or as a word of an expression.
+var envWord = regexp.MustCompile(`\benv(_or)?\b`)
 
 // length is the number of items of a list value of any slice type.
 func length(v any) (int, bool) {
