@@ -458,9 +458,9 @@ func (x *stepRun) local(rec *runstore.Record) *state.Task {
 func (x *stepRun) planRecord(run *state.Run) *runstore.Record {
 	st := run.Task(x.t.ID)
 	rec := &runstore.Record{Task: *st}
-	rec.Outputs = nil
 	items := []any{}
 	if st.Status == state.Running {
+		rec.Outputs = nil // the instances' records hold them
 		for i := 0; ; i++ {
 			in := run.Task(fmt.Sprintf("%s[%d]", x.t.ID, i))
 			if in == nil {

@@ -235,6 +235,10 @@ tasks:
     uses: shell
     for_each: '[]'
     with: {run: 'echo none'}
+  after-none:
+    uses: shell
+    needs: [none]
+    with: {run: 'echo ${{ len(tasks.none.outputs) }} outputs'}
 `
 
 func TestAForEachIsPlannedThenRunByInstance(t *testing.T) {
@@ -275,6 +279,11 @@ func TestAForEachIsPlannedThenRunByInstance(t *testing.T) {
 	empty := d.exec(func(o *engine.ExecOptions) { o.Task, o.Plan = "none", true })
 	if empty.err != nil || empty.stdout != "[]\n" || empty.res.Status != state.Succeeded {
 		t.Fatalf("an empty list: %v %q %s", empty.err, empty.stdout, empty.res.Status)
+	}
+	// What needs it reads its outputs as an empty list, as under apply
+	// (they were recorded as none: len() failed on a nil value).
+	if after := d.exec(task("after-none")); after.err != nil || stdoutOf(after) != "0 outputs" {
+		t.Fatalf("after an empty fan-out: %v %v", after.err, stdoutOf(after))
 	}
 }
 
