@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -211,12 +212,16 @@ func execTask(r *recipe.Recipe, opt ExecOptions) (*recipe.Task, error) {
 
 // VarsDigest is a digest of a loaded recipe's vars — their values as the
 // recipe, --vars and --set left them, before evaluation — so that every
-// exec of a run can check it sees the same.
+// exec of a run can check it sees the same. A var the recipe lists under
+// secrets: counts by its name only: run.json is read by whoever reads the
+// store, and a digest of a value is a way to test guesses of it.
 func VarsDigest(r *recipe.Recipe) string {
 	h := sha256.New()
 	for _, v := range r.Vars {
 		fmt.Fprintf(h, "%q=", v.Name)
-		if len(v.Value.Exprs()) == 0 {
+		if slices.Contains(r.Secrets, v.Name) {
+			h.Write([]byte("<secret>"))
+		} else if len(v.Value.Exprs()) == 0 {
 			val, err := v.Value.Eval(&eval.Scope{})
 			data, jerr := json.Marshal(val)
 			if err == nil && jerr == nil {
@@ -250,7 +255,7 @@ func (x *stepRun) exec(ctx context.Context) (ExecResult, error) {
 	if opt.Item >= 0 {
 		plan, err := x.store.Get(ctx, x.run.ID, t.ID)
 		if err != nil {
-			return ExecResult{}, err
+			return ExecResult{}, &UsageError{err} // the store cannot be read: exit 2
 		}
 		if plan == nil || !plan.IsPlan() {
 			return ExecResult{}, &UsageError{fmt.Errorf("--task %s --item %d: the run has no plan of %s: run --task %s --plan first", t.ID, opt.Item, t.ID, t.ID)}
@@ -266,9 +271,12 @@ func (x *stepRun) exec(ctx context.Context) (ExecResult, error) {
 	}
 	done, err := x.store.Get(ctx, x.run.ID, id)
 	if err != nil {
-		return ExecResult{}, err
+		return ExecResult{}, &UsageError{err}
 	}
 	if opt.Plan && done != nil && done.IsPlan() && done.Status != state.Failed && done.Status != state.Cancelled {
+		if opt.MaxItems > 0 && *done.Count > opt.MaxItems {
+			return ExecResult{}, &UsageError{fmt.Errorf("--max-items %d: %s was planned already in run %s with %d instances", opt.MaxItems, t.ID, x.run.ID, *done.Count)}
+		}
 		// A retried plan says what the first one decided: the list is
 		// never decided twice (a glob elsewhere may give another).
 		opt.Log(fmt.Sprintf("%s was planned already in run %s: %d instances", t.ID, x.run.ID, *done.Count))
@@ -281,13 +289,13 @@ func (x *stepRun) exec(ctx context.Context) (ExecResult, error) {
 	}
 	settled, files, err := x.settled(ctx)
 	if err != nil {
-		return ExecResult{}, err
+		return ExecResult{}, &UsageError{err}
 	}
 	if msg := maskedReads(t, settled); msg != "" {
 		return x.refuse(ctx, id, msg)
 	}
 	if err := x.store.Download(ctx, x.run.ID, files, x.dir); err != nil {
-		return ExecResult{}, fmt.Errorf("fetch the files of the tasks %s needs: %w", t.ID, err)
+		return ExecResult{}, &UsageError{fmt.Errorf("fetch the files of the tasks %s needs: %w", t.ID, err)}
 	}
 	scope, environ, err := prepareScope(x.r, Options{Environ: opt.Environ}, opt.Masker, x.run.ID, x.run.Started, x.abs)
 	if err != nil {

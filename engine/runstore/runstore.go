@@ -17,6 +17,7 @@ import (
 	"github.com/novelfactory/runner/engine/secret"
 	"github.com/novelfactory/runner/engine/state"
 	"github.com/novelfactory/runner/internal/objstore"
+	"github.com/novelfactory/runner/internal/quote"
 )
 
 // Store is the shared store of runs at one URL.
@@ -148,10 +149,19 @@ func (s *Store) Run(ctx context.Context, id string) (Run, error) {
 		return Run{}, fmt.Errorf("read run %s: %w", id, err)
 	}
 	if !found {
+		// A bucket that does not exist reads as an object that does not:
+		// listing tells them apart, so that the fix named is the right one.
+		if _, err := s.obj.List(ctx, s.key(id, "run.json")); err != nil {
+			return Run{}, fmt.Errorf("read run %s: %w", id, err)
+		}
 		return Run{}, fmt.Errorf("run %s in %s: %w", id, s, ErrNoRun)
 	}
 	if r.ID != id {
 		return Run{}, fmt.Errorf("read run %s: its run.json is of run %q", id, r.ID)
+	}
+	if r.Started.IsZero() {
+		// now() would be year 1 on every step.
+		return Run{}, fmt.Errorf("read run %s: its run.json has no start (started): not one runner exec --init wrote", id)
 	}
 	return r, nil
 }
@@ -237,7 +247,22 @@ func (s *Store) Get(ctx context.Context, run, id string) (*Record, error) {
 	if rec.ID != id {
 		return nil, fmt.Errorf("read the record of %s in run %s: it is the record of %q", id, run, rec.ID)
 	}
+	if !knownStatus(rec.Status) {
+		return nil, fmt.Errorf("read the record of %s in run %s: its status %s is none runner writes (%s): the store is damaged", id, run, quote.Text(string(rec.Status)), strings.Join(statusNames, ", "))
+	}
 	return &rec, nil
+}
+
+// statusNames are the statuses a record may hold.
+var statusNames = []string{string(state.Pending), string(state.Running), string(state.Succeeded), string(state.Failed), string(state.Skipped), string(state.Cancelled)}
+
+func knownStatus(s state.Status) bool {
+	for _, n := range statusNames {
+		if string(s) == n {
+			return true
+		}
+	}
+	return false
 }
 
 // Instances reads the records of a plan's instances, by index; nil for

@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"os"
 	"sort"
 	"strings"
@@ -16,6 +18,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -39,6 +42,11 @@ type S3Store struct {
 	region string
 	opt    Options
 }
+
+// DefaultResponseTimeout is how long a request to S3 waits for the
+// response's headers before it is tried again; RUNNER_S3_RESPONSE_TIMEOUT
+// in the environment sets another.
+const DefaultResponseTimeout = time.Minute
 
 // NewS3 configures a client with the standard credential chain (env,
 // profile, SSO, IMDS), then the options and the task's environment.
@@ -72,6 +80,23 @@ func NewS3(ctx context.Context, bucket string, opt Options) (*S3Store, error) {
 	if p := env["AWS_PROFILE"]; p != "" && key == "" {
 		loads = append(loads, config.WithSharedConfigProfile(p))
 	}
+	timeout := DefaultResponseTimeout
+	if v := env["RUNNER_S3_RESPONSE_TIMEOUT"]; v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return nil, fmt.Errorf("RUNNER_S3_RESPONSE_TIMEOUT=%s: give a duration such as 30s or 5m", v)
+		}
+		timeout = d
+	}
+	// A server that takes the connection and never answers must not hold
+	// runner for ever: each try waits so long for the response's headers
+	// (counted once the request, body and all, is sent), then is retried.
+	loads = append(loads, config.WithHTTPClient(awshttp.NewBuildableClient().
+		WithDialerOptions(func(d *net.Dialer) { d.Timeout = 30 * time.Second }).
+		WithTransportOptions(func(tr *http.Transport) {
+			tr.ResponseHeaderTimeout = timeout
+			tr.TLSHandshakeTimeout = 30 * time.Second
+		})))
 	cfg, err := config.LoadDefaultConfig(ctx, loads...)
 	if err != nil {
 		return nil, fmt.Errorf("load AWS configuration: %w", err)
