@@ -16,17 +16,7 @@ import (
 // run it as a user would: as a separate process.
 var runnerBin string
 
-func TestMain(m *testing.M) {
-	bin, cleanup, err := testtools.BuildRunner(".")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	runnerBin = bin
-	code := m.Run()
-	cleanup()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testtools.MainWithRunner(m, ".", &runnerBin) }
 
 // baseEnv is a clean environment for the runner under test: CI mode (plain
 // lines), no inherited GITHUB_STEP_SUMMARY.

@@ -12,6 +12,21 @@ import (
 	"testing"
 )
 
+// MainWithRunner is the TestMain of a package of end-to-end tests: it
+// builds the runner command of package dir (BuildRunner), sets *bin to the
+// binary, runs the tests, removes the binary and exits with their code.
+func MainWithRunner(m *testing.M, dir string, bin *string) {
+	path, cleanup, err := BuildRunner(dir)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	*bin = path
+	code := m.Run()
+	cleanup()
+	os.Exit(code)
+}
+
 // BuildRunner builds the runner command of package dir (a path such as
 // "." or "..") into a new temporary folder, for end-to-end tests that run
 // it as a user would. It returns the binary and a func that removes it.

@@ -33,17 +33,7 @@ import (
 // runnerBin is the runner binary every test runs, built once.
 var runnerBin string
 
-func TestMain(m *testing.M) {
-	bin, cleanup, err := testtools.BuildRunner("..")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	runnerBin = bin
-	code := m.Run()
-	cleanup()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testtools.MainWithRunner(m, "..", &runnerBin) }
 
 // workers is how many steps run at once in the tests.
 const workers = 4

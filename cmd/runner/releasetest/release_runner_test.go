@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"compress/gzip"
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -297,17 +296,7 @@ func untarGz(t testing.TB, path string) map[string][]byte {
 // runnerBin is the runner binary under test, built once.
 var runnerBin string
 
-func TestMain(m *testing.M) {
-	bin, cleanup, err := testtools.BuildRunner("..")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	runnerBin = bin
-	code := m.Run()
-	cleanup()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testtools.MainWithRunner(m, "..", &runnerBin) }
 
 // runner runs the binary in dir and waits for it.
 func runner(t *testing.T, dir string, env []string, args ...string) testtools.Result {
