@@ -3,9 +3,7 @@ package main
 import (
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"testing"
 )
@@ -19,33 +17,14 @@ import (
 // child still dies when the 5 s grace runs out.
 func TestAnInterruptedExecEndsItsTaskAndRecordsItCancelled(t *testing.T) {
 	for _, sigs := range [][]syscall.Signal{{syscall.SIGTERM, syscall.SIGTERM}, {syscall.SIGINT, syscall.SIGINT}} {
-		dir := t.TempDir()
-		writeFile(t, filepath.Join(dir, "r.yaml"), `version: 1
-tasks:
-  stubborn:
-    uses: shell
-    with:
-      run: trap '' TERM; sleep 200 & echo $! > fifo; wait
-`)
-		mkfifo(t, filepath.Join(dir, "fifo"))
+		dir := stubbornDir(t)
 		store := "file://" + filepath.Join(dir, "store")
 		if res := runner(t, dir, baseEnv(), "exec", "r.yaml", "--run", "r1", "--state", store, "--init"); res.code != 0 {
 			t.Fatalf("init: %d %s", res.code, res.stderr)
 		}
-		cmd := exec.Command(runnerBin, "exec", "r.yaml", "--run", "r1", "--state", store, "--task", "stubborn")
-		cmd.Dir, cmd.Env = dir, baseEnv()
-		var stderr strings.Builder
-		cmd.Stderr = &stderr
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		child := readPID(t, filepath.Join(dir, "fifo"))
-		for _, sig := range sigs {
-			cmd.Process.Signal(sig)
-		}
-		err := cmd.Wait()
-		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 130 {
-			t.Errorf("%v: %v, want exit 130\n%s", sigs, err, stderr.String())
+		code, out, child := signalStubborn(t, dir, sigs, func(int) {}, "exec", "r.yaml", "--run", "r1", "--state", store, "--task", "stubborn")
+		if code != 130 {
+			t.Errorf("%v: exit %d, want 130\n%s", sigs, code, out)
 		}
 		if running(child) {
 			syscall.Kill(child, syscall.SIGKILL)

@@ -216,30 +216,12 @@ func strconvQuote(s string) string { return fmt.Sprintf("%q", s) }
 // SIGHUP (a closed terminal) ended runner with no clean-up either.
 func TestASecondSignalKillsTheTasksAndStillSavesState(t *testing.T) {
 	for _, sigs := range [][]syscall.Signal{{syscall.SIGTERM, syscall.SIGTERM}, {syscall.SIGINT, syscall.SIGTERM}, {syscall.SIGHUP, syscall.SIGHUP}} {
-		dir := t.TempDir()
-		writeFile(t, filepath.Join(dir, "r.yaml"), `version: 1
-tasks:
-  stubborn:
-    uses: shell
-    with:
-      run: trap '' TERM; sleep 200 & echo $! > fifo; wait
-`)
-		mkfifo(t, filepath.Join(dir, "fifo"))
-		cmd := exec.Command(runnerBin, "apply", "r.yaml")
-		cmd.Dir, cmd.Env = dir, baseEnv()
-		var out strings.Builder
-		cmd.Stdout = &out
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		child := readPID(t, filepath.Join(dir, "fifo"))
-		recorded(t, filepath.Join(dir, "r.yaml"), mustPgid(t, child))
-		for _, sig := range sigs {
-			cmd.Process.Signal(sig)
-		}
-		err := cmd.Wait()
-		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 130 {
-			t.Errorf("%v: %v, want exit 130\n%s", sigs, err, out.String())
+		dir := stubbornDir(t)
+		code, out, child := signalStubborn(t, dir, sigs, func(child int) {
+			recorded(t, filepath.Join(dir, "r.yaml"), mustPgid(t, child))
+		}, "apply", "r.yaml")
+		if code != 130 {
+			t.Errorf("%v: exit %d, want 130\n%s", sigs, code, out)
 		}
 		if running(child) {
 			syscall.Kill(child, syscall.SIGKILL)
@@ -249,6 +231,49 @@ tasks:
 			t.Errorf("%v: run %s, want cancelled", sigs, run.Status)
 		}
 	}
+}
+
+// stubbornDir makes a folder with r.yaml, a recipe whose one task starts a
+// child that ignores SIGTERM and writes its pid into the FIFO "fifo".
+func stubbornDir(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "r.yaml"), `version: 1
+tasks:
+  stubborn:
+    uses: shell
+    with:
+      run: trap '' TERM; sleep 200 & echo $! > fifo; wait
+`)
+	mkfifo(t, filepath.Join(dir, "fifo"))
+	return dir
+}
+
+// signalStubborn runs runner with args in a stubbornDir, and once the
+// task's child runs and ready(child) has returned, sends it sigs. It
+// returns runner's exit code, what it printed and the child's pid.
+func signalStubborn(t *testing.T, dir string, sigs []syscall.Signal, ready func(child int), args ...string) (int, string, int) {
+	t.Helper()
+	cmd := exec.Command(runnerBin, args...)
+	cmd.Dir, cmd.Env = dir, baseEnv()
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	child := readPID(t, filepath.Join(dir, "fifo"))
+	ready(child)
+	for _, sig := range sigs {
+		cmd.Process.Signal(sig)
+	}
+	err := cmd.Wait()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return code, out.String(), child
 }
 
 // TestAClosedStdoutDoesNotKillTheRun: `runner apply r.yaml | head -2`
