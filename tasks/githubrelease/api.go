@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/novelfactory/runner/engine/secret"
 	"github.com/novelfactory/runner/engine/tasktype"
+	"github.com/novelfactory/runner/internal/retryafter"
 )
 
 // api is one repository's releases, through go-github, with retries.
@@ -156,16 +156,8 @@ func (a *api) retryable(err error, resp *github.Response) (time.Duration, bool) 
 // primary rate limit, X-RateLimit-Reset (epoch seconds).
 func (a *api) serverWait(hr *http.Response) time.Duration {
 	now := a.d.now()
-	if h := strings.TrimSpace(hr.Header.Get("Retry-After")); h != "" {
-		if n, err := strconv.ParseFloat(h, 64); err == nil && n > 0 {
-			if n >= float64(math.MaxInt64)/float64(time.Second) {
-				return math.MaxInt64
-			}
-			return time.Duration(n * float64(time.Second))
-		}
-		if t, err := http.ParseTime(h); err == nil && t.After(now) {
-			return t.Sub(now)
-		}
+	if d := retryafter.Parse(hr.Header.Get("Retry-After"), now); d > 0 {
+		return d
 	}
 	if hr.Header.Get("X-RateLimit-Remaining") == "0" {
 		if n, err := strconv.ParseInt(hr.Header.Get("X-RateLimit-Reset"), 10, 64); err == nil {

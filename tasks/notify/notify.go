@@ -16,7 +16,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -28,6 +27,7 @@ import (
 	"github.com/novelfactory/runner/engine/params"
 	"github.com/novelfactory/runner/engine/secret"
 	"github.com/novelfactory/runner/engine/tasktype"
+	"github.com/novelfactory/runner/internal/retryafter"
 )
 
 // Params are the params of the notify task.
@@ -313,7 +313,7 @@ func (s sender) post(ctx context.Context, m *secret.Masker, p *Params, body []by
 	transient := resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500
 	var after time.Duration
 	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
-		after = retryAfter(resp.Header.Get("Retry-After"), time.Now())
+		after = retryafter.Parse(resp.Header.Get("Retry-After"), time.Now())
 	}
 	return 0, after, &sendError{msg: msg, transient: transient}
 }
@@ -332,25 +332,6 @@ func answerStart(m *secret.Masker, body io.Reader) string {
 		text = strings.ToValidUTF8(text[:bodyShown], "")
 	}
 	return text
-}
-
-// retryAfter reads a Retry-After header: seconds, or an HTTP date. Seconds
-// beyond what a time.Duration holds are the longest wait.
-func retryAfter(h string, now time.Time) time.Duration {
-	h = strings.TrimSpace(h)
-	if h == "" {
-		return 0
-	}
-	if n, err := strconv.ParseFloat(h, 64); (err == nil || errors.Is(err, strconv.ErrRange)) && n > 0 {
-		if n >= float64(math.MaxInt64)/float64(time.Second) {
-			return math.MaxInt64
-		}
-		return time.Duration(n * float64(time.Second))
-	}
-	if t, err := http.ParseTime(h); err == nil && t.After(now) {
-		return t.Sub(now)
-	}
-	return 0
 }
 
 // payload is the JSON body for p's format.

@@ -347,19 +347,6 @@ func TestThePlanSaysWhereWithoutTheURL(t *testing.T) {
 	noURL(t, "masked params", m.String("url: https://hooks.slack.com"+hookPath))
 }
 
-func TestRetryAfterReadsSecondsAndDates(t *testing.T) {
-	now := time.Date(2026, 3, 1, 4, 0, 0, 0, time.UTC)
-	for h, want := range map[string]time.Duration{
-		"3": 3 * time.Second, "0.5": 500 * time.Millisecond, "": 0, "soon": 0, "-1": 0,
-		now.Add(90 * time.Second).Format(http.TimeFormat): 90 * time.Second,
-		now.Add(-time.Hour).Format(http.TimeFormat):       0,
-	} {
-		if got := retryAfter(h, now); got != want {
-			t.Errorf("Retry-After %q: %v, want %v", h, got, want)
-		}
-	}
-}
-
 // TestARedirectIsNeitherFollowedNorTakenForSuccess: Go's client follows a
 // 307 with the message to the other host, and sends it the webhook's URL,
 // token and all, as Referer; it follows a 301 with a GET that carries no
