@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -77,6 +78,18 @@ type Env struct {
 	Secrets  *secret.Masker
 	// Processes records the process groups the task starts; nil keeps no record.
 	Processes Processes
+}
+
+// Getenv returns the value of name in the task's environment (the last
+// one wins, as for a child process), or "".
+func (e *Env) Getenv(name string) string {
+	v := ""
+	for _, kv := range e.Environ {
+		if k, val, ok := strings.Cut(kv, "="); ok && k == name {
+			v = val
+		}
+	}
+	return v
 }
 
 // Path resolves p against the task's directory unless it is absolute.

@@ -45,30 +45,18 @@ type settings struct {
 	token       string
 }
 
-// getenv returns the last value of name in environ (the last one wins, as
-// for a child process), or "".
-func getenv(environ []string, name string) string {
-	v := ""
-	for _, kv := range environ {
-		if k, val, ok := strings.Cut(kv, "="); ok && k == name {
-			v = val
-		}
-	}
-	return v
-}
-
 // resolve completes p from env: the token (registered with the masker at
 // once), the repository and the API URL. A missing token is an error
 // that says which variable to set and the scope it needs.
 func resolve(ctx context.Context, env *tasktype.Env, p *Params, d deps) (settings, error) {
 	var s settings
-	s.token = getenv(env.Environ, p.TokenEnv)
+	s.token = env.Getenv(p.TokenEnv)
 	if s.token != "" && env.Secrets != nil {
 		env.Secrets.Add(s.token)
 	}
 	repo := p.Repository
 	if repo == "" {
-		repo = getenv(env.Environ, "GITHUB_REPOSITORY")
+		repo = env.Getenv("GITHUB_REPOSITORY")
 	}
 	if repo == "" {
 		dir := string(p.Dir)
@@ -89,7 +77,7 @@ func resolve(ctx context.Context, env *tasktype.Env, p *Params, d deps) (setting
 	s.owner, s.repo, _ = strings.Cut(repo, "/")
 	s.apiURL = p.APIURL
 	if s.apiURL == "" {
-		s.apiURL = getenv(env.Environ, "GITHUB_API_URL")
+		s.apiURL = env.Getenv("GITHUB_API_URL")
 	}
 	if s.apiURL == "" {
 		s.apiURL = defaultAPI
