@@ -10,6 +10,7 @@ import (
 	"github.com/novelfactory/runner/tasks/dump"
 	"github.com/novelfactory/runner/tasks/git"
 	"github.com/novelfactory/runner/tasks/githubrelease"
+	"github.com/novelfactory/runner/tasks/llmusage"
 	"github.com/novelfactory/runner/tasks/load"
 	"github.com/novelfactory/runner/tasks/md2epub"
 	"github.com/novelfactory/runner/tasks/md2pdf"
@@ -36,6 +37,7 @@ var builtins = []func(*tasktype.Registry){
 	dump.Register,
 	git.Register,
 	githubrelease.Register,
+	llmusage.Register,
 	load.Register,
 	md2epub.Register,
 	md2pdf.Register,

@@ -210,7 +210,8 @@ func (s *Server) checkProvider(p string) {
 // the client goes away). An empty Body with a Status of 400 or more is
 // the provider's own error body for that status (rate_limit_exceeded,
 // server_error, overloaded_error, …). Content-Type is application/json
-// unless Header sets it.
+// unless Header sets it. A Status of 0 is the real answer, after Delay: a
+// slow one, or a page let through before the faults that follow it.
 type Fault struct {
 	Status int
 	Header http.Header
@@ -361,10 +362,10 @@ func (s *Server) serve(w http.ResponseWriter, req *http.Request) {
 	if !s.wait(req, delay) {
 		return
 	}
-	if fault != nil {
-		if !s.wait(req, fault.Delay) {
-			return
-		}
+	if fault != nil && !s.wait(req, fault.Delay) {
+		return
+	}
+	if fault != nil && fault.Status != 0 {
 		for k, vs := range fault.Header {
 			w.Header()[k] = slices.Clone(vs)
 		}

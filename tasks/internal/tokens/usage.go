@@ -59,7 +59,7 @@ func Read(ctx context.Context, name string, fn func(Record) error) (string, int,
 		return "", 0, fmt.Errorf("read %s: %w", name, err)
 	}
 	if pages {
-		return readPages(ctx, name, f, fn)
+		return ReadPages(ctx, name, f, fn)
 	}
 	return readLog(ctx, name, f, fn)
 }
@@ -377,7 +377,11 @@ func (b *budget) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func readPages(ctx context.Context, name string, r io.Reader, fn func(Record) error) (string, int, error) {
+// ReadPages reads the pages of an admin API export from r (name names it in
+// messages), one JSON page after the other, calling fn for each record, as
+// Read does for a file of them. It returns the format and the number of
+// records.
+func ReadPages(ctx context.Context, name string, r io.Reader, fn func(Record) error) (string, int, error) {
 	format, records := "", 0
 	in := &budget{r: r}
 	dec := json.NewDecoder(in)
